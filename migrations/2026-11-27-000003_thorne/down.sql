@@ -1,0 +1,2 @@
+DROP TABLE thorne.products;
+DROP SCHEMA thorne;

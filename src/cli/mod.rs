@@ -1,0 +1,156 @@
+//! The command line: parsing (clap), opening the database, running a command, and reporting
+//! errors as one clear line on stderr with a non-zero exit.
+
+mod demo;
+mod import;
+mod serve;
+mod tenants;
+mod users;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::db::target::DatabaseTarget;
+use crate::db::{Database, PoolSettings};
+use crate::error::{AppError, AppResult};
+
+/// AGoat Publisher: a server-rendered, multi-tenant web CMS.
+#[derive(Debug, Parser)]
+#[command(name = "agoat", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data lives.
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL connection URL; without it the embedded default runs its own PostgreSQL.
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Folder of the embedded PostgreSQL (used when no database URL is given).
+    #[arg(long, global = true, env = "AGOAT_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate, seed a demo world once (two customers, three sites on *.localhost), print its URLs
+    /// and sign-ins, and serve it.
+    Demo(ServeArgs),
+    /// Serve the sites (applies pending migrations first unless --no-migrate).
+    Serve(ServeArgs),
+    /// Apply pending database migrations.
+    Migrate,
+    /// Manage customers (tenants).
+    #[command(subcommand)]
+    Customer(tenants::CustomerCommand),
+    /// Manage sites of a customer.
+    #[command(subcommand)]
+    Site(tenants::SiteCommand),
+    /// Manage the domains a site answers on.
+    #[command(subcommand)]
+    Domain(tenants::DomainCommand),
+    /// Import posts (Markdown with front matter) or products (CSV).
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+    /// Manage admin users of a customer.
+    #[command(subcommand)]
+    User(users::UserCommand),
+}
+
+/// Options of the server.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "AGOAT_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Do not apply pending migrations before serving.
+    #[arg(long)]
+    pub no_migrate: bool,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let serving = matches!(cli.command, Command::Demo(_) | Command::Serve(_));
+    crate::config::init_logging(if serving { "info" } else { "warn" });
+    let outcome = actix_web::rt::System::new().block_on(run(cli));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            for line in failure.lines() {
+                eprintln!("error: {line}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What a failed command reports: one line, or one per bad input (import).
+pub struct Failure(Vec<String>);
+
+impl Failure {
+    fn lines(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(error: AppError) -> Self {
+        let line = match error {
+            AppError::NotFound => "not found".to_owned(),
+            AppError::Database(e) => format!("database error: {}", one_line(&e.to_string())),
+            other => one_line(&other.to_string()),
+        };
+        Failure(line.lines().map(str::to_owned).collect())
+    }
+}
+
+impl From<Vec<String>> for Failure {
+    fn from(lines: Vec<String>) -> Self {
+        Failure(lines)
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let migrate = !matches!(&cli.command, Command::Serve(args) if args.no_migrate);
+    let target =
+        DatabaseTarget::open(cli.database.database_url.as_deref(), &cli.database.data_dir).await?;
+    let result = run_on(&target, migrate, cli.command).await;
+    target.close().await;
+    result
+}
+
+async fn run_on(target: &DatabaseTarget, migrate: bool, command: Command) -> Result<(), Failure> {
+    if migrate {
+        let applied = crate::db::migrate(target.url()).await?;
+        if applied > 0 {
+            tracing::info!(applied, "migrations applied");
+        }
+    }
+    let db = open_pool(target.url())?;
+    match command {
+        Command::Migrate => Ok(()),
+        Command::Serve(args) => serve::serve(db, args.bind).await,
+        Command::Demo(args) => demo::run(db, args.bind).await,
+        Command::Customer(command) => tenants::customer(&db, command).await,
+        Command::Site(command) => tenants::site(&db, command).await,
+        Command::Domain(command) => tenants::domain(&db, command).await,
+        Command::Import(command) => import::run(&db, command).await,
+        Command::User(command) => users::run(&db, command).await,
+    }
+}
+
+fn open_pool(url: &str) -> AppResult<Database> {
+    Database::connect(url, &PoolSettings::default())
+}

@@ -1,0 +1,14 @@
+//! `agoat serve`: serves every site until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+
+use crate::cli::Failure;
+use crate::db::Database;
+use crate::error::AppError;
+use crate::web::{self, AppState};
+
+pub async fn serve(db: Database, bind: SocketAddr) -> Result<(), Failure> {
+    web::serve(AppState::new(db), bind)
+        .await
+        .map_err(|e| Failure::from(AppError::Internal(format!("cannot serve on {bind}: {e}"))))
+}

@@ -1,0 +1,55 @@
+//! Configuration from the environment (and the matching command-line flags), documented in one
+//! place, plus logging set-up.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `DATABASE_URL` | PostgreSQL to use; without it the embedded default runs its own | embedded |
+//! | `AGOAT_BIND` | address the server listens on | `127.0.0.1:8080` |
+//! | `AGOAT_DATA_DIR` | folder of the embedded PostgreSQL | `./data` |
+//! | `AGOAT_SESSION_KEY` | 64+ byte key signing and encrypting admin sessions | random per start |
+//! | `AGOAT_PG_BINDIR` | where PostgreSQL's `initdb` and `postgres` are, if not found | searched |
+//! | `RUST_LOG` | log filter (`info`, `agoat=debug`, …) | `info` |
+//! | `AGOAT_LOG_FORMAT` | `json` for one JSON object per line | text |
+
+use std::fmt;
+
+use tracing_subscriber::EnvFilter;
+
+/// A secret read from the environment: never printed, not even in debug output.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    /// The value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// Starts logging to stderr: `RUST_LOG` filters (default `default_level`), `AGOAT_LOG_FORMAT=json`
+/// switches to JSON lines.
+pub fn init_logging(default_level: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let json = std::env::var("AGOAT_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let result = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
+    // A second initialisation (tests) keeps the first subscriber.
+    drop(result);
+}

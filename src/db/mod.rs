@@ -1,0 +1,223 @@
+//! The database: the connection pool, the one transaction helper every unit of work runs through,
+//! the application role that row-level security applies to, and the embedded migrations.
+//!
+//! Each pooled connection switches to the role [`APP_ROLE`] (which owns nothing and cannot bypass
+//! row-level security), so the tenant policies hold even when `DATABASE_URL` names a superuser.
+//! Each transaction first sets `app.customer_id` for its scope, transaction-locally.
+
+pub mod embedded;
+mod migrations;
+pub mod schema;
+pub mod target;
+
+use std::time::Duration;
+
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::{
+    AnsiTransactionManager, AsyncConnection, AsyncPgConnection, SimpleAsyncConnection,
+    TransactionManager,
+};
+use futures_util::FutureExt;
+use rand::Rng;
+use scoped_futures::ScopedBoxFuture;
+
+use crate::error::{AppError, AppResult};
+use crate::tenancy::Scope;
+
+pub use migrations::{migrate, migrations_current};
+
+/// The connection type every query function takes.
+pub type Conn = AsyncPgConnection;
+
+/// The role the application works as: no ownership, no `BYPASSRLS`.
+pub const APP_ROLE: &str = "agoat_app";
+
+/// How often a transaction is run in all before a serialization failure is reported as 503.
+const MAX_ATTEMPTS: u32 = 6;
+
+/// Tunables of the pool.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Most connections open at once.
+    pub max_size: usize,
+    /// How long a request waits for a free connection (or a new one) before it fails with 503.
+    pub wait_timeout: Duration,
+    /// Longest a single statement may run.
+    pub statement_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_size: 16,
+            wait_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A pool of connections working as [`APP_ROLE`].
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<Conn>,
+}
+
+/// Whether a transaction may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+impl Database {
+    /// Builds the pool; connections are opened lazily.
+    pub fn connect(url: &str, settings: &PoolSettings) -> AppResult<Database> {
+        let statement_timeout_ms = settings.statement_timeout.as_millis();
+        let mut config = ManagerConfig::default();
+        config.recycling_method = RecyclingMethod::Fast;
+        config.custom_setup = Box::new(move |url| {
+            let url = url.to_owned();
+            async move {
+                let mut conn = AsyncPgConnection::establish(&url).await?;
+                conn.batch_execute(&format!(
+                    "SET ROLE {APP_ROLE}; SET application_name = 'agoat'; \
+                     SET statement_timeout = {statement_timeout_ms}; SET TIME ZONE 'UTC'"
+                ))
+                .await
+                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+                Ok(conn)
+            }
+            .boxed()
+        });
+        let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(url, config);
+        let pool = Pool::builder(manager)
+            .max_size(settings.max_size)
+            .wait_timeout(Some(settings.wait_timeout))
+            .create_timeout(Some(settings.wait_timeout))
+            .recycle_timeout(Some(settings.wait_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(|e| AppError::Internal(format!("cannot build the connection pool: {e}")))?;
+        Ok(Database { pool })
+    }
+
+    /// Runs `work` in a read-write transaction scoped to one customer, retrying serialization
+    /// failures (also at COMMIT) with capped exponential backoff and jitter.
+    pub async fn tenant_tx<'a, R, F>(&self, scope: Scope, work: F) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
+        self.run(Some(scope), Access::ReadWrite, work).await
+    }
+
+    /// Runs `work` in a read-only transaction scoped to one customer.
+    pub async fn tenant_read<'a, R, F>(&self, scope: Scope, work: F) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
+        self.run(Some(scope), Access::ReadOnly, work).await
+    }
+
+    /// Runs `work` in a read-only transaction with no customer set: only the public domain
+    /// directory is visible.
+    pub async fn directory_read<'a, R, F>(&self, work: F) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
+        self.run(None, Access::ReadOnly, work).await
+    }
+
+    /// Checks that a connection can be had and answers.
+    pub async fn ping(&self) -> AppResult<()> {
+        let mut conn = self.pool.get().await?;
+        conn.batch_execute("SELECT 1").await?;
+        Ok(())
+    }
+
+    /// Whether every embedded migration has been applied to this database.
+    pub async fn migrations_current(&self) -> AppResult<bool> {
+        let mut conn = self.pool.get().await?;
+        migrations_current(&mut conn).await
+    }
+
+    async fn run<'a, R, F>(&self, scope: Option<Scope>, access: Access, work: F) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
+        let begin = begin_sql(scope, access);
+        let mut attempt = 1;
+        loop {
+            let result = self.attempt(&begin, &work).await;
+            match result {
+                Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
+                    tracing::debug!(attempt, %error, "transaction conflict, retrying");
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                }
+                Err(error) if error.is_retryable() => {
+                    tracing::warn!(attempt, %error, "transaction kept conflicting");
+                    return Err(AppError::Unavailable(
+                        "the database kept refusing the transaction".into(),
+                    ));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn attempt<'a, R, F>(&self, begin: &str, work: &F) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
+        let mut conn = self.pool.get().await?;
+        let conn: &mut Conn = &mut conn;
+        AnsiTransactionManager::begin_transaction_sql(conn, begin).await?;
+        match work(conn).await {
+            Ok(value) => {
+                AnsiTransactionManager::commit_transaction(conn).await?;
+                Ok(value)
+            }
+            Err(error) => {
+                AnsiTransactionManager::rollback_transaction(conn).await?;
+                Err(error)
+            }
+        }
+    }
+}
+
+/// `BEGIN` and the tenant setting in one round trip.
+fn begin_sql(scope: Option<Scope>, access: Access) -> String {
+    let mode = match access {
+        Access::ReadOnly => "READ ONLY",
+        Access::ReadWrite => "ISOLATION LEVEL SERIALIZABLE, READ WRITE",
+    };
+    match scope {
+        // A UUID's text form is hex digits and dashes only, so it is safe inside the literal.
+        Some(scope) => format!(
+            "BEGIN {mode}; SELECT set_config('app.customer_id', '{}', true)",
+            scope.customer_id().as_uuid()
+        ),
+        None => format!("BEGIN {mode}"),
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    let base_ms = 10u64 << attempt.min(6);
+    let jitter = rand::rng().random_range(0..=base_ms);
+    Duration::from_millis((base_ms + jitter).min(1_000))
+}
+
+/// The current time at microsecond precision, as PostgreSQL stores it, so values read back
+/// compare equal. Times are bound from Rust, never `now()` inside `UPDATE … SET`.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    now - Duration::from_nanos(u64::from(now.timestamp_subsec_nanos() % 1_000))
+}

@@ -1,0 +1,98 @@
+//! Which PostgreSQL to use: the one `DATABASE_URL` names, or the embedded default under the data
+//! folder (started here, or already running for another `agoat` process on the same folder).
+
+use std::path::{Path, PathBuf};
+
+use diesel::QueryableByName;
+use diesel::sql_types::Bool;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+
+use crate::db::embedded::EmbeddedPostgres;
+use crate::error::{AppError, AppResult};
+
+/// The database the embedded default creates and uses.
+const EMBEDDED_DATABASE: &str = "agoat";
+
+/// A database to work on, and the embedded server to stop afterwards if this process started it.
+pub struct DatabaseTarget {
+    url: String,
+    embedded: Option<EmbeddedPostgres>,
+}
+
+impl DatabaseTarget {
+    /// Uses `database_url` when given; otherwise the embedded default under `data_dir`.
+    pub async fn open(database_url: Option<&str>, data_dir: &Path) -> AppResult<DatabaseTarget> {
+        if let Some(url) = database_url.filter(|u| !u.trim().is_empty()) {
+            return Ok(DatabaseTarget {
+                url: url.to_owned(),
+                embedded: None,
+            });
+        }
+        if let Some(url) = running_embedded(data_dir) {
+            tracing::info!(data_dir = %data_dir.display(), "using the embedded PostgreSQL another process runs");
+            return Ok(DatabaseTarget {
+                url,
+                embedded: None,
+            });
+        }
+        let embedded = EmbeddedPostgres::start(data_dir)
+            .await
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        ensure_database(&embedded.url("postgres"), EMBEDDED_DATABASE).await?;
+        Ok(DatabaseTarget {
+            url: embedded.url(EMBEDDED_DATABASE),
+            embedded: Some(embedded),
+        })
+    }
+
+    /// The connection string (as the owner; the pool switches to the application role).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Stops the embedded server if this process started it.
+    pub async fn close(self) {
+        if let Some(embedded) = self.embedded
+            && let Err(error) = embedded.stop().await
+        {
+            tracing::warn!(%error, "the embedded PostgreSQL did not stop cleanly");
+        }
+    }
+}
+
+/// The connection string of a live embedded server on `data_dir`, read from its `postmaster.pid`
+/// (pid, data dir, start time, port, socket dir, listen address, shared memory key, status).
+fn running_embedded(data_dir: &Path) -> Option<String> {
+    let pid_file = data_dir.join("pg").join("postmaster.pid");
+    let text = std::fs::read_to_string(pid_file).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    let pid: u32 = <[&str]>::first(&lines)?.trim().parse().ok()?;
+    let port = lines.get(3)?.trim();
+    let socket_dir = lines.get(4)?.trim();
+    let ready = lines.get(7).is_some_and(|s| s.trim() == "ready");
+    let alive = PathBuf::from(format!("/proc/{pid}")).exists();
+    (alive && ready && !socket_dir.is_empty())
+        .then(|| format!("host={socket_dir} port={port} user=agoat dbname={EMBEDDED_DATABASE}"))
+}
+
+/// Creates `name` on the server if it does not exist yet.
+async fn ensure_database(admin_url: &str, name: &str) -> AppResult<()> {
+    #[derive(QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = Bool)]
+        exists: bool,
+    }
+    let mut conn = AsyncPgConnection::establish(admin_url).await.map_err(|e| {
+        AppError::Unavailable(format!("cannot connect to the embedded PostgreSQL: {e}"))
+    })?;
+    let found: Exists =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+            .bind::<diesel::sql_types::Text, _>(name)
+            .get_result(&mut conn)
+            .await?;
+    if !found.exists {
+        conn.batch_execute(&format!("CREATE DATABASE \"{name}\" ENCODING 'UTF8'"))
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! The one error type of the application and how each kind maps to an HTTP status.
+//!
+//! Visitors see a friendly page for the status; the cause goes to the log only.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// Everything that can go wrong in a unit of work or a request.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The thing asked for does not exist in the current scope.
+    #[error("not found")]
+    NotFound,
+    /// The request itself is malformed (400); the text is safe to show.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Input failed validation; the text is safe to show.
+    #[error("{0}")]
+    Invalid(String),
+    /// The row changed since it was read, or a unique value is taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// The database cannot be reached or keeps refusing the transaction (503).
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// Any other database failure (500; detail in the log only).
+    #[error("database error: {0}")]
+    Database(DieselError),
+    /// Any other failure (500; detail in the log only).
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// Whether rerunning the whole transaction may succeed (SQLSTATE 40001 and friends).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            AppError::Database(DieselError::DatabaseError(
+                DatabaseErrorKind::SerializationFailure,
+                _
+            ))
+        ) || matches!(self, AppError::Database(DieselError::DatabaseError(_, info)) if info.message().contains("restart transaction"))
+    }
+
+    /// The name of the unique constraint a write violated, if that is what failed.
+    pub fn unique_violation(&self) -> Option<&str> {
+        match self {
+            AppError::Database(DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                info,
+            )) => Some(info.constraint_name().unwrap_or("")),
+            _ => None,
+        }
+    }
+
+    /// Whether a write referenced a row that does not exist (a foreign key failed).
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(
+            self,
+            AppError::Database(DieselError::DatabaseError(
+                DatabaseErrorKind::ForeignKeyViolation,
+                _
+            ))
+        )
+    }
+}
+
+impl From<DieselError> for AppError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::NotFound => AppError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                AppError::Unavailable("the database connection closed".into())
+            }
+            other => AppError::Database(other),
+        }
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
+    fn from(error: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        AppError::Unavailable(error.to_string())
+    }
+}

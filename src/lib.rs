@@ -1,0 +1,16 @@
+//! AGoat Publisher: a server-rendered, multi-tenant web CMS.
+//!
+//! Every request is routed by its `Host` to a site and its customer (`tenancy`), every query runs
+//! inside that customer's scope (`db`), and every change is audited (`audit`). Posts live in
+//! `content`, the Thorne product catalog in `thorne`, the public pages in `web`, the command line in
+//! `cli`.
+
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod content;
+pub mod db;
+pub mod error;
+pub mod tenancy;
+pub mod thorne;
+pub mod web;

@@ -1,0 +1,122 @@
+//! Customers: the tenants. A customer's row is visible only inside its own scope.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::{self, Actor, Change};
+use crate::db::{Conn, schema::tenancy::customers};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::Scope;
+
+/// A customer as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = customers)]
+pub struct Customer {
+    pub id: Uuid,
+    pub name: String,
+    pub currency: String,
+    pub is_active: bool,
+    pub version: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Checks a customer or site name: 1–200 characters once trimmed.
+pub fn valid_name(name: &str) -> AppResult<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AppError::Invalid("the name must not be empty".into()));
+    }
+    if name.chars().count() > 200 {
+        return Err(AppError::Invalid(
+            "the name must be at most 200 characters".into(),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Creates the customer that `scope` names, with the default currency (USD).
+pub async fn create(
+    conn: &mut Conn,
+    scope: Scope,
+    name: &str,
+    actor: &Actor,
+) -> AppResult<Customer> {
+    let name = valid_name(name)?;
+    let now = crate::db::now();
+    let customer: Customer = diesel::insert_into(customers::table)
+        .values((
+            customers::id.eq(scope.customer_uuid()),
+            customers::name.eq(&name),
+            customers::created_at.eq(now),
+            customers::updated_at.eq(now),
+        ))
+        .returning(Customer::as_returning())
+        .get_result(conn)
+        .await?;
+    audit::record(
+        conn,
+        scope,
+        actor,
+        Change {
+            entity: "customer",
+            entity_id: customer.id,
+            action: "create",
+            before: None,
+            after: Some(
+                json!({"name": customer.name, "currency": customer.currency, "is_active": true}),
+            ),
+        },
+    )
+    .await?;
+    Ok(customer)
+}
+
+/// The customer of `scope`.
+pub async fn current(conn: &mut Conn, scope: Scope) -> AppResult<Customer> {
+    customers::table
+        .filter(customers::id.eq(scope.customer_uuid()))
+        .select(Customer::as_select())
+        .first(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// Whether the customer of `scope` exists.
+pub async fn exists(conn: &mut Conn, scope: Scope) -> AppResult<bool> {
+    match current(conn, scope).await {
+        Ok(_) => Ok(true),
+        Err(AppError::NotFound) => Ok(false),
+        Err(other) => Err(other),
+    }
+}
+
+/// Deactivates the customer of `scope`: its sites stop answering at once.
+pub async fn deactivate(conn: &mut Conn, scope: Scope, actor: &Actor) -> AppResult<()> {
+    let customer = current(conn, scope).await?;
+    diesel::update(customers::table)
+        .filter(customers::id.eq(scope.customer_uuid()))
+        .set((
+            customers::is_active.eq(false),
+            customers::version.eq(customers::version + 1),
+            customers::updated_at.eq(crate::db::now()),
+        ))
+        .execute(conn)
+        .await?;
+    audit::record(
+        conn,
+        scope,
+        actor,
+        Change {
+            entity: "customer",
+            entity_id: customer.id,
+            action: "deactivate",
+            before: Some(json!({"is_active": customer.is_active})),
+            after: Some(json!({"is_active": false})),
+        },
+    )
+    .await
+}

@@ -1,0 +1,110 @@
+//! Sites of a customer. Each site has one primary domain and any number of aliases.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::{self, Actor, Change};
+use crate::db::{Conn, schema::tenancy::sites};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::customers::valid_name;
+use crate::tenancy::{Scope, SiteId, domains};
+
+/// A site as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = sites)]
+pub struct Site {
+    pub customer_id: Uuid,
+    pub id: Uuid,
+    pub name: String,
+    pub is_active: bool,
+    pub version: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Creates a site with its primary domain (already normalised by the caller).
+pub async fn create(
+    conn: &mut Conn,
+    scope: Scope,
+    id: SiteId,
+    name: &str,
+    primary_host: &str,
+    actor: &Actor,
+) -> AppResult<Site> {
+    let name = valid_name(name)?;
+    let now = crate::db::now();
+    let site: Site = diesel::insert_into(sites::table)
+        .values((
+            sites::customer_id.eq(scope.customer_uuid()),
+            sites::id.eq(id.as_uuid()),
+            sites::name.eq(&name),
+            sites::created_at.eq(now),
+            sites::updated_at.eq(now),
+        ))
+        .returning(Site::as_returning())
+        .get_result(conn)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            error if error.is_foreign_key_violation() => {
+                AppError::Invalid(format!("customer {} does not exist", scope.customer_id()))
+            }
+            other => other,
+        })?;
+    audit::record(
+        conn,
+        scope,
+        actor,
+        Change {
+            entity: "site",
+            entity_id: site.id,
+            action: "create",
+            before: None,
+            after: Some(json!({"name": site.name, "is_active": true})),
+        },
+    )
+    .await?;
+    domains::add(conn, scope, id, primary_host, true, actor).await?;
+    Ok(site)
+}
+
+/// One site of the customer in scope.
+pub async fn find(conn: &mut Conn, scope: Scope, id: SiteId) -> AppResult<Site> {
+    sites::table
+        .filter(sites::customer_id.eq(scope.customer_uuid()))
+        .filter(sites::id.eq(id.as_uuid()))
+        .select(Site::as_select())
+        .first(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// Deactivates a site: its domains answer 404 from then on.
+pub async fn deactivate(conn: &mut Conn, scope: Scope, id: SiteId, actor: &Actor) -> AppResult<()> {
+    let site = find(conn, scope, id).await?;
+    diesel::update(sites::table)
+        .filter(sites::customer_id.eq(scope.customer_uuid()))
+        .filter(sites::id.eq(id.as_uuid()))
+        .set((
+            sites::is_active.eq(false),
+            sites::version.eq(sites::version + 1),
+            sites::updated_at.eq(crate::db::now()),
+        ))
+        .execute(conn)
+        .await?;
+    audit::record(
+        conn,
+        scope,
+        actor,
+        Change {
+            entity: "site",
+            entity_id: site.id,
+            action: "deactivate",
+            before: Some(json!({"is_active": site.is_active})),
+            after: Some(json!({"is_active": false})),
+        },
+    )
+    .await
+}

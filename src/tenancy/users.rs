@@ -1,0 +1,165 @@
+//! Admin users: each belongs to exactly one customer and has one role. Passwords are stored as
+//! argon2id PHC strings.
+
+use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::{self, Actor, Change};
+use crate::db::{Conn, schema::tenancy::users};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::{Scope, UserId};
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// What a user may do in the admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Everything, including users and the audit log.
+    Owner,
+    /// Posts.
+    Editor,
+    /// Products and prices.
+    Pricing,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Editor => "editor",
+            Role::Pricing => "pricing",
+        }
+    }
+
+    /// Parses a stored or typed role name.
+    pub fn parse(text: &str) -> AppResult<Role> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "owner" => Ok(Role::Owner),
+            "editor" => Ok(Role::Editor),
+            "pricing" => Ok(Role::Pricing),
+            other => Err(AppError::Invalid(format!(
+                "unknown role {other:?}: use owner, editor or pricing"
+            ))),
+        }
+    }
+}
+
+/// A user as stored, without the password hash.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub customer_id: Uuid,
+    pub id: Uuid,
+    pub email: String,
+    pub role: String,
+    pub is_active: bool,
+}
+
+/// Normalises and checks an e-mail address (lower-cased, one `@`, no spaces, ≤ 320 chars).
+pub fn valid_email(email: &str) -> AppResult<String> {
+    let email = email.trim().to_lowercase();
+    let shape_ok = email.len() <= 320
+        && !email.chars().any(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@')
+        });
+    if shape_ok {
+        Ok(email)
+    } else {
+        Err(AppError::Invalid(format!(
+            "{email:?} is not an e-mail address"
+        )))
+    }
+}
+
+/// Hashes a password with argon2id at OWASP's parameters (19 MiB, 2 passes, 1 lane).
+pub fn hash_password(password: &str) -> AppResult<String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AppError::Invalid(format!(
+            "the password must be at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| AppError::Internal(format!("cannot hash the password: {e}")))
+}
+
+/// Whether `password` matches a stored PHC hash.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Creates a user of the customer in scope.
+pub async fn create(
+    conn: &mut Conn,
+    scope: Scope,
+    email: &str,
+    role: Role,
+    password_hash: &str,
+    actor: &Actor,
+) -> AppResult<User> {
+    let email = valid_email(email)?;
+    let now = crate::db::now();
+    let user: User = diesel::insert_into(users::table)
+        .values((
+            users::customer_id.eq(scope.customer_uuid()),
+            users::id.eq(UserId::new_random().as_uuid()),
+            users::email.eq(&email),
+            users::password_hash.eq(password_hash),
+            users::role.eq(role.as_str()),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            error if error.unique_violation().is_some() => {
+                AppError::Conflict(format!("a user with the e-mail {email} already exists"))
+            }
+            error if error.is_foreign_key_violation() => {
+                AppError::Invalid(format!("customer {} does not exist", scope.customer_id()))
+            }
+            other => other,
+        })?;
+    audit::record(
+        conn,
+        scope,
+        actor,
+        Change {
+            entity: "user",
+            entity_id: user.id,
+            action: "create",
+            before: None,
+            after: Some(json!({"email": user.email, "role": user.role, "is_active": true})),
+        },
+    )
+    .await?;
+    Ok(user)
+}
+
+/// The user of the customer in scope with this e-mail, if any.
+pub async fn by_email(conn: &mut Conn, scope: Scope, email: &str) -> AppResult<Option<User>> {
+    users::table
+        .filter(users::customer_id.eq(scope.customer_uuid()))
+        .filter(users::email.eq(email.trim().to_lowercase()))
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()
+        .map_err(AppError::from)
+}

@@ -1,0 +1,268 @@
+//! Products of a customer's catalog: the stored row, what visitors may see of it (never the
+//! wholesale price), and writes with versioning and audit.
+
+use bigdecimal::BigDecimal;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::{self, Actor, Change};
+use crate::db::{Conn, schema::thorne::products};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::Scope;
+
+/// A product as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = products)]
+pub struct Product {
+    pub customer_id: Uuid,
+    pub id: Uuid,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub wholesale_price: BigDecimal,
+    pub retail_price: BigDecimal,
+    pub in_stock: bool,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What visitors may see of a product: no wholesale price is even selected.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = products)]
+pub struct PublicProduct {
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub retail_price: BigDecimal,
+    pub in_stock: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The fields of a new product.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewProduct {
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub wholesale_price: BigDecimal,
+    pub retail_price: BigDecimal,
+    pub in_stock: bool,
+}
+
+/// A SKU is 1–64 characters of letters, digits, `-`, `_` and `.`.
+pub fn valid_sku(sku: &str) -> bool {
+    !sku.is_empty()
+        && sku.len() <= 64
+        && sku
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+#[diesel::dsl::auto_type]
+fn active_of(customer: Uuid) -> _ {
+    products::customer_id
+        .eq(customer)
+        .and(products::archived_at.is_null())
+}
+
+/// Active products, by category then name; only `category` when given.
+pub async fn active_listing(
+    conn: &mut Conn,
+    scope: Scope,
+    category: Option<&str>,
+) -> AppResult<Vec<PublicProduct>> {
+    let mut query = products::table
+        .filter(active_of(scope.customer_uuid()))
+        .select(PublicProduct::as_select())
+        .order((
+            products::category.asc(),
+            products::name.asc(),
+            products::sku.asc(),
+        ))
+        .into_boxed();
+    if let Some(category) = category {
+        query = query.filter(products::category.eq(category));
+    }
+    query.load(conn).await.map_err(AppError::from)
+}
+
+/// The categories that have active products, sorted.
+pub async fn active_categories(conn: &mut Conn, scope: Scope) -> AppResult<Vec<String>> {
+    products::table
+        .filter(active_of(scope.customer_uuid()))
+        .select(products::category)
+        .distinct()
+        .order(products::category.asc())
+        .load(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// The active product with this SKU.
+pub async fn active_by_sku(conn: &mut Conn, scope: Scope, sku: &str) -> AppResult<PublicProduct> {
+    products::table
+        .filter(active_of(scope.customer_uuid()))
+        .filter(products::sku.eq(sku))
+        .select(PublicProduct::as_select())
+        .first(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// SKUs and modification times of active products, for the sitemap.
+pub async fn active_skus(
+    conn: &mut Conn,
+    scope: Scope,
+    limit: i64,
+) -> AppResult<Vec<(String, DateTime<Utc>)>> {
+    products::table
+        .filter(active_of(scope.customer_uuid()))
+        .order(products::sku.asc())
+        .limit(limit)
+        .select((products::sku, products::updated_at))
+        .load(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// Every product (active or archived) with one of these SKUs.
+pub async fn by_skus(conn: &mut Conn, scope: Scope, skus: &[String]) -> AppResult<Vec<Product>> {
+    products::table
+        .filter(products::customer_id.eq(scope.customer_uuid()))
+        .filter(products::sku.eq_any(skus))
+        .select(Product::as_select())
+        .load(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// Inserts new products in bulk, with an audit event each.
+pub async fn create_many(
+    conn: &mut Conn,
+    scope: Scope,
+    new: &[NewProduct],
+    actor: &Actor,
+) -> AppResult<Vec<Product>> {
+    let now = crate::db::now();
+    let mut created = Vec::with_capacity(new.len());
+    for chunk in new.chunks(1_000) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|p| {
+                (
+                    products::customer_id.eq(scope.customer_uuid()),
+                    products::id.eq(Uuid::new_v4()),
+                    products::sku.eq(&p.sku),
+                    products::name.eq(&p.name),
+                    products::description.eq(&p.description),
+                    products::category.eq(&p.category),
+                    products::wholesale_price.eq(&p.wholesale_price),
+                    products::retail_price.eq(&p.retail_price),
+                    products::in_stock.eq(p.in_stock),
+                    products::created_at.eq(now),
+                    products::updated_at.eq(now),
+                )
+            })
+            .collect();
+        let inserted: Vec<Product> = diesel::insert_into(products::table)
+            .values(rows)
+            .returning(Product::as_returning())
+            .get_results(conn)
+            .await
+            .map_err(|e| match AppError::from(e) {
+                e if e.unique_violation() == Some("products_sku_per_customer") => {
+                    AppError::Conflict("a SKU of the import already exists".into())
+                }
+                other => other,
+            })?;
+        created.extend(inserted);
+    }
+    for product in &created {
+        audit::record(
+            conn,
+            scope,
+            actor,
+            Change {
+                entity: "product",
+                entity_id: product.id,
+                action: "create",
+                before: None,
+                after: Some(audit_fields(product)),
+            },
+        )
+        .await?;
+    }
+    Ok(created)
+}
+
+/// Saves a changed product if it is still at the version `current` was read at.
+pub async fn save(
+    conn: &mut Conn,
+    scope: Scope,
+    current: &Product,
+    changed: &Product,
+    action: &str,
+    actor: &Actor,
+) -> AppResult<Product> {
+    let saved: Option<Product> = diesel::update(products::table)
+        .filter(products::customer_id.eq(scope.customer_uuid()))
+        .filter(products::id.eq(current.id))
+        .filter(products::version.eq(current.version))
+        .set((
+            products::sku.eq(&changed.sku),
+            products::name.eq(&changed.name),
+            products::description.eq(&changed.description),
+            products::category.eq(&changed.category),
+            products::wholesale_price.eq(&changed.wholesale_price),
+            products::retail_price.eq(&changed.retail_price),
+            products::in_stock.eq(changed.in_stock),
+            products::version.eq(products::version + 1),
+            products::updated_at.eq(crate::db::now()),
+        ))
+        .returning(Product::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?;
+    let saved = saved.ok_or_else(|| {
+        AppError::Conflict(format!(
+            "the product {} was changed by someone else",
+            current.sku
+        ))
+    })?;
+    audit::record(
+        conn,
+        scope,
+        actor,
+        Change {
+            entity: "product",
+            entity_id: saved.id,
+            action,
+            before: Some(audit_fields(current)),
+            after: Some(audit_fields(&saved)),
+        },
+    )
+    .await?;
+    Ok(saved)
+}
+
+/// The fields of a product that the audit log compares.
+fn audit_fields(product: &Product) -> serde_json::Value {
+    json!({
+        "sku": product.sku,
+        "name": product.name,
+        "description": product.description,
+        "category": product.category,
+        "wholesale_price": product.wholesale_price.to_string(),
+        "retail_price": product.retail_price.to_string(),
+        "in_stock": product.in_stock,
+        "archived_at": product.archived_at,
+    })
+}

@@ -1,0 +1,79 @@
+//! The HTTP side: the application factory (routes and middleware), shared state, and serving.
+//!
+//! Public pages live under `pages/` (one file per page), host routing in `site`, error pages in
+//! `error`, conditional responses in `response`, fingerprinted assets in `assets`, health checks
+//! in `ops`, the per-request log line in `request_log`.
+
+pub mod assets;
+pub mod error;
+pub mod ops;
+pub mod pages;
+pub mod request_log;
+pub mod response;
+pub mod site;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+
+use crate::db::Database;
+use crate::tenancy::directory::Directory;
+
+/// What every request handler can reach.
+pub struct AppState {
+    pub db: Database,
+    pub directory: Directory,
+}
+
+impl AppState {
+    pub fn new(db: Database) -> web::Data<AppState> {
+        web::Data::new(AppState {
+            directory: Directory::new(db.clone()),
+            db,
+        })
+    }
+}
+
+/// Registers every route; used by the server and by the tests.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(assets::scope())
+        .route("/healthz", web::get().to(ops::healthz))
+        .route("/readyz", web::get().to(ops::readyz))
+        .service(
+            web::scope("")
+                .wrap(from_fn(site::resolve_site))
+                .configure(pages::routes)
+                .default_service(web::to(pages::not_found::page)),
+        );
+}
+
+/// Headers every response carries.
+pub fn default_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
+             object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
+        ))
+}
+
+/// Serves until SIGINT or SIGTERM, then finishes in-flight requests (up to 30 s) and returns.
+pub async fn serve(state: web::Data<AppState>, bind: SocketAddr) -> std::io::Result<()> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(Compress::default())
+            .wrap(default_headers())
+            .wrap(from_fn(request_log::log_request))
+            .configure(routes)
+    })
+    .shutdown_timeout(30)
+    .client_request_timeout(Duration::from_secs(10))
+    .bind(bind)?;
+    tracing::info!(%bind, "serving");
+    server.run().await
+}

@@ -1,0 +1,78 @@
+//! `/feed.xml`: an Atom feed of the site's twenty newest published posts, with full bodies.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use scoped_futures::ScopedFutureExt;
+
+use crate::content::posts;
+use crate::error::AppResult;
+use crate::web::pages::iso_time;
+use crate::web::site::RequestSite;
+use crate::web::{AppState, response};
+
+/// Entries in the feed.
+const FEED_LENGTH: i64 = 20;
+
+pub struct FeedEntry {
+    pub id: String,
+    pub url: String,
+    pub title: String,
+    pub summary: String,
+    pub content_html: String,
+    pub published: String,
+    pub updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "site/feed.xml")]
+pub struct Feed {
+    pub site_name: String,
+    pub home_url: String,
+    pub self_url: String,
+    pub updated: String,
+    pub entries: Vec<FeedEntry>,
+}
+
+pub async fn page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    site: web::ReqData<RequestSite>,
+) -> AppResult<HttpResponse> {
+    let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
+    let recent = state
+        .db
+        .tenant_read(scope, |conn| {
+            async move { posts::visible_recent(conn, scope, site_id, FEED_LENGTH).await }
+                .scope_boxed()
+        })
+        .await?;
+    let updated = recent
+        .iter()
+        .map(|p| p.updated_at.max(p.published_at))
+        .max()
+        .map(iso_time)
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
+    let feed = Feed {
+        site_name: site.ctx.site_name.clone(),
+        home_url: site.url("/"),
+        self_url: site.url("/feed.xml"),
+        updated,
+        entries: recent
+            .into_iter()
+            .map(|p| FeedEntry {
+                id: format!("urn:uuid:{}", p.id),
+                url: site.url(&format!("/posts/{}", p.slug)),
+                title: p.title,
+                summary: p.description,
+                content_html: p.body_html,
+                published: iso_time(p.published_at),
+                updated: iso_time(p.updated_at.max(p.published_at)),
+            })
+            .collect(),
+    };
+    Ok(response::conditional(
+        &req,
+        response::render(&feed)?,
+        "application/atom+xml; charset=utf-8",
+    ))
+}

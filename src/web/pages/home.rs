@@ -1,0 +1,98 @@
+//! `/`: the newest published posts of the site, ten a page, with older/newer links (keyset
+//! pagination by `?before=` and `?after=` cursors).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use scoped_futures::ScopedFutureExt;
+use serde::Deserialize;
+
+use crate::content::posts::{self, Cursor, PageRequest};
+use crate::error::{AppError, AppResult};
+use crate::web::pages::{Layout, display_time, iso_time};
+use crate::web::site::RequestSite;
+use crate::web::{AppState, response};
+
+#[derive(Debug, Deserialize)]
+pub struct HomeQuery {
+    before: Option<String>,
+    after: Option<String>,
+}
+
+pub struct PostCard {
+    pub href: String,
+    pub title: String,
+    pub description: String,
+    pub date_display: String,
+    pub date_iso: String,
+}
+
+#[derive(Template)]
+#[template(path = "site/home.html")]
+pub struct HomePage {
+    pub layout: Layout,
+    pub posts: Vec<PostCard>,
+    pub older_href: Option<String>,
+    pub newer_href: Option<String>,
+}
+
+fn page_request(query: &HomeQuery) -> AppResult<PageRequest> {
+    let cursor = |text: &str| {
+        Cursor::decode(text)
+            .ok_or_else(|| AppError::BadRequest("The page link is not valid.".into()))
+    };
+    match (&query.before, &query.after) {
+        (None, None) => Ok(PageRequest::Newest),
+        (Some(before), None) => Ok(PageRequest::Before(cursor(before)?)),
+        (None, Some(after)) => Ok(PageRequest::After(cursor(after)?)),
+        (Some(_), Some(_)) => Err(AppError::BadRequest(
+            "Ask for older or newer posts, not both.".into(),
+        )),
+    }
+}
+
+pub async fn page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    site: web::ReqData<RequestSite>,
+    query: web::Query<HomeQuery>,
+) -> AppResult<HttpResponse> {
+    let request = page_request(&query)?;
+    let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
+    let page = state
+        .db
+        .tenant_read(scope, |conn| {
+            async move { posts::visible_page(conn, scope, site_id, request).await }.scope_boxed()
+        })
+        .await?;
+    let path = match request {
+        PageRequest::Newest => "/".to_owned(),
+        PageRequest::Before(c) => format!("/?before={}", c.encode()),
+        PageRequest::After(c) => format!("/?after={}", c.encode()),
+    };
+    let name = &site.ctx.site_name;
+    let mut layout = Layout::new(
+        &site,
+        name,
+        &format!("The latest posts from {name}."),
+        &path,
+    );
+    // Only the first page is worth indexing; the rest are reachable from it.
+    layout.noindex = request != PageRequest::Newest;
+    let body = response::render(&HomePage {
+        layout,
+        posts: page
+            .posts
+            .iter()
+            .map(|p| PostCard {
+                href: format!("/posts/{}", p.slug),
+                title: p.title.clone(),
+                description: p.description.clone(),
+                date_display: display_time(p.published_at),
+                date_iso: iso_time(p.published_at),
+            })
+            .collect(),
+        older_href: page.older.map(|c| format!("/?before={}", c.encode())),
+        newer_href: page.newer.map(|c| format!("/?after={}", c.encode())),
+    })?;
+    Ok(response::html(&req, body))
+}

@@ -1,0 +1,125 @@
+//! `/products`: the customer's active products grouped by category, with a `?category=` filter.
+//! Retail prices only.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use scoped_futures::ScopedFutureExt;
+use serde::Deserialize;
+
+use crate::error::{AppError, AppResult};
+use crate::thorne::money::format_price;
+use crate::thorne::products::{self, PublicProduct};
+use crate::web::pages::Layout;
+use crate::web::site::RequestSite;
+use crate::web::{AppState, response};
+
+#[derive(Debug, Deserialize)]
+pub struct ProductsQuery {
+    category: Option<String>,
+}
+
+pub struct CategoryLink {
+    pub name: String,
+    pub href: String,
+    pub active: bool,
+}
+
+pub struct ProductCard {
+    pub href: String,
+    pub name: String,
+    pub price: String,
+    pub in_stock: bool,
+}
+
+pub struct CategoryGroup {
+    pub name: String,
+    pub products: Vec<ProductCard>,
+}
+
+#[derive(Template)]
+#[template(path = "site/products.html")]
+pub struct ProductsPage {
+    pub layout: Layout,
+    pub heading: String,
+    pub filter: Vec<CategoryLink>,
+    pub all_active: bool,
+    pub groups: Vec<CategoryGroup>,
+}
+
+/// The link to a category's listing.
+pub fn category_href(name: &str) -> String {
+    format!("/products?category={}", urlencoding::encode(name))
+}
+
+pub async fn page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    site: web::ReqData<RequestSite>,
+    query: web::Query<ProductsQuery>,
+) -> AppResult<HttpResponse> {
+    let scope = site.ctx.scope;
+    let category = query
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let (categories, listing) = state
+        .db
+        .tenant_read(scope, |conn| {
+            async move {
+                let categories = products::active_categories(conn, scope).await?;
+                if category.is_some_and(|c| !categories.iter().any(|known| known == c)) {
+                    return Err(AppError::NotFound);
+                }
+                let listing = products::active_listing(conn, scope, category).await?;
+                Ok((categories, listing))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    let name = &site.ctx.site_name;
+    let (heading, path) = match category {
+        Some(c) => (c.to_owned(), category_href(c)),
+        None => ("Products".to_owned(), "/products".to_owned()),
+    };
+    let description = match category {
+        Some(c) => format!("{c} from the Thorne range at {name}."),
+        None => format!("Thorne health products available from {name}."),
+    };
+    let layout = Layout::new(&site, &format!("{heading} · {name}"), &description, &path);
+    let body = response::render(&ProductsPage {
+        layout,
+        heading,
+        filter: categories
+            .iter()
+            .map(|c| CategoryLink {
+                name: c.clone(),
+                href: category_href(c),
+                active: Some(c.as_str()) == category,
+            })
+            .collect(),
+        all_active: category.is_none(),
+        groups: group_by_category(listing, &site.ctx.currency),
+    })?;
+    Ok(response::html(&req, body))
+}
+
+fn group_by_category(listing: Vec<PublicProduct>, currency: &str) -> Vec<CategoryGroup> {
+    let mut groups: Vec<CategoryGroup> = Vec::new();
+    for product in listing {
+        let card = ProductCard {
+            href: format!("/products/{}", urlencoding::encode(&product.sku)),
+            name: product.name,
+            price: format_price(&product.retail_price, currency),
+            in_stock: product.in_stock,
+        };
+        match groups.last_mut() {
+            Some(group) if group.name == product.category => group.products.push(card),
+            _ => groups.push(CategoryGroup {
+                name: product.category,
+                products: vec![card],
+            }),
+        }
+    }
+    groups
+}

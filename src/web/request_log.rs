@@ -1,0 +1,50 @@
+//! One structured log line per request, and the request id (`X-Request-Id`) that audit events and
+//! logs share.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+
+/// The id of the current request.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Assigns a request id, logs method, host, path, status and duration when the response is ready.
+pub async fn log_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let mut res = next.call(req).await?;
+    let status = res.status().as_u16();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    let cause = res.response().error().map(|e| e.to_string());
+    tracing::info!(
+        request_id = %id,
+        %method,
+        host,
+        path,
+        status,
+        micros = started.elapsed().as_micros() as u64,
+        error = cause.as_deref(),
+        "request"
+    );
+    Ok(res)
+}

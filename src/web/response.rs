@@ -1,0 +1,60 @@
+//! Building page responses: HTML and XML bodies with a weak ETag, answering `304 Not Modified`
+//! when the client already has the same representation.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
+use actix_web::{HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
+
+use crate::error::{AppError, AppResult};
+
+/// Renders an askama template into a body.
+pub fn render(template: &impl askama::Template) -> AppResult<String> {
+    template
+        .render()
+        .map_err(|e| AppError::Internal(format!("template failed: {e}")))
+}
+
+/// A public HTML page (200), revalidated with an ETag on each use.
+pub fn html(req: &HttpRequest, body: String) -> HttpResponse {
+    conditional(req, body, "text/html; charset=utf-8")
+}
+
+/// A public body of any type (200), revalidated with an ETag on each use.
+pub fn conditional(req: &HttpRequest, body: String, content_type: &str) -> HttpResponse {
+    let etag = format!(
+        "W/\"{}\"",
+        hex::encode(&Sha256::digest(body.as_bytes())[..12])
+    );
+    let cache_control = "public, no-cache";
+    if client_has(req, &etag) {
+        return HttpResponse::NotModified()
+            .insert_header((ETAG, etag))
+            .insert_header((CACHE_CONTROL, cache_control))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .insert_header((ETAG, etag))
+        .insert_header((CACHE_CONTROL, cache_control))
+        .content_type(content_type.to_owned())
+        .body(body)
+}
+
+/// An error page with its status; never cached.
+pub fn error_page(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+/// Whether `If-None-Match` names this ETag (weak comparison, as RFC 9110 asks for GET).
+fn client_has(req: &HttpRequest, etag: &str) -> bool {
+    let ours = etag.trim_start_matches("W/");
+    req.headers()
+        .get_all(IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.trim_start_matches("W/") == ours)
+}

@@ -1,0 +1,160 @@
+//! Routing by `Host`: every public request is resolved to a site and its customer before a page
+//! handler runs. Malformed or missing host → 400; unknown host, inactive site or customer → a 404
+//! that names no customer; an alias → 301 to the primary domain with the same path.
+
+use std::sync::Arc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, HOST, LOCATION};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse, web};
+
+use crate::error::AppError;
+use crate::tenancy::directory::{Resolution, SiteContext};
+use crate::tenancy::host::{self, HostError};
+use crate::web::AppState;
+use crate::web::pages::error_page;
+
+/// The site a request is for, and the base URL of its primary domain as this client reaches it.
+#[derive(Debug, Clone)]
+pub struct RequestSite {
+    pub ctx: Arc<SiteContext>,
+    /// `scheme://primary-host[:port]`, without a trailing slash.
+    pub base_url: String,
+}
+
+impl RequestSite {
+    /// The absolute URL of a path on the primary domain.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+/// The middleware that resolves the host and renders errors in the site's layout.
+pub async fn resolve_site(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Err(actix_web::error::ErrorInternalServerError(
+            "application state missing",
+        ));
+    };
+    let raw_host = request_host(req.request());
+    let host = match host::normalize(&raw_host) {
+        Ok(host) => host,
+        Err(error) => {
+            let reason = match error {
+                HostError::Missing => "The request names no host.",
+                HostError::Malformed => "The host name of the request is not valid.",
+            };
+            let res = crate::web::error::bare_page(
+                StatusCode::BAD_REQUEST,
+                Some(&AppError::BadRequest(reason.into())),
+            );
+            return Ok(req.into_response(res));
+        }
+    };
+    let resolution = match state.directory.resolve(&host).await {
+        Ok(resolution) => resolution,
+        Err(error) => {
+            let res = actix_web::ResponseError::error_response(&error);
+            return Ok(req.into_response(res));
+        }
+    };
+    match resolution {
+        Resolution::Unknown => {
+            let res = crate::web::error::bare_page(StatusCode::NOT_FOUND, None);
+            Ok(req.into_response(res))
+        }
+        Resolution::Redirect(primary) => {
+            let location = format!(
+                "{}{}",
+                base_url(req.request(), &raw_host, &primary),
+                req.uri()
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/")
+            );
+            let res = HttpResponse::MovedPermanently()
+                .insert_header((LOCATION, location))
+                .insert_header((CACHE_CONTROL, "public, max-age=60"))
+                .finish();
+            Ok(req.into_response(res))
+        }
+        Resolution::Site(ctx) => {
+            let site = RequestSite {
+                base_url: base_url(req.request(), &raw_host, &ctx.primary_host),
+                ctx,
+            };
+            req.extensions_mut().insert(site.clone());
+            let res = next.call(req).await?;
+            Ok(in_site_layout(res, &site))
+        }
+    }
+}
+
+/// Replaces a handler's bare error page with the site's own.
+fn in_site_layout<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+    site: &RequestSite,
+) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let failed = res.response().error().is_some()
+        || status == StatusCode::NOT_FOUND
+        || status == StatusCode::METHOD_NOT_ALLOWED;
+    if !(status.is_client_error() || status.is_server_error()) || !failed {
+        return res.map_into_boxed_body();
+    }
+    let cause = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+        .map(clone_visible);
+    let (req, old) = res.into_parts();
+    let mut page = error_page(&req, site, status, cause.as_ref());
+    if let Some(allow) = old.headers().get(actix_web::http::header::ALLOW) {
+        page.headers_mut()
+            .insert(actix_web::http::header::ALLOW, allow.clone());
+    }
+    ServiceResponse::new(req, page)
+}
+
+/// The parts of an error a visitor may see.
+fn clone_visible(error: &AppError) -> AppError {
+    match error {
+        AppError::BadRequest(s) => AppError::BadRequest(s.clone()),
+        AppError::Invalid(s) => AppError::Invalid(s.clone()),
+        AppError::Conflict(s) => AppError::Conflict(s.clone()),
+        AppError::NotFound => AppError::NotFound,
+        other => AppError::Internal(other.to_string()),
+    }
+}
+
+/// The `Host` header, or the authority of an absolute-form or HTTP/2 request.
+fn request_host(req: &HttpRequest) -> String {
+    req.headers()
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        .unwrap_or_default()
+}
+
+/// `scheme://host[:port]` for `host`, keeping the port the client used.
+fn base_url(req: &HttpRequest, raw_host: &str, host: &str) -> String {
+    let scheme = req.connection_info().scheme().to_owned();
+    let port = raw_host
+        .trim()
+        .rsplit_once(':')
+        .map(|(_, port)| port)
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    match port {
+        Some(port) if !matches!((scheme.as_str(), port), ("http", "80") | ("https", "443")) => {
+            format!("{scheme}://{host}:{port}")
+        }
+        _ => format!("{scheme}://{host}"),
+    }
+}
