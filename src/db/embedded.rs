@@ -1428,7 +1428,6 @@ mod tests {
     }
 
     #[tokio::test]
-    #[ignore = "starts a real PostgreSQL server"]
     async fn start_stop_restart_reuses_data() {
         let tmp = TempDir::new("lifecycle");
         let data_dir = tmp.0.join("data");
@@ -1467,7 +1466,6 @@ mod tests {
     }
 
     #[tokio::test]
-    #[ignore = "starts a real PostgreSQL server"]
     async fn drop_stops_the_server_and_second_start_is_refused() {
         let tmp = TempDir::new("drop");
         let data_dir = tmp.0.join("data");
@@ -1494,7 +1492,6 @@ mod tests {
     }
 
     #[tokio::test]
-    #[ignore = "starts a real PostgreSQL server"]
     async fn long_data_dir_uses_tmp_socket() {
         let tmp = TempDir::new("long");
         let data_dir = tmp
@@ -1517,7 +1514,6 @@ mod tests {
     }
 
     #[tokio::test]
-    #[ignore = "starts a real PostgreSQL server"]
     async fn stale_pid_file_with_reused_pid_is_removed() {
         let tmp = TempDir::new("stale");
         let data_dir = tmp.0.join("data");

@@ -1,0 +1,472 @@
+//! Test support: a real PostgreSQL (the one `DATABASE_URL` names, or the embedded default started
+//! once per test process), one database per test made from a migrated template, and a `TestApp`
+//! with request helpers and seeding shortcuts.
+
+#![allow(dead_code)]
+
+pub mod http;
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::test::{self, TestRequest};
+use actix_web::{App, web};
+use agoat::audit::Actor;
+use agoat::content::posts::{self, PostInput, Status};
+use agoat::db::embedded::EmbeddedPostgres;
+use agoat::db::{Conn, Database, PoolSettings};
+use agoat::error::AppResult;
+use agoat::tenancy::{CustomerId, Scope, SiteId, customers, domains, sites};
+use agoat::thorne::products::{self, NewProduct};
+use agoat::web::AppState;
+use chrono::{DateTime, Duration, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::Bool;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use scoped_futures::ScopedFutureExt;
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+
+/// The server every test database lives on: its admin connection string.
+static SERVER: OnceCell<String> = OnceCell::const_new();
+/// The embedded server, kept for the life of the test process.
+static EMBEDDED: std::sync::OnceLock<EmbeddedPostgres> = std::sync::OnceLock::new();
+/// The migrated template database.
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+/// The admin connection string of the test server.
+pub async fn server_url() -> &'static str {
+    SERVER
+        .get_or_init(|| async {
+            if let Ok(url) = std::env::var("DATABASE_URL")
+                && !url.trim().is_empty()
+            {
+                return url;
+            }
+            let dir = std::env::temp_dir().join(format!("agoat-test-pg-{}", std::process::id()));
+            let embedded = EmbeddedPostgres::start(&dir)
+                .await
+                .expect("the embedded PostgreSQL starts");
+            let url = embedded.url("postgres");
+            let _ = EMBEDDED.set(embedded);
+            url
+        })
+        .await
+}
+
+/// Replaces the database name of a connection string (URL or key-value form).
+pub fn with_dbname(url: &str, name: &str) -> String {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let (base, query) = url
+            .split_once('?')
+            .map(|(b, q)| (b, Some(q)))
+            .unwrap_or((url, None));
+        let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+        let host_end = base[scheme_end..]
+            .find('/')
+            .map(|i| i + scheme_end)
+            .unwrap_or(base.len());
+        let mut out = format!("{}/{name}", &base[..host_end]);
+        if let Some(query) = query {
+            out.push('?');
+            out.push_str(query);
+        }
+        out
+    } else {
+        let mut parts: Vec<String> = url
+            .split_whitespace()
+            .filter(|p| !p.starts_with("dbname="))
+            .map(str::to_owned)
+            .collect();
+        parts.push(format!("dbname={name}"));
+        parts.join(" ")
+    }
+}
+
+async fn admin() -> AsyncPgConnection {
+    AsyncPgConnection::establish(server_url().await)
+        .await
+        .expect("connect to the test server")
+}
+
+/// The name of a database holding every migration, made once per set of migrations.
+async fn template() -> &'static str {
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = format!("agoat_tpl_{}", migrations_hash());
+            let mut conn = admin().await;
+            if database_exists(&mut conn, &name).await {
+                return name;
+            }
+            let building = format!("{name}_{}", std::process::id());
+            conn.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+            ))
+            .await
+            .unwrap();
+            conn.batch_execute(&format!("CREATE DATABASE \"{building}\""))
+                .await
+                .unwrap();
+            agoat::db::migrate(&with_dbname(server_url().await, &building))
+                .await
+                .expect("migrations apply");
+            // Renaming is atomic: a template is complete or absent.
+            if conn
+                .batch_execute(&format!(
+                    "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
+                ))
+                .await
+                .is_err()
+            {
+                conn.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+                ))
+                .await
+                .unwrap();
+            }
+            name
+        })
+        .await
+}
+
+async fn database_exists(conn: &mut AsyncPgConnection, name: &str) -> bool {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = Bool)]
+        found: bool,
+    }
+    diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS found")
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result::<Found>(conn)
+        .await
+        .unwrap()
+        .found
+}
+
+fn migrations_hash() -> String {
+    let mut hasher = Sha256::new();
+    let mut files: Vec<_> =
+        walk(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"));
+    files.sort();
+    for file in files {
+        hasher.update(file.to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(&file).unwrap());
+    }
+    hex::encode(&hasher.finalize()[..6])
+}
+
+fn walk(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// A database of its own for one test, dropped when the test ends.
+pub struct TestDb {
+    pub name: String,
+    /// Connection string as the owner (what `DATABASE_URL` would be).
+    pub url: String,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let template = template().await;
+        let name = format!("agoat_t_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = admin().await;
+        conn.batch_execute(&format!(
+            "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+        ))
+        .await
+        .expect("create the test database");
+        TestDb {
+            url: with_dbname(server_url().await, &name),
+            name,
+        }
+    }
+
+    /// A connection as the owner (no role switch).
+    pub async fn owner_conn(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.url)
+            .await
+            .expect("connect to the test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let Some(admin_url) = SERVER.get().cloned() else {
+            return;
+        };
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(mut conn) = AsyncPgConnection::establish(&admin_url).await {
+                    let _ = conn
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A response read to the end.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The parsed HTML body.
+    pub fn html(&self) -> scraper::Html {
+        scraper::Html::parse_document(&self.body)
+    }
+
+    /// Text of every element matching a CSS selector.
+    pub fn texts(&self, selector: &str) -> Vec<String> {
+        let selector = scraper::Selector::parse(selector).unwrap();
+        self.html()
+            .select(&selector)
+            .map(|e| e.text().collect::<String>().trim().to_owned())
+            .collect()
+    }
+
+    /// The value of an attribute of the first element matching a CSS selector.
+    pub fn attr(&self, selector: &str, attribute: &str) -> Option<String> {
+        let selector = scraper::Selector::parse(selector).unwrap();
+        self.html()
+            .select(&selector)
+            .next()
+            .and_then(|e| e.value().attr(attribute).map(str::to_owned))
+    }
+}
+
+/// The application on a test database, with request helpers and seeding shortcuts.
+pub struct TestApp {
+    pub db: TestDb,
+    pub pool: Database,
+    pub state: web::Data<AppState>,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let db = TestDb::new().await;
+        let pool = Database::connect(&db.url, &PoolSettings::default()).unwrap();
+        let state = AppState::new(pool.clone());
+        TestApp { db, pool, state }
+    }
+
+    /// Sends a request through the whole application (middleware included).
+    pub async fn send(&self, request: TestRequest) -> Response {
+        let app = test::init_service(
+            App::new()
+                .app_data(self.state.clone())
+                .wrap(actix_web::middleware::Compress::default())
+                .wrap(agoat::web::default_headers())
+                .wrap(actix_web::middleware::from_fn(
+                    agoat::web::request_log::log_request,
+                ))
+                .configure(agoat::web::routes),
+        )
+        .await;
+        let response = test::call_service(&app, request.to_request()).await;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().try_into_bytes().unwrap_or_default();
+        Response {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// `GET path` with `Host: host`.
+    pub async fn get(&self, host: &str, path: &str) -> Response {
+        self.send(TestRequest::get().uri(path).insert_header(("Host", host)))
+            .await
+    }
+
+    /// Runs `work` as the application would, in the scope of `customer`.
+    pub async fn in_scope<R: Send + 'static>(
+        &self,
+        customer: CustomerId,
+        work: impl for<'c> Fn(
+            &'c mut Conn,
+            Scope,
+        ) -> scoped_futures::ScopedBoxFuture<'static, 'c, AppResult<R>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> R {
+        self.try_in_scope(customer, work)
+            .await
+            .expect("scoped work succeeds")
+    }
+
+    /// Like `in_scope`, returning the error.
+    pub async fn try_in_scope<R: Send + 'static>(
+        &self,
+        customer: CustomerId,
+        work: impl for<'c> Fn(
+            &'c mut Conn,
+            Scope,
+        ) -> scoped_futures::ScopedBoxFuture<'static, 'c, AppResult<R>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> AppResult<R> {
+        let scope = Scope::of(customer);
+        let work = Arc::new(work);
+        self.pool
+            .tenant_tx(scope, move |conn| {
+                let work = work.clone();
+                async move { work(conn, scope).await }.scope_boxed()
+            })
+            .await
+    }
+
+    pub async fn customer(&self, name: &str) -> CustomerId {
+        let id = CustomerId::new_random();
+        let name = name.to_owned();
+        self.in_scope(id, move |conn, scope| {
+            let name = name.clone();
+            async move { customers::create(conn, scope, &name, &actor()).await }.scope_boxed()
+        })
+        .await;
+        id
+    }
+
+    pub async fn site(&self, customer: CustomerId, name: &str, domain: &str) -> SiteId {
+        let id = SiteId::new_random();
+        let (name, domain) = (name.to_owned(), domain.to_owned());
+        self.in_scope(customer, move |conn, scope| {
+            let (name, domain) = (name.clone(), domain.clone());
+            async move { sites::create(conn, scope, id, &name, &domain, &actor()).await }
+                .scope_boxed()
+        })
+        .await;
+        id
+    }
+
+    pub async fn alias(&self, customer: CustomerId, site: SiteId, domain: &str) {
+        let domain = domain.to_owned();
+        self.in_scope(customer, move |conn, scope| {
+            let domain = domain.clone();
+            async move { domains::add(conn, scope, site, &domain, false, &actor()).await }
+                .scope_boxed()
+        })
+        .await;
+    }
+
+    /// A post with this slug, published at `published_at` (None: a draft).
+    pub async fn post(
+        &self,
+        customer: CustomerId,
+        site: SiteId,
+        slug: &str,
+        published_at: Option<DateTime<Utc>>,
+    ) -> posts::Post {
+        let input = post_input(slug, published_at);
+        self.in_scope(customer, move |conn, scope| {
+            let input = input.clone();
+            async move { posts::create(conn, scope, site, &input, &actor()).await }.scope_boxed()
+        })
+        .await
+    }
+
+    pub async fn product(
+        &self,
+        customer: CustomerId,
+        sku: &str,
+        category: &str,
+        wholesale: &str,
+        retail: &str,
+    ) {
+        let new = NewProduct {
+            sku: sku.to_owned(),
+            name: format!("Product {sku}"),
+            description: format!("Description of {sku}"),
+            category: category.to_owned(),
+            wholesale_price: wholesale.parse().unwrap(),
+            retail_price: retail.parse().unwrap(),
+            in_stock: true,
+        };
+        self.in_scope(customer, move |conn, scope| {
+            let new = new.clone();
+            async move { products::create_many(conn, scope, &[new], &actor()).await }.scope_boxed()
+        })
+        .await;
+    }
+}
+
+/// The actor test fixtures write as.
+pub fn actor() -> Actor {
+    Actor::cli("test")
+}
+
+pub fn post_input(slug: &str, published_at: Option<DateTime<Utc>>) -> PostInput {
+    PostInput {
+        title: format!("Title of {slug}"),
+        slug: slug.to_owned(),
+        body_markdown: format!("# Heading\n\nBody of **{slug}**."),
+        description: format!("Description of {slug}"),
+        tags: vec!["test".to_owned()],
+        status: if published_at.is_some() {
+            Status::Published
+        } else {
+            Status::Draft
+        },
+        published_at,
+    }
+}
+
+/// A moment `minutes` ago (negative: in the future).
+pub fn minutes_ago(minutes: i64) -> DateTime<Utc> {
+    Utc::now() - Duration::minutes(minutes)
+}
+
+/// Two customers with a site each, and one published post and one product each.
+pub struct TwoTenants {
+    pub a: CustomerId,
+    pub a_site: SiteId,
+    pub b: CustomerId,
+    pub b_site: SiteId,
+}
+
+pub async fn two_tenants(app: &TestApp) -> TwoTenants {
+    let a = app.customer("Alpha Health").await;
+    let a_site = app.site(a, "Alpha Blog", "alpha.test").await;
+    let b = app.customer("Beta Labs").await;
+    let b_site = app.site(b, "Beta Blog", "beta.test").await;
+    app.post(a, a_site, "alpha-post", Some(minutes_ago(60)))
+        .await;
+    app.post(b, b_site, "beta-post", Some(minutes_ago(60)))
+        .await;
+    app.product(a, "ALPHA-1", "Vitamins", "10.00", "18.00")
+        .await;
+    app.product(b, "BETA-1", "Minerals", "11.00", "19.50").await;
+    TwoTenants {
+        a,
+        a_site,
+        b,
+        b_site,
+    }
+}

@@ -1,0 +1,4 @@
+//! Integration tests against a real PostgreSQL: one database per test, run in parallel.
+
+mod common;
+mod public_pages;
