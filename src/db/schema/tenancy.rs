@@ -1,0 +1,63 @@
+// @generated automatically by Diesel CLI.
+
+pub mod tenancy {
+    diesel::table! {
+        tenancy.customers (id) {
+            id -> Uuid,
+            #[max_length = 200]
+            name -> Varchar,
+            #[max_length = 3]
+            currency -> Bpchar,
+            is_active -> Bool,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        tenancy.domains (host) {
+            #[max_length = 253]
+            host -> Varchar,
+            customer_id -> Uuid,
+            site_id -> Uuid,
+            is_primary -> Bool,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        tenancy.sites (customer_id, id) {
+            customer_id -> Uuid,
+            id -> Uuid,
+            #[max_length = 200]
+            name -> Varchar,
+            is_active -> Bool,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        tenancy.users (customer_id, id) {
+            customer_id -> Uuid,
+            id -> Uuid,
+            #[max_length = 320]
+            email -> Varchar,
+            password_hash -> Text,
+            #[max_length = 20]
+            role -> Varchar,
+            is_active -> Bool,
+            session_generation -> Int4,
+            version -> Int4,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::joinable!(sites -> customers (customer_id));
+    diesel::joinable!(users -> customers (customer_id));
+
+    diesel::allow_tables_to_appear_in_same_query!(customers, domains, sites, users,);
+}
