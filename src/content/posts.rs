@@ -200,8 +200,8 @@ pub async fn visible_page(
     if matches!(request, PageRequest::After(_)) {
         rows.reverse();
     }
-    let first = rows.iter().next().map(Cursor::of);
-    let last = rows.iter().next_back().map(Cursor::of);
+    let first = <[PostSummary]>::first(&rows).map(Cursor::of);
+    let last = <[PostSummary]>::last(&rows).map(Cursor::of);
     let (older, newer) = match request {
         PageRequest::Newest => (last.filter(|_| has_more), None),
         PageRequest::Before(_) => (last.filter(|_| has_more), first),

@@ -37,7 +37,7 @@ impl DatabaseTarget {
         }
         let embedded = EmbeddedPostgres::start(data_dir)
             .await
-            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+            .map_err(|e| AppError::Internal(e.to_string()))?;
         ensure_database(&embedded.url("postgres"), EMBEDDED_DATABASE).await?;
         Ok(DatabaseTarget {
             url: embedded.url(EMBEDDED_DATABASE),

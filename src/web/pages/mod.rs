@@ -72,6 +72,7 @@ impl Layout {
 struct ErrorPage<'a> {
     layout: Layout,
     status: u16,
+    heading: &'a str,
     message: &'a str,
 }
 
@@ -93,6 +94,7 @@ pub fn error_page(
     let page = ErrorPage {
         layout,
         status: status.as_u16(),
+        heading: title,
         message: &message,
     };
     match response::render(&page) {
