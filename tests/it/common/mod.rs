@@ -58,11 +58,17 @@ pub async fn server_url() -> &'static str {
 /// Removes the clusters of earlier test processes that have ended (their servers stopped with
 /// them).
 fn remove_stale_clusters() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix("agoat-test-pg-") else { continue };
-        let stale = pid.parse::<u32>().is_ok_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
+        let Some(pid) = name.strip_prefix("agoat-test-pg-") else {
+            continue;
+        };
+        let stale = pid
+            .parse::<u32>()
+            .is_ok_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
         if stale {
             let _ = std::fs::remove_dir_all(entry.path());
         }
