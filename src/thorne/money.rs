@@ -99,11 +99,9 @@ mod tests {
             ("00012.30", "12.30"),
         ];
         for (text, expected) in cases {
-            assert_eq!(
-                parse_price(text).map(|v| v.to_string()),
-                Ok(expected.to_owned()),
-                "{text:?}"
-            );
+            let value = parse_price(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+            assert_eq!(value, BigDecimal::from_str(expected).unwrap(), "{text:?}");
+            assert_eq!(value.as_bigint_and_exponent().1, 2, "{text:?} keeps two decimals");
         }
     }
 

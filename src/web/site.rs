@@ -135,9 +135,10 @@ fn clone_visible(error: &AppError) -> AppError {
 
 /// The `Host` header, or the authority of an absolute-form or HTTP/2 request.
 fn request_host(req: &HttpRequest) -> String {
+    // Raw bytes, not `to_str()`: a browser may send an internationalised name as UTF-8.
     req.headers()
         .get(HOST)
-        .and_then(|h| h.to_str().ok())
+        .and_then(|h| std::str::from_utf8(h.as_bytes()).ok())
         .map(str::to_owned)
         .or_else(|| req.uri().authority().map(|a| a.to_string()))
         .unwrap_or_default()

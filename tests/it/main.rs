@@ -1,4 +1,8 @@
 //! Integration tests against a real PostgreSQL: one database per test, run in parallel.
 
+mod cli;
 mod common;
 mod public_pages;
+mod routing;
+mod schema_rules;
+mod tenant_isolation;

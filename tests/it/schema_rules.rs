@@ -57,7 +57,11 @@ async fn tables(db: &TestDb) -> Vec<TableFacts> {
 #[actix_web::test]
 async fn every_domain_lives_in_its_own_schema() {
     let db = TestDb::new().await;
-    let names: Vec<String> = tables(&db).await.into_iter().map(|t| t.table_name).collect();
+    let names: Vec<String> = tables(&db)
+        .await
+        .into_iter()
+        .map(|t| t.table_name)
+        .collect();
     for expected in [
         "tenancy.customers",
         "tenancy.sites",
@@ -68,7 +72,10 @@ async fn every_domain_lives_in_its_own_schema() {
         "thorne.products",
         "audit.events",
     ] {
-        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
     }
 }
 
@@ -76,7 +83,11 @@ async fn every_domain_lives_in_its_own_schema() {
 async fn every_table_forces_row_level_security() {
     let db = TestDb::new().await;
     for table in tables(&db).await {
-        assert!(table.rls_enabled && table.rls_forced, "{} does not force row-level security", table.table_name);
+        assert!(
+            table.rls_enabled && table.rls_forced,
+            "{} does not force row-level security",
+            table.table_name
+        );
     }
 }
 
@@ -87,7 +98,11 @@ async fn tenant_tables_lead_their_primary_key_with_the_customer() {
         if NOT_TENANT_KEYED.contains(&table.table_name.as_str()) {
             continue;
         }
-        assert!(table.has_customer_id, "{} has no customer_id", table.table_name);
+        assert!(
+            table.has_customer_id,
+            "{} has no customer_id",
+            table.table_name
+        );
         assert_eq!(
             table.pk_first_column.as_deref(),
             Some("customer_id"),
@@ -117,9 +132,19 @@ async fn foreign_keys_between_tenant_tables_include_the_customer() {
     for key in keys {
         let (columns, target) = key.detail.split_once(" -> ").unwrap();
         let columns: Vec<&str> = columns.split(',').collect();
-        assert!(columns.contains(&"customer_id"), "{} ({}) does not include customer_id", key.name, key.detail);
+        assert!(
+            columns.contains(&"customer_id"),
+            "{} ({}) does not include customer_id",
+            key.name,
+            key.detail
+        );
         if target != "tenancy.customers" {
-            assert!(columns.len() >= 2, "{} ({}) is not composite", key.name, key.detail);
+            assert!(
+                columns.len() >= 2,
+                "{} ({}) is not composite",
+                key.name,
+                key.detail
+            );
         }
     }
 }
@@ -141,7 +166,12 @@ async fn secondary_indexes_start_with_the_customer() {
     assert!(!indexes.is_empty());
     for index in indexes {
         let columns = index.detail.split_once('(').unwrap().1;
-        assert!(columns.starts_with("customer_id"), "{} does not start with customer_id: {}", index.name, index.detail);
+        assert!(
+            columns.starts_with("customer_id"),
+            "{} does not start with customer_id: {}",
+            index.name,
+            index.detail
+        );
     }
 }
 
@@ -158,15 +188,31 @@ async fn times_are_zoned_money_is_exact_and_editable_rows_are_versioned() {
     .await
     .unwrap();
     for column in &columns {
-        assert_ne!(column.detail, "timestamp without time zone", "{} has no zone", column.name);
-        assert!(!column.detail.starts_with("real") && !column.detail.starts_with("double"), "{} is a float", column.name);
+        assert_ne!(
+            column.detail, "timestamp without time zone",
+            "{} has no zone",
+            column.name
+        );
+        assert!(
+            !column.detail.starts_with("real") && !column.detail.starts_with("double"),
+            "{} is a float",
+            column.name
+        );
         if column.name.ends_with("_price") {
             assert_eq!(column.detail, "numeric(10,2)", "{}", column.name);
         }
     }
-    for table in ["tenancy.customers", "tenancy.sites", "tenancy.users", "content.posts", "thorne.products"] {
+    for table in [
+        "tenancy.customers",
+        "tenancy.sites",
+        "tenancy.users",
+        "content.posts",
+        "thorne.products",
+    ] {
         assert!(
-            columns.iter().any(|c| c.name == format!("{table}.version") && c.detail.starts_with("integer")),
+            columns
+                .iter()
+                .any(|c| c.name == format!("{table}.version") && c.detail.starts_with("integer")),
             "{table} has no version column"
         );
     }
@@ -209,14 +255,30 @@ fn migrations_use_portable_sql_only() {
             for (pattern, what) in forbidden {
                 assert!(!code.contains(pattern), "{} uses {what}", path.display());
             }
-            let words: Vec<&str> = code.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').collect();
-            assert!(!words.contains(&"INT") && !words.contains(&"INTEGER"), "{} uses a bare INT", path.display());
+            let words: Vec<&str> = code
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .collect();
+            assert!(
+                !words.contains(&"INT") && !words.contains(&"INTEGER"),
+                "{} uses a bare INT",
+                path.display()
+            );
             for statement in code.split(';') {
                 let statement = statement.trim();
-                let is_ddl = ["CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "COMMENT"].iter().any(|k| statement.starts_with(k));
-                assert!(statement.is_empty() || is_ddl, "{} mixes data changes into DDL: {statement}", path.display());
+                let is_ddl = ["CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "COMMENT"]
+                    .iter()
+                    .any(|k| statement.starts_with(k));
+                assert!(
+                    statement.is_empty() || is_ddl,
+                    "{} mixes data changes into DDL: {statement}",
+                    path.display()
+                );
                 if statement.starts_with("UPDATE") || statement.contains("DO UPDATE") {
-                    assert!(!statement.contains("NOW()"), "{} uses now() in an update", path.display());
+                    assert!(
+                        !statement.contains("NOW()"),
+                        "{} uses now() in an update",
+                        path.display()
+                    );
                 }
             }
             checked += 1;

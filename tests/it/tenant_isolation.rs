@@ -41,7 +41,10 @@ const TENANT_TABLES: [&str; 7] = [
     "tenancy.customers",
 ];
 
-fn count_rows<'c>(conn: &'c mut agoat::db::Conn, table: &'static str) -> ScopedBoxFuture<'static, 'c, AppResult<i64>> {
+fn count_rows<'c>(
+    conn: &'c mut agoat::db::Conn,
+    table: &'static str,
+) -> ScopedBoxFuture<'static, 'c, AppResult<i64>> {
     async move {
         let sql = format!("SELECT count(*) AS n FROM {table}");
         Ok(diesel::sql_query(sql).get_result::<Count>(conn).await?.n)
@@ -51,8 +54,16 @@ fn count_rows<'c>(conn: &'c mut agoat::db::Conn, table: &'static str) -> ScopedB
 
 async fn unscoped_count(app: &TestApp, scope: Option<Scope>, table: &'static str) -> i64 {
     match scope {
-        Some(scope) => app.pool.tenant_read(scope, move |conn| count_rows(conn, table)).await.unwrap(),
-        None => app.pool.directory_read(move |conn| count_rows(conn, table)).await.unwrap(),
+        Some(scope) => app
+            .pool
+            .tenant_read(scope, move |conn| count_rows(conn, table))
+            .await
+            .unwrap(),
+        None => app
+            .pool
+            .directory_read(move |conn| count_rows(conn, table))
+            .await
+            .unwrap(),
     }
 }
 
@@ -62,8 +73,18 @@ async fn an_unscoped_query_sees_only_the_current_customer() {
     let t = two_tenants(&app).await;
     for (customer, email) in [(t.a, "a@alpha.test"), (t.b, "b@beta.test")] {
         app.in_scope(customer, move |conn, scope| {
-            async move { users::create(conn, scope, email, Role::Editor, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", &actor()).await }
-                .scope_boxed()
+            async move {
+                users::create(
+                    conn,
+                    scope,
+                    email,
+                    Role::Editor,
+                    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+                    &actor(),
+                )
+                .await
+            }
+            .scope_boxed()
         })
         .await;
     }
@@ -76,9 +97,20 @@ async fn an_unscoped_query_sees_only_the_current_customer() {
             .n;
         let seen_by_a = unscoped_count(&app, Some(Scope::of(t.a)), table).await;
         let seen_by_b = unscoped_count(&app, Some(Scope::of(t.b)), table).await;
-        assert!(seen_by_a > 0 && seen_by_b > 0, "{table}: each customer has rows");
-        assert_eq!(seen_by_a + seen_by_b, everything, "{table}: each sees only its own");
-        assert_eq!(unscoped_count(&app, None, table).await, 0, "{table}: nothing without a scope");
+        assert!(
+            seen_by_a > 0 && seen_by_b > 0,
+            "{table}: each customer has rows"
+        );
+        assert_eq!(
+            seen_by_a + seen_by_b,
+            everything,
+            "{table}: each sees only its own"
+        );
+        assert_eq!(
+            unscoped_count(&app, None, table).await,
+            0,
+            "{table}: nothing without a scope"
+        );
     }
 }
 
@@ -149,17 +181,24 @@ async fn writes_into_another_customer_are_refused() {
             .scope_boxed()
         })
         .await;
-    assert!(cross.as_ref().is_err_and(|e| e.is_foreign_key_violation()), "{cross:?}");
+    assert!(
+        cross.as_ref().is_err_and(|e| e.is_foreign_key_violation()),
+        "{cross:?}"
+    );
     // Updates and deletes in A's scope do not reach B's rows.
     let touched = app
         .in_scope(t.a, move |conn, _scope| {
             async move {
-                let updated = diesel::sql_query(format!("UPDATE content.posts SET title = 'hijacked' WHERE customer_id = '{b}'"))
-                    .execute(conn)
-                    .await?;
-                let deleted = diesel::sql_query(format!("DELETE FROM thorne.products WHERE customer_id = '{b}'"))
-                    .execute(conn)
-                    .await?;
+                let updated = diesel::sql_query(format!(
+                    "UPDATE content.posts SET title = 'hijacked' WHERE customer_id = '{b}'"
+                ))
+                .execute(conn)
+                .await?;
+                let deleted = diesel::sql_query(format!(
+                    "DELETE FROM thorne.products WHERE customer_id = '{b}'"
+                ))
+                .execute(conn)
+                .await?;
                 Ok(updated + deleted)
             }
             .scope_boxed()
@@ -174,7 +213,10 @@ async fn writes_into_another_customer_are_refused() {
 async fn the_audit_log_is_append_only_for_the_application() {
     let app = TestApp::new().await;
     let t = two_tenants(&app).await;
-    for sql in ["UPDATE audit.events SET action = 'forged'", "DELETE FROM audit.events"] {
+    for sql in [
+        "UPDATE audit.events SET action = 'forged'",
+        "DELETE FROM audit.events",
+    ] {
         let result = app
             .try_in_scope(t.a, move |conn, _scope| {
                 async move {
@@ -202,10 +244,14 @@ async fn serialization_failures_are_retried() {
             let counter = counter.clone();
             async move {
                 let attempt = counter.fetch_add(1, Ordering::SeqCst) + 1;
-                diesel::sql_query("UPDATE content.posts SET title = 'retried'").execute(conn).await?;
+                diesel::sql_query("UPDATE content.posts SET title = 'retried'")
+                    .execute(conn)
+                    .await?;
                 if attempt < 3 {
-                    conn.batch_execute("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$")
-                        .await?;
+                    conn.batch_execute(
+                        "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$",
+                    )
+                    .await?;
                 }
                 Ok(attempt)
             }
@@ -230,16 +276,27 @@ async fn a_transaction_that_keeps_conflicting_fails_cleanly() {
             let counter = counter.clone();
             async move {
                 counter.fetch_add(1, Ordering::SeqCst);
-                diesel::sql_query("UPDATE content.posts SET title = 'half-written'").execute(conn).await?;
-                conn.batch_execute("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$")
+                diesel::sql_query("UPDATE content.posts SET title = 'half-written'")
+                    .execute(conn)
                     .await?;
+                conn.batch_execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$",
+                )
+                .await?;
                 Ok(())
             }
             .scope_boxed()
         })
         .await;
-    assert!(matches!(result, Err(AppError::Unavailable(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(AppError::Unavailable(_))),
+        "{result:?}"
+    );
     assert!(AtomicUsize::load(&attempts, Ordering::SeqCst) > 1);
     let res = app.get("alpha.test", "/posts/alpha-post").await;
-    assert_eq!(res.texts("h1.post-title"), vec!["Title of alpha-post"], "nothing half-written");
+    assert_eq!(
+        res.texts("h1.post-title"),
+        vec!["Title of alpha-post"],
+        "nothing half-written"
+    );
 }

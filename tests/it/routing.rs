@@ -1,0 +1,345 @@
+//! Routing by `Host`: normalisation, aliases, unknown and inactive tenants, malformed requests,
+//! operations endpoints, and domains added while the application runs.
+
+use std::time::{Duration, Instant};
+
+use actix_web::http::header::{HOST, HeaderValue};
+use actix_web::test::TestRequest;
+use agoat::tenancy::{customers, host, sites};
+use scoped_futures::ScopedFutureExt;
+
+use crate::common::{Response, TestApp, actor, minutes_ago, two_tenants};
+
+/// Every customer and site name `two_tenants` creates, and the words they are made of.
+const TENANT_WORDS: [&str; 6] = ["Alpha", "Beta", "Health", "Labs", "Blog", "alpha"];
+
+/// Asserts that a response names no customer or site of `two_tenants`.
+fn names_nobody(res: &Response) {
+    for word in TENANT_WORDS {
+        assert!(
+            !res.body.contains(word),
+            "the body names {word:?}: {}",
+            res.body
+        );
+    }
+}
+
+/// Asserts a 200 home page of the site called `name`.
+fn is_home_of(res: &Response, name: &str) {
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.texts("title"), vec![name.to_owned()]);
+    assert_eq!(res.texts("a.site-name"), vec![name.to_owned()]);
+}
+
+/// `GET path` with the `Host` header given as raw bytes (e.g. UTF-8 that is not ASCII).
+async fn get_raw_host(app: &TestApp, host: &[u8], path: &str) -> Response {
+    let value = HeaderValue::from_bytes(host).expect("a header value may carry UTF-8 bytes");
+    app.send(TestRequest::get().uri(path).insert_header((HOST, value)))
+        .await
+}
+
+#[actix_web::test]
+async fn port_in_host_is_ignored() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+
+    let res = app.get("alpha.test:8080", "/").await;
+    is_home_of(&res, "Alpha Blog");
+    assert_eq!(res.texts(".post-card h2"), vec!["Title of alpha-post"]);
+
+    let res = app.get("beta.test:443", "/posts/beta-post").await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.texts("h1.post-title"), vec!["Title of beta-post"]);
+}
+
+#[actix_web::test]
+async fn host_is_case_insensitive() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+
+    is_home_of(&app.get("ALPHA.Test", "/").await, "Alpha Blog");
+    is_home_of(&app.get("BETA.TEST:8080", "/").await, "Beta Blog");
+}
+
+#[actix_web::test]
+async fn trailing_dot_in_host_is_ignored() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+
+    is_home_of(&app.get("alpha.test.", "/").await, "Alpha Blog");
+    is_home_of(&app.get("Alpha.Test.:8080", "/").await, "Alpha Blog");
+}
+
+#[actix_web::test]
+async fn punycode_host_reaches_an_idn_site() {
+    let app = TestApp::new().await;
+    let c = app.customer("Bücher GmbH").await;
+    app.site(c, "Bücher Blog", "xn--bcher-kva.test").await;
+
+    is_home_of(&app.get("xn--bcher-kva.test", "/").await, "Bücher Blog");
+    is_home_of(&app.get("XN--BCHER-KVA.test.", "/").await, "Bücher Blog");
+}
+
+#[actix_web::test]
+async fn unicode_host_is_converted_to_punycode() {
+    let app = TestApp::new().await;
+    let c = app.customer("Bücher GmbH").await;
+    app.site(c, "Bücher Blog", "xn--bcher-kva.test").await;
+
+    // A client may send the Unicode form as raw UTF-8 bytes (obs-text in a header value).
+    let res = get_raw_host(&app, "bücher.test".as_bytes(), "/").await;
+    is_home_of(&res, "Bücher Blog");
+    let res = get_raw_host(&app, "BÜCHER.test.:8080".as_bytes(), "/").await;
+    is_home_of(&res, "Bücher Blog");
+}
+
+#[actix_web::test]
+async fn host_normalisation_maps_idn_to_punycode() {
+    assert_eq!(
+        host::normalize("bücher.test").as_deref(),
+        Ok("xn--bcher-kva.test")
+    );
+    assert_eq!(
+        host::normalize("BÜCHER.Test.:8080").as_deref(),
+        Ok("xn--bcher-kva.test")
+    );
+    assert_eq!(host::normalize("ALPHA.Test.").as_deref(), Ok("alpha.test"));
+    assert_eq!(
+        host::normalize("alpha.test:8080").as_deref(),
+        Ok("alpha.test")
+    );
+}
+
+#[actix_web::test]
+async fn alias_redirects_to_the_primary_with_path_and_query() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.alias(t.a, t.a_site, "alpha-alias.test").await;
+
+    let res = app.get("alpha-alias.test", "/posts/x?y=1").await;
+    assert_eq!(res.status, 301);
+    assert_eq!(
+        res.header("location"),
+        Some("http://alpha.test/posts/x?y=1")
+    );
+
+    let res = app.get("alpha-alias.test", "/").await;
+    assert_eq!(res.status, 301);
+    assert_eq!(res.header("location"), Some("http://alpha.test/"));
+
+    let res = app
+        .get("ALPHA-ALIAS.test.", "/products?category=Vitamins&x=%20y")
+        .await;
+    assert_eq!(res.status, 301);
+    assert_eq!(
+        res.header("location"),
+        Some("http://alpha.test/products?category=Vitamins&x=%20y")
+    );
+    // The redirect says nothing about the tenant.
+    assert!(!res.body.contains("Alpha Health"));
+}
+
+#[actix_web::test]
+async fn alias_redirect_keeps_a_non_default_port() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.alias(t.a, t.a_site, "alpha-alias.test").await;
+
+    let res = app.get("alpha-alias.test:8080", "/posts/x?y=1").await;
+    assert_eq!(res.status, 301);
+    assert_eq!(
+        res.header("location"),
+        Some("http://alpha.test:8080/posts/x?y=1")
+    );
+
+    // Port 80 is the default for http: not repeated.
+    let res = app.get("alpha-alias.test:80", "/posts/x").await;
+    assert_eq!(res.status, 301);
+    assert_eq!(res.header("location"), Some("http://alpha.test/posts/x"));
+}
+
+#[actix_web::test]
+async fn unknown_host_is_a_404_that_names_nobody() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+
+    for path in ["/", "/posts/alpha-post", "/products", "/feed.xml", "/nope"] {
+        let res = app.get("unknown.test", path).await;
+        assert_eq!(res.status, 404, "{path}");
+        names_nobody(&res);
+    }
+}
+
+#[actix_web::test]
+async fn inactive_customer_is_a_404_that_names_nobody() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.alias(t.a, t.a_site, "alpha-alias.test").await;
+    assert_eq!(app.get("alpha.test", "/").await.status, 200);
+    assert_eq!(app.get("alpha-alias.test", "/").await.status, 301);
+
+    app.in_scope(t.a, |conn, scope| {
+        async move { customers::deactivate(conn, scope, &actor()).await }.scope_boxed()
+    })
+    .await;
+    app.state.directory.invalidate();
+
+    for (host, path) in [
+        ("alpha.test", "/"),
+        ("alpha.test", "/posts/alpha-post"),
+        ("alpha.test", "/products/ALPHA-1"),
+        ("alpha-alias.test", "/"),
+    ] {
+        let res = app.get(host, path).await;
+        assert_eq!(res.status, 404, "{host}{path}");
+        names_nobody(&res);
+    }
+    // The other customer is unaffected.
+    is_home_of(&app.get("beta.test", "/").await, "Beta Blog");
+}
+
+#[actix_web::test]
+async fn inactive_site_is_a_404_that_names_nobody() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    let shop = app.site(t.a, "Alpha Shop", "shop.alpha.test").await;
+    app.post(t.a, shop, "shop-post", Some(minutes_ago(5))).await;
+    assert_eq!(app.get("alpha.test", "/").await.status, 200);
+
+    let site = t.a_site;
+    app.in_scope(t.a, move |conn, scope| {
+        async move { sites::deactivate(conn, scope, site, &actor()).await }.scope_boxed()
+    })
+    .await;
+    app.state.directory.invalidate();
+
+    for path in ["/", "/posts/alpha-post", "/products"] {
+        let res = app.get("alpha.test", path).await;
+        assert_eq!(res.status, 404, "{path}");
+        names_nobody(&res);
+        assert!(!res.body.contains("Shop"));
+    }
+    // The customer's other site still answers.
+    let res = app.get("shop.alpha.test", "/").await;
+    is_home_of(&res, "Alpha Shop");
+    assert_eq!(res.texts(".post-card h2"), vec!["Title of shop-post"]);
+}
+
+#[actix_web::test]
+async fn missing_host_is_a_400() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+
+    let req = TestRequest::default().uri("/");
+    assert!(
+        req.to_request().head().headers.get(HOST).is_none(),
+        "the test request carries no Host"
+    );
+    let res = app.send(TestRequest::default().uri("/")).await;
+    assert_eq!(res.status, 400);
+    names_nobody(&res);
+
+    let res = app
+        .send(TestRequest::default().uri("/posts/alpha-post"))
+        .await;
+    assert_eq!(res.status, 400);
+
+    let res = app.get("", "/").await;
+    assert_eq!(res.status, 400);
+}
+
+#[actix_web::test]
+async fn malformed_host_is_a_400() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+
+    for host in [
+        "bad host",
+        "a..b",
+        "x:abc",
+        "alpha.test:",
+        "alpha.test:123456",
+        ".alpha.test",
+        "-alpha.test",
+        "alpha.test/x",
+        "user@alpha.test",
+        "alpha.test:80:80",
+    ] {
+        let res = app.get(host, "/").await;
+        assert_eq!(res.status, 400, "{host:?}");
+        names_nobody(&res);
+    }
+}
+
+#[actix_web::test]
+async fn healthz_answers_whatever_the_host() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+
+    let res = app.send(TestRequest::default().uri("/healthz")).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body.trim(), "ok");
+    for host in ["alpha.test", "unknown.test", "bad host", "a..b", "x:abc"] {
+        let res = app.get(host, "/healthz").await;
+        assert_eq!(res.status, 200, "{host:?}");
+        assert_eq!(res.body.trim(), "ok");
+    }
+}
+
+#[actix_web::test]
+async fn readyz_reports_ready() {
+    let app = TestApp::new().await;
+
+    let res = app.send(TestRequest::default().uri("/readyz")).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body.trim(), "ready");
+    let res = app.get("unknown.test", "/readyz").await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body.trim(), "ready");
+}
+
+/// Polls `GET host/` every 100 ms until the status is `want`; returns how long it took.
+async fn poll_until(app: &TestApp, host: &str, want: u16) -> Duration {
+    let started = Instant::now();
+    loop {
+        let res = app.get(host, "/").await;
+        if res.status == want {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{host} still answers {} after 2 s",
+            res.status
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn a_new_site_is_served_within_two_seconds() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+    assert_eq!(app.get("gamma.test", "/").await.status, 404);
+
+    let c = app.customer("Gamma Corp").await;
+    app.site(c, "Gamma Blog", "gamma.test").await;
+    let took = poll_until(&app, "gamma.test", 200).await;
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    is_home_of(&app.get("gamma.test", "/").await, "Gamma Blog");
+}
+
+#[actix_web::test]
+async fn a_new_alias_is_served_within_two_seconds() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    assert_eq!(app.get("alpha-new.test", "/").await.status, 404);
+
+    app.alias(t.a, t.a_site, "alpha-new.test").await;
+    let took = poll_until(&app, "alpha-new.test", 301).await;
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    let res = app.get("alpha-new.test", "/posts/alpha-post").await;
+    assert_eq!(
+        res.header("location"),
+        Some("http://alpha.test/posts/alpha-post")
+    );
+}
