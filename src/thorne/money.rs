@@ -101,7 +101,11 @@ mod tests {
         for (text, expected) in cases {
             let value = parse_price(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
             assert_eq!(value, BigDecimal::from_str(expected).unwrap(), "{text:?}");
-            assert_eq!(value.as_bigint_and_exponent().1, 2, "{text:?} keeps two decimals");
+            assert_eq!(
+                value.as_bigint_and_exponent().1,
+                2,
+                "{text:?} keeps two decimals"
+            );
         }
     }
 
