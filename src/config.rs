@@ -53,3 +53,19 @@ pub fn init_logging(default_level: &str) {
     // A second initialisation (tests) keeps the first subscriber.
     drop(result);
 }
+
+/// The key that signs and encrypts admin sessions: `AGOAT_SESSION_KEY` (at least 64 bytes), or
+/// a random key for this process (sessions then end when it stops and are not shared with other
+/// servers).
+pub fn session_key() -> Result<actix_web::cookie::Key, String> {
+    match std::env::var("AGOAT_SESSION_KEY") {
+        Ok(text) => actix_web::cookie::Key::try_from(text.as_bytes())
+            .map_err(|_| "AGOAT_SESSION_KEY must be at least 64 bytes long".to_owned()),
+        Err(_) => {
+            tracing::warn!(
+                "AGOAT_SESSION_KEY is not set: admin sessions end when this server stops"
+            );
+            Ok(actix_web::cookie::Key::generate())
+        }
+    }
+}

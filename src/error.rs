@@ -16,6 +16,15 @@ pub enum AppError {
     /// Input failed validation; the text is safe to show.
     #[error("{0}")]
     Invalid(String),
+    /// The signed-in user's role does not allow this (403).
+    #[error("forbidden")]
+    Forbidden,
+    /// The admin needs a signed-in user; carries the path to return to after signing in.
+    #[error("sign-in required")]
+    SignInRequired(String),
+    /// Too many attempts (429); the text is safe to show.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// The row changed since it was read, or a unique value is taken.
     #[error("{0}")]
     Conflict(String),

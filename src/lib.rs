@@ -6,6 +6,7 @@
 //! `cli`.
 
 pub mod audit;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod content;

@@ -163,3 +163,96 @@ pub async fn by_email(conn: &mut Conn, scope: Scope, email: &str) -> AppResult<O
         .optional()
         .map_err(AppError::from)
 }
+
+/// What signing in and checking a session need to know of a user.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct Account {
+    pub id: Uuid,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub is_active: bool,
+    pub session_generation: i32,
+}
+
+impl Account {
+    /// The stored role.
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Editor)
+    }
+}
+
+/// The account with this e-mail in the customer in scope.
+pub async fn account_by_email(
+    conn: &mut Conn,
+    scope: Scope,
+    email: &str,
+) -> AppResult<Option<Account>> {
+    users::table
+        .filter(users::customer_id.eq(scope.customer_uuid()))
+        .filter(users::email.eq(email.trim().to_lowercase()))
+        .select(Account::as_select())
+        .first(conn)
+        .await
+        .optional()
+        .map_err(AppError::from)
+}
+
+/// The account with this id in the customer in scope.
+pub async fn account(conn: &mut Conn, scope: Scope, id: UserId) -> AppResult<Option<Account>> {
+    users::table
+        .filter(users::customer_id.eq(scope.customer_uuid()))
+        .filter(users::id.eq(id.as_uuid()))
+        .select(Account::as_select())
+        .first(conn)
+        .await
+        .optional()
+        .map_err(AppError::from)
+}
+
+/// Ends every session of a user (sign-out everywhere, password change, disabling).
+pub async fn end_sessions(conn: &mut Conn, scope: Scope, id: UserId) -> AppResult<()> {
+    diesel::update(users::table)
+        .filter(users::customer_id.eq(scope.customer_uuid()))
+        .filter(users::id.eq(id.as_uuid()))
+        .set((
+            users::session_generation.eq(users::session_generation + 1),
+            users::updated_at.eq(crate::db::now()),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Stores a new hash of the same password (after the hashing parameters changed).
+pub async fn store_rehash(conn: &mut Conn, scope: Scope, id: UserId, phc: &str) -> AppResult<()> {
+    diesel::update(users::table)
+        .filter(users::customer_id.eq(scope.customer_uuid()))
+        .filter(users::id.eq(id.as_uuid()))
+        .set(users::password_hash.eq(phc))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether a stored hash uses other parameters than the current ones (and should be redone).
+pub fn needs_rehash(phc: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return true;
+    };
+    let current = argon2::Params::default();
+    let param = |name: &str| hash.params.get_decimal(name);
+    hash.algorithm.as_str() != "argon2id"
+        || param("m") != Some(current.m_cost())
+        || param("t") != Some(current.t_cost())
+        || param("p") != Some(current.p_cost())
+}
+
+/// A hash to verify against when the e-mail is unknown, so both cases take as long.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        hash_password("decoy password that never matches").unwrap_or_default()
+    });
+    &DECOY
+}

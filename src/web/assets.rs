@@ -14,11 +14,18 @@ struct Asset {
 }
 
 static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
-    [(
-        "app.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../static/app.css").as_slice(),
-    )]
+    [
+        (
+            "app.css",
+            "text/css; charset=utf-8",
+            include_bytes!("../../static/app.css").as_slice(),
+        ),
+        (
+            "admin.css",
+            "text/css; charset=utf-8",
+            include_bytes!("../../static/admin.css").as_slice(),
+        ),
+    ]
     .into_iter()
     .map(|(name, content_type, bytes)| Asset {
         name,

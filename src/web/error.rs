@@ -45,6 +45,18 @@ pub fn wording(status: StatusCode, error: Option<&AppError>) -> (&'static str, S
             "Temporarily unavailable",
             "The service is briefly unavailable. Please try again in a moment.".into(),
         ),
+        StatusCode::FORBIDDEN => ("Forbidden", "Your role does not allow this.".into()),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "Too many attempts",
+            match error {
+                Some(AppError::TooManyRequests(reason)) => reason.clone(),
+                _ => "Too many attempts. Please wait and try again.".into(),
+            },
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "Too large",
+            "The request is larger than this address accepts.".into(),
+        ),
         StatusCode::METHOD_NOT_ALLOWED => (
             "Method not allowed",
             "This address does not accept that method.".into(),
@@ -75,12 +87,22 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) | AppError::Invalid(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::SignInRequired(_) => StatusCode::SEE_OTHER,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let AppError::SignInRequired(next) = self {
+            let location = format!("/admin/login?next={}", urlencoding::encode(next));
+            return HttpResponse::SeeOther()
+                .insert_header((actix_web::http::header::LOCATION, location))
+                .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+                .finish();
+        }
         let status = self.status_code();
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");

@@ -4,17 +4,23 @@
 //! `error`, conditional responses in `response`, fingerprinted assets in `assets`, health checks
 //! in `ops`, the per-request log line in `request_log`.
 
+pub mod admin;
 pub mod assets;
 pub mod error;
 pub mod ops;
 pub mod pages;
 pub mod request_log;
 pub mod response;
+pub mod secure_cookies;
 pub mod site;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use actix_session::SessionMiddleware;
+use actix_session::config::CookieContentSecurity;
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
 use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 
@@ -25,15 +31,30 @@ use crate::tenancy::directory::Directory;
 pub struct AppState {
     pub db: Database,
     pub directory: Directory,
+    /// Signs and encrypts admin session cookies.
+    pub session_key: Key,
 }
 
 impl AppState {
-    pub fn new(db: Database) -> web::Data<AppState> {
+    pub fn new(db: Database, session_key: Key) -> web::Data<AppState> {
         web::Data::new(AppState {
             directory: Directory::new(db.clone()),
             db,
+            session_key,
         })
     }
+}
+
+/// Admin sessions: signed and encrypted cookies, HttpOnly, SameSite=Lax (`Secure` is added for
+/// requests that arrived over https, see [`secure_cookies`]).
+pub fn session_middleware(key: &Key) -> SessionMiddleware<CookieSessionStore> {
+    SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+        .cookie_name("agoat_session".to_owned())
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_secure(false)
+        .cookie_content_security(CookieContentSecurity::Private)
+        .build()
 }
 
 /// Registers every route; used by the server and by the tests.
@@ -44,6 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("")
                 .wrap(from_fn(site::resolve_site))
+                .configure(admin::routes)
                 .configure(pages::routes)
                 .default_service(web::to(pages::not_found::page)),
         );
@@ -66,6 +88,8 @@ pub async fn serve(state: web::Data<AppState>, bind: SocketAddr) -> std::io::Res
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(session_middleware(&state.session_key))
+            .wrap(from_fn(secure_cookies::mark_secure))
             .wrap(Compress::default())
             .wrap(default_headers())
             .wrap(from_fn(request_log::log_request))

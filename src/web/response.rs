@@ -58,3 +58,16 @@ fn client_has(req: &HttpRequest, etag: &str) -> bool {
         .map(|t| t.trim())
         .any(|t| t == "*" || t.trim_start_matches("W/") == ours)
 }
+
+/// An admin page: private, never stored.
+pub fn private_html(body: String) -> HttpResponse {
+    private_html_status(StatusCode::OK, body)
+}
+
+/// An admin page with a status other than 200 (a form with errors, a conflict).
+pub fn private_html_status(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}

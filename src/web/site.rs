@@ -128,6 +128,8 @@ fn clone_visible(error: &AppError) -> AppError {
         AppError::BadRequest(s) => AppError::BadRequest(s.clone()),
         AppError::Invalid(s) => AppError::Invalid(s.clone()),
         AppError::Conflict(s) => AppError::Conflict(s.clone()),
+        AppError::TooManyRequests(s) => AppError::TooManyRequests(s.clone()),
+        AppError::Forbidden => AppError::Forbidden,
         AppError::NotFound => AppError::NotFound,
         other => AppError::Internal(other.to_string()),
     }

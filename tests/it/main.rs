@@ -1,5 +1,6 @@
 //! Integration tests against a real PostgreSQL: one database per test, run in parallel.
 
+mod admin_login;
 mod cli;
 mod common;
 mod public_pages;

@@ -48,5 +48,37 @@ pub mod content {
         }
     }
 
-    diesel::allow_tables_to_appear_in_same_query!(post_revisions, posts,);
+    diesel::table! {
+        content.preview_links (customer_id, id) {
+            customer_id -> Uuid,
+            id -> Uuid,
+            post_id -> Uuid,
+            revision_number -> Int4,
+            #[max_length = 64]
+            token_hash -> Varchar,
+            created_by -> Nullable<Uuid>,
+            created_at -> Timestamptz,
+            expires_at -> Timestamptz,
+            revoked_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
+        content.slug_redirects (customer_id, id) {
+            customer_id -> Uuid,
+            id -> Uuid,
+            site_id -> Uuid,
+            #[max_length = 500]
+            old_slug -> Varchar,
+            post_id -> Uuid,
+            created_at -> Timestamptz,
+        }
+    }
+
+    diesel::allow_tables_to_appear_in_same_query!(
+        post_revisions,
+        posts,
+        preview_links,
+        slug_redirects,
+    );
 }

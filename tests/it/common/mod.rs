@@ -291,7 +291,7 @@ impl TestApp {
     pub async fn new() -> TestApp {
         let db = TestDb::new().await;
         let pool = Database::connect(&db.url, &PoolSettings::default()).unwrap();
-        let state = AppState::new(pool.clone());
+        let state = AppState::new(pool.clone(), actix_web::cookie::Key::generate());
         TestApp { db, pool, state }
     }
 
@@ -300,6 +300,10 @@ impl TestApp {
         let app = test::init_service(
             App::new()
                 .app_data(self.state.clone())
+                .wrap(agoat::web::session_middleware(&self.state.session_key))
+                .wrap(actix_web::middleware::from_fn(
+                    agoat::web::secure_cookies::mark_secure,
+                ))
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(agoat::web::default_headers())
                 .wrap(actix_web::middleware::from_fn(
@@ -489,5 +493,117 @@ pub async fn two_tenants(app: &TestApp) -> TwoTenants {
         a_site,
         b,
         b_site,
+    }
+}
+
+impl TestApp {
+    /// An admin user of `customer` with this role and password.
+    pub async fn user(
+        &self,
+        customer: CustomerId,
+        email: &str,
+        role: agoat::tenancy::users::Role,
+        password: &str,
+    ) -> agoat::tenancy::UserId {
+        let hash = agoat::tenancy::users::hash_password(password).unwrap();
+        let email = email.to_owned();
+        let user = self
+            .in_scope(customer, move |conn, scope| {
+                let (email, hash) = (email.clone(), hash.clone());
+                async move {
+                    agoat::tenancy::users::create(conn, scope, &email, role, &hash, &actor()).await
+                }
+                .scope_boxed()
+            })
+            .await;
+        agoat::tenancy::UserId::from_uuid(user.id)
+    }
+
+    /// A browser on `host`: keeps the session cookie between requests.
+    pub fn browser(&self, host: &str) -> Browser<'_> {
+        Browser {
+            app: self,
+            host: host.to_owned(),
+            cookie: None,
+            peer: "203.0.113.7:40000".parse().unwrap(),
+        }
+    }
+}
+
+/// A client that keeps its cookie, like a browser tab.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub host: String,
+    pub cookie: Option<String>,
+    pub peer: std::net::SocketAddr,
+}
+
+impl Browser<'_> {
+    fn request(&self, request: TestRequest) -> TestRequest {
+        let request = request
+            .insert_header(("Host", self.host.as_str()))
+            .peer_addr(self.peer);
+        match &self.cookie {
+            Some(cookie) => request.insert_header(("Cookie", cookie.as_str())),
+            None => request,
+        }
+    }
+
+    fn keep_cookie(&mut self, response: &Response) {
+        for value in response.headers.get_all("set-cookie") {
+            let text = value.to_str().unwrap_or_default();
+            let pair = text.split(';').next().unwrap_or_default().to_owned();
+            if pair.ends_with('=') || text.contains("Max-Age=0") {
+                self.cookie = None;
+            } else {
+                self.cookie = Some(pair);
+            }
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Response {
+        let request = self.request(TestRequest::get().uri(path));
+        let response = self.app.send(request).await;
+        self.keep_cookie(&response);
+        response
+    }
+
+    /// Posts a form as is (no CSRF token added).
+    pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let request = self.request(
+            TestRequest::post()
+                .uri(path)
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                .set_payload(body),
+        );
+        let response = self.app.send(request).await;
+        self.keep_cookie(&response);
+        response
+    }
+
+    /// Posts a form with the CSRF token of the page at `form_page` (fetched first).
+    pub async fn post(&mut self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Response {
+        let page = self.get(form_page).await;
+        let token = page
+            .attr("input[name=csrf_token]", "value")
+            .unwrap_or_else(|| panic!("no CSRF token on {form_page}: {}", page.status));
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.post_raw(path, &all).await
+    }
+
+    /// Signs in; panics unless it succeeds.
+    pub async fn sign_in(&mut self, email: &str, password: &str) {
+        let res = self
+            .post(
+                "/admin/login",
+                "/admin/login",
+                &[("email", email), ("password", password)],
+            )
+            .await;
+        assert_eq!(res.status, 303, "sign-in of {email} failed: {}", res.body);
     }
 }

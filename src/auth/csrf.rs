@@ -1,0 +1,142 @@
+//! CSRF protection: a random token per session, put in every admin form (`csrf_token`) or sent as
+//! `X-CSRF-Token`; every state-changing request without the right one is refused with 403 before
+//! any handler runs.
+
+use actix_session::{Session, SessionExt};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpResponse, web};
+use base64::Engine;
+use futures_util::StreamExt;
+use rand::RngCore;
+
+use crate::error::AppError;
+
+/// The form field that carries the token.
+pub const FIELD: &str = "csrf_token";
+const HEADER: &str = "x-csrf-token";
+const SESSION_KEY: &str = "csrf";
+/// Largest form body read to find the token (larger bodies are refused anyway).
+const MAX_FORM_BYTES: usize = 12 * 1024 * 1024;
+
+/// The session's token, made on first use.
+pub fn token(session: &Session) -> String {
+    if let Ok(Some(token)) = session.get::<String>(SESSION_KEY) {
+        return token;
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let _ = session.insert(SESSION_KEY, &token);
+    token
+}
+
+fn matches(session: &Session, presented: &str) -> bool {
+    match session.get::<String>(SESSION_KEY) {
+        Ok(Some(expected)) => constant_time_eq(expected.as_bytes(), presented.as_bytes()),
+        _ => false,
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Refuses any request other than GET/HEAD/OPTIONS that lacks the session's token.
+pub async fn verify(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let session = req.get_session();
+    let from_header = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let presented = match from_header {
+        Some(token) => Some(token),
+        None => match read_body(&mut req).await {
+            Ok(body) => {
+                let token = form_field(&body, FIELD);
+                req.set_payload(bytes_payload(body));
+                token
+            }
+            Err(error) => return Ok(req.into_response(HttpResponse::from_error(error))),
+        },
+    };
+    if presented.is_some_and(|t| matches(&session, &t)) {
+        Ok(next.call(req).await?.map_into_boxed_body())
+    } else {
+        tracing::warn!(
+            path = req.path(),
+            "refused a request without a valid CSRF token"
+        );
+        Ok(req.into_response(HttpResponse::from_error(Error::from(AppError::Forbidden))))
+    }
+}
+
+async fn read_body(req: &mut ServiceRequest) -> Result<web::Bytes, Error> {
+    let mut payload = req.take_payload();
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > MAX_FORM_BYTES {
+            return Err(actix_web::error::ErrorPayloadTooLarge(
+                "the request is too large",
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn bytes_payload(body: web::Bytes) -> actix_web::dev::Payload {
+    let (_, mut payload) = actix_http::h1::Payload::create(true);
+    payload.unread_data(body);
+    payload.into()
+}
+
+/// The value of a field of an `application/x-www-form-urlencoded` body, or of a multipart body's
+/// simple text part.
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    if let Some(value) = form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+    {
+        return Some(value);
+    }
+    let text = String::from_utf8_lossy(body);
+    let marker = format!("name=\"{name}\"");
+    let start = text.find(&marker)? + marker.len();
+    let rest = text[start..].split_once("\r\n\r\n")?.1;
+    Some(rest.split("\r\n").next()?.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_token_in_forms() {
+        assert_eq!(
+            form_field(b"a=1&csrf_token=abc%2B&b=2", FIELD).as_deref(),
+            Some("abc+")
+        );
+        assert_eq!(form_field(b"a=1", FIELD), None);
+        let multipart =
+            b"--x\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\ntok\r\n--x--\r\n";
+        assert_eq!(form_field(multipart, FIELD).as_deref(), Some("tok"));
+    }
+
+    #[test]
+    fn compares_in_constant_time() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

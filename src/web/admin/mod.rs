@@ -1,0 +1,46 @@
+//! The editorial admin under `/admin` on each site's own domain: one file per page or action,
+//! templates under `templates/admin/`. Every admin response is `no-store` and may not be framed;
+//! every state-changing request must carry the session's CSRF token.
+
+pub mod dashboard;
+pub mod layout;
+pub mod login;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue, X_FRAME_OPTIONS};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{Error, web};
+
+/// Registers the admin routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/admin")
+            .wrap(from_fn(crate::auth::csrf::verify))
+            .wrap(from_fn(private_responses))
+            .route("", web::get().to(dashboard::page))
+            .route("/", web::get().to(dashboard::page))
+            .route("/login", web::get().to(login::form))
+            .route("/login", web::post().to(login::submit))
+            .route("/logout", web::post().to(login::sign_out)),
+    );
+}
+
+/// Admin pages are never cached and never framed.
+async fn private_responses(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let mut res = next.call(req).await?;
+    let headers = res.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        actix_web::http::header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
+             object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    Ok(res)
+}
