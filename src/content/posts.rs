@@ -282,6 +282,17 @@ pub async fn by_slug(
         .map_err(AppError::from)
 }
 
+/// Any post of the customer in scope, by id (visible or not).
+pub async fn find(conn: &mut Conn, scope: Scope, id: Uuid) -> AppResult<Post> {
+    posts::table
+        .filter(posts::customer_id.eq(scope.customer_uuid()))
+        .filter(posts::id.eq(id))
+        .select(Post::as_select())
+        .first(conn)
+        .await
+        .map_err(AppError::from)
+}
+
 /// Checks the fields an editor or an import supplies.
 pub fn validate(input: &PostInput) -> AppResult<()> {
     let title = input.title.trim();

@@ -2,9 +2,14 @@
 //! templates under `templates/admin/`. Every admin response is `no-store` and may not be framed;
 //! every state-changing request must carry the session's CSRF token.
 
+pub mod audit;
 pub mod dashboard;
 pub mod layout;
 pub mod login;
+pub mod posts;
+pub mod preview_links;
+pub mod revisions;
+pub mod users;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -22,7 +27,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/", web::get().to(dashboard::page))
             .route("/login", web::get().to(login::form))
             .route("/login", web::post().to(login::submit))
-            .route("/logout", web::post().to(login::sign_out)),
+            .route("/logout", web::post().to(login::sign_out))
+            .configure(posts::routes)
+            .configure(revisions::routes)
+            .configure(preview_links::routes)
+            .configure(users::routes)
+            .configure(audit::routes),
     );
 }
 

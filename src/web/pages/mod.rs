@@ -5,6 +5,7 @@ pub mod feed;
 pub mod home;
 pub mod not_found;
 pub mod post;
+pub mod preview;
 pub mod product;
 pub mod products;
 pub mod robots;
@@ -28,7 +29,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/products/{sku}").route(page().to(product::page)))
         .service(web::resource("/feed.xml").route(page().to(feed::page)))
         .service(web::resource("/sitemap.xml").route(page().to(sitemap::page)))
-        .service(web::resource("/robots.txt").route(page().to(robots::page)));
+        .service(web::resource("/robots.txt").route(page().to(robots::page)))
+        .configure(preview::routes);
 }
 
 /// A route answering GET and HEAD (HEAD gets the same headers and no body).
