@@ -1,0 +1,1 @@
+//! Tests of the admin_audit area of the admin.

@@ -1,0 +1,1 @@
+//! Tests of the admin_posts area of the admin.

@@ -1,0 +1,1 @@
+//! Tests of the admin_revisions area of the admin.

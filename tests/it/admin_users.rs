@@ -1,0 +1,1 @@
+//! Tests of the admin_users area of the admin.

@@ -1,0 +1,1 @@
+//! Tests of the preview_links area of the admin.
