@@ -1,0 +1,11 @@
+//! Browser tests: the admin and the public site driven in headless Chromium through chromedriver,
+//! against a real `agoat serve` on a test database.
+//!
+//! They need Debian's `chromium` and `chromium-driver`. Without them the tests say so and pass,
+//! unless `AGOAT_REQUIRE_BROWSER=1` (as in CI), where a missing browser fails them.
+
+#[path = "../it/common/mod.rs"]
+mod common;
+mod harness;
+
+mod admin_flows;
