@@ -185,24 +185,37 @@ impl Stack {
         field.send_keys(text).await.expect("type");
     }
 
+    /// Clicks what the CSS selector finds and waits until the page it was on has been replaced
+    /// (a link followed or a form submitted).
     pub async fn click(&self, selector: &str) {
+        let page = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .expect("a page");
+        self.find(selector).await.click().await.expect("click");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while page.tag_name().await.is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "clicking {selector} loaded no new page"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The element a CSS selector finds, waiting for it up to ten seconds.
+    pub async fn find(&self, selector: &str) -> fantoccini::elements::Element {
         self.client
-            .find(Locator::Css(selector))
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(selector))
             .await
             .unwrap_or_else(|e| panic!("{selector}: {e}"))
-            .click()
-            .await
-            .expect("click");
     }
 
     pub async fn text(&self, selector: &str) -> String {
-        self.client
-            .find(Locator::Css(selector))
-            .await
-            .unwrap_or_else(|e| panic!("{selector}: {e}"))
-            .text()
-            .await
-            .expect("text")
+        self.find(selector).await.text().await.expect("text")
     }
 
     pub async fn path(&self) -> String {
