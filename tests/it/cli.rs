@@ -2,8 +2,7 @@
 //! checked in the database or over HTTP on a running `agoat serve`.
 
 use std::fs::File;
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -14,7 +13,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::common::TestDb;
-use crate::common::http::free_port;
+use crate::common::http::{Reply, free_port, get as http_get};
 
 const BIN: &str = env!("CARGO_BIN_EXE_agoat");
 
@@ -256,44 +255,6 @@ async fn products_of(db: &TestDb, customer: Uuid) -> i64 {
 
 // ------------------------------------------------------------------------------------------------
 // A running `agoat serve`
-
-/// One HTTP response.
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    location: Option<String>,
-    body: String,
-}
-
-/// `GET path` with `Host: host` (headers included in the answer).
-fn http_get(addr: &str, host: &str, path: &str) -> std::io::Result<Reply> {
-    let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let location = head.lines().skip(1).find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("location")
-            .then(|| value.trim().to_owned())
-    });
-    Ok(Reply {
-        status,
-        location,
-        body: body.to_owned(),
-    })
-}
 
 /// `agoat serve` on a free loopback port, killed when dropped.
 struct Server {

@@ -4,8 +4,16 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-/// `GET path` with `Host: host` to a server on `addr`; returns (status, body).
-pub fn get(addr: &str, host: &str, path: &str) -> std::io::Result<(u16, String)> {
+/// One HTTP response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+/// `GET path` with `Host: host` (headers included in the answer).
+pub fn get(addr: &str, host: &str, path: &str) -> std::io::Result<Reply> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(
@@ -15,16 +23,23 @@ pub fn get(addr: &str, host: &str, path: &str) -> std::io::Result<(u16, String)>
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
+    let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
+    let location = head.lines().skip(1).find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("location")
+            .then(|| value.trim().to_owned())
+    });
+    Ok(Reply {
+        status,
+        location,
+        body: body.to_owned(),
+    })
 }
 
 /// A free loopback port.
