@@ -57,9 +57,16 @@ pub fn session_middleware(key: &Key) -> SessionMiddleware<CookieSessionStore> {
         .build()
 }
 
+/// Largest form body accepted (a long post's Markdown fits many times over).
+pub const MAX_FORM_BYTES: usize = 1024 * 1024;
+
 /// Registers every route; used by the server and by the tests.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(assets::scope())
+    cfg.app_data(form_config())
+        .app_data(web::QueryConfig::default().error_handler(|error, _| {
+            crate::error::AppError::BadRequest(format!("The address is not valid: {error}")).into()
+        }))
+        .service(assets::scope())
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .service(
@@ -69,6 +76,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(pages::routes)
                 .default_service(web::to(pages::not_found::page)),
         );
+}
+
+/// Form bodies: at most [`MAX_FORM_BYTES`]; a body that is too large is a 413, one that does not
+/// parse a 400 with the reason.
+fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(MAX_FORM_BYTES)
+        .error_handler(|error, _| {
+            use actix_web::error::UrlencodedError;
+            match error {
+                UrlencodedError::Overflow { .. } | UrlencodedError::UnknownLength => {
+                    actix_web::error::ErrorPayloadTooLarge("the form is too large")
+                }
+                other => {
+                    crate::error::AppError::BadRequest(format!("The form is not valid: {other}"))
+                        .into()
+                }
+            }
+        })
 }
 
 /// Headers every response carries.

@@ -327,3 +327,26 @@ async fn cookies_are_secure_over_https() {
     let cookie = res.header("set-cookie").unwrap();
     assert!(cookie.contains("; Secure"), "{cookie}");
 }
+
+#[actix_web::test]
+async fn an_oversized_form_is_refused_with_413() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.user(t.a, "editor@alpha.test", Role::Editor, PASSWORD)
+        .await;
+    let mut browser = app.browser("alpha.test");
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let res = browser
+        .post(
+            "/admin/login",
+            "/admin/login",
+            &[("email", "editor@alpha.test"), ("password", &huge)],
+        )
+        .await;
+    assert_eq!(res.status, 413);
+    assert!(res.body.contains("Too large"), "{}", res.body);
+    assert_eq!(
+        sign_in_events(&app, "failure").await + sign_in_events(&app, "success").await,
+        0
+    );
+}
