@@ -11,8 +11,9 @@ use crate::audit::Actor;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
+use crate::thorne::change_sets::{self, Kind};
 use crate::thorne::money::parse_price;
-use crate::thorne::products::{self, NewProduct, Product};
+use crate::thorne::products::{self, Edit, NewProduct, Product};
 
 /// The columns a file may have, in export order.
 pub const COLUMNS: [&str; 7] = [
@@ -117,14 +118,14 @@ pub async fn apply(
         .collect();
     let mut report = ImportReport::default();
     let mut new = Vec::new();
+    let mut updates = Vec::new();
     let mut errors = Vec::new();
     for row in rows {
         match existing.get(&row.sku) {
             Some(current) => {
                 let changed = merged(current, row);
                 if changed_fields_differ(current, &changed) {
-                    products::save(conn, scope, current, &changed, "import", actor).await?;
-                    report.updated += 1;
+                    updates.push((current, changed));
                 } else {
                     report.unchanged += 1;
                 }
@@ -137,6 +138,18 @@ pub async fn apply(
     }
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors.join("\n")));
+    }
+    if !updates.is_empty() {
+        let change_set = change_sets::open(conn, scope, Kind::Import, "CSV import", actor).await?;
+        let edit = Edit {
+            action: "import",
+            change_set: change_set.id,
+            reason: "CSV import",
+        };
+        for (current, changed) in &updates {
+            products::save(conn, scope, current, changed, edit, actor).await?;
+        }
+        report.updated = updates.len();
     }
     report.created = products::create_many(conn, scope, &new, actor).await?.len();
     Ok(report)

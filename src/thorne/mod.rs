@@ -1,6 +1,8 @@
 //! Thorne: the product catalog of a customer (shown on every site of that customer), exact money
-//! parsing and formatting, and CSV import.
+//! parsing and formatting, price history grouped in change sets, and CSV import.
 
+pub mod change_sets;
 pub mod csv_import;
 pub mod money;
+pub mod price_history;
 pub mod products;

@@ -12,6 +12,7 @@ use crate::audit::{self, Actor, Change};
 use crate::db::{Conn, schema::thorne::products};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
+use crate::thorne::price_history;
 
 /// A product as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -203,13 +204,23 @@ pub async fn create_many(
     Ok(created)
 }
 
-/// Saves a changed product if it is still at the version `current` was read at.
+/// Why a product is being saved: the audit action, and for price changes the change set and the
+/// reason recorded in the price history.
+#[derive(Debug, Clone, Copy)]
+pub struct Edit<'a> {
+    pub action: &'a str,
+    pub change_set: Uuid,
+    pub reason: &'a str,
+}
+
+/// Saves a changed product if it is still at the version `current` was read at; otherwise
+/// [`AppError::Conflict`] and nothing changes. A price change is recorded in the price history.
 pub async fn save(
     conn: &mut Conn,
     scope: Scope,
     current: &Product,
     changed: &Product,
-    action: &str,
+    edit: Edit<'_>,
     actor: &Actor,
 ) -> AppResult<Product> {
     let saved: Option<Product> = diesel::update(products::table)
@@ -237,6 +248,16 @@ pub async fn save(
             current.sku
         ))
     })?;
+    price_history::record(
+        conn,
+        scope,
+        edit.change_set,
+        current,
+        &saved,
+        edit.reason,
+        actor,
+    )
+    .await?;
     audit::record(
         conn,
         scope,
@@ -244,7 +265,7 @@ pub async fn save(
         Change {
             entity: "product",
             entity_id: saved.id,
-            action,
+            action: edit.action,
             before: Some(audit_fields(current)),
             after: Some(audit_fields(&saved)),
         },
@@ -265,4 +286,233 @@ fn audit_fields(product: &Product) -> serde_json::Value {
         "in_stock": product.in_stock,
         "archived_at": product.archived_at,
     })
+}
+
+/// Which products the admin list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shelf {
+    #[default]
+    Active,
+    Archived,
+    All,
+}
+
+/// How the admin list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    #[default]
+    Name,
+    /// Retail price, lowest first.
+    Price,
+    /// Most recently changed first.
+    Updated,
+}
+
+/// A position in the admin list: the sort key of the last row shown and its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListCursor {
+    pub key: String,
+    pub id: Uuid,
+}
+
+impl ListCursor {
+    /// The URL form: `<id>.<key>`.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.id.simple(), self.key)
+    }
+
+    pub fn decode(text: &str) -> Option<ListCursor> {
+        let (id, key) = text.split_once('.')?;
+        Some(ListCursor {
+            id: Uuid::try_parse(id).ok()?,
+            key: key.to_owned(),
+        })
+    }
+
+    fn of(product: &Product, order: SortOrder) -> ListCursor {
+        let key = match order {
+            SortOrder::Name => product.name.clone(),
+            SortOrder::Price => product.retail_price.to_string(),
+            SortOrder::Updated => product.updated_at.timestamp_micros().to_string(),
+        };
+        ListCursor {
+            key,
+            id: product.id,
+        }
+    }
+}
+
+/// What the admin list asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Part of the name or the SKU, any case.
+    pub search: Option<String>,
+    pub category: Option<String>,
+    pub shelf: Shelf,
+    pub order: SortOrder,
+    pub after: Option<ListCursor>,
+}
+
+/// Rows per page of the admin list.
+pub const ADMIN_PAGE_SIZE: i64 = 50;
+
+/// A page of the admin list and the cursor of the next one.
+#[derive(Debug, Clone)]
+pub struct ListPage {
+    pub products: Vec<Product>,
+    pub next: Option<ListCursor>,
+}
+
+/// A page of the customer's products for the admin (keyset pagination in the chosen order).
+pub async fn admin_list(conn: &mut Conn, scope: Scope, query: &ListQuery) -> AppResult<ListPage> {
+    let mut rows = products::table
+        .filter(products::customer_id.eq(scope.customer_uuid()))
+        .select(Product::as_select())
+        .into_boxed();
+    rows = match query.shelf {
+        Shelf::Active => rows.filter(products::archived_at.is_null()),
+        Shelf::Archived => rows.filter(products::archived_at.is_not_null()),
+        Shelf::All => rows,
+    };
+    if let Some(search) = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let pattern = format!(
+            "%{}%",
+            search
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        rows = rows.filter(
+            products::name
+                .ilike(pattern.clone())
+                .or(products::sku.ilike(pattern)),
+        );
+    }
+    if let Some(category) = &query.category {
+        rows = rows.filter(products::category.eq(category.clone()));
+    }
+    rows = match (query.order, &query.after) {
+        (SortOrder::Name, None) => rows.order((products::name.asc(), products::id.asc())),
+        (SortOrder::Name, Some(c)) => rows
+            .filter(
+                products::name
+                    .gt(c.key.clone())
+                    .or(products::name.eq(c.key.clone()).and(products::id.gt(c.id))),
+            )
+            .order((products::name.asc(), products::id.asc())),
+        (SortOrder::Price, None) => rows.order((products::retail_price.asc(), products::id.asc())),
+        (SortOrder::Price, Some(c)) => {
+            let price: BigDecimal = c
+                .key
+                .parse()
+                .map_err(|_| AppError::BadRequest("The page link is not valid.".into()))?;
+            rows.filter(
+                products::retail_price
+                    .gt(price.clone())
+                    .or(products::retail_price.eq(price).and(products::id.gt(c.id))),
+            )
+            .order((products::retail_price.asc(), products::id.asc()))
+        }
+        (SortOrder::Updated, None) => {
+            rows.order((products::updated_at.desc(), products::id.desc()))
+        }
+        (SortOrder::Updated, Some(c)) => {
+            let micros: i64 = c
+                .key
+                .parse()
+                .map_err(|_| AppError::BadRequest("The page link is not valid.".into()))?;
+            let at = DateTime::from_timestamp_micros(micros)
+                .ok_or_else(|| AppError::BadRequest("The page link is not valid.".into()))?;
+            rows.filter(
+                products::updated_at
+                    .lt(at)
+                    .or(products::updated_at.eq(at).and(products::id.lt(c.id))),
+            )
+            .order((products::updated_at.desc(), products::id.desc()))
+        }
+    };
+    let mut found: Vec<Product> = rows.limit(ADMIN_PAGE_SIZE + 1).load(conn).await?;
+    let more = found.len() as i64 > ADMIN_PAGE_SIZE;
+    found.truncate(ADMIN_PAGE_SIZE as usize);
+    let next = if more {
+        <[Product]>::last(&found).map(|p| ListCursor::of(p, query.order))
+    } else {
+        None
+    };
+    Ok(ListPage {
+        products: found,
+        next,
+    })
+}
+
+/// Every category the customer uses (active or archived products), sorted.
+pub async fn all_categories(conn: &mut Conn, scope: Scope) -> AppResult<Vec<String>> {
+    products::table
+        .filter(products::customer_id.eq(scope.customer_uuid()))
+        .select(products::category)
+        .distinct()
+        .order(products::category.asc())
+        .load(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// Any product of the customer in scope, by id.
+pub async fn find(conn: &mut Conn, scope: Scope, id: Uuid) -> AppResult<Product> {
+    products::table
+        .filter(products::customer_id.eq(scope.customer_uuid()))
+        .filter(products::id.eq(id))
+        .select(Product::as_select())
+        .first(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// Archives or restores a product if it is still at the version `current` was read at.
+pub async fn set_archived(
+    conn: &mut Conn,
+    scope: Scope,
+    current: &Product,
+    archived: bool,
+    actor: &Actor,
+) -> AppResult<Product> {
+    let now = crate::db::now();
+    let saved: Option<Product> = diesel::update(products::table)
+        .filter(products::customer_id.eq(scope.customer_uuid()))
+        .filter(products::id.eq(current.id))
+        .filter(products::version.eq(current.version))
+        .set((
+            products::archived_at.eq(archived.then_some(now)),
+            products::version.eq(products::version + 1),
+            products::updated_at.eq(now),
+        ))
+        .returning(Product::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?;
+    let saved = saved.ok_or_else(|| {
+        AppError::Conflict(format!(
+            "the product {} was changed by someone else",
+            current.sku
+        ))
+    })?;
+    audit::record(
+        conn,
+        scope,
+        actor,
+        Change {
+            entity: "product",
+            entity_id: saved.id,
+            action: if archived { "archive" } else { "restore" },
+            before: Some(audit_fields(current)),
+            after: Some(audit_fields(&saved)),
+        },
+    )
+    .await?;
+    Ok(saved)
 }

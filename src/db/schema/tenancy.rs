@@ -12,6 +12,7 @@ pub mod tenancy {
             version -> Int4,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+            show_lowest_30_day_price -> Bool,
         }
     }
 

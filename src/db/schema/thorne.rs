@@ -2,6 +2,43 @@
 
 pub mod thorne {
     diesel::table! {
+        thorne.change_sets (customer_id, id) {
+            customer_id -> Uuid,
+            id -> Uuid,
+            #[max_length = 200]
+            name -> Varchar,
+            #[max_length = 20]
+            kind -> Varchar,
+            created_by -> Nullable<Uuid>,
+            #[max_length = 200]
+            created_by_label -> Varchar,
+            created_at -> Timestamptz,
+            reverted_at -> Nullable<Timestamptz>,
+            #[max_length = 200]
+            reverted_by_label -> Nullable<Varchar>,
+            version -> Int4,
+        }
+    }
+
+    diesel::table! {
+        thorne.price_changes (customer_id, id) {
+            customer_id -> Uuid,
+            id -> Uuid,
+            product_id -> Uuid,
+            change_set_id -> Uuid,
+            old_wholesale_price -> Numeric,
+            new_wholesale_price -> Numeric,
+            old_retail_price -> Numeric,
+            new_retail_price -> Numeric,
+            reason -> Text,
+            changed_by -> Nullable<Uuid>,
+            #[max_length = 200]
+            changed_by_label -> Varchar,
+            changed_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         thorne.products (customer_id, id) {
             customer_id -> Uuid,
             id -> Uuid,
@@ -21,4 +58,6 @@ pub mod thorne {
             updated_at -> Timestamptz,
         }
     }
+
+    diesel::allow_tables_to_appear_in_same_query!(change_sets, price_changes, products,);
 }

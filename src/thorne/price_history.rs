@@ -1,0 +1,112 @@
+//! Price history: old and new wholesale and retail price of every change, who made it, when, why,
+//! and the change set it belongs to; and the lowest retail price of the previous 30 days (the EU
+//! Omnibus rule for announcing a price reduction).
+
+use bigdecimal::BigDecimal;
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use crate::audit::Actor;
+use crate::db::{Conn, schema::thorne::price_changes};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::Scope;
+use crate::thorne::products::Product;
+
+/// One recorded change.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = price_changes)]
+pub struct PriceChange {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub change_set_id: Uuid,
+    pub old_wholesale_price: BigDecimal,
+    pub new_wholesale_price: BigDecimal,
+    pub old_retail_price: BigDecimal,
+    pub new_retail_price: BigDecimal,
+    pub reason: String,
+    pub changed_by_label: String,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// Whether either price differs between two versions of a product.
+pub fn prices_differ(before: &Product, after: &Product) -> bool {
+    before.wholesale_price != after.wholesale_price || before.retail_price != after.retail_price
+}
+
+/// Records the price change from `before` to `after` (nothing when the prices are equal).
+pub async fn record(
+    conn: &mut Conn,
+    scope: Scope,
+    change_set: Uuid,
+    before: &Product,
+    after: &Product,
+    reason: &str,
+    actor: &Actor,
+) -> AppResult<()> {
+    if !prices_differ(before, after) {
+        return Ok(());
+    }
+    diesel::insert_into(price_changes::table)
+        .values((
+            price_changes::customer_id.eq(scope.customer_uuid()),
+            price_changes::id.eq(Uuid::new_v4()),
+            price_changes::product_id.eq(after.id),
+            price_changes::change_set_id.eq(change_set),
+            price_changes::old_wholesale_price.eq(&before.wholesale_price),
+            price_changes::new_wholesale_price.eq(&after.wholesale_price),
+            price_changes::old_retail_price.eq(&before.retail_price),
+            price_changes::new_retail_price.eq(&after.retail_price),
+            price_changes::reason.eq(reason.trim()),
+            price_changes::changed_by.eq(actor.user_id.map(|u| u.as_uuid())),
+            price_changes::changed_by_label.eq(&actor.label),
+            price_changes::changed_at.eq(after.updated_at),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The price history of a product, newest first.
+pub async fn for_product(
+    conn: &mut Conn,
+    scope: Scope,
+    product: Uuid,
+) -> AppResult<Vec<PriceChange>> {
+    price_changes::table
+        .filter(price_changes::customer_id.eq(scope.customer_uuid()))
+        .filter(price_changes::product_id.eq(product))
+        .order((price_changes::changed_at.desc(), price_changes::id.desc()))
+        .select(PriceChange::as_select())
+        .load(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// The lowest retail price in effect at any time during the 30 days before `now`: the current
+/// price, and the prices before and after each change within the window.
+pub async fn lowest_retail_30_days(
+    conn: &mut Conn,
+    scope: Scope,
+    product: &Product,
+    now: DateTime<Utc>,
+) -> AppResult<BigDecimal> {
+    let since = now - Duration::days(30);
+    let changes: Vec<(BigDecimal, BigDecimal)> = price_changes::table
+        .filter(price_changes::customer_id.eq(scope.customer_uuid()))
+        .filter(price_changes::product_id.eq(product.id))
+        .filter(price_changes::changed_at.ge(since))
+        .select((
+            price_changes::old_retail_price,
+            price_changes::new_retail_price,
+        ))
+        .load(conn)
+        .await?;
+    Ok(changes
+        .into_iter()
+        .flat_map(|(old, new)| [old, new])
+        .fold(product.retail_price.clone(), |low, price| {
+            if price < low { price } else { low }
+        }))
+}
