@@ -1,4 +1,5 @@
-//! `GET /admin/posts/{id}/edit`: the edit form of a post of this site, loaded with its version;
+//! `GET /admin/posts/{id}/edit` (and `GET /admin/posts/{id}`, where a reload after a failed
+//! save lands): the edit form of a post of this site, loaded with its version;
 //! also the form page the new page and failed saves render.
 
 use actix_session::Session;
@@ -14,7 +15,7 @@ use crate::error::AppResult;
 use crate::tenancy::users::Role;
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::posts::form::FormView;
-use crate::web::admin::posts::{StatusView, post_id, see_other};
+use crate::web::admin::posts::{StatusView, post_id};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 
@@ -147,11 +148,4 @@ pub async fn page(
         .await?;
     let page = edit_post_page(&site, &user, &session, &post, FormView::of_post(&post));
     respond(&page, StatusCode::OK)
-}
-
-/// `GET /admin/posts/{id}`: the edit page (after a failed save, a reload lands here).
-pub async fn redirect(user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
-    user.require(&[Role::Editor])?;
-    let id = post_id(&path)?;
-    Ok(see_other(&format!("/admin/posts/{id}/edit")))
 }

@@ -30,7 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/posts", web::post().to(save::create))
         .route("/posts/new", web::get().to(new::page))
         .route("/posts/preview", web::post().to(preview::unsaved))
-        .route("/posts/{id}", web::get().to(edit::redirect))
+        .route("/posts/{id}", web::get().to(edit::page))
         .route("/posts/{id}", web::post().to(save::update))
         .route("/posts/{id}/edit", web::get().to(edit::page))
         .route("/posts/{id}/preview", web::post().to(preview::of_post))
