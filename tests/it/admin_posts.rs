@@ -361,6 +361,9 @@ async fn a_taken_slug_is_refused_with_a_free_suggestion() {
     assert_eq!(res.status, 303);
 }
 
+/// A bad input: its name, the fields, the status and where the error is shown.
+type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, u16, &'a str);
+
 #[actix_web::test]
 async fn bad_inputs_are_refused_and_change_nothing() {
     let Setup { app, t } = setup().await;
@@ -372,7 +375,7 @@ async fn bad_inputs_are_refused_and_change_nothing() {
         .format("%Y-%m-%dT%H:%M")
         .to_string();
     let base = form("Fine title", "a-draft", "body", "1", "draft");
-    let cases: Vec<(&str, Vec<(&str, &str)>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "empty title",
             with(base.clone(), "title", "  "),

@@ -33,7 +33,7 @@ fn slug_taken_errors(slug: &str, suggestion: String) -> FormErrors {
 }
 
 enum Created {
-    Saved(Post),
+    Saved(Box<Post>),
     SlugTaken(String),
 }
 
@@ -76,7 +76,7 @@ pub async fn create(
                     return Ok(Created::SlugTaken(free));
                 }
                 let post = admin_queries::create(conn, scope, site_id, input, actor).await?;
-                Ok(Created::Saved(post))
+                Ok(Created::Saved(Box::new(post)))
             }
             .scope_boxed()
         })
@@ -96,7 +96,7 @@ pub async fn create(
     }
 }
 
-enum Saved {
+enum Outcome {
     Saved(Post),
     Invalid(Post, FormErrors),
     SlugTaken(Post, String),
@@ -127,7 +127,7 @@ pub async fn update(
     let expected = version(form.version.as_deref())?;
     let now = crate::db::now();
     let checked = form::check(&form, action, now);
-    let saved = state
+    let outcome = state
         .db
         .tenant_tx(scope, |conn| {
             let checked = &checked;
@@ -135,7 +135,7 @@ pub async fn update(
                 let current = admin_queries::find_on_site(conn, scope, site_id, id).await?;
                 let checked = match checked {
                     Ok(checked) => checked,
-                    Err(errors) => return Ok(Saved::Invalid(current, errors.clone())),
+                    Err(errors) => return Ok(Outcome::Invalid(current, errors.clone())),
                 };
                 if current.trashed_at.is_some() {
                     return Err(AppError::Conflict(
@@ -143,13 +143,13 @@ pub async fn update(
                     ));
                 }
                 if current.version != expected {
-                    return Ok(Saved::Stale(current));
+                    return Ok(Outcome::Stale(current));
                 }
                 if admin_queries::slug_taken(conn, scope, site_id, &checked.slug, Some(id)).await? {
                     let free =
                         admin_queries::free_slug(conn, scope, site_id, &checked.slug, Some(id))
                             .await?;
-                    return Ok(Saved::SlugTaken(current, free));
+                    return Ok(Outcome::SlugTaken(current, free));
                 }
                 let input = form::input(checked, action, Some(&current), now);
                 let post = admin_queries::save(
@@ -162,24 +162,24 @@ pub async fn update(
                     action.audit(),
                 )
                 .await?;
-                Ok(Saved::Saved(post))
+                Ok(Outcome::Saved(post))
             }
             .scope_boxed()
         })
         .await?;
-    match saved {
-        Saved::Saved(post) => {
+    match outcome {
+        Outcome::Saved(post) => {
             flash::flash(&session, &action.done(&post));
             Ok(see_other(&format!("/admin/posts/{}/edit", post.id)))
         }
-        Saved::Invalid(current, errors) => {
+        Outcome::Invalid(current, errors) => {
             let view = FormView::of_form(&form, Some(expected), errors);
             respond(
                 &edit_post_page(&site, &user, &session, &current, view),
                 StatusCode::BAD_REQUEST,
             )
         }
-        Saved::SlugTaken(current, free) => {
+        Outcome::SlugTaken(current, free) => {
             let slug = form::wanted_slug(&form);
             let view = FormView::of_form(&form, Some(expected), slug_taken_errors(&slug, free));
             respond(
@@ -187,6 +187,8 @@ pub async fn update(
                 StatusCode::BAD_REQUEST,
             )
         }
-        Saved::Stale(current) => conflict::respond(&site, &user, &session, &current, &form, action),
+        Outcome::Stale(current) => {
+            conflict::respond(&site, &user, &session, &current, &form, action)
+        }
     }
 }
