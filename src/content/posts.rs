@@ -375,6 +375,28 @@ pub async fn update(
     input: &PostInput,
     actor: &Actor,
 ) -> AppResult<Post> {
+    update_as(
+        conn,
+        scope,
+        current,
+        expected_version,
+        input,
+        actor,
+        "update",
+    )
+    .await
+}
+
+/// Like [`update`], recording `action` (`publish`, `unpublish`, `schedule`…) in the audit log.
+pub async fn update_as(
+    conn: &mut Conn,
+    scope: Scope,
+    current: &Post,
+    expected_version: i32,
+    input: &PostInput,
+    actor: &Actor,
+    action: &str,
+) -> AppResult<Post> {
     validate(input)?;
     let saved: Option<Post> = diesel::update(posts::table)
         .filter(posts::customer_id.eq(scope.customer_uuid()))
@@ -408,7 +430,7 @@ pub async fn update(
         Change {
             entity: "post",
             entity_id: post.id,
-            action: "update",
+            action,
             before: Some(audit_fields(current)),
             after: Some(audit_fields(&post)),
         },
@@ -427,7 +449,7 @@ fn slug_taken(error: diesel::result::Error, slug: &str) -> AppError {
 }
 
 /// The fields of a post that the audit log compares.
-fn audit_fields(post: &Post) -> serde_json::Value {
+pub(crate) fn audit_fields(post: &Post) -> serde_json::Value {
     json!({
         "title": post.title,
         "slug": post.slug,

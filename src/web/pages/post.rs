@@ -1,13 +1,15 @@
 //! `/posts/{slug}`: one published post — title, date with its zone, body, tags; the description
 //! as meta. Drafts, scheduled posts before their time, trashed posts and other sites' posts are
-//! the site's 404.
+//! the site's 404. An old slug of a published post answers 301 to the post's current address.
 
+use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
-use crate::content::posts;
-use crate::error::AppResult;
+use crate::content::posts::{self, PublicPost};
+use crate::content::slug_redirects;
+use crate::error::{AppError, AppResult};
 use crate::web::pages::{Layout, display_time, iso_time};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
@@ -24,6 +26,36 @@ pub struct PostPage {
     pub tags: Vec<String>,
 }
 
+impl PostPage {
+    /// The page of `post` on `site`; the admin preview uses it too, with `noindex`.
+    pub fn of(site: &RequestSite, post: PublicPost, noindex: bool) -> PostPage {
+        let mut layout = Layout::new(
+            site,
+            &format!("{} · {}", post.title, site.ctx.site_name),
+            &post.description,
+            &format!("/posts/{}", post.slug),
+        );
+        layout.og_type = "article";
+        layout.noindex = noindex;
+        PostPage {
+            layout,
+            title: post.title,
+            date_display: display_time(post.published_at),
+            date_iso: iso_time(post.published_at),
+            updated_iso: iso_time(post.updated_at),
+            body_html: post.body_html,
+            tags: post.tags,
+        }
+    }
+}
+
+/// What a slug leads to.
+enum Found {
+    Post(PublicPost),
+    /// An old slug: the current one.
+    Moved(String),
+}
+
 pub async fn page(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -32,28 +64,33 @@ pub async fn page(
 ) -> AppResult<HttpResponse> {
     let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
     let slug = slug.into_inner();
-    let post = state
+    let found = state
         .db
         .tenant_read(scope, |conn| {
             let slug = &slug;
-            async move { posts::visible_by_slug(conn, scope, site_id, slug).await }.scope_boxed()
+            async move {
+                match posts::visible_by_slug(conn, scope, site_id, slug).await {
+                    Ok(post) => Ok(Found::Post(post)),
+                    Err(AppError::NotFound) => {
+                        match slug_redirects::target(conn, scope, site_id, slug).await? {
+                            Some(current) => Ok(Found::Moved(current)),
+                            None => Err(AppError::NotFound),
+                        }
+                    }
+                    Err(other) => Err(other),
+                }
+            }
+            .scope_boxed()
         })
         .await?;
-    let mut layout = Layout::new(
-        &site,
-        &format!("{} · {}", post.title, site.ctx.site_name),
-        &post.description,
-        &format!("/posts/{}", post.slug),
-    );
-    layout.og_type = "article";
-    let body = response::render(&PostPage {
-        layout,
-        title: post.title,
-        date_display: display_time(post.published_at),
-        date_iso: iso_time(post.published_at),
-        updated_iso: iso_time(post.updated_at),
-        body_html: post.body_html,
-        tags: post.tags,
-    })?;
-    Ok(response::html(&req, body))
+    match found {
+        Found::Post(post) => {
+            let body = response::render(&PostPage::of(&site, post, false))?;
+            Ok(response::html(&req, body))
+        }
+        Found::Moved(current) => Ok(HttpResponse::MovedPermanently()
+            .insert_header((LOCATION, format!("/posts/{current}")))
+            .insert_header((CACHE_CONTROL, "public, max-age=60"))
+            .finish()),
+    }
 }

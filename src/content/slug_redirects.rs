@@ -1,0 +1,96 @@
+//! Old slugs of published posts: when the slug of a published post changes, its old address keeps
+//! working as a 301 to the current one.
+//!
+//! A redirect points at the post (not at a slug), so chains collapse by themselves: after A→B and
+//! B→C, both A and B lead to the post whose slug is now C. A redirect whose old slug is taken by a
+//! post (a new one, or the same post going back to an old slug) is removed in the same transaction.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use crate::db::Conn;
+use crate::db::schema::content::{posts, slug_redirects};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::{Scope, SiteId};
+
+/// Records that `old_slug` of the site now leads to `post` (replacing an earlier redirect of the
+/// same slug).
+pub async fn record(
+    conn: &mut Conn,
+    scope: Scope,
+    site: SiteId,
+    old_slug: &str,
+    post: Uuid,
+) -> AppResult<()> {
+    diesel::delete(slug_redirects::table)
+        .filter(slug_redirects::customer_id.eq(scope.customer_uuid()))
+        .filter(slug_redirects::site_id.eq(site.as_uuid()))
+        .filter(slug_redirects::old_slug.eq(old_slug))
+        .execute(conn)
+        .await?;
+    diesel::insert_into(slug_redirects::table)
+        .values((
+            slug_redirects::customer_id.eq(scope.customer_uuid()),
+            slug_redirects::id.eq(Uuid::new_v4()),
+            slug_redirects::site_id.eq(site.as_uuid()),
+            slug_redirects::old_slug.eq(old_slug),
+            slug_redirects::post_id.eq(post),
+            slug_redirects::created_at.eq(crate::db::now()),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes the redirect of `slug` on the site, now that a post has that slug itself.
+pub async fn forget(conn: &mut Conn, scope: Scope, site: SiteId, slug: &str) -> AppResult<()> {
+    diesel::delete(slug_redirects::table)
+        .filter(slug_redirects::customer_id.eq(scope.customer_uuid()))
+        .filter(slug_redirects::site_id.eq(site.as_uuid()))
+        .filter(slug_redirects::old_slug.eq(slug))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The current slug of the visible post that `old_slug` of the site leads to, if any.
+pub async fn target(
+    conn: &mut Conn,
+    scope: Scope,
+    site: SiteId,
+    old_slug: &str,
+) -> AppResult<Option<String>> {
+    let customer = scope.customer_uuid();
+    slug_redirects::table
+        .inner_join(
+            posts::table.on(posts::customer_id
+                .eq(slug_redirects::customer_id)
+                .and(posts::id.eq(slug_redirects::post_id))),
+        )
+        .filter(slug_redirects::customer_id.eq(customer))
+        .filter(slug_redirects::site_id.eq(site.as_uuid()))
+        .filter(slug_redirects::old_slug.eq(old_slug))
+        .filter(posts::customer_id.eq(customer))
+        .filter(posts::site_id.eq(site.as_uuid()))
+        .filter(posts::status.eq("published"))
+        .filter(posts::trashed_at.is_null())
+        .filter(posts::published_at.le(diesel::dsl::now))
+        .select(posts::slug)
+        .first(conn)
+        .await
+        .optional()
+        .map_err(AppError::from)
+}
+
+/// The old slugs that lead to a post, oldest first.
+pub async fn for_post(conn: &mut Conn, scope: Scope, post: Uuid) -> AppResult<Vec<String>> {
+    slug_redirects::table
+        .filter(slug_redirects::customer_id.eq(scope.customer_uuid()))
+        .filter(slug_redirects::post_id.eq(post))
+        .order((slug_redirects::created_at.asc(), slug_redirects::id.asc()))
+        .select(slug_redirects::old_slug)
+        .load(conn)
+        .await
+        .map_err(AppError::from)
+}

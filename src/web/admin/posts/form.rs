@@ -1,0 +1,349 @@
+//! The post form shared by the new and edit pages, the conflict page and the preview: the raw
+//! fields as posted, checking them into a [`PostInput`] with an error next to each field, and what
+//! the template shows.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Deserialize;
+
+use crate::content::front_matter::{MAX_TITLE_CHARS, slugify, valid_slug};
+use crate::content::posts::{Post, PostInput, Status};
+use crate::error::{AppError, AppResult};
+
+/// The `datetime-local` format; times are entered and shown in UTC.
+pub const TIME_INPUT_FORMAT: &str = "%Y-%m-%dT%H:%M";
+
+/// The fields as the browser sends them (the CSRF token is checked by the middleware).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PostForm {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub slug: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub description: String,
+    /// Comma-separated.
+    #[serde(default)]
+    pub tags: String,
+    /// `YYYY-MM-DDTHH:MM` in UTC; needed to schedule.
+    #[serde(default)]
+    pub publish_at: String,
+    /// The version the edit form was loaded at.
+    pub version: Option<String>,
+    /// Which button was pressed.
+    pub action: Option<String>,
+}
+
+/// What a save button asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Save as a draft.
+    Draft,
+    /// Publish now (a post already public keeps its publication time).
+    Publish,
+    /// Publish at the future time of the form.
+    Schedule,
+    /// Back to draft.
+    Unpublish,
+    /// Save the fields, keeping the status and publication time.
+    Save,
+}
+
+impl Action {
+    /// Parses the pressed button; anything else is a bad request.
+    pub fn parse(text: Option<&str>) -> AppResult<Action> {
+        Ok(match text.unwrap_or("") {
+            "draft" => Action::Draft,
+            "publish" => Action::Publish,
+            "schedule" => Action::Schedule,
+            "unpublish" => Action::Unpublish,
+            "save" => Action::Save,
+            other => {
+                return Err(AppError::BadRequest(format!(
+                    "unknown action {other:?}: use draft, publish, schedule, unpublish or save"
+                )));
+            }
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Draft => "draft",
+            Action::Publish => "publish",
+            Action::Schedule => "schedule",
+            Action::Unpublish => "unpublish",
+            Action::Save => "save",
+        }
+    }
+
+    /// The action recorded in the audit log.
+    pub fn audit(self) -> &'static str {
+        match self {
+            Action::Draft | Action::Save => "update",
+            Action::Publish => "publish",
+            Action::Schedule => "schedule",
+            Action::Unpublish => "unpublish",
+        }
+    }
+
+    /// The flash message after a successful save.
+    pub fn done(self, post: &Post) -> String {
+        match self {
+            Action::Draft => "Draft saved.".into(),
+            Action::Publish => "Published.".into(),
+            Action::Schedule => match post.published_at {
+                Some(at) => format!("Scheduled for {}.", crate::web::pages::display_time(at)),
+                None => "Scheduled.".into(),
+            },
+            Action::Unpublish => "Unpublished: the post is a draft again.".into(),
+            Action::Save => "Saved.".into(),
+        }
+    }
+}
+
+/// An error next to each field that has one.
+#[derive(Debug, Clone, Default)]
+pub struct FormErrors {
+    pub title: Option<String>,
+    pub slug: Option<String>,
+    /// A free slug to offer when the one asked for is taken.
+    pub slug_suggestion: Option<String>,
+    pub publish_at: Option<String>,
+}
+
+impl FormErrors {
+    pub fn any(&self) -> bool {
+        self.title.is_some() || self.slug.is_some() || self.publish_at.is_some()
+    }
+}
+
+/// The form's fields, checked.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub title: String,
+    pub slug: String,
+    pub body: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub publish_at: Option<DateTime<Utc>>,
+}
+
+/// Splits comma-separated tags: trimmed, no empty ones, no duplicates, in order.
+pub fn split_tags(text: &str) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        if !tags.iter().any(|t| t == tag) {
+            tags.push(tag.to_owned());
+        }
+    }
+    tags
+}
+
+/// Parses a `datetime-local` value as UTC.
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    NaiveDateTime::parse_from_str(text, TIME_INPUT_FORMAT)
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+/// The slug the form asks for: the typed one, or one made from the title when left empty.
+pub fn wanted_slug(form: &PostForm) -> String {
+    let typed = form.slug.trim();
+    if typed.is_empty() {
+        slugify(form.title.trim())
+    } else {
+        typed.to_owned()
+    }
+}
+
+/// Checks the fields for `action` at time `now`.
+pub fn check(form: &PostForm, action: Action, now: DateTime<Utc>) -> Result<Checked, FormErrors> {
+    let mut errors = FormErrors::default();
+    let title = form.title.trim();
+    if title.is_empty() {
+        errors.title = Some("Enter a title.".into());
+    } else if title.chars().count() > MAX_TITLE_CHARS {
+        errors.title = Some(format!(
+            "The title is too long: at most {MAX_TITLE_CHARS} characters."
+        ));
+    }
+    let slug = wanted_slug(form);
+    if slug.is_empty() {
+        if errors.title.is_none() {
+            errors.slug = Some("Enter a slug: the title gives none (use a-z, 0-9 and -).".into());
+        }
+    } else if !valid_slug(&slug) {
+        errors.slug = Some(format!(
+            "The slug {slug:?} is not valid: use lower-case letters a-z, digits and single dashes \
+             (not at the start or the end), at most 200 characters."
+        ));
+    }
+    let publish_at = match form.publish_at.trim() {
+        "" => None,
+        text => match parse_time(text) {
+            Some(at) => Some(at),
+            None => {
+                errors.publish_at =
+                    Some("Enter a date and time like 2026-12-01T09:30 (UTC).".into());
+                None
+            }
+        },
+    };
+    if action == Action::Schedule && errors.publish_at.is_none() {
+        match publish_at {
+            None => errors.publish_at = Some("Enter the time to publish at (UTC).".into()),
+            Some(at) if at <= now => {
+                errors.publish_at = Some("Choose a time in the future to schedule (UTC).".into())
+            }
+            Some(_) => {}
+        }
+    }
+    if errors.any() {
+        return Err(errors);
+    }
+    Ok(Checked {
+        title: title.to_owned(),
+        slug,
+        body: form.body.replace("\r\n", "\n"),
+        description: form.description.trim().to_owned(),
+        tags: split_tags(&form.tags),
+        publish_at,
+    })
+}
+
+/// The post to save for `action`, over `current` (none for a new post).
+pub fn input(
+    checked: &Checked,
+    action: Action,
+    current: Option<&Post>,
+    now: DateTime<Utc>,
+) -> PostInput {
+    let public_since = current
+        .filter(|p| p.status == "published")
+        .and_then(|p| p.published_at)
+        .filter(|at| *at <= now);
+    let (status, published_at) = match action {
+        Action::Draft | Action::Unpublish => (Status::Draft, None),
+        Action::Publish => (Status::Published, Some(public_since.unwrap_or(now))),
+        Action::Schedule => (Status::Published, checked.publish_at),
+        Action::Save => match current {
+            Some(p) if p.status == "published" && p.published_at.is_some() => {
+                (Status::Published, p.published_at)
+            }
+            _ => (Status::Draft, None),
+        },
+    };
+    PostInput {
+        title: checked.title.clone(),
+        slug: checked.slug.clone(),
+        body_markdown: checked.body.clone(),
+        description: checked.description.clone(),
+        tags: checked.tags.clone(),
+        status,
+        published_at,
+    }
+}
+
+/// The values a form shows, with its errors.
+#[derive(Debug, Clone, Default)]
+pub struct FormView {
+    pub title: String,
+    pub slug: String,
+    pub body: String,
+    pub description: String,
+    pub tags: String,
+    pub publish_at: String,
+    /// The version the form was loaded at (edit forms only).
+    pub version: Option<i32>,
+    pub errors: FormErrors,
+}
+
+impl FormView {
+    /// The fields of a stored post.
+    pub fn of_post(post: &Post) -> FormView {
+        FormView {
+            title: post.title.clone(),
+            slug: post.slug.clone(),
+            body: post.body_markdown.clone(),
+            description: post.description.clone(),
+            tags: post.tags.join(", "),
+            publish_at: post
+                .published_at
+                .map(|at| at.format(TIME_INPUT_FORMAT).to_string())
+                .unwrap_or_default(),
+            version: Some(post.version),
+            errors: FormErrors::default(),
+        }
+    }
+
+    /// The fields as typed, shown again with errors.
+    pub fn of_form(form: &PostForm, version: Option<i32>, errors: FormErrors) -> FormView {
+        FormView {
+            title: form.title.clone(),
+            slug: form.slug.clone(),
+            body: form.body.clone(),
+            description: form.description.clone(),
+            tags: form.tags.clone(),
+            publish_at: form.publish_at.clone(),
+            version,
+            errors,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(title: &str, slug: &str, publish_at: &str) -> PostForm {
+        PostForm {
+            title: title.into(),
+            slug: slug.into(),
+            publish_at: publish_at.into(),
+            ..PostForm::default()
+        }
+    }
+
+    #[test]
+    fn an_empty_slug_comes_from_the_title() {
+        let checked = check(&form("My Title!", "", ""), Action::Draft, Utc::now()).unwrap();
+        assert_eq!(checked.slug, "my-title");
+    }
+
+    #[test]
+    fn bad_fields_get_their_own_errors() {
+        let errors = check(
+            &form("", "Bad Slug!", "tomorrow"),
+            Action::Draft,
+            Utc::now(),
+        )
+        .unwrap_err();
+        assert!(errors.title.is_some() && errors.slug.is_some() && errors.publish_at.is_some());
+    }
+
+    #[test]
+    fn scheduling_needs_a_future_time() {
+        let now = Utc::now();
+        let past = (now - chrono::Duration::hours(1))
+            .format(TIME_INPUT_FORMAT)
+            .to_string();
+        let errors = check(&form("T", "", &past), Action::Schedule, now).unwrap_err();
+        assert!(errors.publish_at.unwrap().contains("future"));
+        let errors = check(&form("T", "", ""), Action::Schedule, now).unwrap_err();
+        assert!(errors.publish_at.is_some());
+    }
+
+    #[test]
+    fn times_are_utc() {
+        let at = parse_time("2030-01-02T03:04").unwrap();
+        assert_eq!(at.to_rfc3339(), "2030-01-02T03:04:00+00:00");
+    }
+
+    #[test]
+    fn tags_are_split_and_deduplicated() {
+        assert_eq!(split_tags(" a, b,,a , c "), vec!["a", "b", "c"]);
+    }
+}

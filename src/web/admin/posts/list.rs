@@ -1,0 +1,137 @@
+//! `GET /admin/posts`: the site's posts, most recently changed first, with a status filter (all,
+//! draft, scheduled, published, trash), a case-insensitive title search and keyset pagination
+//! (20 a page); each row links to its edit page and has its trash or restore button.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use scoped_futures::ScopedFutureExt;
+use serde::Deserialize;
+
+use crate::auth::CurrentUser;
+use crate::content::admin_queries::{self, AdminCursor, Filter};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::users::Role;
+use crate::web::admin::layout::AdminLayout;
+use crate::web::admin::posts::StatusView;
+use crate::web::pages::display_time;
+use crate::web::site::RequestSite;
+use crate::web::{AppState, response};
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    q: Option<String>,
+    after: Option<String>,
+}
+
+/// A line of the listing.
+pub struct Row {
+    pub id: String,
+    pub title: String,
+    pub slug: String,
+    pub status: StatusView,
+    pub updated: String,
+    pub version: i32,
+    pub trashed: bool,
+}
+
+/// A link of the status filter.
+pub struct FilterLink {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/posts/list.html")]
+pub struct ListPage {
+    pub layout: AdminLayout,
+    pub filters: Vec<FilterLink>,
+    pub filter: &'static str,
+    pub search: String,
+    pub rows: Vec<Row>,
+    /// The address of the next page, if any.
+    pub next_url: Option<String>,
+    /// The address of the first page, when not on it.
+    pub first_url: Option<String>,
+    pub is_owner: bool,
+}
+
+fn url(filter: Filter, search: &str, after: Option<&AdminCursor>) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if filter != Filter::All {
+        query.append_pair("status", filter.as_str());
+    }
+    if !search.is_empty() {
+        query.append_pair("q", search);
+    }
+    if let Some(after) = after {
+        query.append_pair("after", &after.encode());
+    }
+    let query = query.finish();
+    if query.is_empty() {
+        "/admin/posts".to_owned()
+    } else {
+        format!("/admin/posts?{query}")
+    }
+}
+
+pub async fn page(
+    state: web::Data<AppState>,
+    site: web::ReqData<RequestSite>,
+    user: CurrentUser,
+    session: Session,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Editor])?;
+    let filter = Filter::parse(query.status.as_deref().unwrap_or("").trim())?;
+    let search = query.q.as_deref().unwrap_or("").trim().to_owned();
+    let after = match query.after.as_deref().filter(|a| !a.is_empty()) {
+        None => None,
+        Some(text) => Some(AdminCursor::decode(text).ok_or_else(|| {
+            AppError::BadRequest("the page position in the address is not valid".into())
+        })?),
+    };
+    let (scope, site_id) = (user.scope, site.ctx.site_id);
+    let page = state
+        .db
+        .tenant_read(scope, |conn| {
+            let search = &search;
+            async move { admin_queries::list(conn, scope, site_id, filter, search, after).await }
+                .scope_boxed()
+        })
+        .await?;
+    let now = crate::db::now();
+    let rows = page
+        .posts
+        .iter()
+        .map(|post| Row {
+            id: post.id.to_string(),
+            title: post.title.clone(),
+            slug: post.slug.clone(),
+            status: StatusView::of(post, now),
+            updated: display_time(post.updated_at),
+            version: post.version,
+            trashed: post.trashed_at.is_some(),
+        })
+        .collect();
+    let body = response::render(&ListPage {
+        layout: AdminLayout::new("Posts", &site, &user, &session),
+        filters: Filter::ALL
+            .iter()
+            .map(|f| FilterLink {
+                value: f.as_str(),
+                label: f.label(),
+                current: *f == filter,
+            })
+            .collect(),
+        filter: filter.as_str(),
+        next_url: page.next.as_ref().map(|c| url(filter, &search, Some(c))),
+        first_url: after.map(|_| url(filter, &search, None)),
+        search,
+        rows,
+        is_owner: user.role == Role::Owner,
+    })?;
+    Ok(response::private_html(body))
+}

@@ -1,0 +1,22 @@
+//! `GET /admin/posts/new`: the empty form of a new post.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+
+use crate::auth::CurrentUser;
+use crate::error::AppResult;
+use crate::tenancy::users::Role;
+use crate::web::admin::posts::edit::{new_post_page, respond};
+use crate::web::admin::posts::form::FormView;
+use crate::web::site::RequestSite;
+
+pub async fn page(
+    site: web::ReqData<RequestSite>,
+    user: CurrentUser,
+    session: Session,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Editor])?;
+    let page = new_post_page(&site, &user, &session, FormView::default());
+    respond(&page, StatusCode::OK)
+}

@@ -1,0 +1,194 @@
+//! `POST /admin/posts` (create) and `POST /admin/posts/{id}` (save over the version the form was
+//! loaded at): save draft, publish now, schedule, unpublish, save changes. Bad fields re-render
+//! the form with an error next to each (400, nothing saved); a taken slug comes with a free one;
+//! a stale version answers the 409 conflict page.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use scoped_futures::ScopedFutureExt;
+
+use crate::auth::{CurrentUser, session as flash};
+use crate::content::admin_queries;
+use crate::content::posts::Post;
+use crate::error::{AppError, AppResult};
+use crate::tenancy::users::Role;
+use crate::web::AppState;
+use crate::web::admin::posts::conflict;
+use crate::web::admin::posts::edit::{edit_post_page, new_post_page, respond};
+use crate::web::admin::posts::form::{self, Action, FormErrors, FormView, PostForm};
+use crate::web::admin::posts::{post_id, see_other, version};
+use crate::web::site::RequestSite;
+
+/// The errors of a slug that another post of the site has.
+fn slug_taken_errors(slug: &str, suggestion: String) -> FormErrors {
+    FormErrors {
+        slug: Some(format!(
+            "The slug “{slug}” is already used by another post of this site. \
+             “{suggestion}” is free."
+        )),
+        slug_suggestion: Some(suggestion),
+        ..FormErrors::default()
+    }
+}
+
+enum Created {
+    Saved(Box<Post>),
+    SlugTaken(String),
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    site: web::ReqData<RequestSite>,
+    user: CurrentUser,
+    session: Session,
+    form: web::Form<PostForm>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Editor])?;
+    let form = form.into_inner();
+    let action = Action::parse(form.action.as_deref())?;
+    if action == Action::Unpublish || action == Action::Save {
+        return Err(AppError::BadRequest(
+            "a new post can be saved as a draft, published or scheduled".into(),
+        ));
+    }
+    let now = crate::db::now();
+    let checked = match form::check(&form, action, now) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            let view = FormView::of_form(&form, None, errors);
+            return respond(
+                &new_post_page(&site, &user, &session, view),
+                StatusCode::BAD_REQUEST,
+            );
+        }
+    };
+    let input = form::input(&checked, action, None, now);
+    let (scope, site_id, actor) = (user.scope, site.ctx.site_id, &user.actor);
+    let created = state
+        .db
+        .tenant_tx(scope, |conn| {
+            let input = &input;
+            async move {
+                if admin_queries::slug_taken(conn, scope, site_id, &input.slug, None).await? {
+                    let free =
+                        admin_queries::free_slug(conn, scope, site_id, &input.slug, None).await?;
+                    return Ok(Created::SlugTaken(free));
+                }
+                let post = admin_queries::create(conn, scope, site_id, input, actor).await?;
+                Ok(Created::Saved(Box::new(post)))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    match created {
+        Created::Saved(post) => {
+            flash::flash(&session, &action.done(&post));
+            Ok(see_other(&format!("/admin/posts/{}/edit", post.id)))
+        }
+        Created::SlugTaken(free) => {
+            let view = FormView::of_form(&form, None, slug_taken_errors(&input.slug, free));
+            respond(
+                &new_post_page(&site, &user, &session, view),
+                StatusCode::BAD_REQUEST,
+            )
+        }
+    }
+}
+
+enum Outcome {
+    Saved(Post),
+    Invalid(Post, FormErrors),
+    SlugTaken(Post, String),
+    Stale(Post),
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    site: web::ReqData<RequestSite>,
+    user: CurrentUser,
+    session: Session,
+    path: web::Path<String>,
+    form: web::Form<PostForm>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Editor])?;
+    let id = post_id(&path)?;
+    let form = form.into_inner();
+    let (scope, site_id, actor) = (user.scope, site.ctx.site_id, &user.actor);
+    // An unknown post is a 404 before anything about the form is said.
+    let exists = state
+        .db
+        .tenant_read(scope, |conn| {
+            async move { admin_queries::find_on_site(conn, scope, site_id, id).await }.scope_boxed()
+        })
+        .await?;
+    drop(exists);
+    let action = Action::parse(form.action.as_deref())?;
+    let expected = version(form.version.as_deref())?;
+    let now = crate::db::now();
+    let checked = form::check(&form, action, now);
+    let outcome = state
+        .db
+        .tenant_tx(scope, |conn| {
+            let checked = &checked;
+            async move {
+                let current = admin_queries::find_on_site(conn, scope, site_id, id).await?;
+                let checked = match checked {
+                    Ok(checked) => checked,
+                    Err(errors) => return Ok(Outcome::Invalid(current, errors.clone())),
+                };
+                if current.trashed_at.is_some() {
+                    return Err(AppError::Conflict(
+                        "the post is in the trash: restore it before editing".into(),
+                    ));
+                }
+                if current.version != expected {
+                    return Ok(Outcome::Stale(current));
+                }
+                if admin_queries::slug_taken(conn, scope, site_id, &checked.slug, Some(id)).await? {
+                    let free =
+                        admin_queries::free_slug(conn, scope, site_id, &checked.slug, Some(id))
+                            .await?;
+                    return Ok(Outcome::SlugTaken(current, free));
+                }
+                let input = form::input(checked, action, Some(&current), now);
+                let post = admin_queries::save(
+                    conn,
+                    scope,
+                    &current,
+                    expected,
+                    &input,
+                    actor,
+                    action.audit(),
+                )
+                .await?;
+                Ok(Outcome::Saved(post))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    match outcome {
+        Outcome::Saved(post) => {
+            flash::flash(&session, &action.done(&post));
+            Ok(see_other(&format!("/admin/posts/{}/edit", post.id)))
+        }
+        Outcome::Invalid(current, errors) => {
+            let view = FormView::of_form(&form, Some(expected), errors);
+            respond(
+                &edit_post_page(&site, &user, &session, &current, view),
+                StatusCode::BAD_REQUEST,
+            )
+        }
+        Outcome::SlugTaken(current, free) => {
+            let slug = form::wanted_slug(&form);
+            let view = FormView::of_form(&form, Some(expected), slug_taken_errors(&slug, free));
+            respond(
+                &edit_post_page(&site, &user, &session, &current, view),
+                StatusCode::BAD_REQUEST,
+            )
+        }
+        Outcome::Stale(current) => {
+            conflict::respond(&site, &user, &session, &current, &form, action)
+        }
+    }
+}
