@@ -71,3 +71,26 @@ pub async fn for_post(conn: &mut Conn, scope: Scope, post: Uuid) -> AppResult<Ve
         .await
         .map_err(AppError::from)
 }
+
+/// One revision of a post by its number; [`AppError::NotFound`] when the post has none such.
+pub async fn find(conn: &mut Conn, scope: Scope, post: Uuid, number: i32) -> AppResult<Revision> {
+    post_revisions::table
+        .filter(post_revisions::customer_id.eq(scope.customer_uuid()))
+        .filter(post_revisions::post_id.eq(post))
+        .filter(post_revisions::revision_number.eq(number))
+        .select(Revision::as_select())
+        .first(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// The number of the newest revision of a post, if it has any.
+pub async fn latest_number(conn: &mut Conn, scope: Scope, post: Uuid) -> AppResult<Option<i32>> {
+    post_revisions::table
+        .filter(post_revisions::customer_id.eq(scope.customer_uuid()))
+        .filter(post_revisions::post_id.eq(post))
+        .select(diesel::dsl::max(post_revisions::revision_number))
+        .first(conn)
+        .await
+        .map_err(AppError::from)
+}
