@@ -88,7 +88,11 @@ pub fn fields(from: &Revision, to: &Revision) -> Vec<FieldChange> {
     vec![
         row("title", from.title.clone(), to.title.clone()),
         row("slug", from.slug.clone(), to.slug.clone()),
-        row("description", from.description.clone(), to.description.clone()),
+        row(
+            "description",
+            from.description.clone(),
+            to.description.clone(),
+        ),
         row("tags", from.tags.join(", "), to.tags.join(", ")),
         row("status", from.status.clone(), to.status.clone()),
         row(
@@ -198,7 +202,10 @@ mod tests {
 
     #[test]
     fn compares_every_field() {
-        let changes = fields(&revision(1, "Old", &["a"]), &revision(2, "New", &["a", "b"]));
+        let changes = fields(
+            &revision(1, "Old", &["a"]),
+            &revision(2, "New", &["a", "b"]),
+        );
         let names: Vec<_> = changes.iter().map(|c| c.field).collect();
         assert_eq!(
             names,

@@ -255,7 +255,15 @@ mod tests {
         assert_eq!(parse_lifetime("").unwrap(), Duration::hours(48));
         assert_eq!(parse_lifetime(" 2 ").unwrap(), Duration::hours(2));
         assert_eq!(parse_lifetime("720").unwrap(), Duration::hours(720));
-        for bad in ["0", "-1", "721", "1.5", "abc", "99999999999999999999", "1e3"] {
+        for bad in [
+            "0",
+            "-1",
+            "721",
+            "1.5",
+            "abc",
+            "99999999999999999999",
+            "1e3",
+        ] {
             assert!(parse_lifetime(bad).is_err(), "{bad}");
         }
     }

@@ -37,7 +37,10 @@ pub async fn submit(
             .scope_boxed()
         })
         .await?;
-    session::flash(&session, "The preview link was revoked; it no longer opens.");
+    session::flash(
+        &session,
+        "The preview link was revoked; it no longer opens.",
+    );
     Ok(HttpResponse::SeeOther()
         .insert_header((LOCATION, format!("/admin/posts/{id}/preview-links")))
         .finish())

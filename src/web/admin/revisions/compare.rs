@@ -60,9 +60,7 @@ fn number(name: &str, value: Option<&str>) -> AppResult<i32> {
     value
         .and_then(|v| v.trim().parse::<i32>().ok())
         .filter(|n| *n > 0)
-        .ok_or_else(|| {
-            AppError::BadRequest(format!("“{name}” must be the number of a revision"))
-        })
+        .ok_or_else(|| AppError::BadRequest(format!("“{name}” must be the number of a revision")))
 }
 
 pub async fn page(

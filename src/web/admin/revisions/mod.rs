@@ -16,7 +16,10 @@ use crate::tenancy::{Scope, SiteId};
 /// Registers this part of the admin (paths relative to `/admin`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/posts/{id}/revisions", web::get().to(list::page))
-        .route("/posts/{id}/revisions/compare", web::get().to(compare::page))
+        .route(
+            "/posts/{id}/revisions/compare",
+            web::get().to(compare::page),
+        )
         .route(
             "/posts/{id}/revisions/{number}/restore",
             web::post().to(restore::submit),
