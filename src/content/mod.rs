@@ -1,10 +1,13 @@
-//! Content: posts of a site, their full revision history, Markdown rendering and sanitising, and
-//! importing Markdown files with front matter.
+//! Content: posts of a site (and the queries the posts admin lists them with), their full
+//! revision history and how two revisions compare, redirects from old slugs, shareable preview
+//! links, Markdown rendering and sanitising, and importing Markdown files with front matter.
 
 pub mod admin_queries;
+pub mod diff;
 pub mod front_matter;
 pub mod import;
 pub mod markdown;
 pub mod posts;
+pub mod preview_links;
 pub mod revisions;
 pub mod slug_redirects;

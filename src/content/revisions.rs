@@ -1,5 +1,5 @@
 //! Revisions: a full snapshot of every field of a post at each save, with its editor and time,
-//! kept without limit.
+//! kept without limit and numbered from 1 per post; restoring one saves it as the next.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -31,12 +31,7 @@ pub struct Revision {
 
 /// Snapshots `post` as its next revision.
 pub async fn record(conn: &mut Conn, scope: Scope, post: &Post, actor: &Actor) -> AppResult<()> {
-    let latest: Option<i32> = post_revisions::table
-        .filter(post_revisions::customer_id.eq(scope.customer_uuid()))
-        .filter(post_revisions::post_id.eq(post.id))
-        .select(diesel::dsl::max(post_revisions::revision_number))
-        .first(conn)
-        .await?;
+    let latest = latest_number(conn, scope, post.id).await?;
     diesel::insert_into(post_revisions::table)
         .values((
             post_revisions::customer_id.eq(scope.customer_uuid()),
@@ -68,6 +63,29 @@ pub async fn for_post(conn: &mut Conn, scope: Scope, post: Uuid) -> AppResult<Ve
         .order(post_revisions::revision_number.desc())
         .select(Revision::as_select())
         .load(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// One revision of a post by its number; [`AppError::NotFound`] when the post has none such.
+pub async fn find(conn: &mut Conn, scope: Scope, post: Uuid, number: i32) -> AppResult<Revision> {
+    post_revisions::table
+        .filter(post_revisions::customer_id.eq(scope.customer_uuid()))
+        .filter(post_revisions::post_id.eq(post))
+        .filter(post_revisions::revision_number.eq(number))
+        .select(Revision::as_select())
+        .first(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// The number of the newest revision of a post, if it has any.
+pub async fn latest_number(conn: &mut Conn, scope: Scope, post: Uuid) -> AppResult<Option<i32>> {
+    post_revisions::table
+        .filter(post_revisions::customer_id.eq(scope.customer_uuid()))
+        .filter(post_revisions::post_id.eq(post))
+        .select(diesel::dsl::max(post_revisions::revision_number))
+        .first(conn)
         .await
         .map_err(AppError::from)
 }

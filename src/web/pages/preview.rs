@@ -1,7 +1,74 @@
 //! `/preview/{token}`: a shared preview of a draft, for anyone holding an unexpired, unrevoked
-//! link; never indexed.
+//! link; never indexed, never stored by caches.
+//!
+//! The page shows the revision the link was made for (later edits do not leak into an old link),
+//! in the public post template. A malformed, unknown, expired or revoked token, a token of another
+//! customer or of another site of the customer, or a post in the trash: the site's 404 page.
 
-use actix_web::web;
+use actix_web::http::header::{CACHE_CONTROL, REFERRER_POLICY};
+use actix_web::{HttpRequest, HttpResponse, web};
+use scoped_futures::ScopedFutureExt;
+
+use crate::content::{markdown, posts, preview_links, revisions};
+use crate::error::{AppError, AppResult};
+use crate::web::pages::post::PostPage;
+use crate::web::pages::{Layout, display_time, iso_time, page};
+use crate::web::site::RequestSite;
+use crate::web::{AppState, response};
 
 /// Registers the preview route.
-pub fn routes(_cfg: &mut web::ServiceConfig) {}
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/preview/{token}").route(page().to(preview)));
+}
+
+async fn preview(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    site: web::ReqData<RequestSite>,
+    token: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
+    let token = token.into_inner();
+    let now = crate::db::now();
+    let revision = state
+        .db
+        .tenant_read(scope, |conn| {
+            let token = &token;
+            async move {
+                let link = preview_links::open(conn, scope, token, now)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                let post = posts::find(conn, scope, link.post_id).await?;
+                if post.site_id != site_id.as_uuid() || post.trashed_at.is_some() {
+                    return Err(AppError::NotFound);
+                }
+                revisions::find(conn, scope, post.id, link.revision_number).await
+            }
+            .scope_boxed()
+        })
+        .await?;
+    let mut layout = Layout::new(
+        &site,
+        &format!("Preview: {} · {}", revision.title, site.ctx.site_name),
+        &revision.description,
+        req.path(),
+    );
+    layout.og_type = "article";
+    layout.noindex = true;
+    let shown_time = revision.published_at.unwrap_or(revision.created_at);
+    let body = response::render(&PostPage {
+        layout,
+        title: revision.title,
+        date_display: display_time(shown_time),
+        date_iso: iso_time(shown_time),
+        updated_iso: iso_time(revision.created_at),
+        body_html: markdown::render(&revision.body_markdown),
+        tags: revision.tags,
+    })?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Robots-Tag", "noindex"))
+        .insert_header((REFERRER_POLICY, "no-referrer"))
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
