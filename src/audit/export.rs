@@ -35,9 +35,12 @@ pub fn to_csv(events: &[Event]) -> AppResult<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(HEADER).map_err(failed)?;
     for event in events {
-        let json = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
+        let json =
+            |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
         let row = [
-            event.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            event
+                .occurred_at
+                .to_rfc3339_opts(SecondsFormat::Micros, true),
             event.actor_label.clone(),
             event.entity.clone(),
             event.entity_id.to_string(),

@@ -108,8 +108,7 @@ impl FilterInput {
         }
         let entity = text(&self.entity).map(|e| e.to_ascii_lowercase());
         if let Some(entity) = &entity
-            && (entity.len() > 50
-                || !entity.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            && (entity.len() > 50 || !entity.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         {
             return Err(AppError::BadRequest(format!(
                 "{entity:?} is not a kind of entity (letters and _ only)"
@@ -154,14 +153,17 @@ impl Cursor {
     pub fn encode(&self) -> String {
         format!(
             "{}_{}",
-            self.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            self.occurred_at
+                .to_rfc3339_opts(SecondsFormat::Micros, true),
             self.id
         )
     }
 
     /// Reads the text form; anything else is a 400.
     pub fn decode(text: &str) -> AppResult<Cursor> {
-        let bad = || AppError::BadRequest("the page link is malformed; start from the newest page".into());
+        let bad = || {
+            AppError::BadRequest("the page link is malformed; start from the newest page".into())
+        };
         let (time, id) = text.trim().split_once('_').ok_or_else(bad)?;
         Ok(Cursor {
             occurred_at: DateTime::parse_from_rfc3339(time)
@@ -224,16 +226,23 @@ pub async fn page(
     }
     if let Some(cursor) = cursor {
         query = query.filter(
-            events::occurred_at.lt(cursor.occurred_at).or(events::occurred_at
-                .eq(cursor.occurred_at)
-                .and(events::id.lt(cursor.id))),
+            events::occurred_at
+                .lt(cursor.occurred_at)
+                .or(events::occurred_at
+                    .eq(cursor.occurred_at)
+                    .and(events::id.lt(cursor.id))),
         );
     }
     query.load(conn).await.map_err(AppError::from)
 }
 
 /// Every event matching `filter`, newest first, at most `max` (read page by page).
-pub async fn all(conn: &mut Conn, scope: Scope, filter: &Filter, max: usize) -> AppResult<Vec<Event>> {
+pub async fn all(
+    conn: &mut Conn,
+    scope: Scope,
+    filter: &Filter,
+    max: usize,
+) -> AppResult<Vec<Event>> {
     const CHUNK: i64 = 1_000;
     let mut out: Vec<Event> = Vec::new();
     let mut cursor = None;
@@ -271,7 +280,9 @@ impl Event {
     pub fn changes(&self) -> Vec<FieldChange> {
         let object = |v: &Option<Value>| -> Vec<(String, Value)> {
             match v {
-                Some(Value::Object(map)) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                Some(Value::Object(map)) => {
+                    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+                }
                 Some(Value::Null) | None => Vec::new(),
                 Some(other) => vec![("value".to_owned(), other.clone())],
             }
@@ -286,7 +297,9 @@ impl Event {
         fields.sort();
         fields.dedup();
         let find = |list: &[(String, Value)], field: &str| {
-            list.iter().find(|(k, _)| k == field).map(|(_, v)| value_text(v))
+            list.iter()
+                .find(|(k, _)| k == field)
+                .map(|(_, v)| value_text(v))
         };
         fields
             .into_iter()
@@ -311,8 +324,16 @@ mod tests {
             id: Uuid::new_v4(),
         };
         assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
-        for bad in ["", "garbage", "2024-05-01_nope", "x_00000000-0000-0000-0000-000000000000"] {
-            assert!(matches!(Cursor::decode(bad), Err(AppError::BadRequest(_))), "{bad}");
+        for bad in [
+            "",
+            "garbage",
+            "2024-05-01_nope",
+            "x_00000000-0000-0000-0000-000000000000",
+        ] {
+            assert!(
+                matches!(Cursor::decode(bad), Err(AppError::BadRequest(_))),
+                "{bad}"
+            );
         }
     }
 

@@ -325,7 +325,12 @@ pub enum OwnerRule {
 pub type Expected = Option<i32>;
 
 /// Loads the user to change, checking the expected version.
-async fn for_change(conn: &mut Conn, scope: Scope, id: UserId, expected: Expected) -> AppResult<User> {
+async fn for_change(
+    conn: &mut Conn,
+    scope: Scope,
+    id: UserId,
+    expected: Expected,
+) -> AppResult<User> {
     let user = get(conn, scope, id).await?.ok_or(AppError::NotFound)?;
     if expected.is_some_and(|v| v != user.version) {
         return Err(AppError::Conflict(format!(
@@ -337,7 +342,12 @@ async fn for_change(conn: &mut Conn, scope: Scope, id: UserId, expected: Expecte
 }
 
 /// Refuses to take away the last active owner.
-async fn keep_an_owner(conn: &mut Conn, scope: Scope, user: &User, rule: OwnerRule) -> AppResult<()> {
+async fn keep_an_owner(
+    conn: &mut Conn,
+    scope: Scope,
+    user: &User,
+    rule: OwnerRule,
+) -> AppResult<()> {
     if rule == OwnerRule::KeepOne
         && user.is_active
         && user.role() == Role::Owner
@@ -443,7 +453,18 @@ pub async fn set_role(
         return Ok(user);
     }
     keep_an_owner(conn, scope, &user, OwnerRule::KeepOne).await?;
-    apply(conn, scope, &user, role, user.is_active, None, false, "change_role", actor).await
+    apply(
+        conn,
+        scope,
+        &user,
+        role,
+        user.is_active,
+        None,
+        false,
+        "change_role",
+        actor,
+    )
+    .await
 }
 
 /// Disables (ending every session of the user) or enables a user.
@@ -461,12 +482,34 @@ pub async fn set_active(
         if user.is_active {
             return Ok(user);
         }
-        return apply(conn, scope, &user, user.role(), true, None, false, "enable", actor).await;
+        return apply(
+            conn,
+            scope,
+            &user,
+            user.role(),
+            true,
+            None,
+            false,
+            "enable",
+            actor,
+        )
+        .await;
     }
     if user.is_active {
         keep_an_owner(conn, scope, &user, rule).await?;
     }
-    apply(conn, scope, &user, user.role(), false, None, true, "disable", actor).await
+    apply(
+        conn,
+        scope,
+        &user,
+        user.role(),
+        false,
+        None,
+        true,
+        "disable",
+        actor,
+    )
+    .await
 }
 
 /// Sets a new password hash and ends every session of the user. `action` names it in the audit

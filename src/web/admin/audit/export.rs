@@ -33,6 +33,9 @@ pub async fn export(
     let name = format!("audit-{}.csv", chrono::Utc::now().format("%Y%m%d-%H%M%S"));
     Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
+        .insert_header((
+            CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
         .body(body))
 }

@@ -84,10 +84,15 @@ pub async fn page(
             format!("{base}?{}", parts.join("&"))
         }
     };
-    let older_link = events
-        .last()
-        .filter(|_| has_more)
-        .map(|last| link("/admin/audit", Some(format!("after={}", urlencoding::encode(&Cursor::after(last).encode())))));
+    let older_link = events.last().filter(|_| has_more).map(|last| {
+        link(
+            "/admin/audit",
+            Some(format!(
+                "after={}",
+                urlencoding::encode(&Cursor::after(last).encode())
+            )),
+        )
+    });
     let mut entities: Vec<(String, bool)> = ENTITY_KINDS
         .iter()
         .map(|kind| (kind.to_string(), filter.entity.as_deref() == Some(kind)))
@@ -100,7 +105,10 @@ pub async fn page(
     let rows = events
         .iter()
         .map(|event| Row {
-            time: event.occurred_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            time: event
+                .occurred_at
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string(),
             actor: event.actor_label.clone(),
             actor_id: event.actor_id.map(|id| id.to_string()),
             entity: event.entity.clone(),
