@@ -13,6 +13,9 @@ const PASSWORD: &str = "correct horse battery";
 const OWNER: &str = "owner@alpha.test";
 const EDITOR: &str = "editor@alpha.test";
 
+/// A form's fields.
+type Fields<'a> = &'a [(&'a str, &'a str)];
+
 #[derive(QueryableByName)]
 struct Snapshot {
     #[diesel(sql_type = Text)]
@@ -305,7 +308,7 @@ async fn bad_new_users_are_refused_with_the_error_next_to_the_field() {
     world(&app).await;
     let mut owner = signed_in(&app, OWNER).await;
     let before = snapshot(&app).await;
-    let cases: [(&[(&str, &str)], u16, &str, &str); 4] = [
+    let cases: [(Fields, u16, &str, &str); 4] = [
         (
             &[
                 ("email", "not-an-email"),
