@@ -2,6 +2,9 @@
 //! where, and the before/after of the fields that changed), written in the same transaction as the
 //! change itself.
 
+pub mod export;
+pub mod query;
+
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde_json::{Map, Value};

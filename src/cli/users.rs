@@ -1,19 +1,18 @@
-//! `agoat user create`: admin users of a customer. The password comes from `AGOAT_PASSWORD`, or
-//! standard input when it is not a terminal; otherwise one is generated and printed once.
+//! `agoat user create | reset-password | disable`: admin users of a customer. A password comes
+//! from `AGOAT_PASSWORD`, or standard input when it is not a terminal; otherwise one is generated
+//! and printed once. Resetting the password and disabling end every session of the user.
 
 use std::io::{IsTerminal, Read};
 
 use clap::Subcommand;
-use rand::Rng;
-use rand::distr::Alphanumeric;
 use scoped_futures::ScopedFutureExt;
 
 use crate::audit::Actor;
 use crate::cli::Failure;
-use crate::db::Database;
+use crate::db::{Conn, Database};
 use crate::error::AppError;
-use crate::tenancy::users::{self, Role};
-use crate::tenancy::{CustomerId, Scope};
+use crate::tenancy::users::{self, OwnerRule, Role};
+use crate::tenancy::{CustomerId, Scope, UserId, customers};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -28,6 +27,24 @@ pub enum UserCommand {
         /// owner, editor or pricing.
         #[arg(long)]
         role: String,
+    },
+    /// Set a new password for a user and end all their sessions.
+    ResetPassword {
+        /// The customer the user belongs to.
+        #[arg(long)]
+        customer: CustomerId,
+        /// The user's e-mail address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Disable a user: they cannot sign in, and all their sessions end.
+    Disable {
+        /// The customer the user belongs to.
+        #[arg(long)]
+        customer: CustomerId,
+        /// The user's e-mail address.
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -55,8 +72,76 @@ pub async fn run(db: &Database, command: UserCommand) -> Result<(), Failure> {
             }
             println!("{}", user.id);
         }
+        UserCommand::ResetPassword { customer, email } => {
+            let scope = Scope::of(customer);
+            find(db, scope, &email).await?;
+            let (password, generated) = password_input()?;
+            let hash = users::hash_password(&password)?;
+            let actor = Actor::cli("user reset-password");
+            let user = db
+                .tenant_tx(scope, |conn| {
+                    let (email, hash, actor) = (&email, &hash, &actor);
+                    async move {
+                        let user = existing(conn, scope, email).await?;
+                        let id = UserId::from_uuid(user.id);
+                        users::set_password(conn, scope, id, hash, None, "reset_password", actor)
+                            .await
+                    }
+                    .scope_boxed()
+                })
+                .await?;
+            if generated {
+                println!("password: {password}");
+            }
+            println!(
+                "the password of {} is reset; all their sessions have ended",
+                user.email
+            );
+        }
+        UserCommand::Disable { customer, email } => {
+            let scope = Scope::of(customer);
+            let actor = Actor::cli("user disable");
+            let user = db
+                .tenant_tx(scope, |conn| {
+                    let (email, actor) = (&email, &actor);
+                    async move {
+                        let user = existing(conn, scope, email).await?;
+                        let id = UserId::from_uuid(user.id);
+                        users::set_active(conn, scope, id, false, None, OwnerRule::Operator, actor)
+                            .await
+                    }
+                    .scope_boxed()
+                })
+                .await?;
+            println!("{} is disabled; all their sessions have ended", user.email);
+        }
     }
     Ok(())
+}
+
+/// Checks, before asking for a password, that the customer and the user exist.
+async fn find(db: &Database, scope: Scope, email: &str) -> Result<(), AppError> {
+    db.tenant_read(scope, |conn| {
+        async move { existing(conn, scope, email).await.map(|_| ()) }.scope_boxed()
+    })
+    .await
+}
+
+/// The user with this e-mail; an unknown customer or user is a one-line error naming it.
+async fn existing(conn: &mut Conn, scope: Scope, email: &str) -> Result<users::User, AppError> {
+    if !customers::exists(conn, scope).await? {
+        return Err(AppError::Invalid(format!(
+            "customer {} does not exist",
+            scope.customer_id()
+        )));
+    }
+    users::by_email(conn, scope, email).await?.ok_or_else(|| {
+        AppError::Invalid(format!(
+            "customer {} has no user with the e-mail {}",
+            scope.customer_id(),
+            email.trim().to_lowercase()
+        ))
+    })
 }
 
 /// The password to set, and whether it was generated here.
@@ -75,10 +160,5 @@ fn password_input() -> Result<(String, bool), AppError> {
             return Ok((password, false));
         }
     }
-    let generated: String = rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(20)
-        .map(char::from)
-        .collect();
-    Ok((generated, true))
+    Ok((users::generate_password(), true))
 }

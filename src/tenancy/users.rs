@@ -59,6 +59,25 @@ pub struct User {
     pub email: String,
     pub role: String,
     pub is_active: bool,
+    /// Bumped by every change (optimistic concurrency).
+    pub version: i32,
+}
+
+impl User {
+    /// The stored role.
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Editor)
+    }
+
+    /// The fields the audit log records (never the password hash).
+    fn audited(&self) -> serde_json::Value {
+        json!({
+            "email": self.email,
+            "role": self.role,
+            "is_active": self.is_active,
+            "version": self.version,
+        })
+    }
 }
 
 /// Normalises and checks an e-mail address (lower-cased, one `@`, no spaces, ≤ 320 chars).
@@ -145,7 +164,7 @@ pub async fn create(
             entity_id: user.id,
             action: "create",
             before: None,
-            after: Some(json!({"email": user.email, "role": user.role, "is_active": true})),
+            after: Some(user.audited()),
         },
     )
     .await?;
@@ -255,4 +274,276 @@ pub fn decoy_hash() -> &'static str {
         hash_password("decoy password that never matches").unwrap_or_default()
     });
     &DECOY
+}
+
+/// Every user of the customer in scope, by e-mail.
+pub async fn list(conn: &mut Conn, scope: Scope) -> AppResult<Vec<User>> {
+    users::table
+        .filter(users::customer_id.eq(scope.customer_uuid()))
+        .order(users::email.asc())
+        .select(User::as_select())
+        .load(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// The user of the customer in scope with this id, if any.
+pub async fn get(conn: &mut Conn, scope: Scope, id: UserId) -> AppResult<Option<User>> {
+    users::table
+        .filter(users::customer_id.eq(scope.customer_uuid()))
+        .filter(users::id.eq(id.as_uuid()))
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()
+        .map_err(AppError::from)
+}
+
+/// How many active owners the customer in scope has.
+pub async fn active_owners(conn: &mut Conn, scope: Scope) -> AppResult<i64> {
+    users::table
+        .filter(users::customer_id.eq(scope.customer_uuid()))
+        .filter(users::role.eq(Role::Owner.as_str()))
+        .filter(users::is_active.eq(true))
+        .count()
+        .get_result(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// Whether a change may leave the customer without an active owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerRule {
+    /// Refuse a change that leaves no active owner (the admin).
+    KeepOne,
+    /// An operator on the command line may (to lock out a compromised account).
+    Operator,
+}
+
+/// The version a change was based on: `Some` refuses the change with a conflict when the row has
+/// changed since (a form), `None` applies it to the current row (the command line).
+pub type Expected = Option<i32>;
+
+/// Loads the user to change, checking the expected version.
+async fn for_change(
+    conn: &mut Conn,
+    scope: Scope,
+    id: UserId,
+    expected: Expected,
+) -> AppResult<User> {
+    let user = get(conn, scope, id).await?.ok_or(AppError::NotFound)?;
+    if expected.is_some_and(|v| v != user.version) {
+        return Err(AppError::Conflict(format!(
+            "{} was changed by someone else in the meantime; reload the page and try again",
+            user.email
+        )));
+    }
+    Ok(user)
+}
+
+/// Refuses to take away the last active owner.
+async fn keep_an_owner(
+    conn: &mut Conn,
+    scope: Scope,
+    user: &User,
+    rule: OwnerRule,
+) -> AppResult<()> {
+    if rule == OwnerRule::KeepOne
+        && user.is_active
+        && user.role() == Role::Owner
+        && active_owners(conn, scope).await? <= 1
+    {
+        return Err(AppError::Invalid(format!(
+            "{} is the last active owner; make another user an owner first",
+            user.email
+        )));
+    }
+    Ok(())
+}
+
+/// Writes a change of a user (version bumped, sessions ended when asked) and audits it.
+#[allow(clippy::too_many_arguments)]
+async fn apply(
+    conn: &mut Conn,
+    scope: Scope,
+    before: &User,
+    role: Role,
+    is_active: bool,
+    password_hash: Option<&str>,
+    end_sessions: bool,
+    action: &str,
+    actor: &Actor,
+) -> AppResult<User> {
+    let now = crate::db::now();
+    let target = users::table
+        .filter(users::customer_id.eq(scope.customer_uuid()))
+        .filter(users::id.eq(before.id))
+        .filter(users::version.eq(before.version));
+    let generation_step = i32::from(end_sessions);
+    let after: Option<User> = match password_hash {
+        Some(hash) => diesel::update(target)
+            .set((
+                users::role.eq(role.as_str()),
+                users::is_active.eq(is_active),
+                users::password_hash.eq(hash),
+                users::session_generation.eq(users::session_generation + generation_step),
+                users::version.eq(users::version + 1),
+                users::updated_at.eq(now),
+            ))
+            .returning(User::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?,
+        None => diesel::update(target)
+            .set((
+                users::role.eq(role.as_str()),
+                users::is_active.eq(is_active),
+                users::session_generation.eq(users::session_generation + generation_step),
+                users::version.eq(users::version + 1),
+                users::updated_at.eq(now),
+            ))
+            .returning(User::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?,
+    };
+    let after = after.ok_or_else(|| {
+        AppError::Conflict(format!(
+            "{} was changed by someone else in the meantime; reload the page and try again",
+            before.email
+        ))
+    })?;
+    let mut old = before.audited();
+    let mut new = after.audited();
+    if password_hash.is_some() {
+        old["password"] = json!("(previous)");
+        new["password"] = json!("(new)");
+    }
+    if end_sessions {
+        old["sessions"] = json!("open");
+        new["sessions"] = json!("ended");
+    }
+    audit::record(
+        conn,
+        scope,
+        actor,
+        Change {
+            entity: "user",
+            entity_id: after.id,
+            action,
+            before: Some(old),
+            after: Some(new),
+        },
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Gives a user another role.
+pub async fn set_role(
+    conn: &mut Conn,
+    scope: Scope,
+    id: UserId,
+    role: Role,
+    expected: Expected,
+    actor: &Actor,
+) -> AppResult<User> {
+    let user = for_change(conn, scope, id, expected).await?;
+    if user.role() == role {
+        return Ok(user);
+    }
+    keep_an_owner(conn, scope, &user, OwnerRule::KeepOne).await?;
+    apply(
+        conn,
+        scope,
+        &user,
+        role,
+        user.is_active,
+        None,
+        false,
+        "change_role",
+        actor,
+    )
+    .await
+}
+
+/// Disables (ending every session of the user) or enables a user.
+pub async fn set_active(
+    conn: &mut Conn,
+    scope: Scope,
+    id: UserId,
+    active: bool,
+    expected: Expected,
+    rule: OwnerRule,
+    actor: &Actor,
+) -> AppResult<User> {
+    let user = for_change(conn, scope, id, expected).await?;
+    if active {
+        if user.is_active {
+            return Ok(user);
+        }
+        return apply(
+            conn,
+            scope,
+            &user,
+            user.role(),
+            true,
+            None,
+            false,
+            "enable",
+            actor,
+        )
+        .await;
+    }
+    if user.is_active {
+        keep_an_owner(conn, scope, &user, rule).await?;
+    }
+    apply(
+        conn,
+        scope,
+        &user,
+        user.role(),
+        false,
+        None,
+        true,
+        "disable",
+        actor,
+    )
+    .await
+}
+
+/// Sets a new password hash and ends every session of the user. `action` names it in the audit
+/// log (`reset_password` by someone else, `change_password` by the user).
+pub async fn set_password(
+    conn: &mut Conn,
+    scope: Scope,
+    id: UserId,
+    password_hash: &str,
+    expected: Expected,
+    action: &str,
+    actor: &Actor,
+) -> AppResult<User> {
+    let user = for_change(conn, scope, id, expected).await?;
+    apply(
+        conn,
+        scope,
+        &user,
+        user.role(),
+        user.is_active,
+        Some(password_hash),
+        true,
+        action,
+        actor,
+    )
+    .await
+}
+
+/// A random password of 20 letters and digits, for when none was given.
+pub fn generate_password() -> String {
+    use rand::Rng;
+    rand::rng()
+        .sample_iter(&rand::distr::Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect()
 }

@@ -6,6 +6,7 @@ mod admin_posts;
 mod admin_revisions;
 mod admin_users;
 mod cli;
+mod cli_users;
 mod common;
 mod preview_links;
 mod public_pages;

@@ -74,7 +74,8 @@ pub async fn form(
     let flash = query
         .signed_out
         .as_ref()
-        .map(|_| "You have signed out.".to_owned());
+        .map(|_| "You have signed out.".to_owned())
+        .or_else(|| session::take_flash(&session));
     let next = safe_next(query.next.as_deref().unwrap_or("/admin"));
     Ok(response::private_html(render(
         &site, &session, "", next, None, flash,
