@@ -103,10 +103,10 @@ pub async fn lowest_retail_30_days(
         ))
         .load(conn)
         .await?;
-    Ok(changes
-        .into_iter()
-        .flat_map(|(old, new)| [old, new])
-        .fold(product.retail_price.clone(), |low, price| {
+    Ok(changes.into_iter().flat_map(|(old, new)| [old, new]).fold(
+        product.retail_price.clone(),
+        |low, price| {
             if price < low { price } else { low }
-        }))
+        },
+    ))
 }

@@ -198,7 +198,9 @@ async fn times_are_zoned_money_is_exact_and_editable_rows_are_versioned() {
             "{} is a float",
             column.name
         );
-        if column.name.ends_with("_price") {
+        let is_money = column.detail.starts_with("numeric")
+            || (column.name.ends_with("_price") && column.detail != "boolean");
+        if is_money {
             assert_eq!(column.detail, "numeric(10,2)", "{}", column.name);
         }
     }
