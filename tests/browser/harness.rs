@@ -158,6 +158,22 @@ pub async fn start() -> Option<Stack> {
     })
 }
 
+/// The handle of a window that is not among `known`, waiting up to ten seconds for it to open.
+pub async fn wait_for_new_window(
+    stack: &Stack,
+    known: &[fantoccini::wd::WindowHandle],
+) -> fantoccini::wd::WindowHandle {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let windows = stack.client.windows().await.expect("windows");
+        if let Some(new) = windows.into_iter().find(|w| !known.contains(w)) {
+            return new;
+        }
+        assert!(Instant::now() < deadline, "no new window opened");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn wait_for_port(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
