@@ -71,3 +71,190 @@ pub async fn open(
         .await
         .map_err(AppError::from)
 }
+
+/// A product whose prices changed again after the change set, so the set cannot be reverted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevertConflict {
+    pub product_id: Uuid,
+    pub sku: String,
+}
+
+/// What reverting a change set did, or why it did nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevertOutcome {
+    /// Every price the set changed is back; the revert is itself a change set.
+    Reverted { products: usize, revert_set: Uuid },
+    /// These products changed since; nothing was changed.
+    Conflicts(Vec<RevertConflict>),
+}
+
+/// One change set of the customer in scope.
+pub async fn find(conn: &mut Conn, scope: Scope, id: Uuid) -> AppResult<ChangeSet> {
+    change_sets::table
+        .filter(change_sets::customer_id.eq(scope.customer_uuid()))
+        .filter(change_sets::id.eq(id))
+        .select(ChangeSet::as_select())
+        .first(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// The newest change sets of the customer in scope.
+pub async fn recent(conn: &mut Conn, scope: Scope, limit: i64) -> AppResult<Vec<ChangeSet>> {
+    change_sets::table
+        .filter(change_sets::customer_id.eq(scope.customer_uuid()))
+        .order((change_sets::created_at.desc(), change_sets::id.desc()))
+        .limit(limit)
+        .select(ChangeSet::as_select())
+        .load(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// Wholesale and retail price together.
+#[derive(Debug, Clone)]
+struct Prices {
+    wholesale: bigdecimal::BigDecimal,
+    retail: bigdecimal::BigDecimal,
+}
+
+/// What a change set did to one product: its prices before the set's first change and after its
+/// last.
+#[derive(Debug, Clone)]
+struct SetEffect {
+    product: Uuid,
+    before: Prices,
+    after: Prices,
+}
+
+/// Restores the prices a change set changed. If any of those products has different prices now
+/// than the set left it with, reports them and changes nothing. Call inside one transaction.
+pub async fn revert(
+    conn: &mut Conn,
+    scope: Scope,
+    id: Uuid,
+    actor: &Actor,
+) -> AppResult<RevertOutcome> {
+    use crate::db::schema::thorne::price_changes;
+    use crate::thorne::products::{self, Edit};
+
+    let set = find(conn, scope, id).await?;
+    if set.reverted_at.is_some() {
+        return Err(AppError::Conflict(format!(
+            "the change set “{}” was already reverted",
+            set.name
+        )));
+    }
+    let changes: Vec<(
+        Uuid,
+        bigdecimal::BigDecimal,
+        bigdecimal::BigDecimal,
+        bigdecimal::BigDecimal,
+        bigdecimal::BigDecimal,
+    )> = price_changes::table
+        .filter(price_changes::customer_id.eq(scope.customer_uuid()))
+        .filter(price_changes::change_set_id.eq(id))
+        .order(price_changes::changed_at.asc())
+        .select((
+            price_changes::product_id,
+            price_changes::old_wholesale_price,
+            price_changes::old_retail_price,
+            price_changes::new_wholesale_price,
+            price_changes::new_retail_price,
+        ))
+        .load(conn)
+        .await?;
+    // The first old prices and the last new prices of each product in the set.
+    let mut per_product: Vec<SetEffect> = Vec::new();
+    for (product, old_w, old_r, new_w, new_r) in changes {
+        match per_product.iter_mut().find(|e| e.product == product) {
+            Some(effect) => {
+                effect.after = Prices {
+                    wholesale: new_w,
+                    retail: new_r,
+                }
+            }
+            None => per_product.push(SetEffect {
+                product,
+                before: Prices {
+                    wholesale: old_w,
+                    retail: old_r,
+                },
+                after: Prices {
+                    wholesale: new_w,
+                    retail: new_r,
+                },
+            }),
+        }
+    }
+    let ids: Vec<Uuid> = per_product.iter().map(|e| e.product).collect();
+    let current = products::by_ids(conn, scope, &ids).await?;
+    let mut conflicts = Vec::new();
+    for effect in &per_product {
+        let now = current.iter().find(|p| p.id == effect.product);
+        if !now.is_some_and(|p| {
+            p.wholesale_price == effect.after.wholesale && p.retail_price == effect.after.retail
+        }) {
+            conflicts.push(RevertConflict {
+                product_id: effect.product,
+                sku: now.map(|p| p.sku.clone()).unwrap_or_default(),
+            });
+        }
+    }
+    if !conflicts.is_empty() {
+        return Ok(RevertOutcome::Conflicts(conflicts));
+    }
+    let revert_set = open(
+        conn,
+        scope,
+        Kind::Revert,
+        &format!("Revert of “{}”", set.name),
+        actor,
+    )
+    .await?;
+    let reason = format!("revert of change set “{}”", set.name);
+    let edit = Edit {
+        action: "revert",
+        change_set: revert_set.id,
+        reason: &reason,
+    };
+    for effect in &per_product {
+        let Some(now) = current.iter().find(|p| p.id == effect.product) else {
+            continue;
+        };
+        let mut restored = now.clone();
+        restored.wholesale_price = effect.before.wholesale.clone();
+        restored.retail_price = effect.before.retail.clone();
+        products::save(conn, scope, now, &restored, edit, actor).await?;
+    }
+    diesel::update(change_sets::table)
+        .filter(change_sets::customer_id.eq(scope.customer_uuid()))
+        .filter(change_sets::id.eq(id))
+        .filter(change_sets::reverted_at.is_null())
+        .set((
+            change_sets::reverted_at.eq(Some(crate::db::now())),
+            change_sets::reverted_by_label.eq(Some(&actor.label)),
+            change_sets::version.eq(change_sets::version + 1),
+        ))
+        .execute(conn)
+        .await?;
+    crate::audit::record(
+        conn,
+        scope,
+        actor,
+        crate::audit::Change {
+            entity: "change_set",
+            entity_id: id,
+            action: "revert",
+            before: None,
+            after: Some(
+                serde_json::json!({ "products": per_product.len(), "revert_set": revert_set.id }),
+            ),
+        },
+    )
+    .await?;
+    Ok(RevertOutcome::Reverted {
+        products: per_product.len(),
+        revert_set: revert_set.id,
+    })
+}

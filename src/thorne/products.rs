@@ -516,3 +516,14 @@ pub async fn set_archived(
     .await?;
     Ok(saved)
 }
+
+/// Every product of the customer in scope with one of these ids.
+pub async fn by_ids(conn: &mut Conn, scope: Scope, ids: &[Uuid]) -> AppResult<Vec<Product>> {
+    products::table
+        .filter(products::customer_id.eq(scope.customer_uuid()))
+        .filter(products::id.eq_any(ids))
+        .select(Product::as_select())
+        .load(conn)
+        .await
+        .map_err(AppError::from)
+}

@@ -9,6 +9,7 @@ mod cli;
 mod cli_users;
 mod common;
 mod preview_links;
+mod pricing;
 mod public_pages;
 mod routing;
 mod schema_rules;
