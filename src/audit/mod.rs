@@ -99,6 +99,44 @@ pub async fn record(
     Ok(())
 }
 
+/// Records many changes by one actor at once (bulk changes and imports), in batches.
+pub async fn record_many(
+    conn: &mut Conn,
+    scope: Scope,
+    actor: &Actor,
+    changes: Vec<Change<'_>>,
+) -> AppResult<()> {
+    let occurred_at = crate::db::now();
+    let events: Vec<NewEvent<'_>> = changes
+        .into_iter()
+        .map(|change| {
+            let (before, after) = changed_fields(change.before, change.after);
+            NewEvent {
+                customer_id: scope.customer_uuid(),
+                id: Uuid::new_v4(),
+                occurred_at,
+                actor_id: actor.user_id.map(|id| id.as_uuid()),
+                actor_label: &actor.label,
+                entity: change.entity,
+                entity_id: change.entity_id,
+                action: change.action,
+                before,
+                after,
+                ip: actor.ip.as_deref(),
+                request_id: actor.request_id.as_deref(),
+            }
+        })
+        .collect();
+    // PostgreSQL takes at most 65,535 bound values per statement; an event binds 12.
+    for batch in events.chunks(4_000) {
+        diesel::insert_into(events::table)
+            .values(batch)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Drops the fields that are equal on both sides when both are JSON objects.
 fn changed_fields(before: Option<Value>, after: Option<Value>) -> (Option<Value>, Option<Value>) {
     match (before, after) {

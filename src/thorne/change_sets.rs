@@ -218,15 +218,17 @@ pub async fn revert(
         change_set: revert_set.id,
         reason: &reason,
     };
-    for effect in &per_product {
-        let Some(now) = current.iter().find(|p| p.id == effect.product) else {
-            continue;
-        };
-        let mut restored = now.clone();
-        restored.wholesale_price = effect.before.wholesale.clone();
-        restored.retail_price = effect.before.retail.clone();
-        products::save(conn, scope, now, &restored, edit, actor).await?;
-    }
+    let restored: Vec<(products::Product, products::Product)> = per_product
+        .iter()
+        .filter_map(|effect| {
+            let now = current.iter().find(|p| p.id == effect.product)?;
+            let mut restored = now.clone();
+            restored.wholesale_price = effect.before.wholesale.clone();
+            restored.retail_price = effect.before.retail.clone();
+            Some((now.clone(), restored))
+        })
+        .collect();
+    products::save_many(conn, scope, &restored, edit, actor).await?;
     diesel::update(change_sets::table)
         .filter(change_sets::customer_id.eq(scope.customer_uuid()))
         .filter(change_sets::id.eq(id))

@@ -146,10 +146,13 @@ pub async fn apply(
             change_set: change_set.id,
             reason: "CSV import",
         };
-        for (current, changed) in &updates {
-            products::save(conn, scope, current, changed, edit, actor).await?;
-        }
-        report.updated = updates.len();
+        let updates: Vec<(Product, Product)> = updates
+            .into_iter()
+            .map(|(current, changed)| (current.clone(), changed))
+            .collect();
+        report.updated = products::save_many(conn, scope, &updates, edit, actor)
+            .await?
+            .len();
     }
     report.created = products::create_many(conn, scope, &new, actor).await?.len();
     Ok(report)

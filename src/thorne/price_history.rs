@@ -110,3 +110,41 @@ pub async fn lowest_retail_30_days(
         },
     ))
 }
+
+/// Records the price changes of many products at once (those whose prices differ), in batches.
+pub async fn record_many(
+    conn: &mut Conn,
+    scope: Scope,
+    change_set: Uuid,
+    pairs: &[(&Product, &Product)],
+    reason: &str,
+    actor: &Actor,
+) -> AppResult<()> {
+    let rows: Vec<_> = pairs
+        .iter()
+        .filter(|(before, after)| prices_differ(before, after))
+        .map(|(before, after)| {
+            (
+                price_changes::customer_id.eq(scope.customer_uuid()),
+                price_changes::id.eq(Uuid::new_v4()),
+                price_changes::product_id.eq(after.id),
+                price_changes::change_set_id.eq(change_set),
+                price_changes::old_wholesale_price.eq(before.wholesale_price.clone()),
+                price_changes::new_wholesale_price.eq(after.wholesale_price.clone()),
+                price_changes::old_retail_price.eq(before.retail_price.clone()),
+                price_changes::new_retail_price.eq(after.retail_price.clone()),
+                price_changes::reason.eq(reason.trim().to_owned()),
+                price_changes::changed_by.eq(actor.user_id.map(|u| u.as_uuid())),
+                price_changes::changed_by_label.eq(actor.label.clone()),
+                price_changes::changed_at.eq(after.updated_at),
+            )
+        })
+        .collect();
+    for batch in rows.chunks(4_000) {
+        diesel::insert_into(price_changes::table)
+            .values(batch.to_vec())
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -15,7 +15,7 @@ use crate::tenancy::Scope;
 use crate::thorne::price_history;
 
 /// A product as stored.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = products)]
 pub struct Product {
     pub customer_id: Uuid,
@@ -186,21 +186,17 @@ pub async fn create_many(
             })?;
         created.extend(inserted);
     }
-    for product in &created {
-        audit::record(
-            conn,
-            scope,
-            actor,
-            Change {
-                entity: "product",
-                entity_id: product.id,
-                action: "create",
-                before: None,
-                after: Some(audit_fields(product)),
-            },
-        )
-        .await?;
-    }
+    let events = created
+        .iter()
+        .map(|product| Change {
+            entity: "product",
+            entity_id: product.id,
+            action: "create",
+            before: None,
+            after: Some(audit_fields(product)),
+        })
+        .collect();
+    audit::record_many(conn, scope, actor, events).await?;
     Ok(created)
 }
 
@@ -526,4 +522,78 @@ pub async fn by_ids(conn: &mut Conn, scope: Scope, ids: &[Uuid]) -> AppResult<Ve
         .load(conn)
         .await
         .map_err(AppError::from)
+}
+
+/// Saves many changed products in one statement (bulk changes, imports): each only if it is still
+/// at the version it was read at — if any is not, [`AppError::Conflict`] names it and the caller's
+/// transaction must roll back. Price changes go to the price history and every product gets an
+/// audit event, all in batches.
+pub async fn save_many(
+    conn: &mut Conn,
+    scope: Scope,
+    changes: &[(Product, Product)],
+    edit: Edit<'_>,
+    actor: &Actor,
+) -> AppResult<Vec<Product>> {
+    use diesel::sql_types::{Array, Bool, Int4, Numeric, Text, Timestamptz, Uuid as SqlUuid};
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = crate::db::now();
+    let saved: Vec<Product> = diesel::sql_query(
+        "UPDATE thorne.products AS p
+            SET name = u.name, description = u.description, category = u.category,
+                wholesale_price = u.wholesale_price, retail_price = u.retail_price,
+                in_stock = u.in_stock, version = p.version + 1, updated_at = $2
+           FROM unnest($3::uuid[], $4::int4[], $5::text[], $6::text[], $7::text[],
+                       $8::numeric[], $9::numeric[], $10::bool[])
+                AS u(id, version, name, description, category, wholesale_price, retail_price, in_stock)
+          WHERE p.customer_id = $1 AND p.id = u.id AND p.version = u.version
+      RETURNING p.*",
+    )
+    .bind::<SqlUuid, _>(scope.customer_uuid())
+    .bind::<Timestamptz, _>(now)
+    .bind::<Array<SqlUuid>, _>(changes.iter().map(|(c, _)| c.id).collect::<Vec<_>>())
+    .bind::<Array<Int4>, _>(changes.iter().map(|(c, _)| c.version).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(changes.iter().map(|(_, n)| n.name.clone()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(changes.iter().map(|(_, n)| n.description.clone()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(changes.iter().map(|(_, n)| n.category.clone()).collect::<Vec<_>>())
+    .bind::<Array<Numeric>, _>(changes.iter().map(|(_, n)| n.wholesale_price.clone()).collect::<Vec<_>>())
+    .bind::<Array<Numeric>, _>(changes.iter().map(|(_, n)| n.retail_price.clone()).collect::<Vec<_>>())
+    .bind::<Array<Bool>, _>(changes.iter().map(|(_, n)| n.in_stock).collect::<Vec<_>>())
+    .load(conn)
+    .await?;
+    if saved.len() != changes.len() {
+        let stale: Vec<&str> = changes
+            .iter()
+            .filter(|(c, _)| !saved.iter().any(|s| s.id == c.id))
+            .map(|(c, _)| c.sku.as_str())
+            .collect();
+        return Err(AppError::Conflict(format!(
+            "changed by someone else meanwhile: {}",
+            stale.join(", ")
+        )));
+    }
+    let pairs: Vec<(&Product, &Product)> = changes
+        .iter()
+        .filter_map(|(current, _)| {
+            saved
+                .iter()
+                .find(|s| s.id == current.id)
+                .map(|s| (current, s))
+        })
+        .collect();
+    price_history::record_many(conn, scope, edit.change_set, &pairs, edit.reason, actor).await?;
+    let events = pairs
+        .iter()
+        .map(|(before, after)| Change {
+            entity: "product",
+            entity_id: after.id,
+            action: edit.action,
+            before: Some(audit_fields(before)),
+            after: Some(audit_fields(after)),
+        })
+        .collect();
+    audit::record_many(conn, scope, actor, events).await?;
+    Ok(saved)
 }

@@ -42,7 +42,8 @@ async fn an_import_is_a_change_set_that_reverts() {
         .in_scope(t.a, |conn, scope| {
             async move {
                 let product = products::active_by_sku(conn, scope, "ALPHA-1").await?;
-                let all = products::by_skus(conn, scope, &[product.sku.clone()]).await?;
+                let all =
+                    products::by_skus(conn, scope, std::slice::from_ref(&product.sku)).await?;
                 let history = price_history::for_product(conn, scope, all[0].id).await?;
                 Ok((history, change_sets::recent(conn, scope, 10).await?))
             }
