@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::audit::{self, Actor, Change};
 use crate::content::posts::{self, Post, PostInput};
 use crate::content::{revisions, slug_redirects};
+use crate::db::keyset::TimeCursor;
 use crate::db::{Conn, schema::content::posts as p};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{Scope, SiteId};
@@ -80,31 +81,7 @@ impl Filter {
 }
 
 /// A position in the admin listing: the (updated_at, id) of a post.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AdminCursor {
-    pub updated_at: DateTime<Utc>,
-    pub id: Uuid,
-}
-
-impl AdminCursor {
-    /// The URL form: `<unix microseconds>_<uuid>`.
-    pub fn encode(&self) -> String {
-        format!(
-            "{}_{}",
-            self.updated_at.timestamp_micros(),
-            self.id.simple()
-        )
-    }
-
-    /// Parses the URL form; `None` when it is not one.
-    pub fn decode(text: &str) -> Option<AdminCursor> {
-        let (micros, id) = text.split_once('_')?;
-        Some(AdminCursor {
-            updated_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-            id: Uuid::try_parse(id).ok()?,
-        })
-    }
-}
+pub type AdminCursor = TimeCursor;
 
 /// One page of the admin listing, most recently changed first.
 #[derive(Debug, Clone)]
@@ -163,8 +140,8 @@ pub async fn list(
     if let Some(c) = after {
         query = query.filter(
             p::updated_at
-                .lt(c.updated_at)
-                .or(p::updated_at.eq(c.updated_at).and(p::id.lt(c.id))),
+                .lt(c.at)
+                .or(p::updated_at.eq(c.at).and(p::id.lt(c.id))),
         );
     }
     let mut rows: Vec<Post> = query
@@ -175,7 +152,7 @@ pub async fn list(
     let has_more = rows.len() as i64 > ADMIN_PAGE_SIZE;
     rows.truncate(ADMIN_PAGE_SIZE as usize);
     let next = rows.last().filter(|_| has_more).map(|post| AdminCursor {
-        updated_at: post.updated_at,
+        at: post.updated_at,
         id: post.id,
     });
     Ok(AdminPage { posts: rows, next })

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Actor, Change};
 use crate::content::{markdown, revisions};
+use crate::db::keyset::TimeCursor;
 use crate::db::{Conn, schema::content::posts};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{Scope, SiteId};
@@ -97,38 +98,14 @@ pub struct PostInput {
     pub published_at: Option<DateTime<Utc>>,
 }
 
-/// A position in a listing: the (published_at, id) of a post.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    pub published_at: DateTime<Utc>,
-    pub id: Uuid,
-}
+/// A position in the public listing: the (published_at, id) of a post.
+pub type Cursor = TimeCursor;
 
-impl Cursor {
-    /// The cursor of a listed post.
-    pub fn of(post: &PostSummary) -> Cursor {
-        Cursor {
-            published_at: post.published_at,
-            id: post.id,
-        }
-    }
-
-    /// The URL form: `<unix microseconds>_<uuid>`.
-    pub fn encode(&self) -> String {
-        format!(
-            "{}_{}",
-            self.published_at.timestamp_micros(),
-            self.id.simple()
-        )
-    }
-
-    /// Parses the URL form; `None` when it is not one.
-    pub fn decode(text: &str) -> Option<Cursor> {
-        let (micros, id) = text.split_once('_')?;
-        Some(Cursor {
-            published_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-            id: Uuid::try_parse(id).ok()?,
-        })
+/// The cursor of a listed post.
+fn cursor_of(post: &PostSummary) -> Cursor {
+    TimeCursor {
+        at: post.published_at,
+        id: post.id,
     }
 }
 
@@ -178,19 +155,15 @@ pub async fn visible_page(
         PageRequest::Before(c) => query
             .filter(
                 posts::published_at
-                    .lt(c.published_at)
-                    .or(posts::published_at
-                        .eq(c.published_at)
-                        .and(posts::id.lt(c.id))),
+                    .lt(c.at)
+                    .or(posts::published_at.eq(c.at).and(posts::id.lt(c.id))),
             )
             .order((posts::published_at.desc(), posts::id.desc())),
         PageRequest::After(c) => query
             .filter(
                 posts::published_at
-                    .gt(c.published_at)
-                    .or(posts::published_at
-                        .eq(c.published_at)
-                        .and(posts::id.gt(c.id))),
+                    .gt(c.at)
+                    .or(posts::published_at.eq(c.at).and(posts::id.gt(c.id))),
             )
             .order((posts::published_at.asc(), posts::id.asc())),
     };
@@ -200,8 +173,8 @@ pub async fn visible_page(
     if matches!(request, PageRequest::After(_)) {
         rows.reverse();
     }
-    let first = <[PostSummary]>::first(&rows).map(Cursor::of);
-    let last = <[PostSummary]>::last(&rows).map(Cursor::of);
+    let first = <[PostSummary]>::first(&rows).map(cursor_of);
+    let last = <[PostSummary]>::last(&rows).map(cursor_of);
     let (older, newer) = match request {
         PageRequest::Newest => (last.filter(|_| has_more), None),
         PageRequest::Before(_) => (last.filter(|_| has_more), first),

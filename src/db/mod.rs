@@ -6,6 +6,7 @@
 //! Each transaction first sets `app.customer_id` for its scope, transaction-locally.
 
 pub mod embedded;
+pub mod keyset;
 mod migrations;
 pub mod schema;
 pub mod target;
