@@ -35,39 +35,6 @@ pub fn prices_differ(before: &Product, after: &Product) -> bool {
     before.wholesale_price != after.wholesale_price || before.retail_price != after.retail_price
 }
 
-/// Records the price change from `before` to `after` (nothing when the prices are equal).
-pub async fn record(
-    conn: &mut Conn,
-    scope: Scope,
-    change_set: Uuid,
-    before: &Product,
-    after: &Product,
-    reason: &str,
-    actor: &Actor,
-) -> AppResult<()> {
-    if !prices_differ(before, after) {
-        return Ok(());
-    }
-    diesel::insert_into(price_changes::table)
-        .values((
-            price_changes::customer_id.eq(scope.customer_uuid()),
-            price_changes::id.eq(Uuid::new_v4()),
-            price_changes::product_id.eq(after.id),
-            price_changes::change_set_id.eq(change_set),
-            price_changes::old_wholesale_price.eq(&before.wholesale_price),
-            price_changes::new_wholesale_price.eq(&after.wholesale_price),
-            price_changes::old_retail_price.eq(&before.retail_price),
-            price_changes::new_retail_price.eq(&after.retail_price),
-            price_changes::reason.eq(reason.trim()),
-            price_changes::changed_by.eq(actor.user_id.map(|u| u.as_uuid())),
-            price_changes::changed_by_label.eq(&actor.label),
-            price_changes::changed_at.eq(after.updated_at),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// The price history of a product, newest first.
 pub async fn for_product(
     conn: &mut Conn,

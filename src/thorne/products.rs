@@ -219,55 +219,20 @@ pub async fn save(
     edit: Edit<'_>,
     actor: &Actor,
 ) -> AppResult<Product> {
-    let saved: Option<Product> = diesel::update(products::table)
-        .filter(products::customer_id.eq(scope.customer_uuid()))
-        .filter(products::id.eq(current.id))
-        .filter(products::version.eq(current.version))
-        .set((
-            products::sku.eq(&changed.sku),
-            products::name.eq(&changed.name),
-            products::description.eq(&changed.description),
-            products::category.eq(&changed.category),
-            products::wholesale_price.eq(&changed.wholesale_price),
-            products::retail_price.eq(&changed.retail_price),
-            products::in_stock.eq(changed.in_stock),
-            products::version.eq(products::version + 1),
-            products::updated_at.eq(crate::db::now()),
-        ))
-        .returning(Product::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?;
-    let saved = saved.ok_or_else(|| {
+    let mut saved = save_many(
+        conn,
+        scope,
+        &[(current.clone(), changed.clone())],
+        edit,
+        actor,
+    )
+    .await?;
+    saved.pop().ok_or_else(|| {
         AppError::Conflict(format!(
             "the product {} was changed by someone else",
             current.sku
         ))
-    })?;
-    price_history::record(
-        conn,
-        scope,
-        edit.change_set,
-        current,
-        &saved,
-        edit.reason,
-        actor,
-    )
-    .await?;
-    audit::record(
-        conn,
-        scope,
-        actor,
-        Change {
-            entity: "product",
-            entity_id: saved.id,
-            action: edit.action,
-            before: Some(audit_fields(current)),
-            after: Some(audit_fields(&saved)),
-        },
-    )
-    .await?;
-    Ok(saved)
+    })
 }
 
 /// The fields of a product that the audit log compares.
@@ -542,12 +507,12 @@ pub async fn save_many(
     let now = crate::db::now();
     let saved: Vec<Product> = diesel::sql_query(
         "UPDATE thorne.products AS p
-            SET name = u.name, description = u.description, category = u.category,
+            SET sku = u.sku, name = u.name, description = u.description, category = u.category,
                 wholesale_price = u.wholesale_price, retail_price = u.retail_price,
                 in_stock = u.in_stock, version = p.version + 1, updated_at = $2
            FROM unnest($3::uuid[], $4::int4[], $5::text[], $6::text[], $7::text[],
-                       $8::numeric[], $9::numeric[], $10::bool[])
-                AS u(id, version, name, description, category, wholesale_price, retail_price, in_stock)
+                       $8::numeric[], $9::numeric[], $10::bool[], $11::text[])
+                AS u(id, version, name, description, category, wholesale_price, retail_price, in_stock, sku)
           WHERE p.customer_id = $1 AND p.id = u.id AND p.version = u.version
       RETURNING p.*",
     )
@@ -561,8 +526,15 @@ pub async fn save_many(
     .bind::<Array<Numeric>, _>(changes.iter().map(|(_, n)| n.wholesale_price.clone()).collect::<Vec<_>>())
     .bind::<Array<Numeric>, _>(changes.iter().map(|(_, n)| n.retail_price.clone()).collect::<Vec<_>>())
     .bind::<Array<Bool>, _>(changes.iter().map(|(_, n)| n.in_stock).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(changes.iter().map(|(_, n)| n.sku.clone()).collect::<Vec<_>>())
     .load(conn)
-    .await?;
+    .await
+    .map_err(|e| match AppError::from(e) {
+        e if e.unique_violation() == Some("products_sku_per_customer") => {
+            AppError::Conflict("that SKU is already used by another product".into())
+        }
+        other => other,
+    })?;
     if saved.len() != changes.len() {
         let stale: Vec<&str> = changes
             .iter()

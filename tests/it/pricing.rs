@@ -128,3 +128,64 @@ async fn another_customers_change_set_is_not_found() {
     );
     assert_eq!(retail(&app, "beta.test", "BETA-1").await, "$30.00");
 }
+
+#[actix_web::test]
+async fn a_single_save_records_history_and_refuses_a_stale_version() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    let stale = app
+        .in_scope(t.a, |conn, scope| {
+            async move {
+                let current = products::by_skus(conn, scope, &["ALPHA-1".to_owned()])
+                    .await?
+                    .remove(0);
+                let set =
+                    change_sets::open(conn, scope, change_sets::Kind::Edit, "price edit", &actor())
+                        .await?;
+                let mut changed = current.clone();
+                changed.sku = "ALPHA-1B".to_owned();
+                changed.retail_price = "19.99".parse().unwrap();
+                let edit = products::Edit {
+                    action: "update",
+                    change_set: set.id,
+                    reason: "summer price",
+                };
+                let saved = products::save(conn, scope, &current, &changed, edit, &actor()).await?;
+                let history = price_history::for_product(conn, scope, saved.id).await?;
+                assert_eq!(history.len(), 1);
+                assert_eq!(history[0].reason, "summer price");
+                assert_eq!(saved.version, current.version + 1);
+                Ok(current)
+            }
+            .scope_boxed()
+        })
+        .await;
+    assert_eq!(retail(&app, "alpha.test", "ALPHA-1B").await, "$19.99");
+    let result = app
+        .try_in_scope(t.a, move |conn, scope| {
+            let stale = stale.clone();
+            async move {
+                let set = change_sets::open(conn, scope, change_sets::Kind::Edit, "late", &actor())
+                    .await?;
+                let edit = products::Edit {
+                    action: "update",
+                    change_set: set.id,
+                    reason: "",
+                };
+                let mut changed = stale.clone();
+                changed.retail_price = "1.00".parse().unwrap();
+                products::save(conn, scope, &stale, &changed, edit, &actor()).await
+            }
+            .scope_boxed()
+        })
+        .await;
+    assert!(
+        matches!(result, Err(agoat::error::AppError::Conflict(_))),
+        "{result:?}"
+    );
+    assert_eq!(
+        retail(&app, "alpha.test", "ALPHA-1B").await,
+        "$19.99",
+        "nothing changed"
+    );
+}
