@@ -1,7 +1,9 @@
 //! Thorne: the product catalog of a customer (shown on every site of that customer), exact money
 //! parsing and formatting, price history grouped in change sets, and CSV import.
 
+pub mod bulk;
 pub mod change_sets;
+pub mod csv_export;
 pub mod csv_import;
 pub mod money;
 pub mod price_history;

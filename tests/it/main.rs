@@ -1,9 +1,13 @@
 //! Integration tests against a real PostgreSQL: one database per test, run in parallel.
 
 mod admin_audit;
+mod admin_bulk;
+mod admin_csv;
 mod admin_login;
 mod admin_posts;
+mod admin_products;
 mod admin_revisions;
+mod admin_settings;
 mod admin_users;
 mod cli;
 mod cli_users;

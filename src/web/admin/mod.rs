@@ -8,7 +8,9 @@ pub mod layout;
 pub mod login;
 pub mod posts;
 pub mod preview_links;
+pub mod products;
 pub mod revisions;
+pub mod settings;
 pub mod users;
 
 use actix_web::body::MessageBody;
@@ -30,7 +32,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/logout", web::post().to(login::sign_out))
             .configure(posts::routes)
             .configure(revisions::routes)
+            .configure(settings::routes)
             .configure(preview_links::routes)
+            .configure(products::routes)
             .configure(users::routes)
             .configure(audit::routes),
     );

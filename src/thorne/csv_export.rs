@@ -1,0 +1,1 @@
+//! Exporting the catalog as CSV in the format the import reads.

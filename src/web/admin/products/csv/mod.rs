@@ -1,0 +1,5 @@
+//! CSV export and import pages.
+use actix_web::web;
+
+/// Registers this part of the products admin (paths relative to `/admin`).
+pub fn routes(_cfg: &mut web::ServiceConfig) {}

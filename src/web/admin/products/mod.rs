@@ -1,0 +1,28 @@
+//! Products admin under `/admin/products` (pricing staff and owners): the catalog list, create and
+//! edit with exact prices and the conflict page, archive and restore, price history; bulk price
+//! changes (`bulk/`), change sets and their revert (`change_sets/`), CSV export and import
+//! (`csv/`).
+//!
+//! The catalog belongs to the customer of the site the admin runs on: any other id is a 404.
+
+pub mod bulk;
+pub mod change_sets;
+pub mod csv;
+
+use actix_web::web;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+/// Registers this part of the admin (paths relative to `/admin`). Fixed paths come before
+/// `/products/{id}` so that they are never taken for an id.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(bulk::routes)
+        .configure(change_sets::routes)
+        .configure(csv::routes);
+}
+
+/// A product id from the path; anything that is not one is a product that does not exist.
+pub fn product_id(text: &str) -> AppResult<Uuid> {
+    Uuid::try_parse(text).map_err(|_| AppError::NotFound)
+}
