@@ -22,6 +22,20 @@ pub struct Customer {
     pub version: i32,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// Whether public product pages show the lowest retail price of the previous 30 days.
+    pub show_lowest_30_day_price: bool,
+}
+
+/// The currencies a customer can choose (ISO 4217 codes of currencies with cents).
+pub const CURRENCIES: [&str; 9] = [
+    "USD", "EUR", "GBP", "CAD", "AUD", "NZD", "CHF", "SEK", "DKK",
+];
+
+/// What the owner of a customer may change in the admin settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub currency: String,
+    pub show_lowest_30_day_price: bool,
 }
 
 /// Checks a customer or site name: 1–200 characters once trimmed.
@@ -119,4 +133,59 @@ pub async fn deactivate(conn: &mut Conn, scope: Scope, actor: &Actor) -> AppResu
         },
     )
     .await
+}
+
+/// Changes the settings of the customer of `scope` if it is still at `version`; otherwise
+/// [`AppError::Conflict`] and nothing changes. An unknown currency is [`AppError::Invalid`].
+pub async fn update_settings(
+    conn: &mut Conn,
+    scope: Scope,
+    version: i32,
+    settings: &Settings,
+    actor: &Actor,
+) -> AppResult<Customer> {
+    if !CURRENCIES.contains(&settings.currency.as_str()) {
+        return Err(AppError::Invalid(format!(
+            "the currency must be one of {}",
+            CURRENCIES.join(", ")
+        )));
+    }
+    let before = current(conn, scope).await?;
+    let saved: Option<Customer> = diesel::update(customers::table)
+        .filter(customers::id.eq(scope.customer_uuid()))
+        .filter(customers::version.eq(version))
+        .set((
+            customers::currency.eq(&settings.currency),
+            customers::show_lowest_30_day_price.eq(settings.show_lowest_30_day_price),
+            customers::version.eq(customers::version + 1),
+            customers::updated_at.eq(crate::db::now()),
+        ))
+        .returning(Customer::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?;
+    let saved = saved.ok_or_else(|| {
+        AppError::Conflict("the settings were changed by someone else meanwhile".into())
+    })?;
+    audit::record(
+        conn,
+        scope,
+        actor,
+        Change {
+            entity: "customer",
+            entity_id: saved.id,
+            action: "update_settings",
+            before: Some(settings_json(&before)),
+            after: Some(settings_json(&saved)),
+        },
+    )
+    .await?;
+    Ok(saved)
+}
+
+fn settings_json(customer: &Customer) -> serde_json::Value {
+    json!({
+        "currency": customer.currency.trim(),
+        "show_lowest_30_day_price": customer.show_lowest_30_day_price,
+    })
 }

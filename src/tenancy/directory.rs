@@ -24,6 +24,8 @@ pub struct SiteContext {
     pub primary_host: String,
     /// ISO 4217 code of the customer's currency.
     pub currency: String,
+    /// Whether product pages show the lowest retail price of the previous 30 days.
+    pub show_lowest_30_day_price: bool,
 }
 
 /// What a host resolves to.
@@ -123,6 +125,7 @@ impl Directory {
                         site_name: site.name,
                         primary_host: primary.host,
                         currency: customer.currency.trim().to_owned(),
+                        show_lowest_30_day_price: customer.show_lowest_30_day_price,
                     })))
                 }
                 .scope_boxed()

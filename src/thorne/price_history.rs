@@ -59,10 +59,21 @@ pub async fn lowest_retail_30_days(
     product: &Product,
     now: DateTime<Utc>,
 ) -> AppResult<BigDecimal> {
+    lowest_retail_30_days_of(conn, scope, product.id, &product.retail_price, now).await
+}
+
+/// [`lowest_retail_30_days`] for a product known by id and current retail price.
+pub async fn lowest_retail_30_days_of(
+    conn: &mut Conn,
+    scope: Scope,
+    product: Uuid,
+    current_retail: &BigDecimal,
+    now: DateTime<Utc>,
+) -> AppResult<BigDecimal> {
     let since = now - Duration::days(30);
     let changes: Vec<(BigDecimal, BigDecimal)> = price_changes::table
         .filter(price_changes::customer_id.eq(scope.customer_uuid()))
-        .filter(price_changes::product_id.eq(product.id))
+        .filter(price_changes::product_id.eq(product))
         .filter(price_changes::changed_at.ge(since))
         .select((
             price_changes::old_retail_price,
@@ -71,7 +82,7 @@ pub async fn lowest_retail_30_days(
         .load(conn)
         .await?;
     Ok(changes.into_iter().flat_map(|(old, new)| [old, new]).fold(
-        product.retail_price.clone(),
+        current_retail.clone(),
         |low, price| {
             if price < low { price } else { low }
         },

@@ -37,6 +37,7 @@ pub struct Product {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = products)]
 pub struct PublicProduct {
+    pub id: Uuid,
     pub sku: String,
     pub name: String,
     pub description: String,

@@ -1,5 +1,6 @@
 //! `/products/{sku}`: one active product — name, description, category, retail price with the
-//! currency symbol, stock state. Never the wholesale price.
+//! currency symbol (and, when the customer shows it, the lowest retail price of the previous 30
+//! days), stock state. Never the wholesale price.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -7,7 +8,7 @@ use scoped_futures::ScopedFutureExt;
 
 use crate::error::AppResult;
 use crate::thorne::money::format_price;
-use crate::thorne::products;
+use crate::thorne::{price_history, products};
 use crate::web::pages::Layout;
 use crate::web::pages::products::category_href;
 use crate::web::site::RequestSite;
@@ -23,6 +24,8 @@ pub struct ProductPage {
     pub category: String,
     pub category_href: String,
     pub price: String,
+    /// The lowest retail price of the previous 30 days, when the customer shows it.
+    pub lowest_30_day_price: Option<String>,
     pub in_stock: bool,
 }
 
@@ -34,11 +37,28 @@ pub async fn page(
 ) -> AppResult<HttpResponse> {
     let scope = site.ctx.scope;
     let sku = sku.into_inner();
-    let product = state
+    let show_lowest = site.ctx.show_lowest_30_day_price;
+    let (product, lowest) = state
         .db
         .tenant_read(scope, |conn| {
             let sku = &sku;
-            async move { products::active_by_sku(conn, scope, sku).await }.scope_boxed()
+            async move {
+                let product = products::active_by_sku(conn, scope, sku).await?;
+                let lowest = if show_lowest {
+                    let now = crate::db::now();
+                    let price = &product.retail_price;
+                    Some(
+                        price_history::lowest_retail_30_days_of(
+                            conn, scope, product.id, price, now,
+                        )
+                        .await?,
+                    )
+                } else {
+                    None
+                };
+                Ok((product, lowest))
+            }
+            .scope_boxed()
         })
         .await?;
     let mut layout = Layout::new(
@@ -51,6 +71,7 @@ pub async fn page(
     let body = response::render(&ProductPage {
         layout,
         price: format_price(&product.retail_price, &site.ctx.currency),
+        lowest_30_day_price: lowest.map(|low| format_price(&low, &site.ctx.currency)),
         category_href: category_href(&product.category),
         name: product.name,
         sku: product.sku,
