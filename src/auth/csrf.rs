@@ -20,6 +20,9 @@ const HEADER: &str = "x-csrf-token";
 const SESSION_KEY: &str = "csrf";
 /// Largest form body read to find the token (larger bodies are refused anyway).
 const MAX_FORM_BYTES: usize = 12 * 1024 * 1024;
+/// How long a client may take to send a whole form body (a 10 MiB upload at 2 Mbit/s fits);
+/// a slower sender gets 408 and its connection is not held any longer.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The session's token, made on first use.
 pub fn token(session: &Session) -> String {
@@ -82,6 +85,15 @@ pub async fn verify(
 
 async fn read_body(req: &mut ServiceRequest) -> Result<web::Bytes, Error> {
     let mut payload = req.take_payload();
+    match tokio::time::timeout(BODY_TIMEOUT, collect(&mut payload)).await {
+        Ok(body) => body,
+        Err(_) => Err(actix_web::error::ErrorRequestTimeout(
+            "the request body arrived too slowly",
+        )),
+    }
+}
+
+async fn collect(payload: &mut actix_web::dev::Payload) -> Result<web::Bytes, Error> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk?;

@@ -2,7 +2,8 @@
 //!
 //! Public pages live under `pages/` (one file per page), host routing in `site`, error pages in
 //! `error`, conditional responses in `response`, fingerprinted assets in `assets`, health checks
-//! in `ops`, the per-request log line in `request_log`.
+//! in `ops`, the per-request log line in `request_log`, the security headers of every response in
+//! `security_headers`.
 
 pub mod admin;
 pub mod assets;
@@ -12,6 +13,7 @@ pub mod pages;
 pub mod request_log;
 pub mod response;
 pub mod secure_cookies;
+pub mod security_headers;
 pub mod site;
 
 use std::net::SocketAddr;
@@ -21,7 +23,7 @@ use actix_session::SessionMiddleware;
 use actix_session::config::CookieContentSecurity;
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
-use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
+use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::db::Database;
@@ -97,18 +99,6 @@ fn form_config() -> web::FormConfig {
         })
 }
 
-/// Headers every response carries.
-pub fn default_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
-        .add((
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
-             object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
-        ))
-}
-
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests (up to 30 s) and returns.
 pub async fn serve(state: web::Data<AppState>, bind: SocketAddr) -> std::io::Result<()> {
     let server = HttpServer::new(move || {
@@ -117,12 +107,16 @@ pub async fn serve(state: web::Data<AppState>, bind: SocketAddr) -> std::io::Res
             .wrap(session_middleware(&state.session_key))
             .wrap(from_fn(secure_cookies::mark_secure))
             .wrap(Compress::default())
-            .wrap(default_headers())
+            .wrap(from_fn(security_headers::apply))
             .wrap(from_fn(request_log::log_request))
             .configure(routes)
     })
     .shutdown_timeout(30)
+    // A client must send its request head within 10 s and close within 5 s of being told to;
+    // idle keep-alive connections are dropped after 30 s. Slow bodies: `auth::csrf::BODY_TIMEOUT`.
     .client_request_timeout(Duration::from_secs(10))
+    .client_disconnect_timeout(Duration::from_secs(5))
+    .keep_alive(Duration::from_secs(30))
     .bind(bind)?;
     tracing::info!(%bind, "serving");
     server.run().await

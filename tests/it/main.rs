@@ -17,4 +17,5 @@ mod pricing;
 mod public_pages;
 mod routing;
 mod schema_rules;
+mod security_headers;
 mod tenant_isolation;

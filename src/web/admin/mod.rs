@@ -1,5 +1,6 @@
 //! The editorial admin under `/admin` on each site's own domain: one file per page or action,
-//! templates under `templates/admin/`. Every admin response is `no-store` and may not be framed;
+//! templates under `templates/admin/`. Every admin response is `no-store` and may not be framed
+//! (see `web::security_headers`);
 //! every state-changing request must carry the session's CSRF token.
 
 pub mod audit;
@@ -15,7 +16,7 @@ pub mod users;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue, X_FRAME_OPTIONS};
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{Error, web};
 
@@ -40,21 +41,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Admin pages are never cached and never framed.
+/// Admin pages are never cached (framing and the CSP are set by
+/// [`crate::web::security_headers`]).
 async fn private_responses(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let mut res = next.call(req).await?;
-    let headers = res.headers_mut();
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        actix_web::http::header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
-             object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
 }

@@ -305,7 +305,9 @@ impl TestApp {
                     agoat::web::secure_cookies::mark_secure,
                 ))
                 .wrap(actix_web::middleware::Compress::default())
-                .wrap(agoat::web::default_headers())
+                .wrap(actix_web::middleware::from_fn(
+                    agoat::web::security_headers::apply,
+                ))
                 .wrap(actix_web::middleware::from_fn(
                     agoat::web::request_log::log_request,
                 ))
