@@ -18,4 +18,5 @@ mod public_pages;
 mod routing;
 mod schema_rules;
 mod security_headers;
+mod serialization;
 mod tenant_isolation;
