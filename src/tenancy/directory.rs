@@ -51,7 +51,7 @@ const MAX_ENTRIES: usize = 10_000;
 
 impl Directory {
     /// How long an answer is reused.
-    pub const TTL: Duration = Duration::from_secs(1);
+    pub const TTL: Duration = Duration::from_millis(500);
 
     pub fn new(db: Database) -> Directory {
         Directory {

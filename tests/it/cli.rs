@@ -257,7 +257,7 @@ async fn products_of(db: &TestDb, customer: Uuid) -> i64 {
 // A running `agoat serve`
 
 /// `agoat serve` on a free loopback port, killed when dropped.
-struct Server {
+pub struct Server {
     child: Child,
     addr: String,
     port: u16,
@@ -267,13 +267,22 @@ struct Server {
 
 impl Server {
     fn start(db: &TestDb) -> Server {
+        Server::start_with(db, &[])
+    }
+
+    /// Starts a server with extra environment variables.
+    pub fn start_with(db: &TestDb, env: &[(&str, &str)]) -> Server {
         for _ in 0..3 {
             let port = free_port();
             let addr = format!("127.0.0.1:{port}");
             let dir = TempDir::new("serve");
             let log = dir.path().join("serve.log");
             let out = File::create(&log).unwrap();
-            let child = command(db)
+            let mut command = command(db);
+            for (key, value) in env {
+                command.env(key, value);
+            }
+            let child = command
                 .args(["serve", "--bind", &addr])
                 .stdout(out.try_clone().unwrap())
                 .stderr(out)
@@ -313,14 +322,19 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn get(&self, host: &str, path: &str) -> Reply {
+    /// The `host:port` the server listens on.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    pub fn get(&self, host: &str, path: &str) -> Reply {
         http_get(&self.addr, host, path)
             .unwrap_or_else(|e| panic!("GET http://{host}{path}: {e}\n{}", self.log_text()))
     }
 
     /// Polls `GET` every 100 ms until `done` holds, for at most `within`; returns the last reply
     /// and how long it took.
-    fn poll(
+    pub fn poll(
         &self,
         host: &str,
         path: &str,

@@ -20,3 +20,4 @@ mod schema_rules;
 mod security_headers;
 mod serialization;
 mod tenant_isolation;
+mod two_servers;

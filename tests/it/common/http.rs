@@ -9,17 +9,38 @@ use std::time::Duration;
 pub struct Reply {
     pub status: u16,
     pub location: Option<String>,
+    /// The `name=value` part of the last `Set-Cookie`, if any.
+    pub cookie: Option<String>,
     pub body: String,
 }
 
 /// `GET path` with `Host: host` (headers included in the answer).
 pub fn get(addr: &str, host: &str, path: &str) -> std::io::Result<Reply> {
+    send(addr, "GET", host, path, None, None)
+}
+
+/// A request with an optional cookie and an optional form body
+/// (`application/x-www-form-urlencoded`).
+pub fn send(
+    addr: &str,
+    method: &str,
+    host: &str,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+) -> std::io::Result<Reply> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    if let Some(cookie) = cookie {
+        head.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    let body = form.unwrap_or("");
+    if form.is_some() {
+        head.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    write!(stream, "{head}\r\n{body}")?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();
@@ -35,9 +56,20 @@ pub fn get(addr: &str, host: &str, path: &str) -> std::io::Result<Reply> {
             .eq_ignore_ascii_case("location")
             .then(|| value.trim().to_owned())
     });
+    let cookie = head
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("set-cookie")
+                .then(|| value.trim().split(';').next().unwrap_or("").to_owned())
+        })
+        .last();
     Ok(Reply {
         status,
         location,
+        cookie,
         body: body.to_owned(),
     })
 }

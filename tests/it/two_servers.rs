@@ -1,0 +1,200 @@
+//! Two app servers on one database, as behind a load balancer: a sign-in on one is valid on the
+//! other, and a publish, an edit, an unpublish or a settings change made through one is served by
+//! the other within 1 s.
+
+use std::time::Duration;
+
+use agoat::tenancy::users::Role;
+
+use crate::cli::Server;
+use crate::common::http::{Reply, send};
+use crate::common::{TestApp, two_tenants};
+
+const PASSWORD: &str = "correct horse battery";
+const OWNER: &str = "owner@alpha.test";
+const WITHIN: Duration = Duration::from_secs(1);
+
+fn html(reply: &Reply) -> scraper::Html {
+    scraper::Html::parse_document(&reply.body)
+}
+
+fn input(reply: &Reply, name: &str) -> String {
+    let selector = scraper::Selector::parse(&format!("[name={name}]")).unwrap();
+    let document = html(reply);
+    let element = document
+        .select(&selector)
+        .next()
+        .unwrap_or_else(|| panic!("no field {name} in {}", reply.body));
+    element
+        .value()
+        .attr("value")
+        .map(str::to_owned)
+        .unwrap_or_else(|| element.text().collect())
+}
+
+/// A signed-in admin session against one server.
+struct Session<'a> {
+    server: &'a Server,
+    cookie: String,
+}
+
+impl Session<'_> {
+    fn get(&mut self, path: &str) -> Reply {
+        let reply = send(
+            self.server.addr(),
+            "GET",
+            "alpha.test",
+            path,
+            Some(&self.cookie),
+            None,
+        )
+        .unwrap();
+        self.keep_cookie(&reply);
+        reply
+    }
+
+    fn keep_cookie(&mut self, reply: &Reply) {
+        if let Some(cookie) = &reply.cookie {
+            self.cookie = cookie.clone();
+        }
+    }
+
+    /// Posts `fields` with the CSRF token and version of the form at `form_page`.
+    fn post(&mut self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let page = self.get(form_page);
+        assert_eq!(page.status, 200, "{form_page}: {}", page.body);
+        let token = input(&page, "csrf_token");
+        let version = input(&page, "version");
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .append_pair("csrf_token", &token)
+            .append_pair("version", &version)
+            .finish();
+        let reply = send(
+            self.server.addr(),
+            "POST",
+            "alpha.test",
+            path,
+            Some(&self.cookie),
+            Some(&body),
+        )
+        .unwrap();
+        self.keep_cookie(&reply);
+        reply
+    }
+}
+
+fn sign_in(server: &Server) -> Session<'_> {
+    let form = send(
+        server.addr(),
+        "GET",
+        "alpha.test",
+        "/admin/login",
+        None,
+        None,
+    )
+    .unwrap();
+    let cookie = form
+        .cookie
+        .clone()
+        .expect("the sign-in form starts a session");
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("email", OWNER)
+        .append_pair("password", PASSWORD)
+        .append_pair("csrf_token", &input(&form, "csrf_token"))
+        .finish();
+    let reply = send(
+        server.addr(),
+        "POST",
+        "alpha.test",
+        "/admin/login",
+        Some(&cookie),
+        Some(&body),
+    )
+    .unwrap();
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    Session {
+        server,
+        cookie: reply.cookie.expect("signing in renews the session cookie"),
+    }
+}
+
+fn post_fields<'a>(title: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("title", title),
+        ("slug", "two-servers"),
+        ("body", "Served by either server."),
+        ("description", "Two servers"),
+        ("tags", ""),
+        ("publish_at", ""),
+        ("action", action),
+    ]
+}
+
+/// Polls the other server until `done` holds; fails if that takes longer than [`WITHIN`].
+fn seen_on(server: &Server, path: &str, what: &str, done: impl Fn(&Reply) -> bool) {
+    let (reply, took) = server.poll("alpha.test", path, WITHIN, &done);
+    assert!(
+        done(&reply),
+        "{what}: not served by the other server within {WITHIN:?} (last: {} {})",
+        reply.status,
+        reply.body.chars().take(300).collect::<String>()
+    );
+    assert!(took <= WITHIN, "{what} took {took:?}");
+}
+
+#[actix_web::test]
+async fn two_servers_share_sessions_and_serve_each_others_changes() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.user(t.a, OWNER, Role::Owner, PASSWORD).await;
+    let post = app.post(t.a, t.a_site, "two-servers", None).await;
+    let key = "k".repeat(64);
+    let env = [("AGOAT_SESSION_KEY", key.as_str())];
+    let (one, two) = (
+        Server::start_with(&app.db, &env),
+        Server::start_with(&app.db, &env),
+    );
+
+    // A sign-in on one server is valid on the other.
+    let mut admin = sign_in(&one);
+    let mut on_two = Session {
+        server: &two,
+        cookie: admin.cookie.clone(),
+    };
+    let dashboard = on_two.get("/admin");
+    assert_eq!(dashboard.status, 200, "{}", dashboard.body);
+    assert!(dashboard.body.contains(OWNER));
+
+    let edit = format!("/admin/posts/{}/edit", post.id);
+    let save = format!("/admin/posts/{}", post.id);
+    assert_eq!(two.get("alpha.test", "/posts/two-servers").status, 404);
+
+    let reply = admin.post(&edit, &save, &post_fields("First title", "publish"));
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    seen_on(&two, "/posts/two-servers", "a publish", |r| {
+        r.status == 200 && r.body.contains("First title")
+    });
+
+    let reply = admin.post(&edit, &save, &post_fields("Second title", "save"));
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    seen_on(&two, "/posts/two-servers", "an edit", |r| {
+        r.status == 200 && r.body.contains("Second title")
+    });
+
+    let reply = admin.post(&edit, &save, &post_fields("Second title", "unpublish"));
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    seen_on(&two, "/posts/two-servers", "an unpublish", |r| {
+        r.status == 404
+    });
+
+    let reply = admin.post(
+        "/admin/settings",
+        "/admin/settings",
+        &[("currency", "EUR"), ("show_lowest_30_day_price", "1")],
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    seen_on(&two, "/products/ALPHA-1", "a currency change", |r| {
+        r.body.contains("€18.00")
+    });
+}
