@@ -8,6 +8,9 @@
 //! | `AGOAT_DATA_DIR` | folder of the embedded PostgreSQL | `./data` |
 //! | `AGOAT_SESSION_KEY` | 64+ byte key signing and encrypting admin sessions | random per start |
 //! | `AGOAT_PG_BINDIR` | where PostgreSQL's `initdb` and `postgres` are, if not found | searched |
+//! | `AGOAT_DB_POOL_SIZE` | most database connections open at once | 16 |
+//! | `AGOAT_DB_TIMEOUT_MS` | longest wait for a database connection before a 503 | 5000 |
+//! | `AGOAT_DB_STATEMENT_TIMEOUT_MS` | longest a single SQL statement may run | 30000 |
 //! | `RUST_LOG` | log filter (`info`, `agoat=debug`, …) | `info` |
 //! | `AGOAT_LOG_FORMAT` | `json` for one JSON object per line | text |
 

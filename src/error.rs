@@ -64,6 +64,24 @@ impl AppError {
         }
     }
 
+    /// Whether the connection this error came from may be unusable (lost, or in an unknown
+    /// state), so that it must not go back to the pool.
+    pub fn may_have_broken_the_connection(&self) -> bool {
+        match self {
+            AppError::Unavailable(_) => true,
+            AppError::Database(DieselError::DatabaseError(kind, _)) => !matches!(
+                kind,
+                DatabaseErrorKind::SerializationFailure
+                    | DatabaseErrorKind::UniqueViolation
+                    | DatabaseErrorKind::ForeignKeyViolation
+                    | DatabaseErrorKind::NotNullViolation
+                    | DatabaseErrorKind::CheckViolation
+            ),
+            AppError::Database(_) => true,
+            _ => false,
+        }
+    }
+
     /// Whether a write referenced a row that does not exist (a foreign key failed).
     pub fn is_foreign_key_violation(&self) -> bool {
         matches!(
@@ -83,9 +101,33 @@ impl From<DieselError> for AppError {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
                 AppError::Unavailable("the database connection closed".into())
             }
+            DieselError::DatabaseError(_, info) if connection_lost(info.message()) => {
+                AppError::Unavailable(format!(
+                    "the database connection was lost: {}",
+                    info.message()
+                ))
+            }
             other => AppError::Database(other),
         }
     }
+}
+
+/// Messages of a connection the server ended (shutdown, restart, administrator command) or
+/// that broke underneath.
+fn connection_lost(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    [
+        "terminating connection",
+        "server closed the connection",
+        "connection closed",
+        "connection reset",
+        "broken pipe",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "unexpected eof",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
 }
 
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {

@@ -169,5 +169,6 @@ async fn run_on(target: &DatabaseTarget, migrate: bool, command: Command) -> Res
 }
 
 fn open_pool(url: &str) -> AppResult<Database> {
-    Database::connect(url, &PoolSettings::default())
+    let settings = PoolSettings::from_env().map_err(AppError::Invalid)?;
+    Database::connect(url, &settings)
 }

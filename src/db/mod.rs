@@ -60,6 +60,36 @@ impl Default for PoolSettings {
     }
 }
 
+impl PoolSettings {
+    /// The defaults, with `AGOAT_DB_POOL_SIZE`, `AGOAT_DB_TIMEOUT_MS` (longest wait for a
+    /// connection: while the database is down, requests fail with 503 after at most this long)
+    /// and `AGOAT_DB_STATEMENT_TIMEOUT_MS` applied when set.
+    pub fn from_env() -> Result<PoolSettings, String> {
+        let mut settings = PoolSettings::default();
+        if let Some(size) = env_number("AGOAT_DB_POOL_SIZE")? {
+            settings.max_size = usize::try_from(size).map_err(|e| e.to_string())?.max(1);
+        }
+        if let Some(ms) = env_number("AGOAT_DB_TIMEOUT_MS")? {
+            settings.wait_timeout = Duration::from_millis(ms.max(1));
+        }
+        if let Some(ms) = env_number("AGOAT_DB_STATEMENT_TIMEOUT_MS")? {
+            settings.statement_timeout = Duration::from_millis(ms.max(1));
+        }
+        Ok(settings)
+    }
+}
+
+fn env_number(name: &str) -> Result<Option<u64>, String> {
+    match std::env::var(name) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{name} must be a whole number, not {text:?}")),
+        Err(_) => Ok(None),
+    }
+}
+
 /// A pool of connections working as [`APP_ROLE`].
 #[derive(Clone)]
 pub struct Database {
@@ -178,18 +208,32 @@ impl Database {
         F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
         R: Send + 'a,
     {
-        let mut conn = self.pool.get().await?;
-        let conn: &mut Conn = &mut conn;
-        AnsiTransactionManager::begin_transaction_sql(conn, begin).await?;
-        match work(conn).await {
-            Ok(value) => {
-                AnsiTransactionManager::commit_transaction(conn).await?;
-                Ok(value)
-            }
-            Err(error) => {
-                AnsiTransactionManager::rollback_transaction(conn).await?;
-                Err(error)
-            }
+        let mut pooled = self.pool.get().await?;
+        let result = in_transaction(&mut pooled, begin, work).await;
+        if let Err(error) = &result
+            && error.may_have_broken_the_connection()
+        {
+            // A connection the server closed (a restart, an outage) is never handed out again.
+            let _ = deadpool::managed::Object::take(pooled);
+        }
+        result
+    }
+}
+
+async fn in_transaction<'a, R, F>(conn: &mut Conn, begin: &str, work: &F) -> AppResult<R>
+where
+    F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+    R: Send + 'a,
+{
+    AnsiTransactionManager::begin_transaction_sql(conn, begin).await?;
+    match work(conn).await {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn).await?;
+            Ok(value)
+        }
+        Err(error) => {
+            AnsiTransactionManager::rollback_transaction(conn).await?;
+            Err(error)
         }
     }
 }

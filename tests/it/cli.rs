@@ -79,9 +79,14 @@ impl Run {
 
 /// `agoat` on the test database, without a password in the environment.
 fn command(db: &TestDb) -> Command {
+    command_on(&db.url)
+}
+
+/// `agoat` on the database at `url`, without a password in the environment.
+fn command_on(url: &str) -> Command {
     let mut command = Command::new(BIN);
     command
-        .env("DATABASE_URL", &db.url)
+        .env("DATABASE_URL", url)
         .env_remove("AGOAT_PASSWORD")
         .env_remove("AGOAT_BIND")
         .env_remove("AGOAT_LOG_FORMAT")
@@ -272,13 +277,18 @@ impl Server {
 
     /// Starts a server with extra environment variables.
     pub fn start_with(db: &TestDb, env: &[(&str, &str)]) -> Server {
+        Server::start_on(&db.url, env)
+    }
+
+    /// Starts a server on the database at `url`, with extra environment variables.
+    pub fn start_on(url: &str, env: &[(&str, &str)]) -> Server {
         for _ in 0..3 {
             let port = free_port();
             let addr = format!("127.0.0.1:{port}");
             let dir = TempDir::new("serve");
             let log = dir.path().join("serve.log");
             let out = File::create(&log).unwrap();
-            let mut command = command(db);
+            let mut command = command_on(url);
             for (key, value) in env {
                 command.env(key, value);
             }

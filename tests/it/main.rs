@@ -12,6 +12,7 @@ mod admin_users;
 mod cli;
 mod cli_users;
 mod common;
+mod outage;
 mod preview_links;
 mod pricing;
 mod public_pages;

@@ -10,15 +10,16 @@ use crate::cli::Server;
 use crate::common::http::{Reply, send};
 use crate::common::{TestApp, two_tenants};
 
-const PASSWORD: &str = "correct horse battery";
-const OWNER: &str = "owner@alpha.test";
+pub const PASSWORD: &str = "correct horse battery";
+pub const OWNER: &str = "owner@alpha.test";
 const WITHIN: Duration = Duration::from_secs(1);
 
 fn html(reply: &Reply) -> scraper::Html {
     scraper::Html::parse_document(&reply.body)
 }
 
-fn input(reply: &Reply, name: &str) -> String {
+/// The value of a form field of a page.
+pub fn input(reply: &Reply, name: &str) -> String {
     let selector = scraper::Selector::parse(&format!("[name={name}]")).unwrap();
     let document = html(reply);
     let element = document
@@ -33,13 +34,13 @@ fn input(reply: &Reply, name: &str) -> String {
 }
 
 /// A signed-in admin session against one server.
-struct Session<'a> {
-    server: &'a Server,
-    cookie: String,
+pub struct Session<'a> {
+    pub server: &'a Server,
+    pub cookie: String,
 }
 
 impl Session<'_> {
-    fn get(&mut self, path: &str) -> Reply {
+    pub fn get(&mut self, path: &str) -> Reply {
         let reply = send(
             self.server.addr(),
             "GET",
@@ -59,17 +60,18 @@ impl Session<'_> {
         }
     }
 
-    /// Posts `fields` with the CSRF token and version of the form at `form_page`.
-    fn post(&mut self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Reply {
+    /// Posts `fields` with the CSRF token (and the version, if it has one) of the form at
+    /// `form_page`.
+    pub fn post(&mut self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Reply {
         let page = self.get(form_page);
         assert_eq!(page.status, 200, "{form_page}: {}", page.body);
-        let token = input(&page, "csrf_token");
-        let version = input(&page, "version");
-        let body = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .append_pair("csrf_token", &token)
-            .append_pair("version", &version)
-            .finish();
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        body.extend_pairs(fields)
+            .append_pair("csrf_token", &input(&page, "csrf_token"));
+        if page.body.contains("name=\"version\"") {
+            body.append_pair("version", &input(&page, "version"));
+        }
+        let body = body.finish();
         let reply = send(
             self.server.addr(),
             "POST",
@@ -84,7 +86,8 @@ impl Session<'_> {
     }
 }
 
-fn sign_in(server: &Server) -> Session<'_> {
+/// Signs in as the owner of alpha.test.
+pub fn sign_in(server: &Server) -> Session<'_> {
     let form = send(
         server.addr(),
         "GET",
@@ -119,6 +122,7 @@ fn sign_in(server: &Server) -> Session<'_> {
     }
 }
 
+/// The fields of the post form for the post `two-servers`.
 fn post_fields<'a>(title: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("title", title),
