@@ -138,6 +138,25 @@ fn visible_on(customer: Uuid, site: Uuid) -> _ {
         .and(posts::published_at.le(diesel::dsl::now))
 }
 
+/// When the next scheduled post of a site becomes visible, if one is scheduled: what visitors
+/// see of the site changes then, with no write to announce it.
+pub async fn next_scheduled_at(
+    conn: &mut Conn,
+    scope: Scope,
+    site: SiteId,
+) -> AppResult<Option<DateTime<Utc>>> {
+    posts::table
+        .filter(posts::customer_id.eq(scope.customer_uuid()))
+        .filter(posts::site_id.eq(site.as_uuid()))
+        .filter(posts::status.eq("published"))
+        .filter(posts::trashed_at.is_null())
+        .filter(posts::published_at.gt(diesel::dsl::now))
+        .select(diesel::dsl::min(posts::published_at))
+        .get_result(conn)
+        .await
+        .map_err(AppError::from)
+}
+
 /// A page of the site's visible posts (keyset pagination on `(published_at, id)`).
 pub async fn visible_page(
     conn: &mut Conn,

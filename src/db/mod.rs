@@ -11,6 +11,8 @@ mod migrations;
 pub mod schema;
 pub mod target;
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use diesel_async::pooled_connection::deadpool::Pool;
@@ -26,7 +28,8 @@ use rand::Rng;
 use scoped_futures::ScopedBoxFuture;
 
 use crate::error::{AppError, AppResult};
-use crate::tenancy::Scope;
+use crate::tenancy::{CustomerId, Scope};
+use uuid::Uuid;
 
 pub use migrations::{migrate, migrations_current};
 
@@ -94,6 +97,27 @@ fn env_number(name: &str) -> Result<Option<u64>, String> {
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<Conn>,
+    writes: Arc<WriteClock>,
+}
+
+/// How many read-write transactions this process has committed per customer: caches of what a
+/// customer's visitors see compare it to know that something may have changed.
+#[derive(Debug, Default)]
+pub struct WriteClock {
+    counts: RwLock<HashMap<Uuid, u64>>,
+}
+
+impl WriteClock {
+    /// The customer's count now.
+    pub fn of(&self, customer: CustomerId) -> u64 {
+        let counts = self.counts.read().unwrap_or_else(|e| e.into_inner());
+        counts.get(&customer.as_uuid()).copied().unwrap_or(0)
+    }
+
+    fn tick(&self, customer: CustomerId) {
+        let mut counts = self.counts.write().unwrap_or_else(|e| e.into_inner());
+        *counts.entry(customer.as_uuid()).or_default() += 1;
+    }
 }
 
 /// Whether a transaction may write.
@@ -132,7 +156,15 @@ impl Database {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| AppError::Internal(format!("cannot build the connection pool: {e}")))?;
-        Ok(Database { pool })
+        Ok(Database {
+            pool,
+            writes: Arc::default(),
+        })
+    }
+
+    /// The committed writes of this process, per customer.
+    pub fn writes(&self) -> &WriteClock {
+        &self.writes
     }
 
     /// Runs `work` in a read-write transaction scoped to one customer, retrying serialization
@@ -186,6 +218,9 @@ impl Database {
         let mut attempt = 1;
         loop {
             let result = self.attempt(&begin, &work).await;
+            if let (Ok(_), Some(scope), Access::ReadWrite) = (&result, scope, access) {
+                self.writes.tick(scope.customer_id());
+            }
             match result {
                 Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
                     tracing::debug!(attempt, %error, "transaction conflict, retrying");

@@ -1,6 +1,7 @@
 //! The HTTP side: the application factory (routes and middleware), shared state, and serving.
 //!
-//! Public pages live under `pages/` (one file per page), host routing in `site`, error pages in
+//! Public pages live under `pages/` (one file per page) and are kept rendered by `page_cache`,
+//! host routing in `site`, error pages in
 //! `error`, conditional responses in `response`, fingerprinted assets in `assets`, health checks
 //! in `ops`, the per-request log line in `request_log`, the security headers of every response in
 //! `security_headers`.
@@ -9,6 +10,7 @@ pub mod admin;
 pub mod assets;
 pub mod error;
 pub mod ops;
+pub mod page_cache;
 pub mod pages;
 pub mod request_log;
 pub mod response;
@@ -35,6 +37,8 @@ pub struct AppState {
     pub directory: Directory,
     /// Signs and encrypts admin session cookies.
     pub session_key: Key,
+    /// Rendered public pages.
+    pub page_cache: page_cache::PageCache,
 }
 
 impl AppState {
@@ -43,6 +47,7 @@ impl AppState {
             directory: Directory::new(db.clone()),
             db,
             session_key,
+            page_cache: page_cache::PageCache::default(),
         })
     }
 }
@@ -73,6 +78,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(ops::readyz))
         .service(
             web::scope("")
+                .wrap(from_fn(page_cache::serve))
                 .wrap(from_fn(site::resolve_site))
                 .configure(admin::routes)
                 .configure(pages::routes)

@@ -49,7 +49,7 @@ pub fn error_page(status: StatusCode, body: String) -> HttpResponse {
 }
 
 /// Whether `If-None-Match` names this ETag (weak comparison, as RFC 9110 asks for GET).
-fn client_has(req: &HttpRequest, etag: &str) -> bool {
+pub fn client_has(req: &HttpRequest, etag: &str) -> bool {
     let ours = etag.trim_start_matches("W/");
     req.headers()
         .get_all(IF_NONE_MATCH)

@@ -1302,7 +1302,10 @@ async fn reimporting_a_slug_updates_the_post_as_a_new_revision() {
         Some("0 posts created, 1 updated"),
         "{run:#?}"
     );
-    let page = server.get("acme.test", "/posts/the-post");
+    // Another process changed the post: the server's page cache shows it within its lifetime.
+    let (page, _) = server.poll("acme.test", "/posts/the-post", PROPAGATION, |r| {
+        r.body.contains("Renamed Title")
+    });
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Renamed Title"), "{}", page.body);
     assert!(!page.body.contains("Original Title"));

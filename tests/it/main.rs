@@ -13,6 +13,7 @@ mod cli;
 mod cli_users;
 mod common;
 mod outage;
+mod page_cache;
 mod preview_links;
 mod pricing;
 mod public_pages;

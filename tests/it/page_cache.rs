@@ -1,0 +1,216 @@
+//! The public page cache never shows a stale page to the next request on the same server: a
+//! publish, edit, unpublish, price change or a schedule taking effect is visible at once, while
+//! a change it cannot see (another process) shows within the cache's lifetime.
+
+use std::time::Duration;
+
+use agoat::content::posts;
+use agoat::tenancy::users::Role;
+use agoat::thorne::{change_sets, products};
+use agoat::web::page_cache::PageCache;
+use diesel_async::RunQueryDsl;
+use scoped_futures::ScopedFutureExt;
+
+use crate::common::{TestApp, actor, post_input, two_tenants};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn title(app: &TestApp, path: &str) -> (u16, Vec<String>) {
+    let res = app.get("alpha.test", path).await;
+    (res.status, res.texts("h1.post-title"))
+}
+
+#[actix_web::test]
+async fn pages_are_kept_and_a_change_this_server_cannot_see_shows_within_the_lifetime() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+    assert_eq!(
+        title(&app, "/posts/alpha-post").await.1,
+        ["Title of alpha-post"]
+    );
+    assert!(!app.state.page_cache.is_empty(), "the page was kept");
+
+    // A change made behind the application's back (as another server or the CLI would).
+    let mut conn = app.db.owner_conn().await;
+    diesel::sql_query("UPDATE content.posts SET title = 'Changed elsewhere'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        title(&app, "/posts/alpha-post").await.1,
+        ["Title of alpha-post"],
+        "served from the cache"
+    );
+    tokio::time::sleep(PageCache::TTL + Duration::from_millis(50)).await;
+    assert_eq!(
+        title(&app, "/posts/alpha-post").await.1,
+        ["Changed elsewhere"],
+        "never older than the cache's lifetime"
+    );
+}
+
+#[actix_web::test]
+async fn admin_changes_show_on_the_next_request() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.user(t.a, "editor@alpha.test", Role::Editor, PASSWORD)
+        .await;
+    let draft = app.post(t.a, t.a_site, "cached", None).await;
+    let mut editor = app.browser("alpha.test");
+    editor.sign_in("editor@alpha.test", PASSWORD).await;
+    assert_eq!(title(&app, "/posts/cached").await.0, 404);
+    let home = app.get("alpha.test", "/").await;
+    assert!(!home.body.contains("/posts/cached"));
+
+    let edit = format!("/admin/posts/{}/edit", draft.id);
+    let save = format!("/admin/posts/{}", draft.id);
+    let fields = |title: &'static str, version: &'static str, action: &'static str| {
+        vec![
+            ("title", title),
+            ("slug", "cached"),
+            ("body", "Body"),
+            ("description", ""),
+            ("tags", ""),
+            ("publish_at", ""),
+            ("version", version),
+            ("action", action),
+        ]
+    };
+    let res = editor
+        .post(&edit, &save, &fields("Published now", "1", "publish"))
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(title(&app, "/posts/cached").await.1, ["Published now"]);
+    assert!(
+        app.get("alpha.test", "/")
+            .await
+            .body
+            .contains("/posts/cached")
+    );
+
+    let res = editor
+        .post(&edit, &save, &fields("Edited", "2", "save"))
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(title(&app, "/posts/cached").await.1, ["Edited"]);
+    assert!(
+        app.get("alpha.test", "/feed.xml")
+            .await
+            .body
+            .contains("Edited")
+    );
+
+    let res = editor
+        .post(&edit, &save, &fields("Edited", "3", "unpublish"))
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(title(&app, "/posts/cached").await.0, 404);
+    assert!(
+        !app.get("alpha.test", "/")
+            .await
+            .body
+            .contains("/posts/cached")
+    );
+}
+
+#[actix_web::test]
+async fn a_scheduled_post_appears_on_time() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    let at = chrono::Utc::now() + chrono::Duration::milliseconds(1_500);
+    let mut input = post_input("scheduled", Some(at));
+    input.title = "Right on time".into();
+    app.in_scope(t.a, move |conn, scope| {
+        let input = input.clone();
+        async move { posts::create(conn, scope, t.a_site, &input, &actor()).await }.scope_boxed()
+    })
+    .await;
+    // Keep the pages warm until just before the publication time.
+    while chrono::Utc::now() + chrono::Duration::milliseconds(150) < at {
+        assert_eq!(title(&app, "/posts/scheduled").await.0, 404);
+        assert!(
+            !app.get("alpha.test", "/")
+                .await
+                .body
+                .contains("Right on time")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let wait = (at - chrono::Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(wait + Duration::from_millis(20)).await;
+    assert_eq!(title(&app, "/posts/scheduled").await.1, ["Right on time"]);
+    assert!(
+        app.get("alpha.test", "/")
+            .await
+            .body
+            .contains("Right on time")
+    );
+}
+
+#[actix_web::test]
+async fn a_price_change_shows_on_the_next_request() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    let price = || async {
+        app.get("alpha.test", "/products/ALPHA-1")
+            .await
+            .texts("article.product .price")
+    };
+    assert_eq!(price().await, ["$18.00"]);
+    assert!(
+        app.get("alpha.test", "/products")
+            .await
+            .body
+            .contains("$18.00")
+    );
+    app.in_scope(t.a, |conn, scope| {
+        async move {
+            let current = products::by_skus(conn, scope, &["ALPHA-1".to_owned()])
+                .await?
+                .remove(0);
+            let mut changed = current.clone();
+            changed.retail_price = "17.25".parse().unwrap();
+            let set =
+                change_sets::open(conn, scope, change_sets::Kind::Edit, "cut", &actor()).await?;
+            let edit = products::Edit {
+                action: "update",
+                change_set: set.id,
+                reason: "cut",
+            };
+            products::save(conn, scope, &current, &changed, edit, &actor()).await
+        }
+        .scope_boxed()
+    })
+    .await;
+    assert_eq!(price().await, ["$17.25"]);
+    assert!(
+        app.get("alpha.test", "/products")
+            .await
+            .body
+            .contains("$17.25")
+    );
+    // The other customer's pages were not affected either way.
+    let other = app.get("beta.test", "/products/BETA-1").await;
+    assert_eq!(other.texts("article.product .price"), ["$19.50"]);
+}
+
+#[actix_web::test]
+async fn conditional_requests_are_answered_from_the_cache() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+    let first = app.get("alpha.test", "/posts/alpha-post").await;
+    let etag = first.header("etag").unwrap().to_owned();
+    let again = app
+        .send(
+            actix_web::test::TestRequest::get()
+                .uri("/posts/alpha-post")
+                .insert_header(("Host", "alpha.test"))
+                .insert_header(("If-None-Match", etag.as_str())),
+        )
+        .await;
+    assert_eq!(again.status, 304);
+    assert_eq!(again.header("etag"), Some(etag.as_str()));
+    assert!(again.body.is_empty());
+    let other_host = app.get("beta.test", "/posts/alpha-post").await;
+    assert_eq!(other_host.status, 404, "the key includes the site");
+}
