@@ -260,3 +260,81 @@ pub async fn revert(
         revert_set: revert_set.id,
     })
 }
+
+/// A change set with the number of products it changed.
+#[derive(Debug, Clone)]
+pub struct SetSummary {
+    pub set: ChangeSet,
+    pub products: i64,
+}
+
+/// The newest change sets of the customer in scope, each with its number of products.
+pub async fn recent_with_counts(
+    conn: &mut Conn,
+    scope: Scope,
+    limit: i64,
+) -> AppResult<Vec<SetSummary>> {
+    use crate::db::schema::thorne::price_changes;
+
+    let sets = recent(conn, scope, limit).await?;
+    let ids: Vec<Uuid> = sets.iter().map(|s| s.id).collect();
+    let counts: Vec<(Uuid, i64)> = price_changes::table
+        .filter(price_changes::customer_id.eq(scope.customer_uuid()))
+        .filter(price_changes::change_set_id.eq_any(ids))
+        .group_by(price_changes::change_set_id)
+        .select((
+            price_changes::change_set_id,
+            diesel::dsl::count(price_changes::product_id).aggregate_distinct(),
+        ))
+        .load(conn)
+        .await?;
+    Ok(sets
+        .into_iter()
+        .map(|set| SetSummary {
+            products: counts
+                .iter()
+                .find(|(id, _)| *id == set.id)
+                .map_or(0, |(_, n)| *n),
+            set,
+        })
+        .collect())
+}
+
+/// One price change of a set, with the SKU and name of its product.
+#[derive(Debug, Clone)]
+pub struct SetPriceChange {
+    pub change: crate::thorne::price_history::PriceChange,
+    pub sku: String,
+    pub name: String,
+}
+
+/// The price changes of one change set of the customer in scope, by SKU.
+pub async fn price_changes_of(
+    conn: &mut Conn,
+    scope: Scope,
+    id: Uuid,
+) -> AppResult<Vec<SetPriceChange>> {
+    use crate::db::schema::thorne::{price_changes, products};
+    use crate::thorne::price_history::PriceChange;
+
+    let rows: Vec<(PriceChange, String, String)> = price_changes::table
+        .inner_join(
+            products::table.on(products::customer_id
+                .eq(price_changes::customer_id)
+                .and(products::id.eq(price_changes::product_id))),
+        )
+        .filter(price_changes::customer_id.eq(scope.customer_uuid()))
+        .filter(price_changes::change_set_id.eq(id))
+        .order((
+            products::sku.asc(),
+            price_changes::changed_at.asc(),
+            price_changes::id.asc(),
+        ))
+        .select((PriceChange::as_select(), products::sku, products::name))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(change, sku, name)| SetPriceChange { change, sku, name })
+        .collect())
+}
