@@ -33,6 +33,8 @@ pub struct AppState {
     pub directory: Directory,
     /// Signs and encrypts admin session cookies.
     pub session_key: Key,
+    /// The largest CSV file the products import accepts.
+    pub max_upload_bytes: usize,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
             directory: Directory::new(db.clone()),
             db,
             session_key,
+            max_upload_bytes: crate::config::max_upload_bytes(),
         })
     }
 }
