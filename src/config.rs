@@ -13,6 +13,7 @@
 //! | `AGOAT_DB_STATEMENT_TIMEOUT_MS` | longest a single SQL statement may run | 30000 |
 //! | `RUST_LOG` | log filter (`info`, `agoat=debug`, …) | `info` |
 //! | `AGOAT_LOG_FORMAT` | `json` for one JSON object per line | text |
+//! | `AGOAT_MAX_UPLOAD_BYTES` | largest CSV file the products import accepts (the CSRF check reads at most 12 MiB of a request) | 10 MiB |
 
 use std::fmt;
 
@@ -70,5 +71,27 @@ pub fn session_key() -> Result<actix_web::cookie::Key, String> {
             );
             Ok(actix_web::cookie::Key::generate())
         }
+    }
+}
+
+/// The largest CSV file the products import accepts unless `AGOAT_MAX_UPLOAD_BYTES` says
+/// otherwise.
+pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+/// The largest CSV file the products import accepts: `AGOAT_MAX_UPLOAD_BYTES` (a positive number
+/// of bytes), or [`DEFAULT_MAX_UPLOAD_BYTES`].
+pub fn max_upload_bytes() -> usize {
+    match std::env::var("AGOAT_MAX_UPLOAD_BYTES") {
+        Ok(text) => match text.trim().parse::<usize>() {
+            Ok(bytes) if bytes > 0 => bytes,
+            _ => {
+                tracing::warn!(
+                    value = %text,
+                    "AGOAT_MAX_UPLOAD_BYTES is not a positive number of bytes: using the default"
+                );
+                DEFAULT_MAX_UPLOAD_BYTES
+            }
+        },
+        Err(_) => DEFAULT_MAX_UPLOAD_BYTES,
     }
 }

@@ -1,6 +1,6 @@
 //! `agoat import posts|products`: bulk imports, all or nothing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use scoped_futures::ScopedFutureExt;
@@ -9,8 +9,8 @@ use crate::audit::Actor;
 use crate::cli::Failure;
 use crate::cli::tenants::site_scope;
 use crate::content::import as post_import;
-use crate::db::Database;
-use crate::error::AppError;
+use crate::db::{Conn, Database};
+use crate::error::{AppError, AppResult};
 use crate::tenancy::{CustomerId, Scope, SiteId, customers};
 use crate::thorne::csv_import;
 
@@ -34,6 +34,10 @@ pub enum ImportCommand {
         customer: CustomerId,
         /// The CSV file.
         file: PathBuf,
+        /// Only report what the import would do: products to create, to update (with the columns
+        /// that change) and unchanged, and every bad row; write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -55,26 +59,64 @@ pub async fn run(db: &Database, command: ImportCommand) -> Result<(), Failure> {
                 summary.created, summary.updated
             );
         }
-        ImportCommand::Products { customer, file } => {
+        ImportCommand::Products {
+            customer,
+            file,
+            dry_run,
+        } => {
             let data = std::fs::read(&file)
                 .map_err(|e| AppError::Invalid(format!("cannot read {}: {e}", file.display())))?;
-            let rows = csv_import::parse(&data)?;
+            let parsed = csv_import::parse_all(&data);
             let scope = Scope::of(customer);
+            if dry_run {
+                let plan = db
+                    .tenant_read(scope, |conn| {
+                        let parsed = &parsed;
+                        async move {
+                            ensure_customer(conn, scope, customer).await?;
+                            csv_import::plan(conn, scope, parsed).await
+                        }
+                        .scope_boxed()
+                    })
+                    .await?;
+                print_plan(&plan);
+                if !plan.errors.is_empty() {
+                    return Err(plan.error_lines().into());
+                }
+                let report = plan.report();
+                println!(
+                    "dry run: {} products to create, {} to update, {} unchanged; nothing was written",
+                    report.created, report.updated, report.unchanged
+                );
+                return Ok(());
+            }
+            if !parsed.errors.is_empty() {
+                return Err(parsed
+                    .errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .into());
+            }
             let actor = Actor::cli("import products");
+            let note = csv_import::ImportNote {
+                name: &format!("Import of {}", file_display_name(&file)),
+                reason: "CSV import",
+            };
             let report = db
                 .tenant_tx(scope, |conn| {
-                    let (rows, actor) = (&rows, &actor);
+                    let (parsed, actor) = (&parsed, &actor);
                     async move {
-                        if !customers::exists(conn, scope).await? {
-                            return Err(AppError::Invalid(format!(
-                                "customer {customer} not found"
-                            )));
-                        }
-                        csv_import::apply(conn, scope, rows, actor).await
+                        ensure_customer(conn, scope, customer).await?;
+                        let plan = csv_import::plan(conn, scope, parsed).await?;
+                        csv_import::write(conn, scope, &plan, note, actor).await
                     }
                     .scope_boxed()
                 })
                 .await?;
+            if let Some(change_set) = report.change_set {
+                println!("change set {change_set}");
+            }
             println!(
                 "{} products created, {} updated, {} unchanged",
                 report.created, report.updated, report.unchanged
@@ -82,4 +124,46 @@ pub async fn run(db: &Database, command: ImportCommand) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+async fn ensure_customer(conn: &mut Conn, scope: Scope, customer: CustomerId) -> AppResult<()> {
+    if customers::exists(conn, scope).await? {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(format!("customer {customer} not found")))
+    }
+}
+
+fn file_display_name(file: &Path) -> String {
+    file.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.display().to_string())
+}
+
+/// One line per product the import creates or updates.
+fn print_plan(plan: &csv_import::Plan) {
+    for create in &plan.creates {
+        println!(
+            "line {}: create {} ({})",
+            create.line, create.product.sku, create.product.name
+        );
+    }
+    for update in &plan.updates {
+        let columns: Vec<String> = update
+            .columns
+            .iter()
+            .map(|c| match c.column {
+                "wholesale_price" | "retail_price" | "in_stock" => {
+                    format!("{} {} → {}", c.column, c.old, c.new)
+                }
+                other => other.to_owned(),
+            })
+            .collect();
+        println!(
+            "line {}: update {}: {}",
+            update.line,
+            update.current.sku,
+            columns.join(", ")
+        );
+    }
 }

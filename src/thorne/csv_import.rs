@@ -1,17 +1,25 @@
 //! Importing products from CSV (header `sku,name,description,category,wholesale_price,
 //! retail_price,in_stock`), matched by SKU within the customer. Only the columns present are
-//! updated; a new SKU needs name, category and both prices. All or nothing: every bad row is
-//! reported as `line N, column C: reason` and nothing is written.
+//! updated; a new SKU needs name, category and both prices. Cells defused against spreadsheet
+//! formulas by the export are restored (see [`crate::thorne::csv_export`]).
+//!
+//! Two steps: [`plan`] reads the catalog and says what the file would do — products to create,
+//! products to update with the columns that change, rows that change nothing, and every bad row as
+//! `line N, column C: reason` — without writing anything; [`write`] carries out a plan without
+//! errors as one change set. All or nothing: with any error, nothing is written.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 
 use bigdecimal::BigDecimal;
+use uuid::Uuid;
 
 use crate::audit::Actor;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
 use crate::thorne::change_sets::{self, Kind};
+use crate::thorne::csv_export::{price_cell, restore_cell};
 use crate::thorne::money::parse_price;
 use crate::thorne::products::{self, Edit, NewProduct, Product};
 
@@ -39,32 +47,92 @@ pub struct CsvRow {
     pub in_stock: Option<bool>,
 }
 
+/// A problem with the file, shown as `line N, column C: reason`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    /// The column's name, or its position (from 1) when it has none.
+    pub column: String,
+    pub reason: String,
+}
+
+impl RowError {
+    fn new(line: u64, column: impl fmt::Display, reason: impl Into<String>) -> RowError {
+        RowError {
+            line,
+            column: column.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.reason
+        )
+    }
+}
+
+/// A whole file read: the good rows and every problem.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed {
+    pub rows: Vec<CsvRow>,
+    pub errors: Vec<RowError>,
+}
+
 /// What an import did (or, in a dry run, would do).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ImportReport {
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// The change set of the import, when it wrote anything.
+    pub change_set: Option<Uuid>,
 }
 
 /// Parses a whole file. On any problem returns every `line N, column C: reason`.
 pub fn parse(data: &[u8]) -> Result<Vec<CsvRow>, Vec<String>> {
+    let parsed = parse_all(data);
+    if parsed.errors.is_empty() {
+        Ok(parsed.rows)
+    } else {
+        Err(parsed.errors.iter().map(ToString::to_string).collect())
+    }
+}
+
+/// Parses a whole file into its good rows and every problem (a bad header leaves no rows).
+pub fn parse_all(data: &[u8]) -> Parsed {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(data);
     let headers = match reader.headers() {
         Ok(headers) => headers.clone(),
-        Err(e) => return Err(vec![format!("line 1, column 1: {}", csv_reason(&e))]),
+        Err(e) => {
+            return Parsed {
+                rows: Vec::new(),
+                errors: vec![RowError::new(1, 1, csv_reason(&e))],
+            };
+        }
     };
-    let positions = column_positions(&headers)?;
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
+    let positions = match column_positions(&headers) {
+        Ok(positions) => positions,
+        Err(errors) => {
+            return Parsed {
+                rows: Vec::new(),
+                errors,
+            };
+        }
+    };
+    let mut parsed = Parsed::default();
     let mut seen: HashMap<String, u64> = HashMap::new();
     for record in reader.records() {
         let record = match record {
             Ok(record) => record,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                errors.push(format!("line {line}, column 1: {}", csv_reason(&e)));
+                parsed.errors.push(RowError::new(line, 1, csv_reason(&e)));
                 continue;
             }
         };
@@ -73,94 +141,211 @@ pub fn parse(data: &[u8]) -> Result<Vec<CsvRow>, Vec<String>> {
             continue;
         }
         if record.len() != headers.len() {
-            errors.push(format!(
-                "line {line}, column {}: expected {} fields, found {}",
+            parsed.errors.push(RowError::new(
+                line,
                 record.len().min(headers.len()) + 1,
-                headers.len(),
-                record.len()
+                format!("expected {} fields, found {}", headers.len(), record.len()),
             ));
             continue;
         }
         match parse_row(line, &record, &positions) {
             Ok(row) => match seen.get(&row.sku) {
-                Some(first) => errors.push(format!(
-                    "line {line}, column sku: SKU {} is already on line {first}",
-                    row.sku
+                Some(first) => parsed.errors.push(RowError::new(
+                    line,
+                    "sku",
+                    format!("SKU {} is already on line {first}", row.sku),
                 )),
                 None => {
                     seen.insert(row.sku.clone(), line);
-                    rows.push(row);
+                    parsed.rows.push(row);
                 }
             },
-            Err(mut row_errors) => errors.append(&mut row_errors),
+            Err(mut row_errors) => parsed.errors.append(&mut row_errors),
         }
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
+    parsed
+}
+
+/// One column of a product that an import changes, as the file writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnChange {
+    pub column: &'static str,
+    pub old: String,
+    pub new: String,
+}
+
+/// A product the import creates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedCreate {
+    pub line: u64,
+    pub product: NewProduct,
+}
+
+/// A product the import changes: as it is, as it will be, and what differs.
+#[derive(Debug, Clone)]
+pub struct PlannedUpdate {
+    pub line: u64,
+    pub current: Product,
+    pub changed: Product,
+    pub columns: Vec<ColumnChange>,
+}
+
+/// What a file would do to the catalog, and every problem that stops it.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub creates: Vec<PlannedCreate>,
+    pub updates: Vec<PlannedUpdate>,
+    pub unchanged: usize,
+    /// Sorted by line; any error means nothing may be written.
+    pub errors: Vec<RowError>,
+}
+
+impl Plan {
+    /// The counts of the plan (no change set: nothing is written yet).
+    pub fn report(&self) -> ImportReport {
+        ImportReport {
+            created: self.creates.len(),
+            updated: self.updates.len(),
+            unchanged: self.unchanged,
+            change_set: None,
+        }
+    }
+
+    /// Whether the plan writes anything.
+    pub fn has_changes(&self) -> bool {
+        !self.creates.is_empty() || !self.updates.is_empty()
+    }
+
+    /// Every error as `line N, column C: reason`.
+    pub fn error_lines(&self) -> Vec<String> {
+        self.errors.iter().map(ToString::to_string).collect()
     }
 }
 
-/// Applies parsed rows to the customer in scope (call inside one transaction). New SKUs missing a
-/// required column fail the whole import with `AppError::Invalid` listing every such row.
+/// Plans a parsed file against the products that exist (keyed by SKU, archived ones included).
+pub fn plan_rows(parsed: &Parsed, existing: &HashMap<String, Product>) -> Plan {
+    let mut plan = Plan {
+        errors: parsed.errors.clone(),
+        ..Plan::default()
+    };
+    for row in &parsed.rows {
+        match existing.get(&row.sku) {
+            Some(current) => {
+                let changed = merged(current, row);
+                let columns = column_changes(current, &changed);
+                if columns.is_empty() {
+                    plan.unchanged += 1;
+                } else {
+                    plan.updates.push(PlannedUpdate {
+                        line: row.line,
+                        current: current.clone(),
+                        changed,
+                        columns,
+                    });
+                }
+            }
+            None => match new_product(row) {
+                Ok(product) => plan.creates.push(PlannedCreate {
+                    line: row.line,
+                    product,
+                }),
+                Err(mut row_errors) => plan.errors.append(&mut row_errors),
+            },
+        }
+    }
+    plan.errors.sort_by_key(|e| e.line);
+    plan
+}
+
+/// Plans a parsed file against the catalog of the customer in scope; writes nothing.
+pub async fn plan(conn: &mut Conn, scope: Scope, parsed: &Parsed) -> AppResult<Plan> {
+    let skus: Vec<String> = parsed.rows.iter().map(|r| r.sku.clone()).collect();
+    let existing: HashMap<String, Product> = if skus.is_empty() {
+        HashMap::new()
+    } else {
+        products::by_skus(conn, scope, &skus)
+            .await?
+            .into_iter()
+            .map(|p| (p.sku.clone(), p))
+            .collect()
+    };
+    Ok(plan_rows(parsed, &existing))
+}
+
+/// What the change set of an import is called and why its prices changed.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportNote<'a> {
+    pub name: &'a str,
+    pub reason: &'a str,
+}
+
+impl Default for ImportNote<'_> {
+    fn default() -> Self {
+        ImportNote {
+            name: "CSV import",
+            reason: "CSV import",
+        }
+    }
+}
+
+/// Carries out a plan (call inside the transaction that planned it): one change set for the
+/// price and field changes, then the new products. A plan with errors writes nothing and fails
+/// with [`AppError::Invalid`] listing them; a product changed since the plan fails with
+/// [`AppError::Conflict`] and the transaction must roll back.
+pub async fn write(
+    conn: &mut Conn,
+    scope: Scope,
+    plan: &Plan,
+    note: ImportNote<'_>,
+    actor: &Actor,
+) -> AppResult<ImportReport> {
+    if !plan.errors.is_empty() {
+        return Err(AppError::Invalid(plan.error_lines().join("\n")));
+    }
+    let mut report = plan.report();
+    if !plan.has_changes() {
+        return Ok(report);
+    }
+    let change_set = change_sets::open(conn, scope, Kind::Import, note.name, actor).await?;
+    report.change_set = Some(change_set.id);
+    let edit = Edit {
+        action: "import",
+        change_set: change_set.id,
+        reason: note.reason,
+    };
+    let updates: Vec<(Product, Product)> = plan
+        .updates
+        .iter()
+        .map(|u| (u.current.clone(), u.changed.clone()))
+        .collect();
+    report.updated = products::save_many(conn, scope, &updates, edit, actor)
+        .await?
+        .len();
+    let new: Vec<NewProduct> = plan.creates.iter().map(|c| c.product.clone()).collect();
+    report.created = products::create_many(conn, scope, &new, actor).await?.len();
+    Ok(report)
+}
+
+/// Plans and writes parsed rows for the customer in scope (call inside one transaction). New
+/// SKUs missing a required column fail the whole import with `AppError::Invalid` listing every
+/// such row.
 pub async fn apply(
     conn: &mut Conn,
     scope: Scope,
     rows: &[CsvRow],
     actor: &Actor,
 ) -> AppResult<ImportReport> {
-    let skus: Vec<String> = rows.iter().map(|r| r.sku.clone()).collect();
-    let existing: HashMap<String, Product> = products::by_skus(conn, scope, &skus)
-        .await?
-        .into_iter()
-        .map(|p| (p.sku.clone(), p))
-        .collect();
-    let mut report = ImportReport::default();
-    let mut new = Vec::new();
-    let mut updates = Vec::new();
-    let mut errors = Vec::new();
-    for row in rows {
-        match existing.get(&row.sku) {
-            Some(current) => {
-                let changed = merged(current, row);
-                if changed_fields_differ(current, &changed) {
-                    updates.push((current, changed));
-                } else {
-                    report.unchanged += 1;
-                }
-            }
-            None => match new_product(row) {
-                Ok(product) => new.push(product),
-                Err(mut row_errors) => errors.append(&mut row_errors),
-            },
-        }
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors.join("\n")));
-    }
-    if !updates.is_empty() {
-        let change_set = change_sets::open(conn, scope, Kind::Import, "CSV import", actor).await?;
-        let edit = Edit {
-            action: "import",
-            change_set: change_set.id,
-            reason: "CSV import",
-        };
-        let updates: Vec<(Product, Product)> = updates
-            .into_iter()
-            .map(|(current, changed)| (current.clone(), changed))
-            .collect();
-        report.updated = products::save_many(conn, scope, &updates, edit, actor)
-            .await?
-            .len();
-    }
-    report.created = products::create_many(conn, scope, &new, actor).await?.len();
-    Ok(report)
+    let parsed = Parsed {
+        rows: rows.to_vec(),
+        errors: Vec::new(),
+    };
+    let plan = plan(conn, scope, &parsed).await?;
+    write(conn, scope, &plan, ImportNote::default(), actor).await
 }
 
 fn column_positions(
     headers: &csv::StringRecord,
-) -> Result<HashMap<&'static str, usize>, Vec<String>> {
+) -> Result<HashMap<&'static str, usize>, Vec<RowError>> {
     let mut positions = HashMap::new();
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
@@ -170,18 +355,16 @@ fn column_positions(
             Some(column) if seen.insert(*column) => {
                 positions.insert(*column, index);
             }
-            Some(column) => {
-                errors.push(format!("line 1, column {column}: the column appears twice"))
-            }
-            None => errors.push(format!(
-                "line 1, column {}: unknown column {header:?} (expected {})",
+            Some(column) => errors.push(RowError::new(1, column, "the column appears twice")),
+            None => errors.push(RowError::new(
+                1,
                 index + 1,
-                COLUMNS.join(",")
+                format!("unknown column {header:?} (expected {})", COLUMNS.join(",")),
             )),
         }
     }
     if !positions.contains_key("sku") {
-        errors.push("line 1, column sku: the sku column is required".to_owned());
+        errors.push(RowError::new(1, "sku", "the sku column is required"));
     }
     if errors.is_empty() {
         Ok(positions)
@@ -194,20 +377,22 @@ fn parse_row(
     line: u64,
     record: &csv::StringRecord,
     positions: &HashMap<&'static str, usize>,
-) -> Result<CsvRow, Vec<String>> {
+) -> Result<CsvRow, Vec<RowError>> {
     let mut errors = Vec::new();
     let field = |name: &str| {
         positions
             .get(name)
-            .map(|&i| record.get(i).unwrap_or("").trim().to_owned())
+            .map(|&i| restore_cell(record.get(i).unwrap_or("").trim()).to_owned())
     };
     let mut text = |name: &'static str, max: usize, required: bool| -> Option<String> {
         let value = field(name)?;
         if required && value.is_empty() {
-            errors.push(format!("line {line}, column {name}: must not be empty"));
+            errors.push(RowError::new(line, name, "must not be empty"));
         } else if value.chars().count() > max {
-            errors.push(format!(
-                "line {line}, column {name}: at most {max} characters"
+            errors.push(RowError::new(
+                line,
+                name,
+                format!("at most {max} characters"),
             ));
         }
         Some(value)
@@ -217,14 +402,16 @@ fn parse_row(
     let description = text("description", 10_000, false);
     let category = text("category", 100, true);
     if !sku.is_empty() && !products::valid_sku(&sku) {
-        errors.push(format!(
-            "line {line}, column sku: use letters, digits, '-', '_' and '.' only"
+        errors.push(RowError::new(
+            line,
+            "sku",
+            "use letters, digits, '-', '_' and '.' only",
         ));
     }
     let mut price = |name: &'static str| -> Option<BigDecimal> {
         let value = field(name)?;
         parse_price(&value)
-            .map_err(|e| errors.push(format!("line {line}, column {name}: {e}")))
+            .map_err(|e| errors.push(RowError::new(line, name, e.to_string())))
             .ok()
     };
     let wholesale_price = price("wholesale_price");
@@ -233,7 +420,7 @@ fn parse_row(
         "true" | "yes" | "1" => Some(true),
         "false" | "no" | "0" => Some(false),
         _ => {
-            errors.push(format!("line {line}, column in_stock: use true or false"));
+            errors.push(RowError::new(line, "in_stock", "use true or false"));
             None
         }
     });
@@ -275,22 +462,28 @@ fn merged(current: &Product, row: &CsvRow) -> Product {
     changed
 }
 
-fn changed_fields_differ(a: &Product, b: &Product) -> bool {
-    a.name != b.name
-        || a.description != b.description
-        || a.category != b.category
-        || a.wholesale_price != b.wholesale_price
-        || a.retail_price != b.retail_price
-        || a.in_stock != b.in_stock
+/// The columns that differ between two versions of a product, in file order.
+fn column_changes(a: &Product, b: &Product) -> Vec<ColumnChange> {
+    let cells = |p: &Product| {
+        [
+            ("name", p.name.clone()),
+            ("description", p.description.clone()),
+            ("category", p.category.clone()),
+            ("wholesale_price", price_cell(&p.wholesale_price)),
+            ("retail_price", price_cell(&p.retail_price)),
+            ("in_stock", p.in_stock.to_string()),
+        ]
+    };
+    cells(a)
+        .into_iter()
+        .zip(cells(b))
+        .filter(|((_, old), (_, new))| old != new)
+        .map(|((column, old), (_, new))| ColumnChange { column, old, new })
+        .collect()
 }
 
-fn new_product(row: &CsvRow) -> Result<NewProduct, Vec<String>> {
-    let missing = |column: &str| {
-        format!(
-            "line {}, column {column}: required for a new product",
-            row.line
-        )
-    };
+fn new_product(row: &CsvRow) -> Result<NewProduct, Vec<RowError>> {
+    let missing = |column: &str| RowError::new(row.line, column, "required for a new product");
     let mut errors = Vec::new();
     if row.name.is_none() {
         errors.push(missing("name"));
@@ -423,5 +616,74 @@ mod tests {
             }));
             let _ = parse(&bytes);
         }
+    }
+
+    fn stored(sku: &str, retail: &str) -> Product {
+        let now = chrono::Utc::now();
+        Product {
+            customer_id: Uuid::nil(),
+            id: Uuid::new_v4(),
+            sku: sku.to_owned(),
+            name: format!("Product {sku}"),
+            description: String::new(),
+            category: "Vitamins".to_owned(),
+            wholesale_price: "5.00".parse().unwrap(),
+            retail_price: retail.parse().unwrap(),
+            in_stock: true,
+            archived_at: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn plans_creates_updates_of_present_columns_and_unchanged_rows() {
+        let existing: HashMap<String, Product> = [stored("A-1", "10.00"), stored("A-2", "20.00")]
+            .into_iter()
+            .map(|p| (p.sku.clone(), p))
+            .collect();
+        let parsed = parse_all(b"sku,retail_price,in_stock\nA-1,12.5,true\nA-2,20,true\n");
+        let plan = plan_rows(&parsed, &existing);
+        assert_eq!(plan.unchanged, 1);
+        assert_eq!(plan.updates.len(), 1);
+        assert_eq!(
+            plan.updates[0].columns,
+            vec![ColumnChange {
+                column: "retail_price",
+                old: "10.00".into(),
+                new: "12.50".into()
+            }]
+        );
+        assert_eq!(
+            plan.updates[0].changed.name, "Product A-1",
+            "name not in the file"
+        );
+        assert!(plan.creates.is_empty());
+        assert!(plan.errors.is_empty());
+    }
+
+    #[test]
+    fn a_new_sku_needs_every_required_column_and_errors_come_in_line_order() {
+        let parsed = parse_all(b"sku,retail_price\nNEW-1,3.00\nBAD!,1\n");
+        let plan = plan_rows(&parsed, &HashMap::new());
+        assert_eq!(
+            plan.error_lines(),
+            vec![
+                "line 2, column name: required for a new product",
+                "line 2, column category: required for a new product",
+                "line 2, column wholesale_price: required for a new product",
+                "line 3, column sku: use letters, digits, '-', '_' and '.' only",
+            ]
+        );
+        assert!(!plan.has_changes());
+    }
+
+    #[test]
+    fn defused_cells_are_restored() {
+        let parsed = parse_all(b"sku,name\n'-A1,'=1+1\n");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert_eq!(parsed.rows[0].sku, "-A1");
+        assert_eq!(parsed.rows[0].name.as_deref(), Some("=1+1"));
     }
 }

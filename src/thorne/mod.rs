@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod change_sets;
 pub mod csv_export;
 pub mod csv_import;
+pub mod csv_uploads;
 pub mod money;
 pub mod price_history;
 pub mod products;

@@ -39,6 +39,8 @@ pub struct AppState {
     pub session_key: Key,
     /// Rendered public pages.
     pub page_cache: page_cache::PageCache,
+    /// The largest CSV file the products import accepts.
+    pub max_upload_bytes: usize,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             db,
             session_key,
             page_cache: page_cache::PageCache::default(),
+            max_upload_bytes: crate::config::max_upload_bytes(),
         })
     }
 }

@@ -21,6 +21,26 @@ pub mod thorne {
     }
 
     diesel::table! {
+        thorne.csv_uploads (customer_id, id) {
+            customer_id -> Uuid,
+            id -> Uuid,
+            #[max_length = 255]
+            file_name -> Varchar,
+            content -> Bytea,
+            #[max_length = 64]
+            sha256 -> Varchar,
+            size_bytes -> Int8,
+            uploaded_by -> Nullable<Uuid>,
+            #[max_length = 200]
+            uploaded_by_label -> Varchar,
+            uploaded_at -> Timestamptz,
+            applied_at -> Nullable<Timestamptz>,
+            change_set_id -> Nullable<Uuid>,
+            version -> Int4,
+        }
+    }
+
+    diesel::table! {
         thorne.price_changes (customer_id, id) {
             customer_id -> Uuid,
             id -> Uuid,
@@ -59,5 +79,10 @@ pub mod thorne {
         }
     }
 
-    diesel::allow_tables_to_appear_in_same_query!(change_sets, price_changes, products,);
+    diesel::allow_tables_to_appear_in_same_query!(
+        change_sets,
+        csv_uploads,
+        price_changes,
+        products,
+    );
 }
