@@ -126,3 +126,33 @@ pub async fn record_many(
     }
     Ok(())
 }
+
+/// The price history of a product, newest first, each change with the name of its change set.
+pub async fn for_product_with_set_names(
+    conn: &mut Conn,
+    scope: Scope,
+    product: Uuid,
+) -> AppResult<Vec<(PriceChange, String)>> {
+    use crate::db::schema::thorne::change_sets;
+    let changes = for_product(conn, scope, product).await?;
+    let mut set_ids: Vec<Uuid> = changes.iter().map(|c| c.change_set_id).collect();
+    set_ids.sort_unstable();
+    set_ids.dedup();
+    let names: Vec<(Uuid, String)> = change_sets::table
+        .filter(change_sets::customer_id.eq(scope.customer_uuid()))
+        .filter(change_sets::id.eq_any(&set_ids))
+        .select((change_sets::id, change_sets::name))
+        .load(conn)
+        .await?;
+    Ok(changes
+        .into_iter()
+        .map(|change| {
+            let name = names
+                .iter()
+                .find(|(id, _)| *id == change.change_set_id)
+                .map(|(_, name)| name.clone())
+                .unwrap_or_default();
+            (change, name)
+        })
+        .collect())
+}

@@ -570,3 +570,47 @@ pub async fn save_many(
     audit::record_many(conn, scope, actor, events).await?;
     Ok(saved)
 }
+
+/// Saves a product whose prices stay as they are (name, description, category, SKU, stock): an
+/// audit event, no change set and no price history. A price change is refused here: it belongs to
+/// a change set and goes through [`save`].
+pub async fn save_details(
+    conn: &mut Conn,
+    scope: Scope,
+    current: &Product,
+    changed: &Product,
+    action: &str,
+    actor: &Actor,
+) -> AppResult<Product> {
+    if price_history::prices_differ(current, changed) {
+        return Err(AppError::Internal(
+            "a price change must be saved with its change set".into(),
+        ));
+    }
+    // With equal prices the price history records nothing, so no change set is referenced.
+    let edit = Edit {
+        action,
+        change_set: Uuid::nil(),
+        reason: "",
+    };
+    save(conn, scope, current, changed, edit, actor).await
+}
+
+/// Whether another product of the customer (not `except`) has this SKU, archived ones included.
+pub async fn sku_taken(
+    conn: &mut Conn,
+    scope: Scope,
+    sku: &str,
+    except: Option<Uuid>,
+) -> AppResult<bool> {
+    let mut query = products::table
+        .filter(products::customer_id.eq(scope.customer_uuid()))
+        .filter(products::sku.eq(sku))
+        .select(products::id)
+        .into_boxed();
+    if let Some(except) = except {
+        query = query.filter(products::id.ne(except));
+    }
+    let found: Option<Uuid> = query.first(conn).await.optional()?;
+    Ok(found.is_some())
+}

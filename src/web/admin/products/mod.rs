@@ -5,9 +5,16 @@
 //!
 //! The catalog belongs to the customer of the site the admin runs on: any other id is a 404.
 
+pub mod archive;
 pub mod bulk;
 pub mod change_sets;
+pub mod conflict;
 pub mod csv;
+pub mod edit;
+pub mod form;
+pub mod list;
+pub mod new;
+pub mod save;
 
 use actix_web::web;
 use uuid::Uuid;
@@ -19,7 +26,14 @@ use crate::error::{AppError, AppResult};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(bulk::routes)
         .configure(change_sets::routes)
-        .configure(csv::routes);
+        .configure(csv::routes)
+        .route("/products", web::get().to(list::page))
+        .route("/products", web::post().to(save::create))
+        .route("/products/new", web::get().to(new::page))
+        .route("/products/{id}", web::get().to(edit::page))
+        .route("/products/{id}", web::post().to(save::update))
+        .route("/products/{id}/archive", web::post().to(archive::archive))
+        .route("/products/{id}/restore", web::post().to(archive::restore));
 }
 
 /// A product id from the path; anything that is not one is a product that does not exist.

@@ -1,0 +1,22 @@
+//! `GET /admin/products/new`: the empty form of a new product.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+
+use crate::auth::CurrentUser;
+use crate::error::AppResult;
+use crate::tenancy::users::Role;
+use crate::web::admin::products::edit::{new_product_page, respond};
+use crate::web::admin::products::form::FormView;
+use crate::web::site::RequestSite;
+
+pub async fn page(
+    site: web::ReqData<RequestSite>,
+    user: CurrentUser,
+    session: Session,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Pricing])?;
+    let page = new_product_page(&site, &user, &session, FormView::default());
+    respond(&page, StatusCode::OK)
+}
