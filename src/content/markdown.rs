@@ -111,8 +111,37 @@ fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Optio
             (!value.is_empty() && !value.chars().any(char::is_whitespace) && value.len() <= 200)
                 .then_some(Cow::Borrowed(value))
         }
+        "href" | "src" if has_disallowed_scheme(value) => None,
         _ => Some(Cow::Borrowed(value)),
     }
+}
+
+/// Whether a URL that ammonia would pass as relative reads as a scheme outside [`URL_SCHEMES`]
+/// once whitespace, control and invisible format characters are removed (`java\u{200b}script:`,
+/// `javascript\u{3000}:`): harmless to a standards-following browser, but not to every reader
+/// of the stored HTML, so such links are dropped.
+fn has_disallowed_scheme(url: &str) -> bool {
+    let squeezed: String = url
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control() && !is_format_char(*c))
+        .flat_map(char::to_lowercase)
+        .collect();
+    let Some((scheme, _)) = squeezed.split_once(':') else {
+        return false;
+    };
+    let looks_like_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    looks_like_scheme && !URL_SCHEMES.contains(&scheme)
+}
+
+/// Invisible formatting characters (soft hyphen, zero-width and bidi marks, BOM).
+fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}'
+    )
 }
 
 fn is_language_class(class: &str) -> bool {

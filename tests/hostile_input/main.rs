@@ -1,0 +1,8 @@
+//! Hostile input, no database needed: known XSS payloads and generated Markdown/HTML through the
+//! post renderer must come out harmless, and every parser of outside input (`Host` headers,
+//! prices, front matter, CSV imports, Markdown) must refuse garbage without panicking.
+
+mod checker;
+mod never_panics;
+mod xss_properties;
+mod xss_table;

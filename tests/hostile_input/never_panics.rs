@@ -1,0 +1,195 @@
+//! Every parser of outside input refuses garbage with an error, never a panic, and what it
+//! accepts keeps its promises.
+
+use std::str::FromStr;
+
+use agoat::content::front_matter::{self, slugify, valid_slug};
+use agoat::content::markdown::{excerpt, render};
+use agoat::tenancy::host::{normalize, normalize_domain};
+use agoat::thorne::csv_import;
+use agoat::thorne::money::{format_price, parse_price};
+use bigdecimal::BigDecimal;
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 300,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/hostile_input/never_panics.txt",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
+
+/// Bytes as a header or form value might bring them, made into a string the lossy way.
+fn lossy() -> impl Strategy<Value = String> {
+    proptest::collection::vec(any::<u8>(), 0..80)
+        .prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Host-like text: mostly the characters hosts are made of, with some of everything else.
+fn host_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-zA-Z0-9.:\\-_\\[\\]]{0,40}",
+        "[a-z0-9.\\-]{0,20}(:[0-9]{0,6})?",
+        "\\PC{0,30}",
+        lossy(),
+        "(xn--[a-z0-9\\-]{0,12}\\.){1,3}[a-z]{0,5}",
+    ]
+}
+
+fn price_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[ ]?[0-9]{0,12}(\\.[0-9]{0,4})?[ ]?",
+        "[-+0-9.,eE ]{0,16}",
+        "\\PC{0,16}",
+        lossy(),
+    ]
+}
+
+/// A file with front matter: a fence, YAML-ish lines made of key words and garbage, a fence,
+/// a body.
+fn front_matter_like() -> impl Strategy<Value = String> {
+    let line = prop_oneof![
+        Just("title: x".to_owned()),
+        Just("date: 2024-05-01".to_owned()),
+        Just("draft: yes".to_owned()),
+        Just("tags: [a, b".to_owned()),
+        Just("slug: ---".to_owned()),
+        Just("- !!binary".to_owned()),
+        Just("&a [*a, *a]".to_owned()),
+        "[a-zA-Z]{0,8}: \\PC{0,20}",
+        "\\PC{0,30}",
+    ];
+    (
+        prop_oneof![Just("---"), Just("+++"), Just("\u{feff}---"), Just("")],
+        proptest::collection::vec(line, 0..8),
+        prop_oneof![Just("---"), Just("..."), Just("")],
+        "\\PC{0,40}",
+        prop_oneof![Just("\n"), Just("\r\n")],
+    )
+        .prop_map(|(open, lines, close, body, eol)| {
+            let mut text = format!("{open}{eol}");
+            for line in lines {
+                text.push_str(&line);
+                text.push_str(eol);
+            }
+            format!("{text}{close}{eol}{body}")
+        })
+}
+
+fn csv_like() -> impl Strategy<Value = Vec<u8>> {
+    let header = prop_oneof![
+        Just(csv_import::COLUMNS.join(",")),
+        Just("sku,retail_price".to_owned()),
+        Just("sku,sku,name".to_owned()),
+        Just(String::new()),
+        "[a-z_,\"]{0,40}",
+    ];
+    let field = prop_oneof![
+        "[A-Z0-9\\-]{0,8}",
+        "[0-9]{0,9}(\\.[0-9]{0,3})?",
+        Just("\"quoted, with comma\"".to_owned()),
+        Just("\"unterminated".to_owned()),
+        Just("true".to_owned()),
+        Just("=HYPERLINK(\"x\")".to_owned()),
+        "\\PC{0,10}",
+    ];
+    let row = proptest::collection::vec(field, 0..9).prop_map(|fields| fields.join(","));
+    (
+        prop_oneof![Just(&b""[..]), Just(&b"\xEF\xBB\xBF"[..])],
+        header,
+        proptest::collection::vec(row, 0..6),
+        proptest::collection::vec(any::<u8>(), 0..16),
+    )
+        .prop_map(|(bom, header, rows, tail)| {
+            let mut data = bom.to_vec();
+            data.extend_from_slice(header.as_bytes());
+            for row in rows {
+                data.push(b'\n');
+                data.extend_from_slice(row.as_bytes());
+            }
+            data.extend_from_slice(&tail);
+            data
+        })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn host_normalisation_never_panics_and_is_stable(raw in host_like()) {
+        if let Ok(host) = normalize(&raw) {
+            prop_assert!(!host.is_empty() && host.len() <= 253, "{host:?}");
+            prop_assert!(
+                host.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b)),
+                "{raw:?} → {host:?}"
+            );
+            prop_assert_eq!(normalize(&host), Ok(host.clone()), "normalising twice changes {:?}", raw);
+        }
+        if let Ok(domain) = normalize_domain(&raw) {
+            prop_assert!(!domain.contains(':') && !domain.contains('/'));
+        }
+    }
+
+    #[test]
+    fn price_parsing_never_panics_and_keeps_its_range(text in price_like()) {
+        if let Ok(price) = parse_price(&text) {
+            let zero = BigDecimal::from(0);
+            prop_assert!(price >= zero, "{text:?} → {price}");
+            prop_assert!(price <= BigDecimal::from_str("99999999.99").unwrap(), "{text:?} → {price}");
+            prop_assert_eq!(price.as_bigint_and_exponent().1, 2, "{:?} keeps two decimals", text);
+            prop_assert_eq!(parse_price(&price.to_string()), Ok(price.clone()));
+            let shown = format_price(&price, "USD");
+            prop_assert!(shown.starts_with('$'), "{shown}");
+        }
+    }
+
+    #[test]
+    fn front_matter_never_panics(source in front_matter_like()) {
+        if let Ok(post) = front_matter::parse(&source) {
+            let title = post.front.title.trim();
+            prop_assert!(!title.is_empty());
+            prop_assert!(post.front.slug.as_deref().is_none_or(valid_slug));
+        }
+    }
+
+    #[test]
+    fn front_matter_never_panics_on_bytes(source in lossy()) {
+        let _ = front_matter::parse(&source);
+        let _ = front_matter::parse(&format!("---\n{source}\n---\n"));
+    }
+
+    #[test]
+    fn slugs_are_valid_or_empty(title in "\\PC{0,250}") {
+        let slug = slugify(&title);
+        prop_assert!(slug.is_empty() || valid_slug(&slug), "{title:?} → {slug:?}");
+    }
+
+    #[test]
+    fn csv_import_parsing_never_panics(data in csv_like()) {
+        if let Ok(rows) = csv_import::parse(&data) {
+            for row in rows {
+                prop_assert!(!row.sku.trim().is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn csv_import_parsing_never_panics_on_bytes(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let _ = csv_import::parse(&data);
+    }
+
+    #[test]
+    fn markdown_never_panics(text in "\\PC{0,200}", max in 0usize..60) {
+        let _ = render(&text);
+        prop_assert!(excerpt(&text, max).chars().count() <= max);
+    }
+
+    #[test]
+    fn markdown_never_panics_on_bytes(text in lossy(), max in 0usize..60) {
+        let _ = render(&text);
+        prop_assert!(excerpt(&text, max).chars().count() <= max);
+    }
+}
