@@ -28,5 +28,6 @@ SELECT create_distributed_table('content.preview_links', 'customer_id', colocate
 SELECT create_distributed_table('thorne.products', 'customer_id', colocate_with => 'tenancy.users');
 SELECT create_distributed_table('thorne.change_sets', 'customer_id', colocate_with => 'tenancy.users');
 SELECT create_distributed_table('thorne.price_changes', 'customer_id', colocate_with => 'tenancy.users');
+SELECT create_distributed_table('thorne.csv_uploads', 'customer_id', colocate_with => 'tenancy.users');
 
 SELECT create_distributed_table('audit.events', 'customer_id', colocate_with => 'tenancy.users');

@@ -18,8 +18,8 @@ use crate::error::AppError;
 pub const FIELD: &str = "csrf_token";
 const HEADER: &str = "x-csrf-token";
 const SESSION_KEY: &str = "csrf";
-/// Largest form body read to find the token (larger bodies are refused anyway).
-const MAX_FORM_BYTES: usize = 12 * 1024 * 1024;
+/// What a body may hold beyond the largest upload (the other form fields, multipart framing).
+const FORM_SLACK_BYTES: usize = 1024 * 1024;
 /// How long a client may take to send a whole form body (a 10 MiB upload at 2 Mbit/s fits);
 /// a slower sender gets 408 and its connection is not held any longer.
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -83,9 +83,20 @@ pub async fn verify(
     }
 }
 
+/// Largest body read to find the token: the largest upload plus the other fields (larger bodies
+/// are refused before anything reads them).
+fn max_body_bytes(req: &ServiceRequest) -> usize {
+    let upload = req
+        .app_data::<web::Data<crate::web::AppState>>()
+        .map(|state| state.max_upload_bytes)
+        .unwrap_or(crate::config::DEFAULT_MAX_UPLOAD_BYTES);
+    upload.max(crate::web::MAX_FORM_BYTES) + FORM_SLACK_BYTES
+}
+
 async fn read_body(req: &mut ServiceRequest) -> Result<web::Bytes, Error> {
+    let limit = max_body_bytes(req);
     let mut payload = req.take_payload();
-    match tokio::time::timeout(BODY_TIMEOUT, collect(&mut payload)).await {
+    match tokio::time::timeout(BODY_TIMEOUT, collect(&mut payload, limit)).await {
         Ok(body) => body,
         Err(_) => Err(actix_web::error::ErrorRequestTimeout(
             "the request body arrived too slowly",
@@ -93,11 +104,11 @@ async fn read_body(req: &mut ServiceRequest) -> Result<web::Bytes, Error> {
     }
 }
 
-async fn collect(payload: &mut actix_web::dev::Payload) -> Result<web::Bytes, Error> {
+async fn collect(payload: &mut actix_web::dev::Payload, limit: usize) -> Result<web::Bytes, Error> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk?;
-        if body.len() + chunk.len() > MAX_FORM_BYTES {
+        if body.len() + chunk.len() > limit {
             return Err(actix_web::error::ErrorPayloadTooLarge(
                 "the request is too large",
             ));
