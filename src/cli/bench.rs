@@ -1050,6 +1050,6 @@ mod tests {
         let deep = archive.page_path(DEEP_PAGE).unwrap();
         let cursor = TimeCursor::decode(deep.strip_prefix("/?before=").unwrap()).unwrap();
         assert_eq!(cursor.id, archive.rows[4_989].id);
-        assert_eq!(archive.page_path(601), None);
+        assert_eq!(archive.page_path(602), None);
     }
 }
