@@ -1,6 +1,7 @@
 //! The command line: parsing (clap), opening the database, running a command, and reporting
 //! errors as one clear line on stderr with a non-zero exit.
 
+mod bench;
 mod demo;
 mod import;
 mod serve;
@@ -62,6 +63,9 @@ pub enum Command {
     /// Manage admin users of a customer.
     #[command(subcommand)]
     User(users::UserCommand),
+    /// Benchmark support: seed the benchmark data set.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Options of the server.
@@ -165,6 +169,7 @@ async fn run_on(target: &DatabaseTarget, migrate: bool, command: Command) -> Res
         Command::Domain(command) => tenants::domain(&db, command).await,
         Command::Import(command) => import::run(&db, command).await,
         Command::User(command) => users::run(&db, command).await,
+        Command::Bench(command) => bench::run(&db, command).await,
     }
 }
 

@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""Helpers of bench/run: parse wrk output, sample a process's memory, time an admin post save
+over HTTP, follow the home page's "older" links, write the CSV import files, and collect the
+results (one JSON object per line in results.jsonl)."""
+
+import argparse
+import csv
+import html
+import http.client
+import json
+import re
+import statistics
+import sys
+import time
+import urllib.parse
+
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def duration_ms(text):
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(match.group(1)) * UNIT_MS[match.group(2)]
+
+
+def parse_wrk(text):
+    """The figures of one `wrk --latency` run."""
+    figures = {}
+    for percent in ("50", "75", "90", "99"):
+        match = re.search(rf"^\s+{percent}%\s+(\S+)$", text, re.M)
+        if match:
+            figures[f"p{percent}_ms"] = duration_ms(match.group(1))
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
+    total = re.search(r"^\s+(\d+) requests in ([\d.]+\w+), (\S+) read", text, re.M)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    errors = re.search(r"Socket errors: (.*)$", text, re.M)
+    figures["rps"] = float(rps.group(1)) if rps else None
+    figures["requests"] = int(total.group(1)) if total else None
+    figures["read"] = total.group(3) if total else None
+    figures["non_2xx"] = int(non_2xx.group(1)) if non_2xx else 0
+    figures["socket_errors"] = errors.group(1).strip() if errors else ""
+    return figures
+
+
+def record(results, entry):
+    with open(results, "a", encoding="utf-8") as out:
+        out.write(json.dumps(entry) + "\n")
+
+
+def cmd_page(args):
+    """Adds a page figure (wrk output + memory samples) to the results."""
+    with open(args.wrk_output, encoding="utf-8") as f:
+        figures = parse_wrk(f.read())
+    rss, hwm = [], 0
+    with open(args.memory_samples, encoding="utf-8") as f:
+        for line in f:
+            kind, _, value = line.partition(" ")
+            if kind == "VmRSS":
+                rss.append(int(value))
+            elif kind == "VmHWM":
+                hwm = max(hwm, int(value))
+    entry = {
+        "kind": "page",
+        "name": args.name,
+        "label": args.label,
+        "url": args.url,
+        "command": args.command,
+        "bytes": args.bytes,
+        "rss_max_kb": max(rss) if rss else None,
+        "rss_median_kb": int(statistics.median(rss)) if rss else None,
+        "hwm_kb": hwm or None,
+        "loadavg": args.loadavg,
+        **figures,
+    }
+    record(args.results, entry)
+    print(
+        f"{args.name}: {figures['rps']} req/s, p50 {figures.get('p50_ms')} ms, "
+        f"p99 {figures.get('p99_ms')} ms, RSS max {entry['rss_max_kb']} kB"
+    )
+    if figures["non_2xx"] or figures["requests"] is None:
+        print(f"{args.name}: {figures['non_2xx']} responses were not 2xx/3xx", file=sys.stderr)
+        sys.exit(1)
+
+
+def cmd_step(args):
+    """Adds a timed step (or one that is not measured yet) to the results."""
+    entry = {"kind": "step", "name": args.name, "label": args.label, "command": args.command}
+    if args.seconds is not None:
+        entry["seconds"] = args.seconds
+    if args.detail:
+        entry["detail"] = args.detail
+    if args.json:
+        entry.update(json.loads(args.json))
+    record(args.results, entry)
+
+
+class Site:
+    """A minimal HTTP client for one site of the server: keeps the session cookie."""
+
+    def __init__(self, address, host):
+        self.address, self.host, self.cookie = address, host, None
+
+    def request(self, method, path, fields=None):
+        hostname, port = self.address.rsplit(":", 1)
+        conn = http.client.HTTPConnection(hostname, int(port), timeout=30)
+        headers = {"Host": self.host}
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        body = None
+        if fields is not None:
+            body = urllib.parse.urlencode(fields)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie" and value.startswith("agoat_session="):
+                self.cookie = value.split(";", 1)[0]
+        conn.close()
+        return response.status, response.getheader("Location"), text
+
+
+def field(page, name):
+    match = re.search(rf'name="{name}"[^>]*\svalue="([^"]*)"', page)
+    return html.unescape(match.group(1)) if match else ""
+
+
+def textarea(page, name):
+    match = re.search(rf'<textarea[^>]*name="{name}"[^>]*>(.*?)</textarea>', page, re.S)
+    return html.unescape(match.group(1)) if match else ""
+
+
+def expect(status, wanted, what):
+    if status != wanted:
+        sys.exit(f"{what}: HTTP {status}, expected {wanted}")
+
+
+def cmd_post_save(args):
+    """Signs in as the editor, then saves a post `--times` times through the edit form and
+    records the time of each save (the POST) and of each edit round (GET form + POST)."""
+    site = Site(args.address, args.host)
+    status, _, page = site.request("GET", "/admin/login")
+    expect(status, 200, "login form")
+    status, location, _ = site.request(
+        "POST",
+        "/admin/login",
+        {"csrf_token": field(page, "csrf_token"), "email": args.email,
+         "password": args.password, "next": "/admin"},
+    )
+    expect(status, 303, "sign in")
+    edit = f"/admin/posts/{args.post_id}/edit"
+    saves, rounds, versions = [], [], []
+    for n in range(args.times):
+        started = time.perf_counter()
+        status, _, form = site.request("GET", edit)
+        expect(status, 200, "edit form")
+        version = int(field(form, "version"))
+        fields = {
+            "csrf_token": field(form, "csrf_token"),
+            "version": str(version),
+            "title": field(form, "title"),
+            "slug": field(form, "slug"),
+            "body": textarea(form, "body") + f"\n\nRevision note {n + 1}: checked again.\n",
+            "description": field(form, "description"),
+            "tags": field(form, "tags"),
+            "publish_at": field(form, "publish_at"),
+            "action": "save",
+        }
+        save_started = time.perf_counter()
+        status, location, _ = site.request("POST", f"/admin/posts/{args.post_id}", fields)
+        done = time.perf_counter()
+        expect(status, 303, "save")
+        saves.append((done - save_started) * 1000)
+        rounds.append((done - started) * 1000)
+        versions.append(version)
+    status, _, form = site.request("GET", edit)
+    final = int(field(form, "version"))
+    if final != versions[0] + args.times:
+        sys.exit(f"the post is at version {final}, expected {versions[0] + args.times}")
+    saves.sort()
+    summary = {
+        "saves": args.times,
+        "body_chars": len(fields["body"]),
+        "save_median_ms": round(statistics.median(saves), 1),
+        "save_p90_ms": round(saves[int(0.9 * (len(saves) - 1))], 1),
+        "save_max_ms": round(saves[-1], 1),
+        "round_median_ms": round(statistics.median(rounds), 1),
+        "versions": f"{versions[0]} -> {final}",
+    }
+    print(json.dumps(summary))
+
+
+def cmd_follow_pages(args):
+    """Follows the home page's "older" links to page `--page` and prints its address."""
+    site = Site(args.address, args.host)
+    path = "/"
+    for page in range(1, args.page):
+        status, _, text = site.request("GET", path)
+        expect(status, 200, f"listing page {page}")
+        match = re.search(r'href="(/\?before=[^"]+)"', text)
+        if not match:
+            sys.exit(f"listing page {page} has no link to older posts")
+        path = html.unescape(match.group(1))
+    print(path)
+
+
+def cmd_csv(args):
+    """Writes a product CSV of `--rows` rows; `--price-step` shifts every price by that many
+    cents, so a second file updates every product of the first."""
+    categories = ["Vitamins", "Minerals", "Protein", "Sleep", "Digestive Health", "Omega-3s"]
+    with open(args.file, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["sku", "name", "description", "category", "wholesale_price",
+                         "retail_price", "in_stock"])
+        for i in range(args.rows):
+            cents = 500 + (i * 37) % 6000 + args.price_step
+            retail = cents * 8 // 5
+            writer.writerow([
+                f"IMP-{i:06d}",
+                f"Imported Formula {i}",
+                f"Imported product number {i}, a daily supplement in capsule form.",
+                categories[i % len(categories)],
+                f"{cents // 100}.{cents % 100:02d}",
+                f"{retail // 100}.{retail % 100:02d}",
+                "true" if i % 9 else "false",
+            ])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    page = sub.add_parser("page")
+    for name in ("results", "name", "label", "url", "command", "wrk_output", "memory_samples"):
+        page.add_argument(f"--{name.replace('_', '-')}", required=True)
+    page.add_argument("--bytes", type=int, default=None)
+    page.add_argument("--loadavg", type=float, default=None)
+    page.set_defaults(run=cmd_page)
+
+    step = sub.add_parser("step")
+    for name in ("results", "name", "label", "command"):
+        step.add_argument(f"--{name}", required=True)
+    step.add_argument("--seconds", type=float)
+    step.add_argument("--detail")
+    step.add_argument("--json")
+    step.set_defaults(run=cmd_step)
+
+    save = sub.add_parser("post-save")
+    for name in ("address", "host", "email", "password", "post_id"):
+        save.add_argument(f"--{name.replace('_', '-')}", required=True)
+    save.add_argument("--times", type=int, default=20)
+    save.set_defaults(run=cmd_post_save)
+
+    follow = sub.add_parser("follow-pages")
+    for name in ("address", "host"):
+        follow.add_argument(f"--{name}", required=True)
+    follow.add_argument("--page", type=int, required=True)
+    follow.set_defaults(run=cmd_follow_pages)
+
+    rows = sub.add_parser("csv")
+    rows.add_argument("--file", required=True)
+    rows.add_argument("--rows", type=int, required=True)
+    rows.add_argument("--price-step", type=int, default=0)
+    rows.set_defaults(run=cmd_csv)
+
+    args = parser.parse_args()
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()
