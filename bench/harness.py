@@ -191,6 +191,57 @@ def cmd_post_save(args):
     print(json.dumps(summary))
 
 
+def sign_in(site, email, password):
+    status, _, page = site.request("GET", "/admin/login")
+    expect(status, 200, "login form")
+    status, _, _ = site.request(
+        "POST",
+        "/admin/login",
+        {"csrf_token": field(page, "csrf_token"), "email": email, "password": password,
+         "next": "/admin"},
+    )
+    expect(status, 303, "sign in")
+
+
+def cmd_bulk_change(args):
+    """Signs in as pricing staff, previews a bulk change of every product in the catalog (a
+    search that matches all their SKUs) and applies it; prints the time of the preview and of
+    the apply (each one POST), and the number of products changed."""
+    site = Site(args.address, args.host)
+    sign_in(site, args.email, args.password)
+    status, _, form = site.request("GET", "/admin/products/bulk")
+    expect(status, 200, "bulk form")
+    fields = {
+        "csrf_token": field(form, "csrf_token"),
+        "selection": "search",
+        "search": args.search,
+        "category": "",
+        "skus": "",
+        "operation": "raise",
+        "amount": "5",
+        "target": "retail",
+        "rounding": "cent",
+        "name": "Benchmark: retail +5%",
+        "reason": "benchmark",
+    }
+    started = time.perf_counter()
+    status, _, preview = site.request("POST", "/admin/products/bulk/preview", fields)
+    preview_seconds = time.perf_counter() - started
+    expect(status, 200, "bulk preview")
+    fields["fingerprint"] = field(preview, "fingerprint")
+    changed = re.search(r"Apply to (\d+) product", preview)
+    started = time.perf_counter()
+    status, location, body = site.request("POST", "/admin/products/bulk/apply", fields)
+    apply_seconds = time.perf_counter() - started
+    expect(status, 303, f"bulk apply ({body[:300]})")
+    print(json.dumps({
+        "products": int(changed.group(1)) if changed else None,
+        "preview_seconds": round(preview_seconds, 3),
+        "apply_seconds": round(apply_seconds, 3),
+        "change_set": location,
+    }))
+
+
 def cmd_follow_pages(args):
     """Follows the home page's "older" links to page `--page` and prints its address."""
     site = Site(args.address, args.host)
@@ -251,6 +302,11 @@ def main():
         save.add_argument(f"--{name.replace('_', '-')}", required=True)
     save.add_argument("--times", type=int, default=20)
     save.set_defaults(run=cmd_post_save)
+
+    bulk = sub.add_parser("bulk-change")
+    for name in ("address", "host", "email", "password", "search"):
+        bulk.add_argument(f"--{name}", required=True)
+    bulk.set_defaults(run=cmd_bulk_change)
 
     follow = sub.add_parser("follow-pages")
     for name in ("address", "host"):

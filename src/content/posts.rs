@@ -171,7 +171,9 @@ pub async fn visible_page(
         .into_boxed();
     query = match request {
         PageRequest::Newest => query.order((posts::published_at.desc(), posts::id.desc())),
+        // The first condition bounds the index scan; the second settles ties.
         PageRequest::Before(c) => query
+            .filter(posts::published_at.le(c.at))
             .filter(
                 posts::published_at
                     .lt(c.at)
@@ -179,6 +181,7 @@ pub async fn visible_page(
             )
             .order((posts::published_at.desc(), posts::id.desc())),
         PageRequest::After(c) => query
+            .filter(posts::published_at.ge(c.at))
             .filter(
                 posts::published_at
                     .gt(c.at)
