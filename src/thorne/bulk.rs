@@ -560,7 +560,7 @@ pub async fn apply(
         .collect();
     let edit = Edit {
         action: "bulk_price_change",
-        change_set: set.id,
+        change_set: Some(set.id),
         reason: approval.reason,
     };
     crate::thorne::products::save_many(conn, scope, &pairs, edit, actor).await?;

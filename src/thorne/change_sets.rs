@@ -215,7 +215,7 @@ pub async fn revert(
     let reason = format!("revert of change set “{}”", set.name);
     let edit = Edit {
         action: "revert",
-        change_set: revert_set.id,
+        change_set: Some(revert_set.id),
         reason: &reason,
     };
     let restored: Vec<(products::Product, products::Product)> = per_product

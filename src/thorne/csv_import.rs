@@ -310,7 +310,7 @@ pub async fn write(
     report.change_set = Some(change_set.id);
     let edit = Edit {
         action: "import",
-        change_set: change_set.id,
+        change_set: Some(change_set.id),
         reason: note.reason,
     };
     let updates: Vec<(Product, Product)> = plan

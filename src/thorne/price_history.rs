@@ -90,17 +90,26 @@ pub async fn lowest_retail_30_days_of(
 }
 
 /// Records the price changes of many products at once (those whose prices differ), in batches.
+/// A price change without a change set is refused (and the caller's transaction must roll back).
 pub async fn record_many(
     conn: &mut Conn,
     scope: Scope,
-    change_set: Uuid,
+    change_set: Option<Uuid>,
     pairs: &[(&Product, &Product)],
     reason: &str,
     actor: &Actor,
 ) -> AppResult<()> {
-    let rows: Vec<_> = pairs
+    let changed: Vec<&(&Product, &Product)> = pairs
         .iter()
         .filter(|(before, after)| prices_differ(before, after))
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let change_set = change_set
+        .ok_or_else(|| AppError::Internal("a price change must belong to a change set".into()))?;
+    let rows: Vec<_> = changed
+        .into_iter()
         .map(|(before, after)| {
             (
                 price_changes::customer_id.eq(scope.customer_uuid()),

@@ -206,7 +206,8 @@ pub async fn create_many(
 #[derive(Debug, Clone, Copy)]
 pub struct Edit<'a> {
     pub action: &'a str,
-    pub change_set: Uuid,
+    /// The change set of a price change; `None` when the prices stay as they are.
+    pub change_set: Option<Uuid>,
     pub reason: &'a str,
 }
 
@@ -587,10 +588,9 @@ pub async fn save_details(
             "a price change must be saved with its change set".into(),
         ));
     }
-    // With equal prices the price history records nothing, so no change set is referenced.
     let edit = Edit {
         action,
-        change_set: Uuid::nil(),
+        change_set: None,
         reason: "",
     };
     save(conn, scope, current, changed, edit, actor).await

@@ -93,6 +93,8 @@ pub async fn start() -> Option<Stack> {
         .await;
     app.user(customer, "owner@alpha.test", Role::Owner, PASSWORD)
         .await;
+    app.user(customer, "pricing@alpha.test", Role::Pricing, PASSWORD)
+        .await;
 
     let port = free_port();
     let server = Process(
@@ -218,6 +220,11 @@ impl Stack {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Clicks what the CSS selector finds when that loads no page (a radio button, an option).
+    pub async fn click_in_place(&self, selector: &str) {
+        self.find(selector).await.click().await.expect("click");
     }
 
     /// The element a CSS selector finds, waiting for it up to ten seconds.

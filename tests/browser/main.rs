@@ -9,3 +9,4 @@ mod common;
 mod harness;
 
 mod admin_flows;
+mod pricing_flows;

@@ -205,7 +205,7 @@ async fn save_retail(
             changed.retail_price = retail;
             let edit = products::Edit {
                 action: "update",
-                change_set: set.id,
+                change_set: Some(set.id),
                 reason: "single edit",
             };
             products::save(conn, scope, &current, &changed, edit, &actor()).await

@@ -559,7 +559,7 @@ async fn a_product_changed_after_the_dry_run_is_planned_again_and_the_flash_says
                 change_sets::open(conn, scope, change_sets::Kind::Edit, "edit", &actor()).await?;
             let edit = Edit {
                 action: "update",
-                change_set: set.id,
+                change_set: Some(set.id),
                 reason: "edit",
             };
             products::save(conn, scope, &current[0], &changed, edit, &actor()).await

@@ -174,7 +174,7 @@ async fn a_price_change_shows_on_the_next_request() {
                 change_sets::open(conn, scope, change_sets::Kind::Edit, "cut", &actor()).await?;
             let edit = products::Edit {
                 action: "update",
-                change_set: set.id,
+                change_set: Some(set.id),
                 reason: "cut",
             };
             products::save(conn, scope, &current, &changed, edit, &actor()).await

@@ -147,7 +147,7 @@ async fn a_single_save_records_history_and_refuses_a_stale_version() {
                 changed.retail_price = "19.99".parse().unwrap();
                 let edit = products::Edit {
                     action: "update",
-                    change_set: set.id,
+                    change_set: Some(set.id),
                     reason: "summer price",
                 };
                 let saved = products::save(conn, scope, &current, &changed, edit, &actor()).await?;
@@ -169,7 +169,7 @@ async fn a_single_save_records_history_and_refuses_a_stale_version() {
                     .await?;
                 let edit = products::Edit {
                     action: "update",
-                    change_set: set.id,
+                    change_set: Some(set.id),
                     reason: "",
                 };
                 let mut changed = stale.clone();

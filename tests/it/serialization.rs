@@ -48,7 +48,7 @@ async fn raise_price(
                 .await?;
                 let edit = products::Edit {
                     action: "update",
-                    change_set: set.id,
+                    change_set: Some(set.id),
                     reason: step,
                 };
                 products::save(conn, scope, &current, &changed, edit, &actor()).await?;

@@ -127,7 +127,7 @@ async fn save_edit(
     .await?;
     let edit = Edit {
         action: "update",
-        change_set: set.id,
+        change_set: Some(set.id),
         reason: &checked.reason,
     };
     let saved = products::save(conn, scope, &current, &changed, edit, actor).await?;
