@@ -10,6 +10,7 @@ pub mod keyset;
 mod migrations;
 pub mod schema;
 pub mod target;
+pub mod tls;
 
 use std::time::Duration;
 
@@ -18,8 +19,7 @@ use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
 use diesel_async::{
-    AnsiTransactionManager, AsyncConnection, AsyncPgConnection, SimpleAsyncConnection,
-    TransactionManager,
+    AnsiTransactionManager, AsyncPgConnection, SimpleAsyncConnection, TransactionManager,
 };
 use futures_util::FutureExt;
 use rand::Rng;
@@ -112,7 +112,7 @@ impl Database {
         config.custom_setup = Box::new(move |url| {
             let url = url.to_owned();
             async move {
-                let mut conn = AsyncPgConnection::establish(&url).await?;
+                let mut conn = tls::connect(&url).await?;
                 conn.batch_execute(&format!(
                     "SET ROLE {APP_ROLE}; SET application_name = 'agoat'; \
                      SET statement_timeout = {statement_timeout_ms}; SET TIME ZONE 'UTC'"
