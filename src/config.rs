@@ -11,6 +11,7 @@
 //! | `AGOAT_DB_POOL_SIZE` | most database connections open at once | 16 |
 //! | `AGOAT_DB_TIMEOUT_MS` | longest wait for a database connection before a 503 | 5000 |
 //! | `AGOAT_DB_STATEMENT_TIMEOUT_MS` | longest a single SQL statement may run | 30000 |
+//! | `AGOAT_DB_CA_FILE` | PEM file of the CA certificates the database server's certificate must chain to (`sslmode=verify-ca`/`verify-full` in `DATABASE_URL`; `sslrootcert=` there wins; see [`crate::db::tls`]) | system roots |
 //! | `RUST_LOG` | log filter (`info`, `agoat=debug`, …) | `info` |
 //! | `AGOAT_LOG_FORMAT` | `json` for one JSON object per line | text |
 //! | `AGOAT_MAX_UPLOAD_BYTES` | largest CSV file the products import accepts (the CSRF check reads at most 12 MiB of a request) | 10 MiB |

@@ -1,13 +1,13 @@
 //! The migrations embedded in the binary, how they are applied (as the owner), and the check that
 //! a database is current.
 
+use diesel::QueryableByName;
 use diesel::connection::SimpleConnection;
 use diesel::migration::MigrationSource;
 use diesel::pg::Pg;
 use diesel::sql_types::{Bool, Text};
-use diesel::{Connection, QueryableByName};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::{APP_ROLE, Conn};
@@ -18,18 +18,13 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// Creates the application role if it is missing and applies every pending migration, connecting
 /// as the owner named by `url`. Returns how many migrations were applied.
 pub async fn migrate(url: &str) -> AppResult<usize> {
-    let mut conn = AsyncPgConnection::establish(url)
+    let mut conn = super::tls::connect(url)
         .await
         .map_err(|e| AppError::Unavailable(format!("cannot connect to the database: {e}")))?;
     ensure_app_role(&mut conn).await?;
-    drop(conn);
 
-    let url = url.to_owned();
     let applied = tokio::task::spawn_blocking(move || -> AppResult<usize> {
-        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(&url)
-            .map_err(|e| {
-            AppError::Unavailable(format!("cannot connect to the database: {e}"))
-        })?;
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
             .map_err(|e| AppError::Internal(format!("migration failed: {e}")))?

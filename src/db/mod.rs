@@ -10,6 +10,7 @@ pub mod keyset;
 mod migrations;
 pub mod schema;
 pub mod target;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -20,8 +21,7 @@ use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
 use diesel_async::{
-    AnsiTransactionManager, AsyncConnection, AsyncPgConnection, SimpleAsyncConnection,
-    TransactionManager,
+    AnsiTransactionManager, AsyncPgConnection, SimpleAsyncConnection, TransactionManager,
 };
 use futures_util::FutureExt;
 use rand::Rng;
@@ -136,7 +136,7 @@ impl Database {
         config.custom_setup = Box::new(move |url| {
             let url = url.to_owned();
             async move {
-                let mut conn = AsyncPgConnection::establish(&url).await?;
+                let mut conn = tls::connect(&url).await?;
                 // Prepared statements are planned for their actual values: a generic plan cannot
                 // use the partial index the public listing relies on (`status = 'published'`).
                 conn.batch_execute(&format!(

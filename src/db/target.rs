@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use diesel::QueryableByName;
 use diesel::sql_types::Bool;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 
 use crate::db::embedded::EmbeddedPostgres;
 use crate::error::{AppError, AppResult};
@@ -82,7 +82,7 @@ async fn ensure_database(admin_url: &str, name: &str) -> AppResult<()> {
         #[diesel(sql_type = Bool)]
         exists: bool,
     }
-    let mut conn = AsyncPgConnection::establish(admin_url).await.map_err(|e| {
+    let mut conn = crate::db::tls::connect(admin_url).await.map_err(|e| {
         AppError::Unavailable(format!("cannot connect to the embedded PostgreSQL: {e}"))
     })?;
     let found: Exists =
