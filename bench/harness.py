@@ -103,7 +103,7 @@ class Site:
 
     def request(self, method, path, fields=None):
         hostname, port = self.address.rsplit(":", 1)
-        conn = http.client.HTTPConnection(hostname, int(port), timeout=30)
+        conn = http.client.HTTPConnection(hostname, int(port), timeout=300)
         headers = {"Host": self.host}
         if self.cookie:
             headers["Cookie"] = self.cookie
