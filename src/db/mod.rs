@@ -137,12 +137,9 @@ impl Database {
             let url = url.to_owned();
             async move {
                 let mut conn = tls::connect(&url).await?;
-                // Prepared statements are planned for their actual values: a generic plan cannot
-                // use the partial index the public listing relies on (`status = 'published'`).
                 conn.batch_execute(&format!(
                     "SET ROLE {APP_ROLE}; SET application_name = 'agoat'; \
-                     SET statement_timeout = {statement_timeout_ms}; SET TIME ZONE 'UTC'; \
-                     SET plan_cache_mode = force_custom_plan"
+                     SET statement_timeout = {statement_timeout_ms}; SET TIME ZONE 'UTC'"
                 ))
                 .await
                 .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
