@@ -10,54 +10,15 @@ use agoat::tenancy::users::Role;
 use agoat::thorne::bulk::{self, BulkChange, Operation, Rounding, Selection, Target};
 use agoat::thorne::change_sets::{self, Kind};
 use agoat::thorne::products::{self, NewProduct, Product};
-use diesel::QueryableByName;
-use diesel::sql_types::Text;
-use diesel_async::RunQueryDsl;
 use scoped_futures::ScopedFutureExt;
 
 use crate::common::{Browser, Response, TestApp, TwoTenants, actor, two_tenants};
+use crate::common::{catalog_and_audit_snapshot as snapshot, sql_count as count, sql_text as text};
 
 const PASSWORD: &str = "correct horse battery";
 const FORM: &str = "/admin/products/bulk";
 const PREVIEW: &str = "/admin/products/bulk/preview";
 const APPLY: &str = "/admin/products/bulk/apply";
-
-#[derive(QueryableByName)]
-struct One {
-    #[diesel(sql_type = Text)]
-    s: String,
-}
-
-async fn text(app: &TestApp, sql: &str) -> String {
-    let mut conn = app.db.owner_conn().await;
-    diesel::sql_query(sql)
-        .get_result::<One>(&mut conn)
-        .await
-        .unwrap()
-        .s
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    text(app, &format!("SELECT ({sql})::text AS s"))
-        .await
-        .parse()
-        .unwrap()
-}
-
-/// Everything a bulk change or a revert can change: products, price history, change sets, audit.
-async fn snapshot(app: &TestApp) -> String {
-    text(
-        app,
-        "SELECT coalesce((SELECT string_agg(concat_ws('|', customer_id, sku, wholesale_price, \
-         retail_price, version, updated_at), E'\\n' ORDER BY customer_id, sku) \
-         FROM thorne.products), '') \
-         || '#' || (SELECT count(*) FROM thorne.price_changes) \
-         || '#' || coalesce((SELECT string_agg(concat_ws('|', id, reverted_at), ',' ORDER BY id) \
-         FROM thorne.change_sets), '') \
-         || '#' || (SELECT count(*) FROM audit.events WHERE entity <> 'sign_in') AS s",
-    )
-    .await
-}
 
 /// `wholesale retail` of the product with this SKU.
 async fn prices(app: &TestApp, sku: &str) -> String {

@@ -8,53 +8,15 @@ use agoat::tenancy::CustomerId;
 use agoat::tenancy::users::Role;
 use agoat::thorne::change_sets::{self, RevertOutcome};
 use agoat::thorne::products::{self, Edit, NewProduct};
-use diesel::QueryableByName;
-use diesel::sql_types::Text;
-use diesel_async::RunQueryDsl;
 use scoped_futures::ScopedFutureExt;
 
 use crate::common::{Browser, Response, TestApp, TwoTenants, actor, two_tenants};
+use crate::common::{catalog_snapshot as catalog, sql_count as count, sql_text as text};
 
 const PASSWORD: &str = "correct horse battery";
 const PRICING: &str = "pricing@alpha.test";
 const HEADER: &str = "sku,name,description,category,wholesale_price,retail_price,in_stock";
 const BOUNDARY: &str = "----agoat-test-boundary-7MA4YWxkTrZu0gW";
-
-#[derive(QueryableByName)]
-struct One {
-    #[diesel(sql_type = Text)]
-    s: String,
-}
-
-async fn text(app: &TestApp, sql: &str) -> String {
-    let mut conn = app.db.owner_conn().await;
-    diesel::sql_query(sql)
-        .get_result::<One>(&mut conn)
-        .await
-        .unwrap()
-        .s
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    text(app, &format!("SELECT ({sql})::text AS s"))
-        .await
-        .parse()
-        .unwrap()
-}
-
-/// Everything an import can change, for every customer: products, price history, change sets.
-async fn catalog(app: &TestApp) -> String {
-    text(
-        app,
-        "SELECT coalesce((SELECT string_agg(concat_ws('|', customer_id, id, sku, name, description, \
-         category, wholesale_price, retail_price, in_stock, archived_at, version, updated_at), \
-         E'\\n' ORDER BY customer_id, sku) FROM thorne.products), '') \
-         || '#' || (SELECT count(*) FROM thorne.price_changes) \
-         || '#' || coalesce((SELECT string_agg(concat_ws('|', id, name, reverted_at), ',' ORDER BY id) \
-         FROM thorne.change_sets), '') AS s",
-    )
-    .await
-}
 
 /// The catalog plus the uploads and the audit log: what a refused request must not change.
 async fn everything(app: &TestApp) -> String {

@@ -6,50 +6,12 @@
 use agoat::tenancy::CustomerId;
 use agoat::tenancy::users::Role;
 use agoat::thorne::products::{self, NewProduct};
-use diesel::QueryableByName;
-use diesel::sql_types::Text;
-use diesel_async::RunQueryDsl;
 use scoped_futures::ScopedFutureExt;
 
 use crate::common::{Browser, Response, TestApp, TwoTenants, actor, two_tenants};
+use crate::common::{catalog_and_audit_snapshot as snapshot, sql_count as count, sql_text as text};
 
 const PASSWORD: &str = "correct horse battery";
-
-#[derive(QueryableByName)]
-struct One {
-    #[diesel(sql_type = Text)]
-    s: String,
-}
-
-async fn text(app: &TestApp, sql: &str) -> String {
-    let mut conn = app.db.owner_conn().await;
-    diesel::sql_query(sql)
-        .get_result::<One>(&mut conn)
-        .await
-        .unwrap()
-        .s
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    text(app, &format!("SELECT ({sql})::text AS s"))
-        .await
-        .parse()
-        .unwrap()
-}
-
-/// Everything the products admin can change: products, price history, change sets, audit events.
-async fn snapshot(app: &TestApp) -> String {
-    text(
-        app,
-        "SELECT coalesce((SELECT string_agg(concat_ws('|', customer_id, id, sku, name, description, \
-         category, wholesale_price, retail_price, in_stock, archived_at, version, updated_at), \
-         E'\\n' ORDER BY customer_id, sku) FROM thorne.products), '') \
-         || '#' || (SELECT count(*) FROM thorne.price_changes) \
-         || '#' || (SELECT count(*) FROM thorne.change_sets) \
-         || '#' || (SELECT count(*) FROM audit.events WHERE entity <> 'sign_in') AS s",
-    )
-    .await
-}
 
 /// How many audit events of this action the product has.
 async fn audit_events(app: &TestApp, id: &str, action: &str) -> i64 {

@@ -609,3 +609,53 @@ impl Browser<'_> {
         assert_eq!(res.status, 303, "sign-in of {email} failed: {}", res.body);
     }
 }
+
+#[derive(diesel::QueryableByName)]
+struct OneText {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    s: String,
+}
+
+/// The text a query run as the owner returns in its one column `s`.
+pub async fn sql_text(app: &TestApp, sql: &str) -> String {
+    let mut conn = app.db.owner_conn().await;
+    diesel::sql_query(sql)
+        .get_result::<OneText>(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .s
+}
+
+/// The number a query (such as `SELECT count(*) …`) returns, run as the owner.
+pub async fn sql_count(app: &TestApp, sql: &str) -> i64 {
+    sql_text(app, &format!("SELECT ({sql})::text AS s"))
+        .await
+        .parse()
+        .unwrap()
+}
+
+/// Every customer's catalog as stored: products (every column), the size of the price history,
+/// and the change sets with their revert state.
+pub async fn catalog_snapshot(app: &TestApp) -> String {
+    sql_text(
+        app,
+        "SELECT coalesce((SELECT string_agg(concat_ws('|', customer_id, id, sku, name, description, \
+         category, wholesale_price, retail_price, in_stock, archived_at, version, updated_at), \
+         E'\\n' ORDER BY customer_id, sku) FROM thorne.products), '') \
+         || '#' || (SELECT count(*) FROM thorne.price_changes) \
+         || '#' || coalesce((SELECT string_agg(concat_ws('|', id, name, reverted_at), ',' ORDER BY id) \
+         FROM thorne.change_sets), '') AS s",
+    )
+    .await
+}
+
+/// [`catalog_snapshot`] and the number of audit events other than sign-ins: what a refused
+/// catalog request must leave as it was.
+pub async fn catalog_and_audit_snapshot(app: &TestApp) -> String {
+    let events = sql_count(
+        app,
+        "SELECT count(*) FROM audit.events WHERE entity <> 'sign_in'",
+    )
+    .await;
+    format!("{}#{events}", catalog_snapshot(app).await)
+}
