@@ -12,6 +12,7 @@ mod admin_users;
 mod cli;
 mod cli_users;
 mod common;
+mod limits;
 mod outage;
 mod page_cache;
 mod preview_links;
