@@ -6,16 +6,16 @@
 
 use agoat::error::{AppError, AppResult};
 use agoat::tenancy::CustomerId;
-use agoat::tenancy::users::Role;
 use agoat::thorne::bulk::{self, BulkChange, Operation, Rounding, Selection, Target};
 use agoat::thorne::change_sets::{self, Kind};
 use agoat::thorne::products::{self, NewProduct, Product};
 use scoped_futures::ScopedFutureExt;
 
-use crate::common::{Browser, Response, TestApp, TwoTenants, actor, two_tenants};
+use crate::common::{
+    Browser, Response, TestApp, TwoTenants, actor, catalog_staff, signed_in, two_tenants,
+};
 use crate::common::{catalog_and_audit_snapshot as snapshot, sql_count as count, sql_text as text};
 
-const PASSWORD: &str = "correct horse battery";
 const FORM: &str = "/admin/products/bulk";
 const PREVIEW: &str = "/admin/products/bulk/preview";
 const APPLY: &str = "/admin/products/bulk/apply";
@@ -45,21 +45,8 @@ async fn setup() -> Setup {
     app.product(t.a, "VIT-2", "Vitamins", "5.00", "9.99").await;
     app.product(t.a, "MIN-1", "Minerals", "4.00", "8.00").await;
     app.product(t.b, "BETA-2", "Vitamins", "3.00", "6.00").await;
-    app.user(t.a, "pricing@alpha.test", Role::Pricing, PASSWORD)
-        .await;
-    app.user(t.a, "owner@alpha.test", Role::Owner, PASSWORD)
-        .await;
-    app.user(t.a, "editor@alpha.test", Role::Editor, PASSWORD)
-        .await;
-    app.user(t.b, "pricing@beta.test", Role::Pricing, PASSWORD)
-        .await;
+    catalog_staff(&app, &t).await;
     Setup { app, t }
-}
-
-async fn signed_in<'a>(app: &'a TestApp, host: &str, email: &str) -> Browser<'a> {
-    let mut browser = app.browser(host);
-    browser.sign_in(email, PASSWORD).await;
-    browser
 }
 
 /// The fields of a bulk change; `value` goes to the field of the selection kind.

@@ -5,15 +5,15 @@
 
 use actix_web::test::TestRequest;
 use agoat::tenancy::CustomerId;
-use agoat::tenancy::users::Role;
 use agoat::thorne::change_sets::{self, RevertOutcome};
 use agoat::thorne::products::{self, Edit, NewProduct};
 use scoped_futures::ScopedFutureExt;
 
-use crate::common::{Browser, Response, TestApp, TwoTenants, actor, two_tenants};
+use crate::common::{
+    Browser, Response, TestApp, TwoTenants, actor, catalog_staff, signed_in, two_tenants,
+};
 use crate::common::{catalog_snapshot as catalog, sql_count as count, sql_text as text};
 
-const PASSWORD: &str = "correct horse battery";
 const PRICING: &str = "pricing@alpha.test";
 const HEADER: &str = "sku,name,description,category,wholesale_price,retail_price,in_stock";
 const BOUNDARY: &str = "----agoat-test-boundary-7MA4YWxkTrZu0gW";
@@ -60,20 +60,8 @@ struct Setup {
 async fn setup() -> Setup {
     let app = TestApp::new().await;
     let t = two_tenants(&app).await;
-    app.user(t.a, PRICING, Role::Pricing, PASSWORD).await;
-    app.user(t.a, "editor@alpha.test", Role::Editor, PASSWORD)
-        .await;
-    app.user(t.a, "owner@alpha.test", Role::Owner, PASSWORD)
-        .await;
-    app.user(t.b, "pricing@beta.test", Role::Pricing, PASSWORD)
-        .await;
+    catalog_staff(&app, &t).await;
     Setup { app, t }
-}
-
-async fn signed_in<'a>(app: &'a TestApp, host: &str, email: &str) -> Browser<'a> {
-    let mut browser = app.browser(host);
-    browser.sign_in(email, PASSWORD).await;
-    browser
 }
 
 /// Adds products with exactly these fields.

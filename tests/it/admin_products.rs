@@ -4,14 +4,13 @@
 //! separation. Every check looks at the page and at the database.
 
 use agoat::tenancy::CustomerId;
-use agoat::tenancy::users::Role;
 use agoat::thorne::products::{self, NewProduct};
 use scoped_futures::ScopedFutureExt;
 
-use crate::common::{Browser, Response, TestApp, TwoTenants, actor, two_tenants};
+use crate::common::{
+    Browser, Response, TestApp, TwoTenants, actor, catalog_staff, signed_in, two_tenants,
+};
 use crate::common::{catalog_and_audit_snapshot as snapshot, sql_count as count, sql_text as text};
-
-const PASSWORD: &str = "correct horse battery";
 
 /// How many audit events of this action the product has.
 async fn audit_events(app: &TestApp, id: &str, action: &str) -> i64 {
@@ -70,21 +69,8 @@ struct Setup {
 async fn setup() -> Setup {
     let app = TestApp::new().await;
     let t = two_tenants(&app).await;
-    app.user(t.a, "pricing@alpha.test", Role::Pricing, PASSWORD)
-        .await;
-    app.user(t.a, "owner@alpha.test", Role::Owner, PASSWORD)
-        .await;
-    app.user(t.a, "editor@alpha.test", Role::Editor, PASSWORD)
-        .await;
-    app.user(t.b, "pricing@beta.test", Role::Pricing, PASSWORD)
-        .await;
+    catalog_staff(&app, &t).await;
     Setup { app, t }
-}
-
-async fn signed_in<'a>(app: &'a TestApp, host: &str, email: &str) -> Browser<'a> {
-    let mut browser = app.browser(host);
-    browser.sign_in(email, PASSWORD).await;
-    browser
 }
 
 /// The fields of a product form.

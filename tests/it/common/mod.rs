@@ -659,3 +659,27 @@ pub async fn catalog_and_audit_snapshot(app: &TestApp) -> String {
     .await;
     format!("{}#{events}", catalog_snapshot(app).await)
 }
+
+/// The password of the users the catalog tests sign in as.
+pub const STAFF_PASSWORD: &str = "correct horse battery";
+
+/// Staff of both tenants, all with [`STAFF_PASSWORD`]: `pricing@`, `owner@` and `editor@alpha.test`
+/// of customer A, `pricing@beta.test` of customer B.
+pub async fn catalog_staff(app: &TestApp, t: &TwoTenants) {
+    use agoat::tenancy::users::Role;
+    for (customer, email, role) in [
+        (t.a, "pricing@alpha.test", Role::Pricing),
+        (t.a, "owner@alpha.test", Role::Owner),
+        (t.a, "editor@alpha.test", Role::Editor),
+        (t.b, "pricing@beta.test", Role::Pricing),
+    ] {
+        app.user(customer, email, role, STAFF_PASSWORD).await;
+    }
+}
+
+/// A browser on `host`, signed in as `email` (with [`STAFF_PASSWORD`]).
+pub async fn signed_in<'a>(app: &'a TestApp, host: &str, email: &str) -> Browser<'a> {
+    let mut browser = app.browser(host);
+    browser.sign_in(email, STAFF_PASSWORD).await;
+    browser
+}

@@ -16,6 +16,7 @@ use crate::tenancy::users::Role;
 use crate::thorne::money::format_price;
 use crate::thorne::products::{self, ListCursor, ListQuery, Product, Shelf, SortOrder};
 use crate::web::admin::layout::AdminLayout;
+use crate::web::admin::products::{Choice, choices};
 use crate::web::pages::display_time;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
@@ -163,24 +164,6 @@ impl Row {
             archived: product.archived_at.is_some(),
         }
     }
-}
-
-/// An option of a select.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-fn choices(options: &[(&str, &str)], current: &str) -> Vec<Choice> {
-    options
-        .iter()
-        .map(|(value, label)| Choice {
-            value: (*value).to_owned(),
-            label: (*label).to_owned(),
-            selected: *value == current,
-        })
-        .collect()
 }
 
 #[derive(Template)]

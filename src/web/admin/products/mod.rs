@@ -40,3 +40,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub fn product_id(text: &str) -> AppResult<Uuid> {
     Uuid::try_parse(text).map_err(|_| AppError::NotFound)
 }
+
+/// One option of a select or radio group of the products admin.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The options `(value, label)` with `current` selected.
+pub fn choices(options: &[(&str, &str)], current: &str) -> Vec<Choice> {
+    options
+        .iter()
+        .map(|(value, label)| Choice {
+            value: (*value).to_owned(),
+            label: (*label).to_owned(),
+            selected: *value == current,
+        })
+        .collect()
+}

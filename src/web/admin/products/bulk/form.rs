@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::thorne::bulk::{self, BulkChange, Operation, Rounding, Selection, Target};
 use crate::thorne::money;
+use crate::web::admin::products::{Choice, choices};
 
 /// The longest change set name.
 const MAX_NAME_CHARS: usize = 200;
@@ -224,25 +225,6 @@ pub fn check(form: &BulkForm) -> Result<Checked, Box<FormErrors>> {
         }
         _ => Err(Box::new(errors)),
     }
-}
-
-/// One option of a select or radio group.
-#[derive(Debug, Clone)]
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-fn choices(options: &[(&str, &str)], current: &str) -> Vec<Choice> {
-    options
-        .iter()
-        .map(|(value, label)| Choice {
-            value: (*value).to_owned(),
-            label: (*label).to_owned(),
-            selected: *value == current,
-        })
-        .collect()
 }
 
 /// The values a form shows, with its errors and choices.
