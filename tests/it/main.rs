@@ -18,6 +18,7 @@ mod page_cache;
 mod preview_links;
 mod pricing;
 mod public_pages;
+mod route_matrix;
 mod routing;
 mod schema_rules;
 mod security_headers;
