@@ -15,10 +15,12 @@
 //! | `RUST_LOG` | log filter (`info`, `agoat=debug`, …) | `info` |
 //! | `AGOAT_LOG_FORMAT` | `json` for one JSON object per line | text |
 //! | `AGOAT_MAX_UPLOAD_BYTES` | largest CSV file the products import accepts (the CSRF check reads at most 12 MiB of a request) | 10 MiB |
+//! | `AGOAT_BODY_TIMEOUT_SECS` | longest a client may take to send a whole request body before a 408 | 60 |
 
 use std::fmt;
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 
 /// A secret read from the environment: never printed, not even in debug output.
 #[derive(Clone)]
@@ -42,14 +44,27 @@ impl fmt::Debug for Secret {
 }
 
 /// Starts logging to stderr: `RUST_LOG` filters (default `default_level`), `AGOAT_LOG_FORMAT=json`
-/// switches to JSON lines.
-pub fn init_logging(default_level: &str) {
+/// switches to JSON lines. With `background`, lines are written by a thread of their own so that
+/// a request never waits on the terminal or the disk (nothing is dropped: a full buffer makes the
+/// logger wait); keep the returned guard until the process ends, it writes out what is left.
+pub fn init_logging(
+    default_level: &str,
+    background: bool,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let json = std::env::var("AGOAT_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    let (writer, guard) = if background {
+        let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+            .lossy(false)
+            .finish(std::io::stderr());
+        (BoxMakeWriter::new(writer), Some(guard))
+    } else {
+        (BoxMakeWriter::new(std::io::stderr), None)
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let result = if json {
         builder.json().flatten_event(true).try_init()
     } else {
@@ -57,6 +72,7 @@ pub fn init_logging(default_level: &str) {
     };
     // A second initialisation (tests) keeps the first subscriber.
     drop(result);
+    guard
 }
 
 /// The key that signs and encrypts admin sessions: `AGOAT_SESSION_KEY` (at least 64 bytes), or
@@ -82,17 +98,31 @@ pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 /// The largest CSV file the products import accepts: `AGOAT_MAX_UPLOAD_BYTES` (a positive number
 /// of bytes), or [`DEFAULT_MAX_UPLOAD_BYTES`].
 pub fn max_upload_bytes() -> usize {
-    match std::env::var("AGOAT_MAX_UPLOAD_BYTES") {
+    positive_number("AGOAT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
+}
+
+/// How long a client may take to send a whole request body unless `AGOAT_BODY_TIMEOUT_SECS` says
+/// otherwise: a 10 MiB upload at 2 Mbit/s fits.
+pub const DEFAULT_BODY_TIMEOUT_SECS: usize = 60;
+
+/// How long a client may take to send a whole request body: `AGOAT_BODY_TIMEOUT_SECS` (a positive
+/// number of seconds), or [`DEFAULT_BODY_TIMEOUT_SECS`].
+pub fn body_timeout() -> std::time::Duration {
+    let secs = positive_number("AGOAT_BODY_TIMEOUT_SECS", DEFAULT_BODY_TIMEOUT_SECS);
+    std::time::Duration::from_secs(secs as u64)
+}
+
+/// A positive number from the environment variable `name`, or `default` (with a warning when the
+/// variable is set to something else).
+fn positive_number(name: &str, default: usize) -> usize {
+    match std::env::var(name) {
         Ok(text) => match text.trim().parse::<usize>() {
-            Ok(bytes) if bytes > 0 => bytes,
+            Ok(number) if number > 0 => number,
             _ => {
-                tracing::warn!(
-                    value = %text,
-                    "AGOAT_MAX_UPLOAD_BYTES is not a positive number of bytes: using the default"
-                );
-                DEFAULT_MAX_UPLOAD_BYTES
+                tracing::warn!(value = %text, "{name} is not a positive number: using the default");
+                default
             }
         },
-        Err(_) => DEFAULT_MAX_UPLOAD_BYTES,
+        Err(_) => default,
     }
 }

@@ -20,9 +20,6 @@ const HEADER: &str = "x-csrf-token";
 const SESSION_KEY: &str = "csrf";
 /// What a body may hold beyond the largest upload (the other form fields, multipart framing).
 const FORM_SLACK_BYTES: usize = 1024 * 1024;
-/// How long a client may take to send a whole form body (a 10 MiB upload at 2 Mbit/s fits);
-/// a slower sender gets 408 and its connection is not held any longer.
-pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The session's token, made on first use.
 pub fn token(session: &Session) -> String {
@@ -93,10 +90,18 @@ fn max_body_bytes(req: &ServiceRequest) -> usize {
     upload.max(crate::web::MAX_FORM_BYTES) + FORM_SLACK_BYTES
 }
 
+/// How long the client may take to send the whole body; a slower sender gets 408 and its
+/// connection is not held any longer.
+fn body_timeout(req: &ServiceRequest) -> std::time::Duration {
+    req.app_data::<web::Data<crate::web::AppState>>()
+        .map(|state| state.body_timeout)
+        .unwrap_or_else(crate::config::body_timeout)
+}
+
 async fn read_body(req: &mut ServiceRequest) -> Result<web::Bytes, Error> {
-    let limit = max_body_bytes(req);
+    let (limit, timeout) = (max_body_bytes(req), body_timeout(req));
     let mut payload = req.take_payload();
-    match tokio::time::timeout(BODY_TIMEOUT, collect(&mut payload, limit)).await {
+    match tokio::time::timeout(timeout, collect(&mut payload, limit)).await {
         Ok(body) => body,
         Err(_) => Err(actix_web::error::ErrorRequestTimeout(
             "the request body arrived too slowly",

@@ -100,7 +100,7 @@ pub fn main() -> ExitCode {
     };
     let serving = matches!(cli.command, Command::Demo(_) | Command::Serve(_));
     // Commands other than the server report failures themselves, in one line.
-    crate::config::init_logging(if serving { "info" } else { "error" });
+    let _log_writer = crate::config::init_logging(if serving { "info" } else { "error" }, serving);
     let outcome = actix_web::rt::System::new().block_on(run(cli));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -41,6 +41,8 @@ pub struct AppState {
     pub page_cache: page_cache::PageCache,
     /// The largest CSV file the products import accepts.
     pub max_upload_bytes: usize,
+    /// How long a client may take to send a whole request body.
+    pub body_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             session_key,
             page_cache: page_cache::PageCache::default(),
             max_upload_bytes: crate::config::max_upload_bytes(),
+            body_timeout: crate::config::body_timeout(),
         })
     }
 }
@@ -122,7 +125,7 @@ pub async fn serve(state: web::Data<AppState>, bind: SocketAddr) -> std::io::Res
     })
     .shutdown_timeout(30)
     // A client must send its request head within 10 s and close within 5 s of being told to;
-    // idle keep-alive connections are dropped after 30 s. Slow bodies: `auth::csrf::BODY_TIMEOUT`.
+    // idle keep-alive connections are dropped after 30 s. Slow bodies: `AppState::body_timeout`.
     .client_request_timeout(Duration::from_secs(10))
     .client_disconnect_timeout(Duration::from_secs(5))
     .keep_alive(Duration::from_secs(30))

@@ -13,10 +13,16 @@
 //! Only successful `GET`/`HEAD` responses of public pages are kept (never the admin, previews,
 //! errors or anything setting a cookie); the key is the site's base URL (scheme, host, port) and
 //! the path with the query. Memory is bounded by [`PageCache::MAX_BYTES`].
+//!
+//! Renders are coalesced so that a busy page never makes a crowd of requests render it at once:
+//! in the last [`PageCache::REFRESH_AHEAD`] of a page's life one request renders its successor
+//! while the others are still answered with the (still valid) page, and when a page is missing
+//! or out of date the first request renders it while the others with the same write count wait
+//! for that render instead of starting their own.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -27,6 +33,7 @@ use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::{Error, HttpMessage, HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
+use tokio::sync::watch;
 
 use crate::content::posts;
 use crate::web::AppState;
@@ -41,6 +48,34 @@ struct Entry {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
+    /// Set when a request has taken on rendering this page's successor.
+    refreshing: AtomicBool,
+}
+
+/// A stored page, as replayed.
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// A render of a page that other requests may wait for; they are woken when its sender drops.
+struct Flight {
+    writes: u64,
+    done: watch::Sender<()>,
+}
+
+/// What a request does about its page.
+enum Lookup {
+    /// Answer with this page.
+    Hit(Page),
+    /// The page is still valid but about to end: this request renders its successor while the
+    /// others are still answered with it.
+    Refresh,
+    /// Render the page; requests arriving meanwhile wait (the flight ends when this drops).
+    Lead(FlightGuard),
+    /// Another request is rendering the page: wait for it, then look again.
+    Wait(watch::Receiver<()>),
 }
 
 /// The cache shared by every worker of one server.
@@ -48,19 +83,59 @@ struct Entry {
 pub struct PageCache {
     entries: RwLock<HashMap<String, Entry>>,
     bytes: AtomicUsize,
+    flights: Arc<Mutex<HashMap<String, Flight>>>,
+    /// Pages stored since start.
+    stored: AtomicU64,
 }
 
 impl PageCache {
     /// The longest a page is reused (other servers' changes show within this time).
     pub const TTL: Duration = Duration::from_millis(400);
+    /// How long before a page ends one request renders its successor.
+    pub const REFRESH_AHEAD: Duration = Duration::from_millis(100);
     /// Most bytes of page bodies kept; past it the cache starts afresh.
     pub const MAX_BYTES: usize = 64 * 1024 * 1024;
 
-    fn get(&self, key: &str, writes: u64) -> Option<(StatusCode, HeaderMap, Bytes)> {
+    /// The page stored under `key`, if it is still valid for the customer's `writes`.
+    fn get(&self, key: &str, writes: u64) -> Option<Page> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         let entry = entries.get(key)?;
-        (entry.writes == writes && Instant::now() < entry.expires)
-            .then(|| (entry.status, entry.headers.clone(), entry.body.clone()))
+        (entry.writes == writes && Instant::now() < entry.expires).then(|| Page {
+            status: entry.status,
+            headers: entry.headers.clone(),
+            body: entry.body.clone(),
+        })
+    }
+
+    fn lookup(&self, key: &str, writes: u64) -> Lookup {
+        {
+            let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(entry) = entries.get(key) {
+                let now = Instant::now();
+                if entry.writes == writes && now < entry.expires {
+                    let ending = entry.expires - now < Self::REFRESH_AHEAD;
+                    if ending && !entry.refreshing.swap(true, Ordering::AcqRel) {
+                        return Lookup::Refresh;
+                    }
+                    return Lookup::Hit(Page {
+                        status: entry.status,
+                        headers: entry.headers.clone(),
+                        body: entry.body.clone(),
+                    });
+                }
+            }
+        }
+        let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(flight) = flights.get(key).filter(|f| f.writes == writes) {
+            return Lookup::Wait(flight.done.subscribe());
+        }
+        let (done, _) = watch::channel(());
+        flights.insert(key.to_owned(), Flight { writes, done });
+        Lookup::Lead(FlightGuard {
+            flights: self.flights.clone(),
+            key: key.to_owned(),
+            writes,
+        })
     }
 
     fn put(&self, key: String, entry: Entry) {
@@ -75,6 +150,12 @@ impl PageCache {
                 .fetch_sub(old.body.len() + key.len(), Ordering::Relaxed);
         }
         self.bytes.fetch_add(size, Ordering::Relaxed);
+        self.stored.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Number of pages rendered and stored since the server started (for tests and diagnostics).
+    pub fn stored(&self) -> u64 {
+        self.stored.load(Ordering::Relaxed)
     }
 
     /// Number of pages held (for tests and diagnostics).
@@ -84,6 +165,26 @@ impl PageCache {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Ends a render's flight when dropped, however the render ended: waiting requests wake up and
+/// look again (they find the stored page, or render it themselves).
+struct FlightGuard {
+    flights: Arc<Mutex<HashMap<String, Flight>>>,
+    key: String,
+    writes: u64,
+}
+
+impl Drop for FlightGuard {
+    fn drop(&mut self) {
+        let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        if flights
+            .get(&self.key)
+            .is_some_and(|f| f.writes == self.writes)
+        {
+            flights.remove(&self.key);
+        }
     }
 }
 
@@ -119,16 +220,42 @@ pub async fn serve(
             .unwrap_or("/")
     );
     let writes = state.db.writes().of(site.ctx.scope.customer_id());
-    if let Some((status, headers, body)) = state.page_cache.get(&key, writes) {
-        let res = replay(&req, status, headers, body);
-        return Ok(req.into_response(res));
-    }
+    let flight = match state.page_cache.lookup(&key, writes) {
+        Lookup::Hit(page) => {
+            let res = replay(&req, page);
+            return Ok(req.into_response(res));
+        }
+        Lookup::Refresh => None,
+        Lookup::Wait(mut done) => {
+            let _ = done.changed().await;
+            if let Some(page) = state.page_cache.get(&key, writes) {
+                let res = replay(&req, page);
+                return Ok(req.into_response(res));
+            }
+            None
+        }
+        Lookup::Lead(guard) => Some(guard),
+    };
+    let res = render_and_keep(req, next, &state, &site, key, writes).await;
+    drop(flight);
+    res
+}
+
+/// Renders the page of `req` and keeps it when it may be reused.
+async fn render_and_keep(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    state: &AppState,
+    site: &RequestSite,
+    key: String,
+    writes: u64,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let started = Instant::now();
     let res = next.call(req).await?;
     if res.status() != StatusCode::OK || res.headers().contains_key(SET_COOKIE) {
         return Ok(res.map_into_boxed_body());
     }
-    let Some(expires) = expiry(&state, &site, started).await else {
+    let Some(expires) = expiry(state, site, started).await else {
         return Ok(res.map_into_boxed_body());
     };
     let (req, res) = res.into_parts();
@@ -150,6 +277,7 @@ pub async fn serve(
             status: head.status(),
             headers: head.headers().clone(),
             body: body.clone(),
+            refreshing: AtomicBool::new(false),
         },
     );
     Ok(ServiceResponse::new(req, head.set_body(BoxBody::new(body))))
@@ -177,12 +305,12 @@ async fn expiry(state: &AppState, site: &RequestSite, rendered: Instant) -> Opti
 }
 
 /// A stored page as a response to this request (a 304 when the client has it already).
-fn replay(
-    req: &ServiceRequest,
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-) -> HttpResponse {
+fn replay(req: &ServiceRequest, page: Page) -> HttpResponse {
+    let Page {
+        status,
+        headers,
+        body,
+    } = page;
     let etag = headers
         .get(ETAG)
         .and_then(|v| v.to_str().ok())

@@ -214,3 +214,64 @@ async fn conditional_requests_are_answered_from_the_cache() {
     let other_host = app.get("beta.test", "/posts/alpha-post").await;
     assert_eq!(other_host.status, 404, "the key includes the site");
 }
+
+#[actix_web::test]
+async fn a_crowd_asking_for_the_same_page_makes_one_render() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+    let crowd = (0..20).map(|_| app.get("alpha.test", "/posts/alpha-post"));
+    let answers = futures_util::future::join_all(crowd).await;
+    assert!(answers.iter().all(|res| res.status == 200));
+    let bodies: std::collections::BTreeSet<&str> =
+        answers.iter().map(|res| res.body.as_str()).collect();
+    assert_eq!(bodies.len(), 1, "every request got the same page");
+    assert_eq!(app.state.page_cache.stored(), 1, "one render for the crowd");
+
+    // Once the page has ended, the next crowd again makes one render.
+    tokio::time::sleep(PageCache::TTL).await;
+    let crowd = (0..20).map(|_| app.get("alpha.test", "/posts/alpha-post"));
+    let answers = futures_util::future::join_all(crowd).await;
+    assert!(answers.iter().all(|res| res.status == 200));
+    assert_eq!(app.state.page_cache.stored(), 2);
+
+    // A page that is not kept (a 404): every request still gets its answer.
+    let crowd = (0..5).map(|_| app.get("alpha.test", "/posts/no-such-post"));
+    let answers = futures_util::future::join_all(crowd).await;
+    assert!(answers.iter().all(|res| res.status == 404));
+}
+
+#[actix_web::test]
+async fn a_busy_page_is_renewed_before_it_ends_and_never_outlives_its_lifetime() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+    let path = "/posts/alpha-post";
+    assert_eq!(title(&app, path).await.1, ["Title of alpha-post"]);
+    let mut conn = app.db.owner_conn().await;
+    diesel::sql_query("UPDATE content.posts SET title = 'Changed elsewhere'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    // Requests all through the page's life: the first one in its last stretch renders the
+    // successor (which sees the change); no answer is older than the lifetime.
+    let started = std::time::Instant::now();
+    let mut renewed_at = None;
+    while started.elapsed() < PageCache::TTL + Duration::from_millis(100) {
+        let asked = started.elapsed();
+        let titles = title(&app, path).await.1;
+        if titles == ["Changed elsewhere"] {
+            renewed_at.get_or_insert(asked);
+        } else {
+            assert!(
+                asked < PageCache::TTL,
+                "an answer from the first render at {asked:?}"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let renewed_at = renewed_at.expect("the page was renewed");
+    assert!(
+        renewed_at >= PageCache::TTL - PageCache::REFRESH_AHEAD - Duration::from_millis(100),
+        "renewed at {renewed_at:?}, not before its last stretch"
+    );
+    assert_eq!(app.state.page_cache.stored(), 2);
+}
