@@ -22,10 +22,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_agoat");
 
 /// What a finished `agoat` run left behind.
 #[derive(Debug)]
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
+pub struct Run {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl Run {
@@ -104,7 +104,7 @@ fn finish(command: &mut Command) -> Run {
     }
 }
 
-fn agoat(db: &TestDb, args: &[&str]) -> Run {
+pub fn agoat(db: &TestDb, args: &[&str]) -> Run {
     finish(command(db).args(args))
 }
 

@@ -1,14 +1,14 @@
 //! Two app servers on one database, as behind a load balancer: a sign-in on one is valid on the
-//! other, and a publish, an edit, an unpublish or a settings change made through one is served by
-//! the other within 1 s.
+//! other, and a publish, an edit, an unpublish, a settings change or a price change made through
+//! one is served by the other within 1 s, as is a domain added or removed with the command line.
 
 use std::time::Duration;
 
 use agoat::tenancy::users::Role;
 
-use crate::cli::Server;
+use crate::cli::{Server, agoat};
 use crate::common::http::{Reply, send};
-use crate::common::{TestApp, two_tenants};
+use crate::common::{TestApp, sql_text, two_tenants};
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const OWNER: &str = "owner@alpha.test";
@@ -201,4 +201,82 @@ async fn two_servers_share_sessions_and_serve_each_others_changes() {
     seen_on(&two, "/products/ALPHA-1", "a currency change", |r| {
         r.body.contains("€18.00")
     });
+}
+
+#[actix_web::test]
+async fn a_price_change_and_a_domain_change_show_on_the_other_server_within_a_second() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.user(t.a, OWNER, Role::Owner, PASSWORD).await;
+    let key = "k".repeat(64);
+    let env = [("AGOAT_SESSION_KEY", key.as_str())];
+    let (one, two) = (
+        Server::start_with(&app.db, &env),
+        Server::start_with(&app.db, &env),
+    );
+    // Both servers have the pages and the host lookups in their caches.
+    for server in [&one, &two] {
+        assert!(
+            server
+                .get("alpha.test", "/products/ALPHA-1")
+                .body
+                .contains("$18.00")
+        );
+        assert_eq!(server.get("alias.alpha.test", "/").status, 404);
+    }
+
+    let product = sql_text(
+        &app,
+        "SELECT id::text AS s FROM thorne.products WHERE sku = 'ALPHA-1'",
+    )
+    .await;
+    let edit = format!("/admin/products/{product}");
+    let mut admin = sign_in(&one);
+    let reply = admin.post(
+        &edit,
+        &edit,
+        &[
+            ("sku", "ALPHA-1"),
+            ("name", "Product ALPHA-1"),
+            ("description", "Description of ALPHA-1"),
+            ("category", "Vitamins"),
+            ("wholesale_price", "10.00"),
+            ("retail_price", "24.50"),
+            ("in_stock", "on"),
+            ("reason", "new list price"),
+        ],
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert!(
+        one.get("alpha.test", "/products/ALPHA-1")
+            .body
+            .contains("$24.50")
+    );
+    seen_on(&two, "/products/ALPHA-1", "a price change", |r| {
+        r.body.contains("$24.50")
+    });
+
+    let site = t.a_site.to_string();
+    let added = agoat(
+        &app.db,
+        &[
+            "domain",
+            "add",
+            "--site",
+            &site,
+            "--domain",
+            "alias.alpha.test",
+        ],
+    );
+    assert!(added.status.success(), "{added:?}");
+    for server in [&one, &two] {
+        let (reply, took) = server.poll("alias.alpha.test", "/", WITHIN, |r| r.status == 301);
+        assert_eq!(reply.status, 301, "an added domain after {took:?}");
+    }
+    let removed = agoat(&app.db, &["domain", "remove", "alias.alpha.test"]);
+    assert!(removed.status.success(), "{removed:?}");
+    for server in [&one, &two] {
+        let (reply, took) = server.poll("alias.alpha.test", "/", WITHIN, |r| r.status == 404);
+        assert_eq!(reply.status, 404, "a removed domain after {took:?}");
+    }
 }
