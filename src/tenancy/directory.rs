@@ -2,14 +2,18 @@
 //! site are active, and a short-lived in-memory cache of the answers.
 //!
 //! Entries live for [`Directory::TTL`], so a domain, site or customer change made anywhere (the
-//! CLI, another app server) is seen by every server within that time.
+//! CLI, another app server) is seen by every server within that time. Lookups are coalesced
+//! ([`crate::coalesce`]): one request per host loads a missing entry while the others wait for it,
+//! and a busy entry is renewed by one request shortly before it ends.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use scoped_futures::ScopedFutureExt;
 
+use crate::coalesce::{Flights, Turn, claim_renewal};
 use crate::db::Database;
 use crate::error::AppResult;
 use crate::tenancy::{CustomerId, Scope, SiteId, customers, domains, sites};
@@ -42,7 +46,28 @@ pub enum Resolution {
 /// The cached directory.
 pub struct Directory {
     db: Database,
-    entries: RwLock<HashMap<String, (Instant, Resolution)>>,
+    entries: RwLock<HashMap<String, Entry>>,
+    loads: Flights,
+    /// Counts [`Directory::invalidate`] calls: a load started before one is not kept.
+    generation: AtomicU64,
+    /// Lookups made in the database since start.
+    lookups: AtomicU64,
+}
+
+/// A cached answer.
+struct Entry {
+    expires: Instant,
+    resolution: Resolution,
+    /// Set when a request has taken on renewing it.
+    renewing: AtomicBool,
+}
+
+/// What the cache holds for a host.
+enum Cached {
+    Valid(Resolution),
+    /// Valid, but this request should renew it.
+    Renew,
+    Missing,
 }
 
 /// Most hosts remembered at once; past it the cache starts afresh (bounds memory under a flood of
@@ -52,42 +77,81 @@ const MAX_ENTRIES: usize = 10_000;
 impl Directory {
     /// How long an answer is reused.
     pub const TTL: Duration = Duration::from_millis(500);
+    /// How long before an answer ends one request renews it.
+    pub const RENEW_AHEAD: Duration = Duration::from_millis(100);
 
     pub fn new(db: Database) -> Directory {
         Directory {
             db,
             entries: RwLock::new(HashMap::new()),
+            loads: Flights::default(),
+            generation: AtomicU64::new(0),
+            lookups: AtomicU64::new(0),
         }
     }
 
     /// Resolves a normalised host, from the cache when the answer is fresh.
     pub async fn resolve(&self, host: &str) -> AppResult<Resolution> {
-        if let Some(hit) = self.cached(host) {
-            return Ok(hit);
+        loop {
+            match self.cached(host) {
+                Cached::Valid(resolution) => return Ok(resolution),
+                Cached::Renew => return self.load_and_keep(host).await,
+                Cached::Missing => {}
+            }
+            let generation = self.generation.load(Ordering::Acquire);
+            match self.loads.turn(host, generation) {
+                Turn::Lead(_guard) => return self.load_and_keep(host).await,
+                // Then look again: the answer is there, or this request loads it.
+                Turn::Wait(waiting) => waiting.finished().await,
+            }
         }
+    }
+
+    /// Loads the answer for `host` and keeps it, unless the cache was cleared meanwhile.
+    async fn load_and_keep(&self, host: &str) -> AppResult<Resolution> {
+        let (started, generation) = (Instant::now(), self.generation.load(Ordering::Acquire));
+        self.lookups.fetch_add(1, Ordering::Relaxed);
         let resolution = self.load(host).await?;
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if self.generation.load(Ordering::Acquire) != generation {
+            return Ok(resolution);
+        }
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(host.to_owned(), (Instant::now(), resolution.clone()));
+        let entry = Entry {
+            expires: started + Self::TTL,
+            resolution: resolution.clone(),
+            renewing: AtomicBool::new(false),
+        };
+        entries.insert(host.to_owned(), entry);
         Ok(resolution)
+    }
+
+    /// Number of lookups made in the database since start (for tests and diagnostics).
+    pub fn lookups(&self) -> u64 {
+        self.lookups.load(Ordering::Relaxed)
     }
 
     /// Forgets every cached answer (after a change made by this process).
     pub fn invalidate(&self) {
-        self.entries
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.clear();
     }
 
-    fn cached(&self, host: &str) -> Option<Resolution> {
+    fn cached(&self, host: &str) -> Cached {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(host)
-            .filter(|(at, _)| at.elapsed() < Self::TTL)
-            .map(|(_, resolution)| resolution.clone())
+        match entries.get(host) {
+            Some(entry) if Instant::now() < entry.expires => {
+                if claim_renewal(entry.expires, Self::RENEW_AHEAD, &entry.renewing) {
+                    Cached::Renew
+                } else {
+                    Cached::Valid(entry.resolution.clone())
+                }
+            }
+            _ => Cached::Missing,
+        }
     }
 
     async fn load(&self, host: &str) -> AppResult<Resolution> {

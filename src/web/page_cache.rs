@@ -21,8 +21,8 @@
 //! for that render instead of starting their own.
 
 use std::collections::HashMap;
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -33,8 +33,8 @@ use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::{Error, HttpMessage, HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
-use tokio::sync::watch;
 
+use crate::coalesce::{Flights, LoadGuard, Turn, Waiting, claim_renewal};
 use crate::content::posts;
 use crate::web::AppState;
 use crate::web::response::client_has;
@@ -59,12 +59,6 @@ struct Page {
     body: Bytes,
 }
 
-/// A render of a page that other requests may wait for; they are woken when its sender drops.
-struct Flight {
-    writes: u64,
-    done: watch::Sender<()>,
-}
-
 /// What a request does about its page.
 enum Lookup {
     /// Answer with this page.
@@ -72,10 +66,10 @@ enum Lookup {
     /// The page is still valid but about to end: this request renders its successor while the
     /// others are still answered with it.
     Refresh,
-    /// Render the page; requests arriving meanwhile wait (the flight ends when this drops).
-    Lead(FlightGuard),
+    /// Render the page; requests arriving meanwhile wait until this drops.
+    Lead(LoadGuard),
     /// Another request is rendering the page: wait for it, then look again.
-    Wait(watch::Receiver<()>),
+    Wait(Waiting),
 }
 
 /// The cache shared by every worker of one server.
@@ -83,7 +77,7 @@ enum Lookup {
 pub struct PageCache {
     entries: RwLock<HashMap<String, Entry>>,
     bytes: AtomicUsize,
-    flights: Arc<Mutex<HashMap<String, Flight>>>,
+    renders: Flights,
     /// Pages stored since start.
     stored: AtomicU64,
 }
@@ -111,10 +105,8 @@ impl PageCache {
         {
             let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
             if let Some(entry) = entries.get(key) {
-                let now = Instant::now();
-                if entry.writes == writes && now < entry.expires {
-                    let ending = entry.expires - now < Self::REFRESH_AHEAD;
-                    if ending && !entry.refreshing.swap(true, Ordering::AcqRel) {
+                if entry.writes == writes && Instant::now() < entry.expires {
+                    if claim_renewal(entry.expires, Self::REFRESH_AHEAD, &entry.refreshing) {
                         return Lookup::Refresh;
                     }
                     return Lookup::Hit(Page {
@@ -125,17 +117,10 @@ impl PageCache {
                 }
             }
         }
-        let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(flight) = flights.get(key).filter(|f| f.writes == writes) {
-            return Lookup::Wait(flight.done.subscribe());
+        match self.renders.turn(key, writes) {
+            Turn::Lead(guard) => Lookup::Lead(guard),
+            Turn::Wait(waiting) => Lookup::Wait(waiting),
         }
-        let (done, _) = watch::channel(());
-        flights.insert(key.to_owned(), Flight { writes, done });
-        Lookup::Lead(FlightGuard {
-            flights: self.flights.clone(),
-            key: key.to_owned(),
-            writes,
-        })
     }
 
     fn put(&self, key: String, entry: Entry) {
@@ -165,26 +150,6 @@ impl PageCache {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-}
-
-/// Ends a render's flight when dropped, however the render ended: waiting requests wake up and
-/// look again (they find the stored page, or render it themselves).
-struct FlightGuard {
-    flights: Arc<Mutex<HashMap<String, Flight>>>,
-    key: String,
-    writes: u64,
-}
-
-impl Drop for FlightGuard {
-    fn drop(&mut self) {
-        let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
-        if flights
-            .get(&self.key)
-            .is_some_and(|f| f.writes == self.writes)
-        {
-            flights.remove(&self.key);
-        }
     }
 }
 
@@ -226,8 +191,8 @@ pub async fn serve(
             return Ok(req.into_response(res));
         }
         Lookup::Refresh => None,
-        Lookup::Wait(mut done) => {
-            let _ = done.changed().await;
+        Lookup::Wait(waiting) => {
+            waiting.finished().await;
             if let Some(page) = state.page_cache.get(&key, writes) {
                 let res = replay(&req, page);
                 return Ok(req.into_response(res));

@@ -226,6 +226,11 @@ async fn a_crowd_asking_for_the_same_page_makes_one_render() {
         answers.iter().map(|res| res.body.as_str()).collect();
     assert_eq!(bodies.len(), 1, "every request got the same page");
     assert_eq!(app.state.page_cache.stored(), 1, "one render for the crowd");
+    assert_eq!(
+        app.state.directory.lookups(),
+        1,
+        "one host lookup for the crowd"
+    );
 
     // Once the page has ended, the next crowd again makes one render.
     tokio::time::sleep(PageCache::TTL).await;
