@@ -52,6 +52,21 @@ struct Entry {
     refreshing: AtomicBool,
 }
 
+impl Entry {
+    /// Whether the page may still be served to a request that sees the customer's `writes`.
+    fn is_valid(&self, writes: u64) -> bool {
+        self.writes == writes && Instant::now() < self.expires
+    }
+
+    fn page(&self) -> Page {
+        Page {
+            status: self.status,
+            headers: self.headers.clone(),
+            body: self.body.clone(),
+        }
+    }
+}
+
 /// A stored page, as replayed.
 struct Page {
     status: StatusCode,
@@ -93,28 +108,20 @@ impl PageCache {
     /// The page stored under `key`, if it is still valid for the customer's `writes`.
     fn get(&self, key: &str, writes: u64) -> Option<Page> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        let entry = entries.get(key)?;
-        (entry.writes == writes && Instant::now() < entry.expires).then(|| Page {
-            status: entry.status,
-            headers: entry.headers.clone(),
-            body: entry.body.clone(),
-        })
+        entries
+            .get(key)
+            .filter(|entry| entry.is_valid(writes))
+            .map(Entry::page)
     }
 
     fn lookup(&self, key: &str, writes: u64) -> Lookup {
         {
             let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(entry) = entries.get(key) {
-                if entry.writes == writes && Instant::now() < entry.expires {
-                    if claim_renewal(entry.expires, Self::REFRESH_AHEAD, &entry.refreshing) {
-                        return Lookup::Refresh;
-                    }
-                    return Lookup::Hit(Page {
-                        status: entry.status,
-                        headers: entry.headers.clone(),
-                        body: entry.body.clone(),
-                    });
+            if let Some(entry) = entries.get(key).filter(|entry| entry.is_valid(writes)) {
+                if claim_renewal(entry.expires, Self::REFRESH_AHEAD, &entry.refreshing) {
+                    return Lookup::Refresh;
                 }
+                return Lookup::Hit(entry.page());
             }
         }
         match self.renders.turn(key, writes) {
