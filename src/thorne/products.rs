@@ -75,11 +75,39 @@ fn active_of(customer: Uuid) -> _ {
         .and(products::archived_at.is_null())
 }
 
-/// Active products, by category then name; only `category` when given.
+/// A place in the public listing's order (category, name, SKU): a page starts after it.
+#[derive(Debug, Clone, Queryable)]
+pub struct ListingCursor {
+    pub category: String,
+    pub name: String,
+    pub sku: String,
+}
+
+/// The place of the product with this SKU in the listing order; archived products keep theirs,
+/// so a link made before an archive still leads on. `None`: the customer has no such SKU.
+pub async fn listing_cursor(
+    conn: &mut Conn,
+    scope: Scope,
+    sku: &str,
+) -> AppResult<Option<ListingCursor>> {
+    products::table
+        .filter(products::customer_id.eq(scope.customer_uuid()))
+        .filter(products::sku.eq(sku))
+        .select((products::category, products::name, products::sku))
+        .first(conn)
+        .await
+        .optional()
+        .map_err(AppError::from)
+}
+
+/// Up to `limit` active products after `after` (from the start without one), by category, name
+/// and SKU; only `category` when given.
 pub async fn active_listing(
     conn: &mut Conn,
     scope: Scope,
     category: Option<&str>,
+    after: Option<&ListingCursor>,
+    limit: i64,
 ) -> AppResult<Vec<PublicProduct>> {
     let mut query = products::table
         .filter(active_of(scope.customer_uuid()))
@@ -89,9 +117,21 @@ pub async fn active_listing(
             products::name.asc(),
             products::sku.asc(),
         ))
+        .limit(limit)
         .into_boxed();
     if let Some(category) = category {
         query = query.filter(products::category.eq(category));
+    }
+    if let Some(at) = after {
+        query = query.filter(
+            products::category
+                .gt(&at.category)
+                .or(products::category.eq(&at.category).and(
+                    products::name
+                        .gt(&at.name)
+                        .or(products::name.eq(&at.name).and(products::sku.gt(&at.sku))),
+                )),
+        );
     }
     query.load(conn).await.map_err(AppError::from)
 }

@@ -13,7 +13,7 @@ use diesel_async::RunQueryDsl;
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
-use crate::common::{Response, TestApp, TwoTenants, minutes_ago, two_tenants};
+use crate::common::{Response, TestApp, TwoTenants, actor, minutes_ago, two_tenants};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -1096,5 +1096,95 @@ async fn unknown_path_is_the_site_404_page() {
         assert_eq!(res.header("cache-control"), Some("no-store"), "{path}");
         assert!(res.body.contains("Alpha Blog"));
         assert!(!res.body.contains("Alpha Health"), "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn the_product_list_comes_in_pages_that_follow_one_another() {
+    use agoat::thorne::products::{self, NewProduct};
+    use agoat::web::pages::products::PAGE_SIZE;
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    let new: Vec<NewProduct> = (0..120)
+        .map(|i| NewProduct {
+            sku: format!("P-{i:03}"),
+            name: format!("Item {i:03}"),
+            description: String::new(),
+            category: if i % 2 == 0 { "Minerals" } else { "Vitamins" }.to_owned(),
+            wholesale_price: "1.00".parse().unwrap(),
+            retail_price: "2.00".parse().unwrap(),
+            in_stock: true,
+        })
+        .collect();
+    app.in_scope(t.a, move |conn, scope| {
+        let new = new.clone();
+        async move { products::create_many(conn, scope, &new, &actor()).await }.scope_boxed()
+    })
+    .await;
+    // Listing order: category, then name.
+    let mut expected: Vec<(String, String)> = (0..120)
+        .map(|i| {
+            let category = if i % 2 == 0 { "Minerals" } else { "Vitamins" };
+            (category.to_owned(), format!("Item {i:03}"))
+        })
+        .chain([("Vitamins".to_owned(), "Product ALPHA-1".to_owned())])
+        .collect();
+    expected.sort();
+    let expected: Vec<String> = expected.into_iter().map(|(_, name)| name).collect();
+
+    let pages = follow_product_pages(&app, "/products").await;
+    assert_eq!(
+        pages.iter().map(Vec::len).collect::<Vec<_>>(),
+        [PAGE_SIZE, PAGE_SIZE, 121 - 2 * PAGE_SIZE]
+    );
+    assert_eq!(pages.concat(), expected, "every product once, in order");
+
+    let vitamins = follow_product_pages(&app, "/products?category=Vitamins").await;
+    assert_eq!(
+        vitamins.iter().map(Vec::len).collect::<Vec<_>>(),
+        [PAGE_SIZE, 61 - PAGE_SIZE]
+    );
+    assert!(vitamins.concat().iter().all(|n| {
+        let number: usize = n.trim_start_matches("Item ").parse().unwrap_or(1);
+        n == "Product ALPHA-1" || number % 2 == 1
+    }));
+
+    // A page after a product that was archived since still leads on.
+    let first_page = app.get("alpha.test", "/products").await;
+    let next = first_page.attr("a.next", "href").unwrap();
+    let sku = next.rsplit("after=").next().unwrap().to_owned();
+    let mut conn = app.db.owner_conn().await;
+    diesel::sql_query(format!(
+        "UPDATE thorne.products SET archived_at = now() WHERE sku = '{sku}'"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    tokio::time::sleep(agoat::web::page_cache::PageCache::TTL).await;
+    assert_eq!(app.get("alpha.test", &next).await.status, 200);
+
+    // A SKU the customer does not have, or another customer's, names no place.
+    for path in ["/products?after=NOPE", "/products?after=BETA-1"] {
+        assert_eq!(app.get("alpha.test", path).await.status, 404, "{path}");
+    }
+}
+
+/// The product names of each page, following the "more" links from `first`; checks that later
+/// pages link back to the first.
+async fn follow_product_pages(app: &TestApp, first: &str) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    let mut path = first.to_owned();
+    loop {
+        let res = app.get("alpha.test", &path).await;
+        assert_eq!(res.status, 200, "{path}");
+        if !pages.is_empty() {
+            assert_eq!(res.attr("a.first", "href").as_deref(), Some(first));
+        }
+        pages.push(res.texts(".product-card h3"));
+        match res.attr("a.next", "href") {
+            Some(next) => path = next,
+            None => return pages,
+        }
+        assert!(pages.len() < 10, "the pages end");
     }
 }

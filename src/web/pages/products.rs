@@ -1,5 +1,5 @@
-//! `/products`: the customer's active products grouped by category, with a `?category=` filter.
-//! Retail prices only.
+//! `/products`: the customer's active products grouped by category, with a `?category=` filter,
+//! [`PAGE_SIZE`] to a page (`?after=SKU` continues after that product). Retail prices only.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -13,9 +13,14 @@ use crate::web::pages::Layout;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 
+/// Products on one page of the listing.
+pub const PAGE_SIZE: usize = 48;
+
 #[derive(Debug, Deserialize)]
 pub struct ProductsQuery {
     category: Option<String>,
+    /// The SKU of the last product of the previous page.
+    after: Option<String>,
 }
 
 pub struct CategoryLink {
@@ -44,6 +49,9 @@ pub struct ProductsPage {
     pub filter: Vec<CategoryLink>,
     pub all_active: bool,
     pub groups: Vec<CategoryGroup>,
+    /// The first page, when this is a later one.
+    pub first_href: Option<String>,
+    pub next_href: Option<String>,
 }
 
 /// The link to a category's listing.
@@ -58,12 +66,9 @@ pub async fn page(
     query: web::Query<ProductsQuery>,
 ) -> AppResult<HttpResponse> {
     let scope = site.ctx.scope;
-    let category = query
-        .category
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty());
-    let (categories, listing) = state
+    let category = non_empty(query.category.as_deref());
+    let after = non_empty(query.after.as_deref());
+    let (categories, mut listing) = state
         .db
         .tenant_read(scope, |conn| {
             async move {
@@ -71,17 +76,38 @@ pub async fn page(
                 if category.is_some_and(|c| !categories.iter().any(|known| known == c)) {
                     return Err(AppError::NotFound);
                 }
-                let listing = products::active_listing(conn, scope, category).await?;
+                let cursor = match after {
+                    Some(sku) => Some(
+                        products::listing_cursor(conn, scope, sku)
+                            .await?
+                            .ok_or(AppError::NotFound)?,
+                    ),
+                    None => None,
+                };
+                let limit = PAGE_SIZE as i64 + 1;
+                let listing =
+                    products::active_listing(conn, scope, category, cursor.as_ref(), limit).await?;
                 Ok((categories, listing))
             }
             .scope_boxed()
         })
         .await?;
+    let more = listing.len() > PAGE_SIZE;
+    listing.truncate(PAGE_SIZE);
     let name = &site.ctx.site_name;
-    let (heading, path) = match category {
+    let (heading, first_path) = match category {
         Some(c) => (c.to_owned(), category_href(c)),
         None => ("Products".to_owned(), "/products".to_owned()),
     };
+    let page_href = |sku: &str| {
+        let join = if category.is_some() { '&' } else { '?' };
+        format!("{first_path}{join}after={}", urlencoding::encode(sku))
+    };
+    let path = after.map(page_href).unwrap_or_else(|| first_path.clone());
+    let next_href = listing
+        .last()
+        .filter(|_| more)
+        .map(|last| page_href(&last.sku));
     let description = match category {
         Some(c) => format!("{c} from the Thorne range at {name}."),
         None => format!("Thorne health products available from {name}."),
@@ -100,8 +126,15 @@ pub async fn page(
             .collect(),
         all_active: category.is_none(),
         groups: group_by_category(listing, &site.ctx.currency),
+        first_href: after.map(|_| first_path),
+        next_href,
     })?;
     Ok(response::html(&req, body))
+}
+
+/// A query parameter's value, trimmed; `None` when absent or blank.
+fn non_empty(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
 }
 
 fn group_by_category(listing: Vec<PublicProduct>, currency: &str) -> Vec<CategoryGroup> {
