@@ -12,6 +12,7 @@ pub mod error;
 pub mod ops;
 pub mod page_cache;
 pub mod pages;
+pub mod precompressed;
 pub mod request_log;
 pub mod response;
 pub mod secure_cookies;

@@ -19,15 +19,19 @@
 //! while the others are still answered with the (still valid) page, and when a page is missing
 //! or out of date the first request renders it while the others with the same write count wait
 //! for that render instead of starting their own.
+//!
+//! A page is compressed at most once per encoding while it is stored ([`super::precompressed`]).
 
 use std::collections::HashMap;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{ETAG, HeaderMap, SET_COOKIE};
+use actix_web::http::header::{
+    CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderMap, HeaderValue, SET_COOKIE, VARY,
+};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
@@ -37,6 +41,7 @@ use scoped_futures::ScopedFutureExt;
 use crate::coalesce::{Flights, LoadGuard, Turn, Waiting, claim_renewal};
 use crate::content::posts;
 use crate::web::AppState;
+use crate::web::precompressed::{self, Copies};
 use crate::web::response::client_has;
 use crate::web::site::RequestSite;
 
@@ -48,6 +53,8 @@ struct Entry {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
+    /// Compressed copies of the body, made when first asked for.
+    copies: Arc<Copies>,
     /// Set when a request has taken on rendering this page's successor.
     refreshing: AtomicBool,
 }
@@ -63,6 +70,7 @@ impl Entry {
             status: self.status,
             headers: self.headers.clone(),
             body: self.body.clone(),
+            copies: self.copies.clone(),
         }
     }
 }
@@ -72,6 +80,7 @@ struct Page {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
+    copies: Arc<Copies>,
 }
 
 /// What a request does about its page.
@@ -249,6 +258,7 @@ async fn render_and_keep(
             status: head.status(),
             headers: head.headers().clone(),
             body: body.clone(),
+            copies: Arc::default(),
             refreshing: AtomicBool::new(false),
         },
     );
@@ -276,12 +286,14 @@ async fn expiry(state: &AppState, site: &RequestSite, rendered: Instant) -> Opti
     })
 }
 
-/// A stored page as a response to this request (a 304 when the client has it already).
+/// A stored page as a response to this request: a 304 when the client has it already, else the
+/// body, in the stored compressed copy the client prefers if it accepts one.
 fn replay(req: &ServiceRequest, page: Page) -> HttpResponse {
     let Page {
         status,
         headers,
         body,
+        copies,
     } = page;
     let etag = headers
         .get(ETAG)
@@ -290,16 +302,26 @@ fn replay(req: &ServiceRequest, page: Page) -> HttpResponse {
     let not_modified = etag
         .as_deref()
         .is_some_and(|etag| client_has(req.request(), etag));
-    let mut res = if not_modified {
-        HttpResponse::NotModified().finish()
-    } else {
-        HttpResponse::build(status).body(body)
-    };
-    for (name, value) in headers.iter() {
-        if not_modified && name == actix_web::http::header::CONTENT_TYPE {
-            continue;
+    if not_modified {
+        let mut res = HttpResponse::NotModified().finish();
+        for (name, value) in headers.iter().filter(|(name, _)| *name != CONTENT_TYPE) {
+            res.headers_mut().insert(name.clone(), value.clone());
         }
-        res.headers_mut().insert(name.clone(), value.clone());
+        return res;
+    }
+    let encoding = precompressed::choose(req.request(), &body, &headers);
+    let body = match encoding {
+        Some(encoding) => copies.get(encoding, &body),
+        None => body,
+    };
+    let mut res = HttpResponse::build(status).body(body);
+    let res_headers = res.headers_mut();
+    for (name, value) in headers.iter() {
+        res_headers.insert(name.clone(), value.clone());
+    }
+    if let Some(encoding) = encoding {
+        res_headers.insert(CONTENT_ENCODING, precompressed::header_value(encoding));
+        res_headers.append(VARY, HeaderValue::from_static("accept-encoding"));
     }
     res
 }

@@ -280,3 +280,74 @@ async fn a_busy_page_is_renewed_before_it_ends_and_never_outlives_its_lifetime()
     );
     assert_eq!(app.state.page_cache.stored(), 2);
 }
+
+/// `GET path` on alpha.test with this `Accept-Encoding`.
+async fn get_encoded(app: &TestApp, path: &str, accept: &str) -> crate::common::Response {
+    app.send(
+        actix_web::test::TestRequest::get()
+            .uri(path)
+            .insert_header(("Host", "alpha.test"))
+            .insert_header(("Accept-Encoding", accept)),
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn a_kept_page_is_sent_in_the_compressed_copy_the_client_prefers() {
+    use std::io::Read;
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+    let path = "/posts/alpha-post";
+    let plain = app.get("alpha.test", path).await;
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.header("content-encoding"), None);
+
+    for accept in ["gzip, deflate, br, zstd", "br", "gzip"] {
+        let res = get_encoded(&app, path, accept).await;
+        assert_eq!(res.status, 200);
+        let encoding = res
+            .header("content-encoding")
+            .unwrap_or_default()
+            .to_owned();
+        let mut decoded = Vec::new();
+        match encoding.as_str() {
+            "br" => brotli::Decompressor::new(&res.bytes[..], 4096)
+                .read_to_end(&mut decoded)
+                .unwrap(),
+            "gzip" => flate2::read::GzDecoder::new(&res.bytes[..])
+                .read_to_end(&mut decoded)
+                .unwrap(),
+            other => panic!("{accept}: sent as {other:?}"),
+        };
+        assert_eq!(
+            encoding,
+            if accept == "gzip" { "gzip" } else { "br" },
+            "{accept}"
+        );
+        assert_eq!(decoded, plain.bytes, "{accept}: decodes to the page, once");
+        assert!(
+            res.header("vary")
+                .is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))
+        );
+        assert_eq!(res.header("etag"), plain.header("etag"));
+    }
+    assert_eq!(
+        app.state.page_cache.stored(),
+        1,
+        "one render for all of them"
+    );
+
+    // A change shows in the compressed copies at once, too.
+    let mut conn = app.db.owner_conn().await;
+    diesel::sql_query("UPDATE content.posts SET title = 'Changed elsewhere'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    tokio::time::sleep(PageCache::TTL).await;
+    let res = get_encoded(&app, path, "gzip").await;
+    let mut decoded = String::new();
+    flate2::read::GzDecoder::new(&res.bytes[..])
+        .read_to_string(&mut decoded)
+        .unwrap();
+    assert!(decoded.contains("Changed elsewhere"));
+}

@@ -8,7 +8,6 @@ pub mod http;
 
 use std::sync::Arc;
 
-use actix_web::body::MessageBody;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, web};
 use agoat::audit::Actor;
@@ -248,7 +247,9 @@ impl Drop for TestDb {
 pub struct Response {
     pub status: u16,
     pub headers: actix_web::http::header::HeaderMap,
+    /// The body as text (lossy for binary bodies; see `bytes`).
     pub body: String,
+    pub bytes: actix_web::web::Bytes,
 }
 
 impl Response {
@@ -317,11 +318,14 @@ impl TestApp {
         let response = test::call_service(&app, request.to_request()).await;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = response.into_body().try_into_bytes().unwrap_or_default();
+        let bytes = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap_or_default();
         Response {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
         }
     }
 
