@@ -1,7 +1,9 @@
 //! Compressed copies of the page cache's bodies: a page is compressed once per encoding when a
 //! client first asks for it that way, and every later request that accepts the same encoding is
 //! sent the stored copy. (The response compression middleware would otherwise compress the same
-//! page again for every visitor, which costs many times what serving the page does.)
+//! page again for every visitor, which costs many times what serving the page does.) The copies
+//! are not counted against the page cache's byte limit: compressed text is a fifth to a third of
+//! its size, so they add at most about half again.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -13,10 +15,13 @@ use actix_web::web::Bytes;
 
 /// Bodies smaller than this are sent as they are (compression would save next to nothing).
 const MIN_BYTES: usize = 1024;
-/// Brotli quality and window: slower to make than the per-request default, but a copy is made
-/// once per page and sent many times.
+/// Brotli quality: slower to make than the per-request default, but a copy is made once per page
+/// and sent many times.
 const BROTLI_QUALITY: u32 = 6;
-const BROTLI_WINDOW: u32 = 22;
+/// The largest brotli window (4 MiB); a page gets the smallest window that holds it, since the
+/// encoder's memory grows with the window.
+const BROTLI_MAX_WINDOW: u32 = 22;
+const BROTLI_MIN_WINDOW: u32 = 16;
 const GZIP_LEVEL: u32 = 6;
 
 /// The encodings offered, in the order preferred when the client likes them equally.
@@ -75,13 +80,23 @@ fn compressible(headers: &HeaderMap) -> bool {
 fn brotli(body: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(body.len() / 4);
     {
-        let mut writer =
-            brotli::CompressorWriter::new(&mut out, 4096, BROTLI_QUALITY, BROTLI_WINDOW);
+        let mut writer = brotli::CompressorWriter::new(
+            &mut out,
+            4096,
+            BROTLI_QUALITY,
+            brotli_window(body.len()),
+        );
         writer
             .write_all(body)
             .expect("compressing into memory cannot fail");
     }
     Bytes::from(out)
+}
+
+/// The base-2 logarithm of the smallest window that holds `len` bytes, within brotli's bounds.
+fn brotli_window(len: usize) -> u32 {
+    let needed = usize::BITS - len.saturating_sub(1).leading_zeros();
+    needed.clamp(BROTLI_MIN_WINDOW, BROTLI_MAX_WINDOW)
 }
 
 fn gzip(body: &[u8]) -> Bytes {
@@ -154,6 +169,14 @@ mod tests {
         let mut png = HeaderMap::new();
         png.insert(CONTENT_TYPE, HeaderValue::from_static("image/png"));
         assert_eq!(choose(&request, &page(), &png), None);
+    }
+
+    #[test]
+    fn the_window_fits_the_page() {
+        assert_eq!(brotli_window(100), 16);
+        assert_eq!(brotli_window(1 << 18), 18);
+        assert_eq!(brotli_window((1 << 18) + 1), 19);
+        assert_eq!(brotli_window(100 << 20), 22);
     }
 
     #[test]
