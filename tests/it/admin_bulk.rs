@@ -754,11 +754,7 @@ async fn a_large_preview_lists_the_first_500_rows() {
             in_stock: true,
         })
         .collect();
-    app.in_scope(t.a, move |conn, scope| {
-        let new = new.clone();
-        async move { products::create_many(conn, scope, &new, &actor()).await }.scope_boxed()
-    })
-    .await;
+    app.products(t.a, new).await;
     let mut browser = signed_in(&app, "alpha.test", "pricing@alpha.test").await;
     let started = std::time::Instant::now();
     let page = preview(

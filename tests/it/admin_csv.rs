@@ -65,14 +65,6 @@ async fn setup() -> Setup {
 }
 
 /// Adds products with exactly these fields.
-async fn add_products(app: &TestApp, customer: CustomerId, new: Vec<NewProduct>) {
-    app.in_scope(customer, move |conn, scope| {
-        let new = new.clone();
-        async move { products::create_many(conn, scope, &new, &actor()).await }.scope_boxed()
-    })
-    .await;
-}
-
 fn new_product(sku: &str, name: &str, description: &str, retail: &str) -> NewProduct {
     NewProduct {
         sku: sku.to_owned(),
@@ -190,8 +182,7 @@ async fn apply(browser: &mut Browser<'_>, path: &str, fields: &[(&str, &str)]) -
 #[actix_web::test]
 async fn the_export_is_the_import_format_exactly() {
     let Setup { app, t } = setup().await;
-    add_products(
-        &app,
+    app.products(
         t.a,
         vec![
             new_product(
@@ -262,8 +253,7 @@ async fn the_export_is_the_import_format_exactly() {
 #[actix_web::test]
 async fn the_export_defuses_formulas_and_importing_it_back_changes_nothing() {
     let Setup { app, t } = setup().await;
-    add_products(
-        &app,
+    app.products(
         t.a,
         vec![
             new_product("-LEAD", "=HYPERLINK(\"http://x\")", "+1 vitamins", "1.00"),
@@ -315,12 +305,8 @@ async fn the_export_defuses_formulas_and_importing_it_back_changes_nothing() {
 #[actix_web::test]
 async fn the_dry_run_reports_and_writes_nothing_then_apply_makes_one_revertible_change_set() {
     let Setup { app, t } = setup().await;
-    add_products(
-        &app,
-        t.a,
-        vec![new_product("ALPHA-2", "Two", "Keep me", "9.00")],
-    )
-    .await;
+    app.products(t.a, vec![new_product("ALPHA-2", "Two", "Keep me", "9.00")])
+        .await;
     let mut browser = signed_in(&app, "alpha.test", PRICING).await;
     let file = "sku,name,category,wholesale_price,retail_price\n\
                 ALPHA-1,Product ALPHA-1,Vitamins,10.00,21.50\n\

@@ -4,11 +4,10 @@
 //! separation. Every check looks at the page and at the database.
 
 use agoat::tenancy::CustomerId;
-use agoat::thorne::products::{self, NewProduct};
-use scoped_futures::ScopedFutureExt;
+use agoat::thorne::products::NewProduct;
 
 use crate::common::{
-    Browser, Response, TestApp, TwoTenants, actor, catalog_staff, signed_in, two_tenants,
+    Browser, Response, TestApp, TwoTenants, catalog_staff, signed_in, two_tenants,
 };
 use crate::common::{catalog_and_audit_snapshot as snapshot, sql_count as count, sql_text as text};
 
@@ -105,14 +104,6 @@ fn without<'a>(mut fields: Vec<(&'a str, &'a str)>, name: &str) -> Vec<(&'a str,
 }
 
 /// Adds many products to a customer in one go.
-async fn add_products(app: &TestApp, customer: CustomerId, new: Vec<NewProduct>) {
-    app.in_scope(customer, move |conn, scope| {
-        let new = new.clone();
-        async move { products::create_many(conn, scope, &new, &actor()).await }.scope_boxed()
-    })
-    .await;
-}
-
 fn new_product(sku: &str, name: &str, category: &str, retail: &str) -> NewProduct {
     NewProduct {
         sku: sku.to_owned(),
@@ -174,7 +165,7 @@ async fn the_list_searches_filters_sorts_and_pages() {
         )
     }));
     new.push(new_product("OLD-TEA", "Old green tea", "Teas", "4.00"));
-    add_products(&app, t.a, new).await;
+    app.products(t.a, new).await;
     let (old_id, old_version) = product_of(&app, t.a, "OLD-TEA").await;
     let mut b = signed_in(&app, "alpha.test", "pricing@alpha.test").await;
     let res = b

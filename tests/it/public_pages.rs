@@ -13,7 +13,7 @@ use diesel_async::RunQueryDsl;
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
-use crate::common::{Response, TestApp, TwoTenants, actor, minutes_ago, two_tenants};
+use crate::common::{Response, TestApp, TwoTenants, minutes_ago, two_tenants};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -1101,7 +1101,7 @@ async fn unknown_path_is_the_site_404_page() {
 
 #[actix_web::test]
 async fn the_product_list_comes_in_pages_that_follow_one_another() {
-    use agoat::thorne::products::{self, NewProduct};
+    use agoat::thorne::products::NewProduct;
     use agoat::web::pages::products::PAGE_SIZE;
     let app = TestApp::new().await;
     let t = two_tenants(&app).await;
@@ -1116,11 +1116,7 @@ async fn the_product_list_comes_in_pages_that_follow_one_another() {
             in_stock: true,
         })
         .collect();
-    app.in_scope(t.a, move |conn, scope| {
-        let new = new.clone();
-        async move { products::create_many(conn, scope, &new, &actor()).await }.scope_boxed()
-    })
-    .await;
+    app.products(t.a, new).await;
     // Listing order: category, then name.
     let mut expected: Vec<(String, String)> = (0..120)
         .map(|i| {

@@ -630,7 +630,7 @@ async fn b_catalog_and_link(
 // ------------------------------------------------------------------------------------------------
 // Requests
 
-/// A signed-in user (or a visitor, without a cookie) sending fixed requests: unlike a browser it
+/// A signed-in user (or a visitor with an anonymous session) sending fixed requests: unlike a browser it
 /// never updates its cookie, so a response that ends the session cannot affect the next case.
 struct Caller {
     label: &'static str,

@@ -440,9 +440,14 @@ impl TestApp {
             retail_price: retail.parse().unwrap(),
             in_stock: true,
         };
+        self.products(customer, vec![new]).await;
+    }
+
+    /// Creates these products for `customer` in one batch.
+    pub async fn products(&self, customer: CustomerId, new: Vec<NewProduct>) {
         self.in_scope(customer, move |conn, scope| {
             let new = new.clone();
-            async move { products::create_many(conn, scope, &[new], &actor()).await }.scope_boxed()
+            async move { products::create_many(conn, scope, &new, &actor()).await }.scope_boxed()
         })
         .await;
     }
