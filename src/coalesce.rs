@@ -3,6 +3,9 @@
 //! for that load instead of starting their own, and an entry in its last stretch is renewed by one
 //! request while the others are still answered with it. Without this, every expiry of a busy
 //! entry sends a crowd of identical queries to the database at once.
+//!
+//! A load that fails (the database did not answer) fails its waiters too, at once: they do not
+//! queue up for another attempt each, so no request waits longer than one load's timeout.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,9 +22,8 @@ pub struct Flights {
 }
 
 struct Load {
-    /// Dropped when the load ends, which wakes every waiter.
-    _done: watch::Sender<()>,
-    done: watch::Receiver<()>,
+    /// Told whether the load succeeded when it ends.
+    done: watch::Receiver<Option<bool>>,
 }
 
 /// What a request does about a missing entry.
@@ -40,42 +42,52 @@ impl Flights {
         if let Some(load) = loads.get(&id) {
             return Turn::Wait(Waiting(load.done.clone()));
         }
-        let (sender, done) = watch::channel(());
-        loads.insert(
-            id.clone(),
-            Load {
-                _done: sender,
-                done,
-            },
-        );
+        let (outcome, done) = watch::channel(None);
+        loads.insert(id.clone(), Load { done });
         Turn::Lead(LoadGuard {
             loads: self.loads.clone(),
             id,
+            outcome,
+            succeeded: false,
         })
     }
 }
 
 /// A request waiting for another's load.
-pub struct Waiting(watch::Receiver<()>);
+pub struct Waiting(watch::Receiver<Option<bool>>);
 
 impl Waiting {
-    /// Returns when the load has ended, however it ended.
-    pub async fn finished(mut self) {
-        // The sender never sends: `changed` returns once it is dropped.
-        while self.0.changed().await.is_ok() {}
+    /// Returns when the load has ended: `true` if it succeeded (look again), `false` if it failed
+    /// or was abandoned.
+    pub async fn finished(mut self) -> bool {
+        match self.0.wait_for(Option::is_some).await {
+            Ok(outcome) => outcome.unwrap_or(false),
+            Err(_) => false,
+        }
     }
 }
 
-/// Ends a load when dropped (stored, failed or abandoned): its waiters wake up and look again.
+/// Ends a load when dropped: its waiters wake up, told whether [`LoadGuard::succeeded`] was
+/// called.
 pub struct LoadGuard {
     loads: Arc<Mutex<HashMap<(String, u64), Load>>>,
     id: (String, u64),
+    outcome: watch::Sender<Option<bool>>,
+    succeeded: bool,
+}
+
+impl LoadGuard {
+    /// Marks the load as answered (whether or not its result was kept).
+    pub fn succeeded(mut self) {
+        self.succeeded = true;
+    }
 }
 
 impl Drop for LoadGuard {
     fn drop(&mut self) {
         let mut loads = self.loads.lock().unwrap_or_else(|e| e.into_inner());
         loads.remove(&self.id);
+        self.outcome.send_replace(Some(self.succeeded));
     }
 }
 
@@ -106,14 +118,31 @@ mod tests {
         let waiter = tokio::spawn(waiting.finished());
         tokio::task::yield_now().await;
         assert!(!waiter.is_finished());
-        drop(guard);
-        tokio::time::timeout(Duration::from_secs(1), waiter)
+        guard.succeeded();
+        let succeeded = tokio::time::timeout(Duration::from_secs(1), waiter)
             .await
             .expect("the waiter wakes when the load ends")
             .unwrap();
+        assert!(succeeded, "the waiter is told the load succeeded");
         assert!(
             matches!(flights.turn("k", 1), Turn::Lead(_)),
             "the load ended"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_waiters_of_a_failed_load_are_told_at_once() {
+        let flights = Flights::default();
+        let Turn::Lead(guard) = flights.turn("k", 1) else {
+            panic!("the first request leads")
+        };
+        let Turn::Wait(waiting) = flights.turn("k", 1) else {
+            panic!("the second request waits")
+        };
+        drop(guard);
+        assert!(
+            !waiting.finished().await,
+            "a load dropped unanswered failed"
         );
     }
 

@@ -15,7 +15,7 @@ use scoped_futures::ScopedFutureExt;
 
 use crate::coalesce::{Flights, Turn, claim_renewal};
 use crate::db::Database;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::tenancy::{CustomerId, Scope, SiteId, customers, domains, sites};
 
 /// The site a request is for, with what every page needs to know about it.
@@ -92,17 +92,29 @@ impl Directory {
 
     /// Resolves a normalised host, from the cache when the answer is fresh.
     pub async fn resolve(&self, host: &str) -> AppResult<Resolution> {
-        loop {
-            match self.cached(host) {
-                Cached::Valid(resolution) => return Ok(resolution),
-                Cached::Renew => return self.load_and_keep(host).await,
-                Cached::Missing => {}
+        match self.cached(host) {
+            Cached::Valid(resolution) => return Ok(resolution),
+            Cached::Renew => return self.load_and_keep(host).await,
+            Cached::Missing => {}
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        match self.loads.turn(host, generation) {
+            Turn::Lead(guard) => {
+                let resolution = self.load_and_keep(host).await?;
+                guard.succeeded();
+                Ok(resolution)
             }
-            let generation = self.generation.load(Ordering::Acquire);
-            match self.loads.turn(host, generation) {
-                Turn::Lead(_guard) => return self.load_and_keep(host).await,
-                // Then look again: the answer is there, or this request loads it.
-                Turn::Wait(waiting) => waiting.finished().await,
+            Turn::Wait(waiting) => {
+                if !waiting.finished().await {
+                    return Err(AppError::Unavailable(
+                        "the site directory could not be read".into(),
+                    ));
+                }
+                match self.cached(host) {
+                    Cached::Valid(resolution) => Ok(resolution),
+                    // Not kept (the cache was cleared meanwhile): this request loads it.
+                    Cached::Renew | Cached::Missing => self.load_and_keep(host).await,
+                }
             }
         }
     }

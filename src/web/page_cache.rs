@@ -40,6 +40,7 @@ use scoped_futures::ScopedFutureExt;
 
 use crate::coalesce::{Flights, LoadGuard, Turn, Waiting, claim_renewal};
 use crate::content::posts;
+use crate::error::AppError;
 use crate::web::AppState;
 use crate::web::precompressed::{self, Copies};
 use crate::web::response::client_has;
@@ -201,14 +202,18 @@ pub async fn serve(
             .unwrap_or("/")
     );
     let writes = state.db.writes().of(site.ctx.scope.customer_id());
-    let flight = match state.page_cache.lookup(&key, writes) {
+    let lead = match state.page_cache.lookup(&key, writes) {
         Lookup::Hit(page) => {
             let res = replay(&req, page);
             return Ok(req.into_response(res));
         }
         Lookup::Refresh => None,
         Lookup::Wait(waiting) => {
-            waiting.finished().await;
+            if !waiting.finished().await {
+                // The render this request waited for failed: so would its own, after as long.
+                let unavailable = AppError::Unavailable("the page could not be rendered".into());
+                return Ok(req.error_response(unavailable).map_into_boxed_body());
+            }
             if let Some(page) = state.page_cache.get(&key, writes) {
                 let res = replay(&req, page);
                 return Ok(req.into_response(res));
@@ -218,7 +223,11 @@ pub async fn serve(
         Lookup::Lead(guard) => Some(guard),
     };
     let res = render_and_keep(req, next, &state, &site, key, writes).await;
-    drop(flight);
+    if let (Some(guard), Ok(res)) = (lead, &res)
+        && !res.status().is_server_error()
+    {
+        guard.succeeded();
+    }
     res
 }
 
