@@ -329,7 +329,7 @@ fn replay(req: &ServiceRequest, page: Page) -> HttpResponse {
         res_headers.insert(name.clone(), value.clone());
     }
     if let Some(encoding) = encoding {
-        res_headers.insert(CONTENT_ENCODING, precompressed::header_value(encoding));
+        res_headers.insert(CONTENT_ENCODING, encoding.to_header_value());
         res_headers.append(VARY, HeaderValue::from_static("accept-encoding"));
     }
     res

@@ -9,8 +9,8 @@ use std::io::Write;
 use std::sync::OnceLock;
 
 use actix_web::HttpRequest;
+use actix_web::http::header::HeaderMap;
 use actix_web::http::header::{ContentEncoding, Encoding, Header};
-use actix_web::http::header::{HeaderMap, TryIntoHeaderValue};
 use actix_web::web::Bytes;
 
 /// Bodies smaller than this are sent as they are (compression would save next to nothing).
@@ -57,13 +57,6 @@ impl Copies {
             _ => body.clone(),
         }
     }
-}
-
-/// The header value naming `encoding`.
-pub fn header_value(encoding: ContentEncoding) -> actix_web::http::header::HeaderValue {
-    encoding
-        .try_into_value()
-        .expect("content encodings are valid header values")
 }
 
 fn compressible(headers: &HeaderMap) -> bool {

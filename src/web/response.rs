@@ -64,6 +64,11 @@ pub fn private_html(body: String) -> HttpResponse {
     private_html_status(StatusCode::OK, body)
 }
 
+/// A rendered admin page with its status (200, a form with errors, a conflict).
+pub fn private_page(status: StatusCode, page: &impl askama::Template) -> AppResult<HttpResponse> {
+    Ok(private_html_status(status, render(page)?))
+}
+
 /// An admin page with a status other than 200 (a form with errors, a conflict).
 pub fn private_html_status(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)

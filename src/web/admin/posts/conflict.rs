@@ -50,8 +50,5 @@ pub fn respond(
         current_updated: crate::web::pages::display_time(current.updated_at),
         action: action.as_str(),
     };
-    Ok(response::private_html_status(
-        StatusCode::CONFLICT,
-        response::render(&page)?,
-    ))
+    response::private_page(StatusCode::CONFLICT, &page)
 }

@@ -122,14 +122,6 @@ pub fn edit_post_page(
     }
 }
 
-/// Renders a form page with a status (200, or 400 with errors).
-pub fn respond(page: &FormPage, status: StatusCode) -> AppResult<HttpResponse> {
-    Ok(response::private_html_status(
-        status,
-        response::render(page)?,
-    ))
-}
-
 pub async fn page(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
@@ -147,5 +139,5 @@ pub async fn page(
         })
         .await?;
     let page = edit_post_page(&site, &user, &session, &post, FormView::of_post(&post));
-    respond(&page, StatusCode::OK)
+    response::private_page(StatusCode::OK, &page)
 }

@@ -7,8 +7,9 @@ use actix_web::{HttpResponse, web};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
-use crate::web::admin::posts::edit::{new_post_page, respond};
+use crate::web::admin::posts::edit::new_post_page;
 use crate::web::admin::posts::form::FormView;
+use crate::web::response;
 use crate::web::site::RequestSite;
 
 pub async fn page(
@@ -18,5 +19,5 @@ pub async fn page(
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Editor])?;
     let page = new_post_page(&site, &user, &session, FormView::default());
-    respond(&page, StatusCode::OK)
+    response::private_page(StatusCode::OK, &page)
 }

@@ -13,12 +13,12 @@ use crate::content::admin_queries;
 use crate::content::posts::Post;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
-use crate::web::AppState;
 use crate::web::admin::posts::conflict;
-use crate::web::admin::posts::edit::{edit_post_page, new_post_page, respond};
+use crate::web::admin::posts::edit::{edit_post_page, new_post_page};
 use crate::web::admin::posts::form::{self, Action, FormErrors, FormView, PostForm};
 use crate::web::admin::posts::{post_id, see_other, version};
 use crate::web::site::RequestSite;
+use crate::web::{AppState, response};
 
 /// The errors of a slug that another post of the site has.
 fn slug_taken_errors(slug: &str, suggestion: String) -> FormErrors {
@@ -57,9 +57,9 @@ pub async fn create(
         Ok(checked) => checked,
         Err(errors) => {
             let view = FormView::of_form(&form, None, errors);
-            return respond(
-                &new_post_page(&site, &user, &session, view),
+            return response::private_page(
                 StatusCode::BAD_REQUEST,
+                &new_post_page(&site, &user, &session, view),
             );
         }
     };
@@ -88,9 +88,9 @@ pub async fn create(
         }
         Created::SlugTaken(free) => {
             let view = FormView::of_form(&form, None, slug_taken_errors(&input.slug, free));
-            respond(
-                &new_post_page(&site, &user, &session, view),
+            response::private_page(
                 StatusCode::BAD_REQUEST,
+                &new_post_page(&site, &user, &session, view),
             )
         }
     }
@@ -174,17 +174,17 @@ pub async fn update(
         }
         Outcome::Invalid(current, errors) => {
             let view = FormView::of_form(&form, Some(expected), errors);
-            respond(
-                &edit_post_page(&site, &user, &session, &current, view),
+            response::private_page(
                 StatusCode::BAD_REQUEST,
+                &edit_post_page(&site, &user, &session, &current, view),
             )
         }
         Outcome::SlugTaken(current, free) => {
             let slug = form::wanted_slug(&form);
             let view = FormView::of_form(&form, Some(expected), slug_taken_errors(&slug, free));
-            respond(
-                &edit_post_page(&site, &user, &session, &current, view),
+            response::private_page(
                 StatusCode::BAD_REQUEST,
+                &edit_post_page(&site, &user, &session, &current, view),
             )
         }
         Outcome::Stale(current) => {

@@ -134,8 +134,5 @@ pub async fn render(
         default_hours: DEFAULT_LIFETIME_HOURS,
         max_hours: MAX_LIFETIME_HOURS,
     };
-    Ok(response::private_html_status(
-        status,
-        response::render(&page)?,
-    ))
+    response::private_page(status, &page)
 }

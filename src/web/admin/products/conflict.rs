@@ -81,8 +81,5 @@ pub fn respond(
         current_version: current.version,
         current_updated: display_time(current.updated_at),
     };
-    Ok(response::private_html_status(
-        StatusCode::CONFLICT,
-        response::render(&page)?,
-    ))
+    response::private_page(StatusCode::CONFLICT, &page)
 }

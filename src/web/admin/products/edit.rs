@@ -200,14 +200,6 @@ pub fn edit_product_page(
     )
 }
 
-/// Renders a form page with a status (200, or 422 with errors).
-pub fn respond(page: &FormPage, status: StatusCode) -> AppResult<HttpResponse> {
-    Ok(response::private_html_status(
-        status,
-        response::render(page)?,
-    ))
-}
-
 pub async fn page(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
@@ -219,8 +211,8 @@ pub async fn page(
     let id = product_id(&path)?;
     let stored = load(&state, user.scope, id).await?;
     let form = FormView::of_product(&stored.product);
-    respond(
-        &edit_product_page(&site, &user, &session, &stored, form),
+    response::private_page(
         StatusCode::OK,
+        &edit_product_page(&site, &user, &session, &stored, form),
     )
 }

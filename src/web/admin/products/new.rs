@@ -7,8 +7,9 @@ use actix_web::{HttpResponse, web};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
-use crate::web::admin::products::edit::{new_product_page, respond};
+use crate::web::admin::products::edit::new_product_page;
 use crate::web::admin::products::form::FormView;
+use crate::web::response;
 use crate::web::site::RequestSite;
 
 pub async fn page(
@@ -18,5 +19,5 @@ pub async fn page(
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Pricing])?;
     let page = new_product_page(&site, &user, &session, FormView::default());
-    respond(&page, StatusCode::OK)
+    response::private_page(StatusCode::OK, &page)
 }

@@ -20,12 +20,12 @@ use crate::tenancy::users::Role;
 use crate::thorne::change_sets::{self, Kind};
 use crate::thorne::price_history::prices_differ;
 use crate::thorne::products::{self, Edit, Product};
-use crate::web::AppState;
 use crate::web::admin::posts::{see_other, version};
-use crate::web::admin::products::edit::{self, edit_product_page, new_product_page, respond};
+use crate::web::admin::products::edit::{self, edit_product_page, new_product_page};
 use crate::web::admin::products::form::{self, Checked, FormErrors, FormView, ProductForm};
 use crate::web::admin::products::{conflict, product_id};
 use crate::web::site::RequestSite;
+use crate::web::{AppState, response};
 
 /// What creating a product came to.
 enum Created {
@@ -44,9 +44,9 @@ pub async fn create(
     let form = form.into_inner();
     let refuse = |errors: FormErrors| {
         let view = FormView::of_form(&form, None, errors);
-        respond(
-            &new_product_page(&site, &user, &session, view),
+        response::private_page(
             StatusCode::UNPROCESSABLE_ENTITY,
+            &new_product_page(&site, &user, &session, view),
         )
     };
     let checked = match form::check(&form, &site.ctx.currency) {
@@ -174,9 +174,9 @@ pub async fn update(
         Outcome::Invalid(errors) => {
             let stored = edit::load(&state, scope, id).await?;
             let view = FormView::of_form(&form, Some(expected), errors);
-            respond(
-                &edit_product_page(&site, &user, &session, &stored, view),
+            response::private_page(
                 StatusCode::UNPROCESSABLE_ENTITY,
+                &edit_product_page(&site, &user, &session, &stored, view),
             )
         }
         Outcome::Stale(current) => conflict::respond(&site, &user, &session, &current, &form),

@@ -126,8 +126,5 @@ async fn conflict(
         number,
         fields: diff::fields(&current, &revision),
     };
-    Ok(response::private_html_status(
-        StatusCode::CONFLICT,
-        response::render(&page)?,
-    ))
+    response::private_page(StatusCode::CONFLICT, &page)
 }

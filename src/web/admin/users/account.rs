@@ -88,10 +88,7 @@ pub async fn submit(
         page.confirm_error = Some("The two new passwords differ.".into());
     }
     if page.current_error.is_some() || page.new_error.is_some() || page.confirm_error.is_some() {
-        return Ok(response::private_html_status(
-            StatusCode::BAD_REQUEST,
-            response::render(&page)?,
-        ));
+        return response::private_page(StatusCode::BAD_REQUEST, &page);
     }
     let hashed = hash(form.new_password.clone()).await?;
     let actor = me.actor.clone();

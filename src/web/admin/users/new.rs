@@ -85,10 +85,7 @@ pub async fn submit(
         ));
     }
     let (Ok(email), Ok(role), None) = (email, role, &page.password_error) else {
-        return Ok(response::private_html_status(
-            StatusCode::BAD_REQUEST,
-            response::render(&page)?,
-        ));
+        return response::private_page(StatusCode::BAD_REQUEST, &page);
     };
     let hashed = hash(password.clone()).await?;
     let (scope, actor) = (user.scope, user.actor.clone());
@@ -104,10 +101,7 @@ pub async fn submit(
         Ok(created) => created,
         Err(AppError::Conflict(message)) => {
             page.email_error = Some(message);
-            return Ok(response::private_html_status(
-                StatusCode::CONFLICT,
-                response::render(&page)?,
-            ));
+            return response::private_page(StatusCode::CONFLICT, &page);
         }
         Err(other) => return Err(other),
     };

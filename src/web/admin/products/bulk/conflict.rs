@@ -43,8 +43,5 @@ pub async fn respond(
         preview: PreviewView::of(plan, &site.ctx.currency),
         message,
     };
-    Ok(response::private_html_status(
-        StatusCode::CONFLICT,
-        response::render(&page)?,
-    ))
+    response::private_page(StatusCode::CONFLICT, &page)
 }

@@ -49,10 +49,7 @@ pub async fn respond(
         layout: AdminLayout::new("Bulk price change", site, user, session),
         view: FormView::of(form, errors, &categories),
     };
-    Ok(response::private_html_status(
-        status,
-        response::render(&page)?,
-    ))
+    response::private_page(status, &page)
 }
 
 /// The checked form, or the form page showing its errors (422).

@@ -163,10 +163,7 @@ pub async fn respond(
         preview,
         message,
     };
-    Ok(response::private_html_status(
-        status,
-        response::render(&page)?,
-    ))
+    response::private_page(status, &page)
 }
 
 pub async fn preview(

@@ -81,8 +81,5 @@ pub async fn revert(
         message,
         conflicts,
     };
-    Ok(response::private_html_status(
-        StatusCode::CONFLICT,
-        response::render(&page)?,
-    ))
+    response::private_page(StatusCode::CONFLICT, &page)
 }

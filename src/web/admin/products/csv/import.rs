@@ -47,13 +47,6 @@ fn import_page(
     }
 }
 
-fn respond(page: &ImportPage, status: StatusCode) -> AppResult<HttpResponse> {
-    Ok(response::private_html_status(
-        status,
-        response::render(page)?,
-    ))
-}
-
 pub async fn page(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
@@ -61,9 +54,9 @@ pub async fn page(
     session: Session,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Pricing])?;
-    respond(
-        &import_page(&state, &site, &user, &session, None),
+    response::private_page(
         StatusCode::OK,
+        &import_page(&state, &site, &user, &session, None),
     )
 }
 
@@ -158,7 +151,7 @@ pub async fn upload(
         Ok(file) => file,
         Err(refusal) => {
             let page = import_page(&state, &site, &user, &session, Some(refusal.message));
-            return respond(&page, refusal.status);
+            return response::private_page(refusal.status, &page);
         }
     };
     let parsed = csv_import::parse_all(&file.content);

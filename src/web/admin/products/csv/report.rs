@@ -176,8 +176,5 @@ pub fn respond(page: &ReportPage, status: Option<StatusCode>) -> AppResult<HttpR
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     });
-    Ok(response::private_html_status(
-        status,
-        response::render(page)?,
-    ))
+    response::private_page(status, page)
 }
