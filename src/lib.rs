@@ -6,7 +6,6 @@
 //! `cli`.
 
 pub mod audit;
-pub mod auth;
 pub mod cli;
 pub mod coalesce;
 pub mod config;

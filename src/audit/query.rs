@@ -258,6 +258,37 @@ pub async fn all(
     }
 }
 
+/// Failed sign-ins recorded for the customer in scope since `since`: those from `ip`, and those
+/// for the account `email` (lower-cased), as `(by_ip, by_account)`. The sign-in throttle counts
+/// from these.
+pub async fn sign_in_failures_since(
+    conn: &mut Conn,
+    scope: Scope,
+    email: &str,
+    ip: &str,
+    since: DateTime<Utc>,
+) -> AppResult<(i64, i64)> {
+    let failures = || {
+        events::table
+            .filter(events::customer_id.eq(scope.customer_uuid()))
+            .filter(events::entity.eq("sign_in"))
+            .filter(events::action.eq("failure"))
+            .filter(events::occurred_at.gt(since))
+    };
+    let by_ip: i64 = failures()
+        .filter(events::ip.eq(ip))
+        .count()
+        .get_result(conn)
+        .await?;
+    let email = email.trim().to_lowercase();
+    let by_account: i64 = failures()
+        .filter(events::after.retrieve_as_text("email").eq(email))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok((by_ip, by_account))
+}
+
 /// One changed field of an event, as text: `field: old → new`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldChange {

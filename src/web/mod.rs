@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod auth;
 pub mod error;
 pub mod ops;
 pub mod page_cache;
@@ -18,6 +19,9 @@ pub mod response;
 pub mod secure_cookies;
 pub mod security_headers;
 pub mod site;
+pub mod state;
+
+pub use state::AppState;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -28,36 +32,6 @@ use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
-
-use crate::db::Database;
-use crate::tenancy::directory::Directory;
-
-/// What every request handler can reach.
-pub struct AppState {
-    pub db: Database,
-    pub directory: Directory,
-    /// Signs and encrypts admin session cookies.
-    pub session_key: Key,
-    /// Rendered public pages.
-    pub page_cache: page_cache::PageCache,
-    /// The largest CSV file the products import accepts.
-    pub max_upload_bytes: usize,
-    /// How long a client may take to send a whole request body.
-    pub body_timeout: std::time::Duration,
-}
-
-impl AppState {
-    pub fn new(db: Database, session_key: Key) -> web::Data<AppState> {
-        web::Data::new(AppState {
-            directory: Directory::new(db.clone()),
-            db,
-            session_key,
-            page_cache: page_cache::PageCache::default(),
-            max_upload_bytes: crate::config::max_upload_bytes(),
-            body_timeout: crate::config::body_timeout(),
-        })
-    }
-}
 
 /// Admin sessions: signed and encrypted cookies, HttpOnly, SameSite=Lax (`Secure` is added for
 /// requests that arrived over https, see [`secure_cookies`]).

@@ -4,9 +4,9 @@ use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::web::admin::layout::AdminLayout;
+use crate::web::auth::CurrentUser;
 use crate::web::response;
 use crate::web::site::RequestSite;
 

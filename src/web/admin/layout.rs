@@ -2,8 +2,8 @@
 
 use actix_session::Session;
 
-use crate::auth::{CurrentUser, session};
 use crate::tenancy::users::Role;
+use crate::web::auth::{CurrentUser, session};
 use crate::web::site::RequestSite;
 
 pub struct AdminLayout {

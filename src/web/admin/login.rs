@@ -12,12 +12,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{self, Actor, Change};
-use crate::auth::current_user::{actor_for, client_ip};
-use crate::auth::{CurrentUser, csrf, session, throttle};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::{self, Account};
 use crate::tenancy::{CustomerId, Scope, UserId};
 use crate::web::admin::layout::AdminLayout;
+use crate::web::auth::current_user::{actor_for, client_ip};
+use crate::web::auth::{CurrentUser, csrf, session, throttle};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

@@ -24,7 +24,7 @@ use actix_web::{Error, web};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
-            .wrap(from_fn(crate::auth::csrf::verify))
+            .wrap(from_fn(crate::web::auth::csrf::verify))
             .wrap(from_fn(private_responses))
             .route("", web::get().to(dashboard::page))
             .route("/", web::get().to(dashboard::page))

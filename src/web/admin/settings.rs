@@ -11,11 +11,11 @@ use askama::Template;
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
-use crate::auth::{CurrentUser, session};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::customers::{self, CURRENCIES, Customer, Settings};
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::posts::{see_other, version};
+use crate::web::auth::{CurrentUser, session};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

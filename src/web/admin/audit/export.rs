@@ -7,9 +7,9 @@ use scoped_futures::ScopedFutureExt;
 
 use super::AuditQuery;
 use crate::audit::{export, query};
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::web::AppState;
+use crate::web::auth::CurrentUser;
 
 /// Most events in one download.
 pub const MAX_ROWS: usize = 100_000;

@@ -8,9 +8,9 @@ use scoped_futures::ScopedFutureExt;
 
 use super::AuditQuery;
 use crate::audit::query::{self, Cursor, ENTITY_KINDS, FieldChange, PAGE_SIZE};
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::web::admin::layout::AdminLayout;
+use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

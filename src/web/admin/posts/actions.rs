@@ -7,12 +7,12 @@ use actix_web::{HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
-use crate::auth::{CurrentUser, session as flash};
 use crate::content::admin_queries;
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
 use crate::web::AppState;
 use crate::web::admin::posts::{post_id, see_other, version};
+use crate::web::auth::{CurrentUser, session as flash};
 use crate::web::site::RequestSite;
 
 #[derive(Debug, Deserialize)]

@@ -8,11 +8,11 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use askama::Template;
 
-use crate::auth::CurrentUser;
 use crate::content::posts::Post;
 use crate::error::AppResult;
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::posts::form::{Action, FormView, PostForm};
+use crate::web::auth::CurrentUser;
 use crate::web::response;
 use crate::web::site::RequestSite;
 

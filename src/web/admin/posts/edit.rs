@@ -8,7 +8,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
-use crate::auth::CurrentUser;
 use crate::content::admin_queries;
 use crate::content::posts::Post;
 use crate::error::AppResult;
@@ -16,6 +15,7 @@ use crate::tenancy::users::Role;
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::posts::form::FormView;
 use crate::web::admin::posts::{StatusView, post_id};
+use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

@@ -8,12 +8,12 @@ use askama::Template;
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
-use crate::auth::CurrentUser;
 use crate::content::admin_queries::{self, AdminCursor, Filter};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::posts::StatusView;
+use crate::web::auth::CurrentUser;
 use crate::web::pages::display_time;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};

@@ -7,7 +7,6 @@ use actix_web::{HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
-use crate::auth::CurrentUser;
 use crate::content::admin_queries;
 use crate::content::markdown;
 use crate::content::posts::PublicPost;
@@ -16,6 +15,7 @@ use crate::tenancy::users::Role;
 use crate::web::AppState;
 use crate::web::admin::posts::form::{self, PostForm};
 use crate::web::admin::posts::post_id;
+use crate::web::auth::CurrentUser;
 use crate::web::pages::post::PostPage;
 use crate::web::response;
 use crate::web::site::RequestSite;

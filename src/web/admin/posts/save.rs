@@ -8,7 +8,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
 
-use crate::auth::{CurrentUser, session as flash};
 use crate::content::admin_queries;
 use crate::content::posts::Post;
 use crate::error::{AppError, AppResult};
@@ -17,6 +16,7 @@ use crate::web::admin::posts::conflict;
 use crate::web::admin::posts::edit::{edit_post_page, new_post_page};
 use crate::web::admin::posts::form::{self, Action, FormErrors, FormView, PostForm};
 use crate::web::admin::posts::{post_id, see_other, version};
+use crate::web::auth::{CurrentUser, session as flash};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

@@ -6,12 +6,12 @@ use actix_web::{HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
-use crate::auth::CurrentUser;
 use crate::content::preview_links;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
 use crate::web::AppState;
 use crate::web::admin::revisions::{admin_time, post_id, post_of_site};
+use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
 
 use super::list::{NewLink, Outcome, render};

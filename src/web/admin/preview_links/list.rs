@@ -9,13 +9,13 @@ use askama::Template;
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
-use crate::auth::CurrentUser;
 use crate::content::posts::Post;
 use crate::content::preview_links::{self, DEFAULT_LIFETIME_HOURS, MAX_LIFETIME_HOURS};
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::revisions::{admin_time, post_id, post_of_site};
+use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

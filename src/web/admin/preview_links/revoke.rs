@@ -6,12 +6,12 @@ use actix_web::{HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
-use crate::auth::{CurrentUser, session};
 use crate::content::preview_links;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
 use crate::web::AppState;
 use crate::web::admin::revisions::{post_id, post_of_site};
+use crate::web::auth::{CurrentUser, session};
 use crate::web::site::RequestSite;
 
 pub async fn submit(

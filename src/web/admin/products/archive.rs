@@ -7,13 +7,13 @@ use actix_web::{HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
-use crate::auth::{CurrentUser, session as flash};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
 use crate::thorne::products;
 use crate::web::AppState;
 use crate::web::admin::posts::{see_other, version};
 use crate::web::admin::products::product_id;
+use crate::web::auth::{CurrentUser, session as flash};
 
 #[derive(Debug, Deserialize)]
 pub struct ArchiveForm {

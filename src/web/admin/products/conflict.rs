@@ -7,11 +7,11 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use askama::Template;
 
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::thorne::products::Product;
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::products::form::{FormView, ProductForm};
+use crate::web::auth::CurrentUser;
 use crate::web::pages::display_time;
 use crate::web::response;
 use crate::web::site::RequestSite;

@@ -10,7 +10,6 @@ use bigdecimal::BigDecimal;
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::tenancy::Scope;
 use crate::tenancy::users::Role;
@@ -20,6 +19,7 @@ use crate::thorne::products::{self, Product};
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::products::form::{FormView, negative_margin_warning};
 use crate::web::admin::products::product_id;
+use crate::web::auth::CurrentUser;
 use crate::web::pages::display_time;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};

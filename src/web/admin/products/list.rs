@@ -10,13 +10,13 @@ use bigdecimal::{BigDecimal, RoundingMode, Zero};
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
-use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
 use crate::thorne::money::format_price;
 use crate::thorne::products::{self, ListCursor, ListQuery, Product, Shelf, SortOrder};
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::products::{Choice, choices};
+use crate::web::auth::CurrentUser;
 use crate::web::pages::display_time;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};

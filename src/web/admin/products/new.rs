@@ -4,11 +4,11 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
 use crate::web::admin::products::edit::new_product_page;
 use crate::web::admin::products::form::FormView;
+use crate::web::auth::CurrentUser;
 use crate::web::response;
 use crate::web::site::RequestSite;
 

@@ -12,7 +12,6 @@ use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
 use crate::audit::Actor;
-use crate::auth::{CurrentUser, session as flash};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
@@ -24,6 +23,7 @@ use crate::web::admin::posts::{see_other, version};
 use crate::web::admin::products::edit::{self, edit_product_page, new_product_page};
 use crate::web::admin::products::form::{self, Checked, FormErrors, FormView, ProductForm};
 use crate::web::admin::products::{conflict, product_id};
+use crate::web::auth::{CurrentUser, session as flash};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

@@ -7,12 +7,12 @@ use askama::Template;
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
-use crate::auth::CurrentUser;
 use crate::content::diff::{self, DiffPiece, FieldChange};
 use crate::content::revisions::{self, Revision};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
 use crate::web::admin::layout::AdminLayout;
+use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

@@ -6,11 +6,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
-use crate::auth::CurrentUser;
 use crate::content::revisions;
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
 use crate::web::admin::layout::AdminLayout;
+use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

@@ -11,12 +11,12 @@ use askama::Template;
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
-use crate::auth::{CurrentUser, session};
 use crate::content::diff::{self, FieldChange};
 use crate::content::{posts, revisions};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
 use crate::web::admin::layout::AdminLayout;
+use crate::web::auth::{CurrentUser, session};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

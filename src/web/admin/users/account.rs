@@ -10,10 +10,10 @@ use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
 use super::{hash, signed_out_with};
-use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users;
 use crate::web::admin::layout::AdminLayout;
+use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

@@ -7,10 +7,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::{load, parse_id};
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::tenancy::users::User;
 use crate::web::admin::layout::AdminLayout;
+use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

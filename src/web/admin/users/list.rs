@@ -5,10 +5,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::tenancy::users::{self, User};
 use crate::web::admin::layout::AdminLayout;
+use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

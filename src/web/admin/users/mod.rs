@@ -15,11 +15,11 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
 
-use crate::auth::{CurrentUser, session};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::UserId;
 use crate::tenancy::users::{self, User};
 use crate::web::AppState;
+use crate::web::auth::{CurrentUser, session};
 
 /// Registers this part of the admin (paths relative to `/admin`).
 pub fn routes(cfg: &mut web::ServiceConfig) {

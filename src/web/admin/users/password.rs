@@ -8,10 +8,10 @@ use serde::Deserialize;
 
 use super::edit::{Section, with_error};
 use super::{hash, load, parse_id, parse_version, redirect_with, signed_out_with};
-use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users;
 use crate::web::AppState;
+use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,6 @@ use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
 
-use crate::auth::{CurrentUser, session as flash};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
 use crate::thorne::bulk::{self, Approval, Fingerprint};
@@ -16,6 +15,7 @@ use crate::web::AppState;
 use crate::web::admin::posts::see_other;
 use crate::web::admin::products::bulk::form::BulkForm;
 use crate::web::admin::products::bulk::{conflict, page, preview};
+use crate::web::auth::{CurrentUser, session as flash};
 use crate::web::site::RequestSite;
 
 pub async fn apply(

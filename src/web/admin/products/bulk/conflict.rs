@@ -6,7 +6,6 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use askama::Template;
 
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::thorne::bulk::Plan;
 use crate::web::AppState;
@@ -14,6 +13,7 @@ use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::products::bulk::form::{BulkForm, FormErrors, FormView};
 use crate::web::admin::products::bulk::page;
 use crate::web::admin::products::bulk::preview::PreviewView;
+use crate::web::auth::CurrentUser;
 use crate::web::response;
 use crate::web::site::RequestSite;
 

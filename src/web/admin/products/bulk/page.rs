@@ -7,12 +7,12 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
 use crate::thorne::products;
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::products::bulk::form::{BulkForm, Checked, FormErrors, FormView, check};
+use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

@@ -9,7 +9,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
 use crate::thorne::bulk::{self, BulkChange, Plan, PlannedChange};
@@ -17,6 +16,7 @@ use crate::thorne::money::format_price;
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::products::bulk::form::{BulkForm, FormErrors, FormView};
 use crate::web::admin::products::bulk::page;
+use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

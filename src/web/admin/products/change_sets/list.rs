@@ -6,12 +6,12 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
 use crate::thorne::change_sets;
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::products::change_sets::kind_label;
+use crate::web::auth::CurrentUser;
 use crate::web::pages::display_time;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};

@@ -8,13 +8,13 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
-use crate::auth::{CurrentUser, session as flash};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
 use crate::thorne::change_sets::{self, RevertConflict, RevertOutcome};
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::posts::see_other;
 use crate::web::admin::products::product_id;
+use crate::web::auth::{CurrentUser, session as flash};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

@@ -6,7 +6,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
 use crate::thorne::change_sets;
@@ -14,6 +13,7 @@ use crate::thorne::money::format_price;
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::products::change_sets::kind_label;
 use crate::web::admin::products::product_id;
+use crate::web::auth::CurrentUser;
 use crate::web::pages::display_time;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};

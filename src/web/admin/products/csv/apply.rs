@@ -10,7 +10,6 @@ use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::{CurrentUser, session as flash};
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
 use crate::thorne::csv_import::{self, ImportNote, ImportReport, Plan};
@@ -21,6 +20,7 @@ use crate::web::admin::products::csv::report::{
     self, ApplyForm, ReportPage, default_change_set_name,
 };
 use crate::web::admin::products::csv::upload_id;
+use crate::web::auth::{CurrentUser, session as flash};
 use crate::web::site::RequestSite;
 
 /// Longest reason kept with the price changes.

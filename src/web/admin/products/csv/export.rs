@@ -6,11 +6,11 @@ use actix_web::{HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
 use crate::thorne::csv_export::{self, Selection};
 use crate::web::AppState;
+use crate::web::auth::CurrentUser;
 
 #[derive(Debug, Deserialize)]
 pub struct ExportQuery {

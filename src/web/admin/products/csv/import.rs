@@ -13,13 +13,13 @@ use futures_util::StreamExt;
 use scoped_futures::ScopedFutureExt;
 use serde_json::json;
 
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
 use crate::thorne::csv_import::{self, COLUMNS};
 use crate::thorne::csv_uploads;
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::products::csv::report::{self, ReportPage, human_size};
+use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

@@ -7,12 +7,12 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use askama::Template;
 
-use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::thorne::csv_export::price_cell;
 use crate::thorne::csv_import::{ColumnChange, Plan};
 use crate::thorne::csv_uploads::Upload;
 use crate::web::admin::layout::AdminLayout;
+use crate::web::auth::CurrentUser;
 use crate::web::pages::display_time;
 use crate::web::response;
 use crate::web::site::RequestSite;

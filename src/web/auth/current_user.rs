@@ -10,11 +10,11 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use scoped_futures::ScopedFutureExt;
 
 use crate::audit::Actor;
-use crate::auth::{csrf, session};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::{self, Role};
 use crate::tenancy::{Scope, UserId};
 use crate::web::AppState;
+use crate::web::auth::{csrf, session};
 use crate::web::request_log::RequestId;
 use crate::web::site::RequestSite;
 

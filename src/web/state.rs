@@ -1,0 +1,36 @@
+//! The application state every request handler reaches: the database, the host directory, the
+//! session key, the page cache and the request limits read from the configuration.
+
+use actix_web::cookie::Key;
+use actix_web::web;
+
+use crate::db::Database;
+use crate::tenancy::directory::Directory;
+use crate::web::page_cache;
+
+/// What every request handler can reach.
+pub struct AppState {
+    pub db: Database,
+    pub directory: Directory,
+    /// Signs and encrypts admin session cookies.
+    pub session_key: Key,
+    /// Rendered public pages.
+    pub page_cache: page_cache::PageCache,
+    /// The largest CSV file the products import accepts.
+    pub max_upload_bytes: usize,
+    /// How long a client may take to send a whole request body.
+    pub body_timeout: std::time::Duration,
+}
+
+impl AppState {
+    pub fn new(db: Database, session_key: Key) -> web::Data<AppState> {
+        web::Data::new(AppState {
+            directory: Directory::new(db.clone()),
+            db,
+            session_key,
+            page_cache: page_cache::PageCache::default(),
+            max_upload_bytes: crate::config::max_upload_bytes(),
+            body_timeout: crate::config::body_timeout(),
+        })
+    }
+}
