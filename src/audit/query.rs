@@ -174,19 +174,6 @@ impl Cursor {
     }
 }
 
-/// `%` and `_` match themselves in the actor filter.
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 fn day_start(day: NaiveDate) -> DateTime<Utc> {
     day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
@@ -207,7 +194,7 @@ pub async fn page(
         .limit(limit)
         .into_boxed();
     if let Some(actor) = &filter.actor {
-        query = query.filter(events::actor_label.ilike(like_pattern(actor)));
+        query = query.filter(events::actor_label.ilike(crate::db::like_contains(actor)));
     }
     if let Some(actor_id) = filter.actor_id {
         query = query.filter(events::actor_id.eq(actor_id));
@@ -388,7 +375,7 @@ mod tests {
 
     #[test]
     fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("a_b%c"), "%a\\_b\\%c%");
+        assert_eq!(crate::db::like_contains("a_b%c"), "%a\\_b\\%c%");
     }
 
     #[test]

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 
 use crate::audit::Actor;
 use crate::content::front_matter::{self, ParsedPost};
-use crate::content::posts::{self, PostInput, Status};
+use crate::content::posts::{self, Change, PostInput, Status, Target};
 use crate::db::Conn;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::tenancy::{Scope, SiteId};
 
 /// One checked file of a batch.
@@ -101,18 +101,36 @@ pub async fn apply(
     crate::tenancy::sites::find(conn, scope, site).await?;
     let mut summary = ImportSummary::default();
     for file in batch {
-        match posts::by_slug(conn, scope, site, &file.input.slug).await? {
-            Some(existing) => {
-                posts::update(conn, scope, &existing, existing.version, &file.input, actor).await?;
-                summary.updated += 1;
-            }
-            None => {
-                posts::create(conn, scope, site, &file.input, actor).await?;
-                summary.created += 1;
-            }
+        let existing = posts::by_slug(conn, scope, site, &file.input.slug).await?;
+        let target = match &existing {
+            Some(post) => Target::Existing {
+                post,
+                expected_version: post.version,
+            },
+            None => Target::New(site),
+        };
+        let change = Change::Fields {
+            input: &file.input,
+            action: "update",
+        };
+        posts::save(conn, scope, target, change, actor)
+            .await?
+            .saved()
+            .map_err(|e| in_file(e, &file.path))?;
+        match existing {
+            Some(_) => summary.updated += 1,
+            None => summary.created += 1,
         }
     }
     Ok(summary)
+}
+
+/// A conflict of one file, named by the file.
+fn in_file(error: AppError, path: &Path) -> AppError {
+    match error {
+        AppError::Conflict(reason) => AppError::Conflict(format!("{}: {reason}", path.display())),
+        other => other,
+    }
 }
 
 fn collect_markdown(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<String>) {

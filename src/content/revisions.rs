@@ -29,27 +29,72 @@ pub struct Revision {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// A revision as inserted.
+#[derive(Insertable)]
+#[diesel(table_name = post_revisions)]
+struct NewRevision<'a> {
+    customer_id: Uuid,
+    id: Uuid,
+    post_id: Uuid,
+    revision_number: i32,
+    title: &'a str,
+    slug: &'a str,
+    body_markdown: &'a str,
+    description: &'a str,
+    tags: &'a [String],
+    status: &'a str,
+    published_at: Option<chrono::DateTime<chrono::Utc>>,
+    trashed_at: Option<chrono::DateTime<chrono::Utc>>,
+    editor_id: Option<Uuid>,
+    editor_label: &'a str,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl<'a> NewRevision<'a> {
+    fn of(scope: Scope, post: &'a Post, number: i32, actor: &'a Actor) -> NewRevision<'a> {
+        NewRevision {
+            customer_id: scope.customer_uuid(),
+            id: Uuid::new_v4(),
+            post_id: post.id,
+            revision_number: number,
+            title: &post.title,
+            slug: &post.slug,
+            body_markdown: &post.body_markdown,
+            description: &post.description,
+            tags: &post.tags,
+            status: &post.status,
+            published_at: post.published_at,
+            trashed_at: post.trashed_at,
+            editor_id: actor.user_id.map(|id| id.as_uuid()),
+            editor_label: &actor.label,
+            created_at: post.updated_at,
+        }
+    }
+}
+
 /// Snapshots `post` as its next revision.
 pub async fn record(conn: &mut Conn, scope: Scope, post: &Post, actor: &Actor) -> AppResult<()> {
     let latest = latest_number(conn, scope, post.id).await?;
     diesel::insert_into(post_revisions::table)
-        .values((
-            post_revisions::customer_id.eq(scope.customer_uuid()),
-            post_revisions::id.eq(Uuid::new_v4()),
-            post_revisions::post_id.eq(post.id),
-            post_revisions::revision_number.eq(latest.unwrap_or(0) + 1),
-            post_revisions::title.eq(&post.title),
-            post_revisions::slug.eq(&post.slug),
-            post_revisions::body_markdown.eq(&post.body_markdown),
-            post_revisions::description.eq(&post.description),
-            post_revisions::tags.eq(&post.tags),
-            post_revisions::status.eq(&post.status),
-            post_revisions::published_at.eq(post.published_at),
-            post_revisions::trashed_at.eq(post.trashed_at),
-            post_revisions::editor_id.eq(actor.user_id.map(|id| id.as_uuid())),
-            post_revisions::editor_label.eq(&actor.label),
-            post_revisions::created_at.eq(post.updated_at),
-        ))
+        .values(NewRevision::of(scope, post, latest.unwrap_or(0) + 1, actor))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Snapshots posts just created as their revision 1, in one statement.
+pub async fn record_first(
+    conn: &mut Conn,
+    scope: Scope,
+    created: &[Post],
+    actor: &Actor,
+) -> AppResult<()> {
+    let rows: Vec<NewRevision<'_>> = created
+        .iter()
+        .map(|post| NewRevision::of(scope, post, 1, actor))
+        .collect();
+    diesel::insert_into(post_revisions::table)
+        .values(&rows)
         .execute(conn)
         .await?;
     Ok(())

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
+use crate::content::posts::visible_on;
 use crate::db::Conn;
 use crate::db::schema::content::{posts, slug_redirects};
 use crate::error::{AppError, AppResult};
@@ -54,7 +55,24 @@ pub async fn forget(conn: &mut Conn, scope: Scope, site: SiteId, slug: &str) -> 
     Ok(())
 }
 
-/// The current slug of the visible post that `old_slug` of the site leads to, if any.
+/// Removes the redirects of `slugs` on the site, now that posts have those slugs themselves.
+pub async fn forget_all(
+    conn: &mut Conn,
+    scope: Scope,
+    site: SiteId,
+    slugs: &[&str],
+) -> AppResult<()> {
+    diesel::delete(slug_redirects::table)
+        .filter(slug_redirects::customer_id.eq(scope.customer_uuid()))
+        .filter(slug_redirects::site_id.eq(site.as_uuid()))
+        .filter(slug_redirects::old_slug.eq_any(slugs))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The current slug of the post that `old_slug` of the site leads to, if visitors may see it
+/// (by the one visibility rule of [`crate::content::posts`]).
 pub async fn target(
     conn: &mut Conn,
     scope: Scope,
@@ -62,20 +80,14 @@ pub async fn target(
     old_slug: &str,
 ) -> AppResult<Option<String>> {
     let customer = scope.customer_uuid();
-    slug_redirects::table
-        .inner_join(
-            posts::table.on(posts::customer_id
-                .eq(slug_redirects::customer_id)
-                .and(posts::id.eq(slug_redirects::post_id))),
-        )
+    let redirected = slug_redirects::table
         .filter(slug_redirects::customer_id.eq(customer))
         .filter(slug_redirects::site_id.eq(site.as_uuid()))
         .filter(slug_redirects::old_slug.eq(old_slug))
-        .filter(posts::customer_id.eq(customer))
-        .filter(posts::site_id.eq(site.as_uuid()))
-        .filter(posts::status.eq("published"))
-        .filter(posts::trashed_at.is_null())
-        .filter(posts::published_at.le(diesel::dsl::now))
+        .select(slug_redirects::post_id);
+    posts::table
+        .filter(visible_on(customer, site.as_uuid()))
+        .filter(posts::id.eq_any(redirected))
         .select(posts::slug)
         .first(conn)
         .await

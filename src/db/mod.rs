@@ -301,3 +301,20 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     let now = chrono::Utc::now();
     now - Duration::from_nanos(u64::from(now.timestamp_subsec_nanos() % 1_000))
 }
+
+/// `text` with `%`, `_` and `\` escaped, so that inside a `LIKE` pattern it matches itself.
+pub fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A `LIKE` pattern that matches any text containing `text`.
+pub fn like_contains(text: &str) -> String {
+    format!("%{}%", like_escape(text))
+}

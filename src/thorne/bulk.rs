@@ -420,16 +420,6 @@ impl Plan {
     }
 }
 
-/// `%text%` for `ILIKE`, with the wildcards of `text` escaped.
-fn contains_pattern(text: &str) -> String {
-    format!(
-        "%{}%",
-        text.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    )
-}
-
 /// The selected active products of the customer in scope, by SKU, in one query.
 async fn selected(conn: &mut Conn, scope: Scope, selection: &Selection) -> AppResult<Vec<Product>> {
     let mut query = products::table
@@ -441,7 +431,7 @@ async fn selected(conn: &mut Conn, scope: Scope, selection: &Selection) -> AppRe
     query = match selection {
         Selection::Category(category) => query.filter(products::category.eq(category.clone())),
         Selection::Search(search) => {
-            let pattern = contains_pattern(search.trim());
+            let pattern = crate::db::like_contains(search.trim());
             query.filter(
                 products::name
                     .ilike(pattern.clone())

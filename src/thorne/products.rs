@@ -383,13 +383,7 @@ pub async fn admin_list(conn: &mut Conn, scope: Scope, query: &ListQuery) -> App
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        let pattern = format!(
-            "%{}%",
-            search
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = crate::db::like_contains(search);
         rows = rows.filter(
             products::name
                 .ilike(pattern.clone())

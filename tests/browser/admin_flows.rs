@@ -192,15 +192,18 @@ async fn an_editor_restores_an_old_revision() {
                     let current = agoat::content::posts::find(conn, scope, post.id).await?;
                     let mut input = crate::common::post_input("evolving", current.published_at);
                     input.title = title.to_owned();
-                    agoat::content::posts::update(
-                        conn,
-                        scope,
-                        &current,
-                        current.version,
-                        &input,
-                        &crate::common::actor(),
-                    )
-                    .await
+                    use agoat::content::posts::{self, Change, Target};
+                    let target = Target::Existing {
+                        post: &current,
+                        expected_version: current.version,
+                    };
+                    let change = Change::Fields {
+                        input: &input,
+                        action: "update",
+                    };
+                    posts::save(conn, scope, target, change, &crate::common::actor())
+                        .await?
+                        .saved()
                 }
                 .scope_boxed()
             })

@@ -46,7 +46,17 @@ pub async fn edit(
             let post = posts::find(conn, scope, id).await?;
             let mut input = input_of(&post);
             change(&mut input);
-            posts::update(conn, scope, &post, post.version, &input, &actor()).await
+            let target = posts::Target::Existing {
+                post: &post,
+                expected_version: post.version,
+            };
+            let change = posts::Change::Fields {
+                input: &input,
+                action: "update",
+            };
+            posts::save(conn, scope, target, change, &actor())
+                .await?
+                .saved()
         }
         .scope_boxed()
     })
@@ -377,6 +387,67 @@ async fn restoring_makes_a_new_revision_equal_to_the_old_one() {
     assert_eq!(after.title, "Title of history");
     assert_eq!(after.body_markdown, "The second draft of the text.");
     assert_eq!(audit_events(&app, "post", "update").await, 3 + 2);
+}
+
+#[actix_web::test]
+async fn restoring_an_old_slug_of_a_published_post_keeps_every_address() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    let post = app
+        .post(
+            t.a,
+            t.a_site,
+            "first-slug",
+            Some(crate::common::minutes_ago(5)),
+        )
+        .await;
+    let post = edit(&app, t.a, post.id, |i| i.slug = "second-slug".into()).await;
+    let res = app.get("alpha.test", "/posts/first-slug").await;
+    assert_eq!(res.status, 301);
+    assert_eq!(res.header("location"), Some("/posts/second-slug"));
+
+    // Revision 1 has the first slug: restoring it renames the post back.
+    let mut browser = signed_in(&app, t.a, "alpha.test", Role::Editor).await;
+    let res = browser
+        .post(
+            &list_path(&post),
+            &restore_path(&post, 1),
+            &[("version", &post.version.to_string())],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(current(&app, t.a, post.id).await.slug, "first-slug");
+    let res = app.get("alpha.test", "/posts/second-slug").await;
+    assert_eq!(
+        res.status, 301,
+        "the slug given up by the restore redirects"
+    );
+    assert_eq!(res.header("location"), Some("/posts/first-slug"));
+    let res = app.get("alpha.test", "/posts/first-slug").await;
+    assert_eq!(res.status, 200, "the restored slug serves the post itself");
+    assert!(res.body.contains("Title of first-slug"));
+
+    // Restoring revision 2 (the second slug) turns the redirect around again.
+    let now = current(&app, t.a, post.id).await;
+    let res = browser
+        .post(
+            &list_path(&post),
+            &restore_path(&post, 2),
+            &[("version", &now.version.to_string())],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let res = app.get("alpha.test", "/posts/first-slug").await;
+    assert_eq!(res.status, 301);
+    assert_eq!(res.header("location"), Some("/posts/second-slug"));
+    assert_eq!(
+        app.get("alpha.test", "/posts/second-slug").await.status,
+        200
+    );
+    // Another customer's site knows none of these addresses.
+    for old in ["/posts/first-slug", "/posts/second-slug"] {
+        assert_eq!(app.get("beta.test", old).await.status, 404, "{old}");
+    }
 }
 
 #[actix_web::test]

@@ -15,6 +15,7 @@ mod common;
 mod limits;
 mod outage;
 mod page_cache;
+mod post_writes;
 mod preview_links;
 mod pricing;
 mod public_pages;

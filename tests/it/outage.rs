@@ -72,7 +72,13 @@ async fn seed(url: &str) {
                 status: posts::Status::Published,
                 published_at: Some(agoat::db::now() - chrono::Duration::minutes(1)),
             };
-            posts::create(conn, scope, site, &input, &actor).await?;
+            let change = posts::Change::Fields {
+                input: &input,
+                action: "create",
+            };
+            posts::save(conn, scope, posts::Target::New(site), change, &actor)
+                .await?
+                .saved()?;
             Ok(())
         }
         .scope_boxed()

@@ -122,7 +122,16 @@ async fn a_scheduled_post_appears_on_time() {
     input.title = "Right on time".into();
     app.in_scope(t.a, move |conn, scope| {
         let input = input.clone();
-        async move { posts::create(conn, scope, t.a_site, &input, &actor()).await }.scope_boxed()
+        async move {
+            let change = posts::Change::Fields {
+                input: &input,
+                action: "create",
+            };
+            posts::save(conn, scope, posts::Target::New(t.a_site), change, &actor())
+                .await?
+                .saved()
+        }
+        .scope_boxed()
     })
     .await;
     // Keep the pages warm until just before the publication time.

@@ -418,7 +418,16 @@ impl TestApp {
         let input = post_input(slug, published_at);
         self.in_scope(customer, move |conn, scope| {
             let input = input.clone();
-            async move { posts::create(conn, scope, site, &input, &actor()).await }.scope_boxed()
+            async move {
+                let change = posts::Change::Fields {
+                    input: &input,
+                    action: "create",
+                };
+                posts::save(conn, scope, posts::Target::New(site), change, &actor())
+                    .await?
+                    .saved()
+            }
+            .scope_boxed()
         })
         .await
     }

@@ -8,6 +8,7 @@ use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
 use crate::content::admin_queries;
+use crate::content::posts::{self, Change, Target};
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
 use crate::web::AppState;
@@ -50,27 +51,25 @@ async fn act(
         .await?;
     drop(current);
     let expected = version(form.version.as_deref())?;
-    state
+    let outcome = state
         .db
         .tenant_tx(scope, |conn| {
             async move {
                 let current = admin_queries::find_on_site(conn, scope, site_id, id).await?;
+                let target = Target::Existing {
+                    post: &current,
+                    expected_version: expected,
+                };
                 match kind {
-                    Kind::Trash => {
-                        admin_queries::trash(conn, scope, &current, expected, actor).await?;
-                    }
-                    Kind::Restore => {
-                        admin_queries::restore(conn, scope, &current, expected, actor).await?;
-                    }
-                    Kind::Delete => {
-                        admin_queries::delete(conn, scope, &current, expected, actor).await?;
-                    }
+                    Kind::Trash => posts::save(conn, scope, target, Change::Trash, actor).await,
+                    Kind::Restore => posts::save(conn, scope, target, Change::Untrash, actor).await,
+                    Kind::Delete => posts::delete(conn, scope, &current, expected, actor).await,
                 }
-                Ok(())
             }
             .scope_boxed()
         })
         .await?;
+    outcome.saved()?;
     let (message, location) = match kind {
         Kind::Trash => ("Moved to trash.", "/admin/posts".to_owned()),
         Kind::Restore => ("Restored from trash.", format!("/admin/posts/{id}/edit")),

@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
 
 use crate::content::admin_queries;
-use crate::content::posts::Post;
+use crate::content::posts::{self, Change, Outcome, Post, Target};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
 use crate::web::admin::posts::conflict;
@@ -30,11 +30,6 @@ fn slug_taken_errors(slug: &str, suggestion: String) -> FormErrors {
         slug_suggestion: Some(suggestion),
         ..FormErrors::default()
     }
-}
-
-enum Created {
-    Saved(Box<Post>),
-    SlugTaken(String),
 }
 
 pub async fn create(
@@ -65,42 +60,38 @@ pub async fn create(
     };
     let input = form::input(&checked, action, None, now);
     let (scope, site_id, actor) = (user.scope, site.ctx.site_id, &user.actor);
-    let created = state
+    let outcome = state
         .db
         .tenant_tx(scope, |conn| {
-            let input = &input;
-            async move {
-                if admin_queries::slug_taken(conn, scope, site_id, &input.slug, None).await? {
-                    let free =
-                        admin_queries::free_slug(conn, scope, site_id, &input.slug, None).await?;
-                    return Ok(Created::SlugTaken(free));
-                }
-                let post = admin_queries::create(conn, scope, site_id, input, actor).await?;
-                Ok(Created::Saved(Box::new(post)))
-            }
-            .scope_boxed()
+            let change = Change::Fields {
+                input: &input,
+                action: "create",
+            };
+            async move { posts::save(conn, scope, Target::New(site_id), change, actor).await }
+                .scope_boxed()
         })
         .await?;
-    match created {
-        Created::Saved(post) => {
-            flash::flash(&session, &action.done(&post));
-            Ok(see_other(&format!("/admin/posts/{}/edit", post.id)))
-        }
-        Created::SlugTaken(free) => {
+    match outcome {
+        Outcome::SlugTaken { free } => {
             let view = FormView::of_form(&form, None, slug_taken_errors(&input.slug, free));
             response::private_page(
                 StatusCode::BAD_REQUEST,
                 &new_post_page(&site, &user, &session, view),
             )
         }
+        other => {
+            let post = other.saved()?;
+            flash::flash(&session, &action.done(&post));
+            Ok(see_other(&format!("/admin/posts/{}/edit", post.id)))
+        }
     }
 }
 
-enum Outcome {
-    Saved(Post),
-    Invalid(Post, FormErrors),
+/// What an update came to, with the post as it is for the pages that need it.
+enum Updated {
+    Done(Outcome),
     SlugTaken(Post, String),
-    Stale(Post),
+    Invalid(Post, FormErrors),
 }
 
 pub async fn update(
@@ -127,7 +118,7 @@ pub async fn update(
     let expected = version(form.version.as_deref())?;
     let now = crate::db::now();
     let checked = form::check(&form, action, now);
-    let outcome = state
+    let updated = state
         .db
         .tenant_tx(scope, |conn| {
             let checked = &checked;
@@ -135,51 +126,36 @@ pub async fn update(
                 let current = admin_queries::find_on_site(conn, scope, site_id, id).await?;
                 let checked = match checked {
                     Ok(checked) => checked,
-                    Err(errors) => return Ok(Outcome::Invalid(current, errors.clone())),
+                    Err(errors) => return Ok(Updated::Invalid(current, errors.clone())),
                 };
-                if current.trashed_at.is_some() {
-                    return Err(AppError::Conflict(
-                        "the post is in the trash: restore it before editing".into(),
-                    ));
-                }
-                if current.version != expected {
-                    return Ok(Outcome::Stale(current));
-                }
-                if admin_queries::slug_taken(conn, scope, site_id, &checked.slug, Some(id)).await? {
-                    let free =
-                        admin_queries::free_slug(conn, scope, site_id, &checked.slug, Some(id))
-                            .await?;
-                    return Ok(Outcome::SlugTaken(current, free));
-                }
                 let input = form::input(checked, action, Some(&current), now);
-                let post = admin_queries::save(
-                    conn,
-                    scope,
-                    &current,
-                    expected,
-                    &input,
-                    actor,
-                    action.audit(),
+                let target = Target::Existing {
+                    post: &current,
+                    expected_version: expected,
+                };
+                let change = Change::Fields {
+                    input: &input,
+                    action: action.audit(),
+                };
+                Ok(
+                    match posts::save(conn, scope, target, change, actor).await? {
+                        Outcome::SlugTaken { free } => Updated::SlugTaken(current, free),
+                        done => Updated::Done(done),
+                    },
                 )
-                .await?;
-                Ok(Outcome::Saved(post))
             }
             .scope_boxed()
         })
         .await?;
-    match outcome {
-        Outcome::Saved(post) => {
-            flash::flash(&session, &action.done(&post));
-            Ok(see_other(&format!("/admin/posts/{}/edit", post.id)))
-        }
-        Outcome::Invalid(current, errors) => {
+    match updated {
+        Updated::Invalid(current, errors) => {
             let view = FormView::of_form(&form, Some(expected), errors);
             response::private_page(
                 StatusCode::BAD_REQUEST,
                 &edit_post_page(&site, &user, &session, &current, view),
             )
         }
-        Outcome::SlugTaken(current, free) => {
+        Updated::SlugTaken(current, free) => {
             let slug = form::wanted_slug(&form);
             let view = FormView::of_form(&form, Some(expected), slug_taken_errors(&slug, free));
             response::private_page(
@@ -187,8 +163,13 @@ pub async fn update(
                 &edit_post_page(&site, &user, &session, &current, view),
             )
         }
-        Outcome::Stale(current) => {
+        Updated::Done(Outcome::Stale { current }) => {
             conflict::respond(&site, &user, &session, &current, &form, action)
+        }
+        Updated::Done(other) => {
+            let post = other.saved()?;
+            flash::flash(&session, &action.done(&post));
+            Ok(see_other(&format!("/admin/posts/{}/edit", post.id)))
         }
     }
 }

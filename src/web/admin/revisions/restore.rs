@@ -12,7 +12,8 @@ use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
 use crate::content::diff::{self, FieldChange};
-use crate::content::{posts, revisions};
+use crate::content::posts::{self, Change, Target};
+use crate::content::revisions;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
 use crate::web::admin::layout::AdminLayout;
@@ -64,7 +65,17 @@ pub async fn submit(
                 let post = super::post_of_site(conn, scope, site_id, id).await?;
                 let revision = revisions::find(conn, scope, post.id, number).await?;
                 let input = diff::restore_input(&revision)?;
-                posts::update(conn, scope, &post, expected_version, &input, actor).await?;
+                let target = Target::Existing {
+                    post: &post,
+                    expected_version,
+                };
+                let change = Change::Fields {
+                    input: &input,
+                    action: "update",
+                };
+                posts::save(conn, scope, target, change, actor)
+                    .await?
+                    .saved()?;
                 revisions::latest_number(conn, scope, post.id).await
             }
             .scope_boxed()

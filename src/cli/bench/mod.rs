@@ -3,27 +3,27 @@
 //! empty customer to import into — and prints what the load generator needs as `key=value` lines.
 //!
 //! Everything is written through the application role, one customer per transaction with the
-//! tenant set (so row-level security checks every row), in multi-row statements: posts as one
-//! `INSERT … SELECT FROM unnest(…)` per batch with their first revisions copied server-side,
-//! products through [`products::create_many`], an audit event for each created row. The text is
-//! deterministic: the same options seed the same titles, bodies and prices (ids are random).
+//! tenant set (so row-level security checks every row), through the product's own bulk creates
+//! in multi-row statements: posts through [`posts::create_many`] and products through
+//! [`products::create_many`], each row with its revision or price history and an audit event.
+//! The text ([`text`]) is deterministic: the same options seed the same titles, bodies and prices
+//! (ids are random).
 
 use std::time::{Duration, Instant};
 
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
-use diesel::sql_types::{Array, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::RunQueryDsl;
 use futures_util::{StreamExt, TryStreamExt};
 use scoped_futures::ScopedFutureExt;
-use serde_json::json;
 use uuid::Uuid;
 
-use crate::audit::{self, Actor, Change};
+mod text;
+
+use crate::audit::Actor;
 use crate::cli::Failure;
 use crate::content::front_matter::slugify;
-use crate::content::markdown;
+use crate::content::posts::{self, NewPost, Status};
 use crate::db::keyset::TimeCursor;
 use crate::db::{Conn, Database};
 use crate::error::{AppError, AppResult};
@@ -31,14 +31,15 @@ use crate::tenancy::users::{self, Role};
 use crate::tenancy::{CustomerId, Scope, SiteId, customers, sites};
 use crate::thorne::products::{self, NewProduct};
 
+pub use text::BodyPool;
+use text::{CATEGORIES, FORMS, NOUNS, Rng, TAGS, WORDS, capitalize, mix, sentence, title};
+
 /// Posts written per statement (each carries about 25 kB of Markdown and HTML).
 const POST_BATCH: usize = 400;
 /// Posts of the deep-archive site written per transaction.
 const ARCHIVE_TX: usize = 2_000;
 /// Distinct post bodies rendered once and shared out over the posts.
 const BODY_VARIANTS: usize = 600;
-/// Words in a post body, about.
-const BODY_WORDS: usize = 1_500;
 /// Posts per page of the public listing (see `content::posts::PAGE_SIZE`).
 const LISTING_PAGE: usize = crate::content::posts::PAGE_SIZE as usize;
 /// The listing page of the deep archive whose address is printed.
@@ -193,6 +194,23 @@ struct PostRow {
     published_at: DateTime<Utc>,
 }
 
+impl PostRow {
+    fn as_new<'a>(&'a self, bodies: &'a BodyPool) -> NewPost<'a> {
+        let body = &bodies.variants[self.body];
+        NewPost {
+            id: self.id,
+            site: SiteId::from_uuid(self.site_id),
+            title: &self.title,
+            slug: &self.slug,
+            body: &body.body,
+            description: &body.description,
+            tags: &self.tags,
+            status: Status::Published,
+            published_at: Some(self.published_at),
+        }
+    }
+}
+
 impl CustomerPlan {
     fn new(index: usize, shape: &Shape, base: DateTime<Utc>) -> CustomerPlan {
         let sites: Vec<SitePlan> = (0..shape.sites_per_customer)
@@ -313,108 +331,19 @@ pub const EDITOR_EMAIL: &str = "editor@bench.test";
 /// The domain of the deep-archive site.
 pub const ARCHIVE_HOST: &str = "archive.bench.test";
 
-/// Writes published posts with their first revisions and an audit event each.
+/// Writes published posts through [`posts::create_many`], a batch per statement: each with its
+/// first revision and an audit event.
 async fn insert_posts(
     conn: &mut Conn,
     scope: Scope,
-    posts: &[PostRow],
+    rows: &[PostRow],
     bodies: &BodyPool,
     actor: &Actor,
 ) -> AppResult<()> {
-    let now = crate::db::now();
-    for batch in posts.chunks(POST_BATCH) {
-        insert_post_batch(conn, scope, batch, bodies, now).await?;
-        insert_first_revisions(conn, scope, batch, actor, now).await?;
-        let events = batch
-            .iter()
-            .map(|post| Change {
-                entity: "post",
-                entity_id: post.id,
-                action: "create",
-                before: None,
-                after: Some(json!({
-                    "title": post.title,
-                    "slug": post.slug,
-                    "tags": post.tags,
-                    "status": "published",
-                    "published_at": post.published_at,
-                })),
-            })
-            .collect();
-        audit::record_many(conn, scope, actor, events).await?;
+    for batch in rows.chunks(POST_BATCH) {
+        let new: Vec<NewPost<'_>> = batch.iter().map(|row| row.as_new(bodies)).collect();
+        posts::create_many(conn, scope, &new, actor).await?;
     }
-    Ok(())
-}
-
-async fn insert_post_batch(
-    conn: &mut Conn,
-    scope: Scope,
-    batch: &[PostRow],
-    bodies: &BodyPool,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let column = |f: fn(&PostRow) -> &str| batch.iter().map(f).collect::<Vec<&str>>();
-    let body = |f: fn(&RenderedBody) -> &str| {
-        batch
-            .iter()
-            .map(|p| f(&bodies.variants[p.body]))
-            .collect::<Vec<&str>>()
-    };
-    let ids: Vec<Uuid> = batch.iter().map(|p| p.id).collect();
-    let site_ids: Vec<Uuid> = batch.iter().map(|p| p.site_id).collect();
-    let tags: Vec<String> = batch.iter().map(|p| p.tags.join(",")).collect();
-    let published: Vec<DateTime<Utc>> = batch.iter().map(|p| p.published_at).collect();
-    diesel::sql_query(
-        "INSERT INTO content.posts (customer_id, id, site_id, title, slug, body_markdown, \
-         body_html, description, tags, status, published_at, created_at, updated_at) \
-         SELECT $1, t.id, t.site_id, t.title, t.slug, t.body_markdown, t.body_html, \
-         t.description, string_to_array(t.tags, ','), 'published', t.published_at, $2, $2 \
-         FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], \
-         $9::text[], $10::text[], $11::timestamptz[]) \
-         AS t(id, site_id, title, slug, body_markdown, body_html, description, tags, published_at)",
-    )
-    .bind::<SqlUuid, _>(scope.customer_uuid())
-    .bind::<Timestamptz, _>(now)
-    .bind::<Array<SqlUuid>, _>(&ids)
-    .bind::<Array<SqlUuid>, _>(&site_ids)
-    .bind::<Array<Text>, _>(column(|p| &p.title))
-    .bind::<Array<Text>, _>(column(|p| &p.slug))
-    .bind::<Array<Text>, _>(body(|b| &b.markdown))
-    .bind::<Array<Text>, _>(body(|b| &b.html))
-    .bind::<Array<Text>, _>(body(|b| &b.description))
-    .bind::<Array<Text>, _>(&tags)
-    .bind::<Array<Timestamptz>, _>(&published)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Revision 1 of each post of the batch, copied from the rows just written.
-async fn insert_first_revisions(
-    conn: &mut Conn,
-    scope: Scope,
-    batch: &[PostRow],
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let post_ids: Vec<Uuid> = batch.iter().map(|p| p.id).collect();
-    let revision_ids: Vec<Uuid> = batch.iter().map(|_| Uuid::new_v4()).collect();
-    diesel::sql_query(
-        "INSERT INTO content.post_revisions (customer_id, id, post_id, revision_number, title, \
-         slug, body_markdown, description, tags, status, published_at, trashed_at, editor_id, \
-         editor_label, created_at) \
-         SELECT p.customer_id, r.id, p.id, 1, p.title, p.slug, p.body_markdown, p.description, \
-         p.tags, p.status, p.published_at, p.trashed_at, NULL, $2, $3 \
-         FROM unnest($4::uuid[], $5::uuid[]) AS r(id, post_id) \
-         JOIN content.posts p ON p.customer_id = $1 AND p.id = r.post_id",
-    )
-    .bind::<SqlUuid, _>(scope.customer_uuid())
-    .bind::<Text, _>(&actor.label)
-    .bind::<Timestamptz, _>(now)
-    .bind::<Array<SqlUuid>, _>(&revision_ids)
-    .bind::<Array<SqlUuid>, _>(&post_ids)
-    .execute(conn)
-    .await?;
     Ok(())
 }
 
@@ -542,385 +471,6 @@ impl Summary {
     }
 }
 
-/// A post body in Markdown with its rendered HTML and excerpt.
-pub struct RenderedBody {
-    pub markdown: String,
-    pub html: String,
-    pub description: String,
-}
-
-/// Distinct bodies, rendered once (on every core) and shared out over the posts.
-pub struct BodyPool {
-    variants: Vec<RenderedBody>,
-}
-
-impl BodyPool {
-    pub fn render(count: usize) -> BodyPool {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let per_thread = count.div_ceil(threads).max(1);
-        let mut variants: Vec<(usize, RenderedBody)> = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..count)
-                .step_by(per_thread)
-                .map(|start| {
-                    s.spawn(move || {
-                        (start..(start + per_thread).min(count))
-                            .map(|i| (i, rendered_body(i as u64)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().expect("rendering a body does not panic"))
-                .collect()
-        });
-        variants.sort_by_key(|(i, _)| *i);
-        BodyPool {
-            variants: variants.into_iter().map(|(_, body)| body).collect(),
-        }
-    }
-}
-
-fn rendered_body(seed: u64) -> RenderedBody {
-    let markdown = markdown_body(seed, BODY_WORDS);
-    RenderedBody {
-        html: markdown::render(&markdown),
-        description: markdown::excerpt(&markdown, 160),
-        markdown,
-    }
-}
-
-/// A deterministic article of about `words` words: an intro, then sections with headings,
-/// paragraphs with emphasis, inline code and links, lists, code blocks, quotes and tables.
-pub fn markdown_body(seed: u64, words: usize) -> String {
-    let mut rng = Rng::new(mix(seed, 0x5eed));
-    let mut out = String::with_capacity(words * 7);
-    let mut written = 0;
-    written += paragraph(&mut rng, &mut out);
-    let mut section = 0;
-    while written < words {
-        section += 1;
-        out.push_str(&format!("## {}\n\n", heading(&mut rng)));
-        written += paragraph(&mut rng, &mut out);
-        written += match rng.below(6) {
-            0 => bullet_list(&mut rng, &mut out),
-            1 => numbered_list(&mut rng, &mut out),
-            2 => code_block(&mut rng, &mut out),
-            3 => quote(&mut rng, &mut out),
-            4 => table(&mut rng, &mut out),
-            _ => paragraph(&mut rng, &mut out),
-        };
-        if section % 2 == 0 {
-            out.push_str(&format!("### {}\n\n", heading(&mut rng)));
-            written += paragraph(&mut rng, &mut out);
-            written += bullet_list(&mut rng, &mut out);
-        }
-        written += paragraph(&mut rng, &mut out);
-    }
-    out
-}
-
-fn paragraph(rng: &mut Rng, out: &mut String) -> usize {
-    let sentences = 3 + rng.below(4);
-    let mut words = 0;
-    for n in 0..sentences {
-        let length = 8 + rng.below(14);
-        let mut text = sentence(rng, length);
-        match rng.below(8) {
-            0 => text = emphasize_word(&text, rng.below(length), "**"),
-            1 => text.push_str(&format!(" See [{}]({}).", rng.pick(NOUNS), link(rng))),
-            2 => text.push_str(&format!(" Check `{}`.", rng.pick(CODE_WORDS))),
-            3 => text = emphasize_word(&text, rng.below(length), "*"),
-            _ => {}
-        }
-        if n > 0 {
-            out.push(' ');
-        }
-        out.push_str(&text);
-        words += length;
-    }
-    out.push_str("\n\n");
-    words
-}
-
-/// `text` with its word number `index` wrapped in `marker` (bold or italic).
-fn emphasize_word(text: &str, index: usize, marker: &str) -> String {
-    text.split(' ')
-        .enumerate()
-        .map(|(i, word)| match word.strip_suffix('.') {
-            _ if i != index => word.to_owned(),
-            Some(bare) => format!("{marker}{bare}{marker}."),
-            None => format!("{marker}{word}{marker}"),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn sentence(rng: &mut Rng, length: usize) -> String {
-    let words: Vec<&str> = (0..length)
-        .map(|i| match i % 3 {
-            0 => rng.pick(WORDS),
-            1 => rng.pick(NOUNS),
-            _ => rng.pick(LINKING),
-        })
-        .collect();
-    let mut text = capitalize(&words.join(" "));
-    text.push('.');
-    text
-}
-
-fn bullet_list(rng: &mut Rng, out: &mut String) -> usize {
-    let items = 3 + rng.below(4);
-    let mut words = 0;
-    for _ in 0..items {
-        let length = 4 + rng.below(8);
-        out.push_str(&format!("- {}\n", sentence(rng, length)));
-        words += length;
-    }
-    out.push('\n');
-    words
-}
-
-fn numbered_list(rng: &mut Rng, out: &mut String) -> usize {
-    let items = 3 + rng.below(4);
-    let mut words = 0;
-    for n in 1..=items {
-        let length = 5 + rng.below(8);
-        out.push_str(&format!("{n}. {}\n", sentence(rng, length)));
-        words += length;
-    }
-    out.push('\n');
-    words
-}
-
-fn code_block(rng: &mut Rng, out: &mut String) -> usize {
-    let lines = 3 + rng.below(5);
-    out.push_str("```sh\n");
-    for _ in 0..lines {
-        out.push_str(&format!(
-            "{} --{} {} # {}\n",
-            rng.pick(CODE_WORDS),
-            rng.pick(CODE_WORDS),
-            rng.below(1_000),
-            rng.pick(NOUNS)
-        ));
-    }
-    out.push_str("```\n\n");
-    lines * 4
-}
-
-fn quote(rng: &mut Rng, out: &mut String) -> usize {
-    let length = 12 + rng.below(12);
-    out.push_str(&format!("> {}\n\n", sentence(rng, length)));
-    length
-}
-
-fn table(rng: &mut Rng, out: &mut String) -> usize {
-    let rows = 3 + rng.below(3);
-    out.push_str("| Nutrient | Amount | Note |\n|---|---:|---|\n");
-    for _ in 0..rows {
-        out.push_str(&format!(
-            "| {} | {} mg | {} |\n",
-            capitalize(rng.pick(NOUNS)),
-            5 + rng.below(500),
-            sentence(rng, 4).trim_end_matches('.')
-        ));
-    }
-    out.push('\n');
-    rows * 6
-}
-
-fn link(rng: &mut Rng) -> String {
-    format!(
-        "https://example.org/{}/{}",
-        rng.pick(NOUNS),
-        rng.below(10_000)
-    )
-}
-
-fn title(rng: &mut Rng) -> String {
-    format!(
-        "{} {} {} {}",
-        capitalize(rng.pick(TITLE_OPENERS)),
-        rng.pick(WORDS),
-        rng.pick(NOUNS),
-        rng.pick(TITLE_ENDINGS)
-    )
-}
-
-fn heading(rng: &mut Rng) -> String {
-    format!(
-        "{} {} {}",
-        capitalize(rng.pick(WORDS)),
-        rng.pick(NOUNS),
-        rng.pick(TITLE_ENDINGS)
-    )
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
-/// SplitMix64: small, fast and the same on every platform.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
-
-fn mix(a: u64, b: u64) -> u64 {
-    Rng::new(a.rotate_left(17) ^ b.wrapping_mul(0x2545_f491_4f6c_dd1d)).next()
-}
-
-const TITLE_OPENERS: &[&str] = &[
-    "why",
-    "how",
-    "what",
-    "rethinking",
-    "a guide to",
-    "notes on",
-    "the case for",
-    "ten facts on",
-    "getting started with",
-    "beyond",
-];
-const TITLE_ENDINGS: &[&str] = &[
-    "explained",
-    "for busy people",
-    "in practice",
-    "after forty",
-    "for athletes",
-    "at home",
-    "this season",
-    "made simple",
-    "myths and facts",
-    "by the numbers",
-    "for beginners",
-];
-const WORDS: &[&str] = &[
-    "daily",
-    "balanced",
-    "active",
-    "steady",
-    "gentle",
-    "seasonal",
-    "plant-based",
-    "restful",
-    "practical",
-    "careful",
-    "slow",
-    "regular",
-    "hydrating",
-    "simple",
-    "measured",
-    "morning",
-    "evening",
-    "weekly",
-    "mindful",
-    "strong",
-    "light",
-    "whole",
-    "fresh",
-    "lasting",
-    "clear",
-];
-const NOUNS: &[&str] = &[
-    "magnesium",
-    "sleep",
-    "protein",
-    "fiber",
-    "hydration",
-    "recovery",
-    "omega-3",
-    "vitamin D",
-    "electrolytes",
-    "creatine",
-    "training",
-    "breakfast",
-    "digestion",
-    "zinc",
-    "iron",
-    "stress",
-    "routine",
-    "label",
-    "dose",
-    "nutrient",
-    "meal",
-    "habit",
-    "muscle",
-    "energy",
-    "focus",
-    "immunity",
-    "collagen",
-    "probiotics",
-    "calcium",
-    "walking",
-];
-const LINKING: &[&str] = &[
-    "supports", "helps", "with", "and", "for", "during", "after", "before", "without", "improves",
-    "matches", "follows", "changes", "affects", "balances", "of", "in", "to",
-];
-const CODE_WORDS: &[&str] = &[
-    "track", "log", "dose", "remind", "export", "plan", "measure", "sync", "report", "check",
-];
-const TAGS: &[&str] = &[
-    "nutrition",
-    "sleep",
-    "training",
-    "supplements",
-    "recovery",
-    "wellness",
-    "research",
-    "guides",
-    "recipes",
-    "longevity",
-];
-const CATEGORIES: &[&str] = &[
-    "Vitamins",
-    "Minerals",
-    "Protein",
-    "Sleep",
-    "Digestive Health",
-    "Heart Health",
-    "Sports Performance",
-    "Immune Support",
-    "Omega-3s",
-    "Multivitamins",
-    "Stress",
-    "Bone Health",
-];
-const FORMS: &[&str] = &[
-    "Capsules",
-    "Powder",
-    "Tablets",
-    "Softgels",
-    "Drink Mix",
-    "Gummies",
-    "Liquid",
-];
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -963,38 +513,6 @@ mod tests {
         });
         assert_eq!(reduced.customers, 300);
         assert_eq!(reduced.posts_per_site, 50);
-    }
-
-    #[test]
-    fn bodies_are_long_varied_markdown_and_deterministic() {
-        let body = markdown_body(7, BODY_WORDS);
-        assert_eq!(body, markdown_body(7, BODY_WORDS));
-        assert_ne!(body, markdown_body(8, BODY_WORDS));
-        let words = body.split_whitespace().count();
-        assert!((1_400..2_200).contains(&words), "{words} words");
-        let rendered = rendered_body(7);
-        for tag in ["<h2", "<p>", "<a href=\"https://example.org/"] {
-            assert!(rendered.html.contains(tag), "{tag} missing");
-        }
-        let kinds = (0..40u64).map(|seed| rendered_body(seed).html).fold(
-            HashMap::new(),
-            |mut seen, html| {
-                for tag in [
-                    "<ul>",
-                    "<ol>",
-                    "<pre>",
-                    "<blockquote>",
-                    "<table>",
-                    "<h3",
-                    "<code>",
-                ] {
-                    *seen.entry(tag).or_insert(0) += usize::from(html.contains(tag));
-                }
-                seen
-            },
-        );
-        assert!(kinds.values().all(|n| *n > 0), "{kinds:?}");
-        assert!(!rendered.description.is_empty() && rendered.description.chars().count() <= 161);
     }
 
     #[test]

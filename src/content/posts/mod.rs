@@ -1,5 +1,5 @@
-//! Posts: the stored row, what visitors may see of it, keyset-paginated listings, and saving
-//! (which renders the Markdown once, bumps the version, records a revision and an audit event).
+//! Posts: the stored row, what visitors may see of it and keyset-paginated listings; every
+//! creation and change goes through the one write path in [`write`] (re-exported here).
 //!
 //! A post is visible to visitors when `status = 'published' AND published_at <= now()` and it is
 //! not in the trash, computed in the query: a scheduled post appears on time with no job runner.
@@ -10,12 +10,14 @@ use diesel_async::RunQueryDsl;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::audit::{self, Actor, Change};
-use crate::content::{markdown, revisions};
 use crate::db::keyset::TimeCursor;
 use crate::db::{Conn, schema::content::posts};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{Scope, SiteId};
+
+mod write;
+
+pub use write::{Body, Change, NewPost, Outcome, Target, create_many, delete, save, validate};
 
 /// Posts per page of the public listing.
 pub const PAGE_SIZE: i64 = 10;
@@ -131,7 +133,7 @@ pub struct PostPage {
 /// bound) so that every plan of it, generic ones included, can use the partial index
 /// `posts_public_listing`.
 #[diesel::dsl::auto_type]
-fn visible_on(customer: Uuid, site: Uuid) -> _ {
+pub(crate) fn visible_on(customer: Uuid, site: Uuid) -> _ {
     let published: diesel::expression::SqlLiteral<diesel::sql_types::Bool> =
         diesel::dsl::sql("content.posts.status = 'published'");
     posts::customer_id
@@ -290,161 +292,6 @@ pub async fn find(conn: &mut Conn, scope: Scope, id: Uuid) -> AppResult<Post> {
         .first(conn)
         .await
         .map_err(AppError::from)
-}
-
-/// Checks the fields an editor or an import supplies.
-pub fn validate(input: &PostInput) -> AppResult<()> {
-    let title = input.title.trim();
-    if title.is_empty() {
-        return Err(AppError::Invalid("the title must not be empty".into()));
-    }
-    if title.chars().count() > 500 {
-        return Err(AppError::Invalid(
-            "the title must be at most 500 characters".into(),
-        ));
-    }
-    if !crate::content::front_matter::valid_slug(&input.slug) {
-        return Err(AppError::Invalid(format!(
-            "the slug {:?} is not valid (use a-z, 0-9 and -)",
-            input.slug
-        )));
-    }
-    if input.status == Status::Published && input.published_at.is_none() {
-        return Err(AppError::Invalid(
-            "a published post needs a publication time".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// Creates a post on a site of the customer in scope, with its first revision.
-pub async fn create(
-    conn: &mut Conn,
-    scope: Scope,
-    site: SiteId,
-    input: &PostInput,
-    actor: &Actor,
-) -> AppResult<Post> {
-    validate(input)?;
-    let now = crate::db::now();
-    let post: Post = diesel::insert_into(posts::table)
-        .values((
-            posts::customer_id.eq(scope.customer_uuid()),
-            posts::id.eq(Uuid::new_v4()),
-            posts::site_id.eq(site.as_uuid()),
-            posts::title.eq(input.title.trim()),
-            posts::slug.eq(&input.slug),
-            posts::body_markdown.eq(&input.body_markdown),
-            posts::body_html.eq(markdown::render(&input.body_markdown)),
-            posts::description.eq(input.description.trim()),
-            posts::tags.eq(&input.tags),
-            posts::status.eq(input.status.as_str()),
-            posts::published_at.eq(input.published_at),
-            posts::created_at.eq(now),
-            posts::updated_at.eq(now),
-        ))
-        .returning(Post::as_returning())
-        .get_result(conn)
-        .await
-        .map_err(|e| slug_taken(e, &input.slug))?;
-    revisions::record(conn, scope, &post, actor).await?;
-    audit::record(
-        conn,
-        scope,
-        actor,
-        Change {
-            entity: "post",
-            entity_id: post.id,
-            action: "create",
-            before: None,
-            after: Some(audit_fields(&post)),
-        },
-    )
-    .await?;
-    Ok(post)
-}
-
-/// Saves new field values over the post if it is still at `expected_version`; otherwise
-/// [`AppError::Conflict`] and nothing changes.
-pub async fn update(
-    conn: &mut Conn,
-    scope: Scope,
-    current: &Post,
-    expected_version: i32,
-    input: &PostInput,
-    actor: &Actor,
-) -> AppResult<Post> {
-    update_as(
-        conn,
-        scope,
-        current,
-        expected_version,
-        input,
-        actor,
-        "update",
-    )
-    .await
-}
-
-/// Like [`update`], recording `action` (`publish`, `unpublish`, `schedule`…) in the audit log.
-pub async fn update_as(
-    conn: &mut Conn,
-    scope: Scope,
-    current: &Post,
-    expected_version: i32,
-    input: &PostInput,
-    actor: &Actor,
-    action: &str,
-) -> AppResult<Post> {
-    validate(input)?;
-    let saved: Option<Post> = diesel::update(posts::table)
-        .filter(posts::customer_id.eq(scope.customer_uuid()))
-        .filter(posts::id.eq(current.id))
-        .filter(posts::version.eq(expected_version))
-        .set((
-            posts::title.eq(input.title.trim()),
-            posts::slug.eq(&input.slug),
-            posts::body_markdown.eq(&input.body_markdown),
-            posts::body_html.eq(markdown::render(&input.body_markdown)),
-            posts::description.eq(input.description.trim()),
-            posts::tags.eq(&input.tags),
-            posts::status.eq(input.status.as_str()),
-            posts::published_at.eq(input.published_at),
-            posts::version.eq(posts::version + 1),
-            posts::updated_at.eq(crate::db::now()),
-        ))
-        .returning(Post::as_returning())
-        .get_result(conn)
-        .await
-        .optional()
-        .map_err(|e| slug_taken(e, &input.slug))?;
-    let post = saved.ok_or_else(|| {
-        AppError::Conflict("the post was changed by someone else since it was loaded".into())
-    })?;
-    revisions::record(conn, scope, &post, actor).await?;
-    audit::record(
-        conn,
-        scope,
-        actor,
-        Change {
-            entity: "post",
-            entity_id: post.id,
-            action,
-            before: Some(audit_fields(current)),
-            after: Some(audit_fields(&post)),
-        },
-    )
-    .await?;
-    Ok(post)
-}
-
-fn slug_taken(error: diesel::result::Error, slug: &str) -> AppError {
-    match AppError::from(error) {
-        e if e.unique_violation() == Some("posts_slug_per_site") => {
-            AppError::Conflict(format!("the slug {slug} is already taken on this site"))
-        }
-        other => other,
-    }
 }
 
 /// The fields of a post that the audit log compares.
