@@ -1,6 +1,8 @@
 //! Change sets: every price change belongs to one — a single edit, a bulk change or an import —
 //! so that history says what went together and a set can be reverted as a whole.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
@@ -111,22 +113,6 @@ pub async fn recent(conn: &mut Conn, scope: Scope, limit: i64) -> AppResult<Vec<
         .map_err(AppError::from)
 }
 
-/// Wholesale and retail price together.
-#[derive(Debug, Clone)]
-struct Prices {
-    wholesale: bigdecimal::BigDecimal,
-    retail: bigdecimal::BigDecimal,
-}
-
-/// What a change set did to one product: its prices before the set's first change and after its
-/// last.
-#[derive(Debug, Clone)]
-struct SetEffect {
-    product: Uuid,
-    before: Prices,
-    after: Prices,
-}
-
 /// Restores the prices a change set changed. If any of those products has different prices now
 /// than the set left it with, reports them and changes nothing. Call inside one transaction.
 pub async fn revert(
@@ -135,7 +121,7 @@ pub async fn revert(
     id: Uuid,
     actor: &Actor,
 ) -> AppResult<RevertOutcome> {
-    use crate::db::schema::thorne::price_changes;
+    use crate::thorne::price_history::{self, Prices};
     use crate::thorne::products::{self, Edit};
 
     let set = find(conn, scope, id).await?;
@@ -145,62 +131,25 @@ pub async fn revert(
             set.name
         )));
     }
-    let changes: Vec<(
-        Uuid,
-        bigdecimal::BigDecimal,
-        bigdecimal::BigDecimal,
-        bigdecimal::BigDecimal,
-        bigdecimal::BigDecimal,
-    )> = price_changes::table
-        .filter(price_changes::customer_id.eq(scope.customer_uuid()))
-        .filter(price_changes::change_set_id.eq(id))
-        .order(price_changes::changed_at.asc())
-        .select((
-            price_changes::product_id,
-            price_changes::old_wholesale_price,
-            price_changes::old_retail_price,
-            price_changes::new_wholesale_price,
-            price_changes::new_retail_price,
-        ))
-        .load(conn)
-        .await?;
-    // The first old prices and the last new prices of each product in the set.
-    let mut per_product: Vec<SetEffect> = Vec::new();
-    for (product, old_w, old_r, new_w, new_r) in changes {
-        match per_product.iter_mut().find(|e| e.product == product) {
-            Some(effect) => {
-                effect.after = Prices {
-                    wholesale: new_w,
-                    retail: new_r,
-                }
-            }
-            None => per_product.push(SetEffect {
-                product,
-                before: Prices {
-                    wholesale: old_w,
-                    retail: old_r,
-                },
-                after: Prices {
-                    wholesale: new_w,
-                    retail: new_r,
-                },
-            }),
-        }
-    }
+    let per_product = price_history::effects_of_set(conn, scope, id).await?;
     let ids: Vec<Uuid> = per_product.iter().map(|e| e.product).collect();
-    let current = products::by_ids(conn, scope, &ids).await?;
-    let mut conflicts = Vec::new();
-    for effect in &per_product {
-        let now = current.iter().find(|p| p.id == effect.product);
-        if !now.is_some_and(|p| {
-            p.wholesale_price == effect.after.wholesale && p.retail_price == effect.after.retail
-        }) {
-            conflicts.push(RevertConflict {
+    let current: HashMap<Uuid, products::Product> = products::by_ids(conn, scope, &ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    // Every product must still have the prices the set left it with.
+    let conflicts: Vec<RevertConflict> = per_product
+        .iter()
+        .filter_map(|effect| {
+            let now = current.get(&effect.product);
+            let unchanged = now.is_some_and(|p| Prices::of(p) == effect.after);
+            (!unchanged).then(|| RevertConflict {
                 product_id: effect.product,
                 sku: now.map(|p| p.sku.clone()).unwrap_or_default(),
-            });
-        }
-    }
+            })
+        })
+        .collect();
     if !conflicts.is_empty() {
         return Ok(RevertOutcome::Conflicts(conflicts));
     }
@@ -221,7 +170,7 @@ pub async fn revert(
     let restored: Vec<(products::Product, products::Product)> = per_product
         .iter()
         .filter_map(|effect| {
-            let now = current.iter().find(|p| p.id == effect.product)?;
+            let now = current.get(&effect.product)?;
             let mut restored = now.clone();
             restored.wholesale_price = effect.before.wholesale.clone();
             restored.retail_price = effect.before.retail.clone();

@@ -2,6 +2,8 @@
 //! and the change set it belongs to; and the lowest retail price of the previous 30 days (the EU
 //! Omnibus rule for announcing a price reduction).
 
+use std::collections::HashMap;
+
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -28,6 +30,71 @@ pub struct PriceChange {
     pub reason: String,
     pub changed_by_label: String,
     pub changed_at: DateTime<Utc>,
+}
+
+/// Wholesale and retail price together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prices {
+    pub wholesale: BigDecimal,
+    pub retail: BigDecimal,
+}
+
+impl Prices {
+    pub fn of(product: &Product) -> Prices {
+        Prices {
+            wholesale: product.wholesale_price.clone(),
+            retail: product.retail_price.clone(),
+        }
+    }
+}
+
+/// What a change set did to one product: its prices before the set's first change of it and
+/// after its last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetEffect {
+    pub product: Uuid,
+    pub before: Prices,
+    pub after: Prices,
+}
+
+/// What change set `id` of the customer in scope did to each product it changed, in the order of
+/// their first change.
+pub async fn effects_of_set(conn: &mut Conn, scope: Scope, id: Uuid) -> AppResult<Vec<SetEffect>> {
+    let changes: Vec<PriceChange> = price_changes::table
+        .filter(price_changes::customer_id.eq(scope.customer_uuid()))
+        .filter(price_changes::change_set_id.eq(id))
+        .order((price_changes::changed_at.asc(), price_changes::id.asc()))
+        .select(PriceChange::as_select())
+        .load(conn)
+        .await?;
+    Ok(effects(changes))
+}
+
+/// Folds changes in time order into one effect per product.
+fn effects(changes: Vec<PriceChange>) -> Vec<SetEffect> {
+    let mut effects: Vec<SetEffect> = Vec::new();
+    let mut index: HashMap<Uuid, usize> = HashMap::new();
+    for change in changes {
+        let after = Prices {
+            wholesale: change.new_wholesale_price,
+            retail: change.new_retail_price,
+        };
+        match index.get(&change.product_id) {
+            Some(&i) => effects[i].after = after,
+            None => {
+                index.insert(change.product_id, effects.len());
+                effects.push(SetEffect {
+                    product: change.product_id,
+                    before: Prices {
+                        wholesale: change.old_wholesale_price,
+                        retail: change.old_retail_price,
+                    },
+                    after,
+                });
+            }
+        }
+    }
+    effects
 }
 
 /// Whether either price differs between two versions of a product.

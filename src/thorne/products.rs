@@ -1,6 +1,8 @@
 //! Products of a customer's catalog: the stored row, what visitors may see of it (never the
 //! wholesale price), and writes with versioning and audit.
 
+use std::collections::HashMap;
+
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -478,40 +480,14 @@ pub async fn set_archived(
     archived: bool,
     actor: &Actor,
 ) -> AppResult<Product> {
-    let now = crate::db::now();
-    let saved: Option<Product> = diesel::update(products::table)
-        .filter(products::customer_id.eq(scope.customer_uuid()))
-        .filter(products::id.eq(current.id))
-        .filter(products::version.eq(current.version))
-        .set((
-            products::archived_at.eq(archived.then_some(now)),
-            products::version.eq(products::version + 1),
-            products::updated_at.eq(now),
-        ))
-        .returning(Product::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?;
-    let saved = saved.ok_or_else(|| {
-        AppError::Conflict(format!(
-            "the product {} was changed by someone else",
-            current.sku
-        ))
-    })?;
-    audit::record(
-        conn,
-        scope,
-        actor,
-        Change {
-            entity: "product",
-            entity_id: saved.id,
-            action: if archived { "archive" } else { "restore" },
-            before: Some(audit_fields(current)),
-            after: Some(audit_fields(&saved)),
-        },
-    )
-    .await?;
-    Ok(saved)
+    let mut changed = current.clone();
+    changed.archived_at = archived.then(crate::db::now);
+    let edit = Edit {
+        action: if archived { "archive" } else { "restore" },
+        change_set: None,
+        reason: "",
+    };
+    save(conn, scope, current, &changed, edit, actor).await
 }
 
 /// Every product of the customer in scope with one of these ids.
@@ -536,7 +512,9 @@ pub async fn save_many(
     edit: Edit<'_>,
     actor: &Actor,
 ) -> AppResult<Vec<Product>> {
-    use diesel::sql_types::{Array, Bool, Int4, Numeric, Text, Timestamptz, Uuid as SqlUuid};
+    use diesel::sql_types::{
+        Array, Bool, Int4, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid,
+    };
     if changes.is_empty() {
         return Ok(Vec::new());
     }
@@ -545,10 +523,12 @@ pub async fn save_many(
         "UPDATE thorne.products AS p
             SET sku = u.sku, name = u.name, description = u.description, category = u.category,
                 wholesale_price = u.wholesale_price, retail_price = u.retail_price,
-                in_stock = u.in_stock, version = p.version + 1, updated_at = $2
+                in_stock = u.in_stock, archived_at = u.archived_at, version = p.version + 1,
+                updated_at = $2
            FROM unnest($3::uuid[], $4::int4[], $5::text[], $6::text[], $7::text[],
-                       $8::numeric[], $9::numeric[], $10::bool[], $11::text[])
-                AS u(id, version, name, description, category, wholesale_price, retail_price, in_stock, sku)
+                       $8::numeric[], $9::numeric[], $10::bool[], $11::text[], $12::timestamptz[])
+                AS u(id, version, name, description, category, wholesale_price, retail_price,
+                     in_stock, sku, archived_at)
           WHERE p.customer_id = $1 AND p.id = u.id AND p.version = u.version
       RETURNING p.*",
     )
@@ -556,13 +536,49 @@ pub async fn save_many(
     .bind::<Timestamptz, _>(now)
     .bind::<Array<SqlUuid>, _>(changes.iter().map(|(c, _)| c.id).collect::<Vec<_>>())
     .bind::<Array<Int4>, _>(changes.iter().map(|(c, _)| c.version).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(changes.iter().map(|(_, n)| n.name.clone()).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(changes.iter().map(|(_, n)| n.description.clone()).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(changes.iter().map(|(_, n)| n.category.clone()).collect::<Vec<_>>())
-    .bind::<Array<Numeric>, _>(changes.iter().map(|(_, n)| n.wholesale_price.clone()).collect::<Vec<_>>())
-    .bind::<Array<Numeric>, _>(changes.iter().map(|(_, n)| n.retail_price.clone()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(
+        changes
+            .iter()
+            .map(|(_, n)| n.name.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Text>, _>(
+        changes
+            .iter()
+            .map(|(_, n)| n.description.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Text>, _>(
+        changes
+            .iter()
+            .map(|(_, n)| n.category.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Numeric>, _>(
+        changes
+            .iter()
+            .map(|(_, n)| n.wholesale_price.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Numeric>, _>(
+        changes
+            .iter()
+            .map(|(_, n)| n.retail_price.clone())
+            .collect::<Vec<_>>(),
+    )
     .bind::<Array<Bool>, _>(changes.iter().map(|(_, n)| n.in_stock).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(changes.iter().map(|(_, n)| n.sku.clone()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(
+        changes
+            .iter()
+            .map(|(_, n)| n.sku.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Nullable<Timestamptz>>, _>(
+        changes
+            .iter()
+            .map(|(_, n)| n.archived_at)
+            .collect::<Vec<_>>(),
+    )
     .load(conn)
     .await
     .map_err(|e| match AppError::from(e) {
@@ -571,10 +587,11 @@ pub async fn save_many(
         }
         other => other,
     })?;
+    let saved_by_id: HashMap<Uuid, &Product> = saved.iter().map(|p| (p.id, p)).collect();
     if saved.len() != changes.len() {
         let stale: Vec<&str> = changes
             .iter()
-            .filter(|(c, _)| !saved.iter().any(|s| s.id == c.id))
+            .filter(|(c, _)| !saved_by_id.contains_key(&c.id))
             .map(|(c, _)| c.sku.as_str())
             .collect();
         return Err(AppError::Conflict(format!(
@@ -584,12 +601,7 @@ pub async fn save_many(
     }
     let pairs: Vec<(&Product, &Product)> = changes
         .iter()
-        .filter_map(|(current, _)| {
-            saved
-                .iter()
-                .find(|s| s.id == current.id)
-                .map(|s| (current, s))
-        })
+        .filter_map(|(current, _)| saved_by_id.get(&current.id).map(|s| (current, *s)))
         .collect();
     price_history::record_many(conn, scope, edit.change_set, &pairs, edit.reason, actor).await?;
     let events = pairs
