@@ -1,7 +1,8 @@
-//! DESIGN §1 as a lint over the SQL files, no database needed: every core migration (`up.sql` and
-//! `down.sql`) is portable to PostgreSQL, CockroachDB and Citus, and the per-engine overlays under
-//! `migrations-overlays/` hold nothing but engine DDL. Comments, string literals and quoted
-//! identifiers are blanked out before matching; findings name the file and line.
+//! The portable-SQL rules of docs/design.md §12 as a lint over the SQL files, no database needed:
+//! every core migration (`up.sql` and `down.sql`) is portable to PostgreSQL, CockroachDB and Citus,
+//! and the per-engine overlays under `migrations-overlays/` hold nothing but engine DDL. Comments,
+//! string literals and quoted identifiers are blanked out before matching; findings name the file
+//! and line.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -315,7 +316,7 @@ const DML_STARTS: &[&str] = &[
     "INSERT", "UPDATE", "DELETE", "COPY", "MERGE", "TRUNCATE", "WITH",
 ];
 
-/// Everything in a core migration file that breaks DESIGN §1.
+/// Everything in a core migration file that breaks the portable-SQL rules.
 fn lint_core(sql: &str) -> Vec<Finding> {
     let tokens = tokenize(sql);
     let mut found = Vec::new();

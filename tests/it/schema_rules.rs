@@ -1,6 +1,6 @@
-//! DESIGN §1 as tests over every table: tenant column first in each key and index, composite
-//! foreign keys, row-level security forced, the right types; and the portable-SQL rules over every
-//! migration file.
+//! The key rules of docs/design.md §1 as tests over every table: tenant column first in each key
+//! and index, composite foreign keys, row-level security forced, the right types; and the portable-
+//! SQL rules over every migration file.
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Nullable, Text};
@@ -220,7 +220,7 @@ async fn times_are_zoned_money_is_exact_and_editable_rows_are_versioned() {
     }
 }
 
-/// The portable-SQL rules of DESIGN §1, over every migration file.
+/// The portable-SQL rules of docs/design.md §12, over every migration file.
 #[test]
 fn migrations_use_portable_sql_only() {
     let forbidden = [

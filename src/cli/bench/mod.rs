@@ -5,7 +5,8 @@
 //! Everything is written through the application role, one customer per transaction with the
 //! tenant set (so row-level security checks every row), through the product's own bulk creates
 //! in multi-row statements: posts through [`posts::create_many`] and products through
-//! [`products::create_many`], each row with its revision or price history and an audit event.
+//! [`products::create_many`], each post with its first revision and every row with an audit
+//! event.
 //! The text ([`text`]) is deterministic: the same options seed the same titles, bodies and prices
 //! (ids are random).
 
