@@ -1,6 +1,6 @@
 //! The key rules of docs/design.md §1 as tests over every table: tenant column first in each key
-//! and index, composite foreign keys, row-level security forced, the right types; and the portable-
-//! SQL rules over every migration file.
+//! and index, composite foreign keys, row-level security forced, the right types; and the
+//! portable-SQL rules over every migration file.
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Nullable, Text};
