@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod error;
 pub mod layout;
 pub mod login;
+pub mod pagination;
 pub mod posts;
 pub mod preview_links;
 pub mod products;
