@@ -1,6 +1,6 @@
-//! Reading the audit log: filters, keyset pages newest first (by `(occurred_at, id)`), and the
-//! readable form of an event's before/after. Every query takes a [`Scope`] and adds
-//! `customer_id` itself.
+//! Reading the audit log: filters, keyset pages newest first (by `(occurred_at, id)`, forward
+//! and back), and the readable form of an event's before/after. Every query takes a [`Scope`]
+//! and adds `customer_id` itself.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use diesel::prelude::*;
@@ -8,6 +8,7 @@ use diesel_async::RunQueryDsl;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::db::keyset::{PageAt, Window};
 use crate::db::{Conn, schema::audit::events};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
@@ -133,7 +134,7 @@ impl FilterInput {
     }
 }
 
-/// Where a page starts: just older than this event.
+/// A position in the log: the time and id of an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     pub occurred_at: DateTime<Utc>,
@@ -141,8 +142,8 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    /// The cursor that continues after `event`.
-    pub fn after(event: &Event) -> Cursor {
+    /// The position of `event`.
+    pub fn of(event: &Event) -> Cursor {
         Cursor {
             occurred_at: event.occurred_at,
             id: event.id,
@@ -187,10 +188,34 @@ pub async fn page(
     cursor: Option<Cursor>,
     limit: i64,
 ) -> AppResult<Vec<Event>> {
+    let at = cursor.map_or(PageAt::First, PageAt::After);
+    read(conn, scope, filter, &at, limit).await
+}
+
+/// The page of [`PAGE_SIZE`] events at `at` of those matching `filter`, newest first, and whether
+/// there are newer and older ones.
+pub async fn listing(
+    conn: &mut Conn,
+    scope: Scope,
+    filter: &Filter,
+    at: PageAt<Cursor>,
+) -> AppResult<Window<Event>> {
+    let rows = read(conn, scope, filter, &at, PAGE_SIZE + 1).await?;
+    Ok(Window::of(&at, rows, PAGE_SIZE as usize))
+}
+
+/// Up to `limit` events matching `filter` in reading order from `at`: newest first, but oldest
+/// first (starting just newer than the position) for the page before a position.
+async fn read(
+    conn: &mut Conn,
+    scope: Scope,
+    filter: &Filter,
+    at: &PageAt<Cursor>,
+    limit: i64,
+) -> AppResult<Vec<Event>> {
     let mut query = events::table
         .filter(events::customer_id.eq(scope.customer_uuid()))
         .select(Event::as_select())
-        .order((events::occurred_at.desc(), events::id.desc()))
         .limit(limit)
         .into_boxed();
     if let Some(actor) = &filter.actor {
@@ -211,15 +236,23 @@ pub async fn page(
     if let Some(to) = filter.to.and_then(|to| to.succ_opt()) {
         query = query.filter(events::occurred_at.lt(day_start(to)));
     }
-    if let Some(cursor) = cursor {
-        query = query.filter(
-            events::occurred_at
-                .lt(cursor.occurred_at)
-                .or(events::occurred_at
-                    .eq(cursor.occurred_at)
-                    .and(events::id.lt(cursor.id))),
-        );
-    }
+    query = match *at {
+        PageAt::First => query.order((events::occurred_at.desc(), events::id.desc())),
+        PageAt::After(c) => query
+            .filter(
+                events::occurred_at.lt(c.occurred_at).or(events::occurred_at
+                    .eq(c.occurred_at)
+                    .and(events::id.lt(c.id))),
+            )
+            .order((events::occurred_at.desc(), events::id.desc())),
+        PageAt::Before(c) => query
+            .filter(
+                events::occurred_at.gt(c.occurred_at).or(events::occurred_at
+                    .eq(c.occurred_at)
+                    .and(events::id.gt(c.id))),
+            )
+            .order((events::occurred_at.asc(), events::id.asc())),
+    };
     query.load(conn).await.map_err(AppError::from)
 }
 
@@ -236,7 +269,7 @@ pub async fn all(
     loop {
         let chunk = page(conn, scope, filter, cursor, CHUNK).await?;
         let done = (chunk.len() as i64) < CHUNK;
-        cursor = chunk.last().map(Cursor::after);
+        cursor = chunk.last().map(Cursor::of);
         out.extend(chunk);
         if done || out.len() >= max {
             out.truncate(max);

@@ -8,7 +8,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::content::posts::Post;
-use crate::db::keyset::TimeCursor;
+use crate::db::keyset::{PageAt, TimeCursor, Window};
 use crate::db::{Conn, schema::content::posts as p};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{Scope, SiteId};
@@ -83,18 +83,29 @@ pub type AdminCursor = TimeCursor;
 #[derive(Debug, Clone)]
 pub struct AdminPage {
     pub posts: Vec<Post>,
+    /// Where the previous page ends, if there is one.
+    pub previous: Option<AdminCursor>,
     /// Where the next page starts, if there is one.
     pub next: Option<AdminCursor>,
 }
 
-/// A page of the site's posts for the admin (keyset pagination on `(updated_at, id)`).
+/// The position of a listed post.
+fn cursor_of(post: &Post) -> AdminCursor {
+    AdminCursor {
+        at: post.updated_at,
+        id: post.id,
+    }
+}
+
+/// A page of the site's posts for the admin (keyset pagination on `(updated_at, id)`, most
+/// recent first; the page before a position is read oldest first and turned around).
 pub async fn list(
     conn: &mut Conn,
     scope: Scope,
     site: SiteId,
     filter: Filter,
     search: &str,
-    after: Option<AdminCursor>,
+    at: PageAt<AdminCursor>,
 ) -> AppResult<AdminPage> {
     let now = crate::db::now();
     let mut query = p::table
@@ -121,25 +132,30 @@ pub async fn list(
     if !search.is_empty() {
         query = query.filter(p::title.ilike(crate::db::like_contains(search)));
     }
-    if let Some(c) = after {
-        query = query.filter(
-            p::updated_at
-                .lt(c.at)
-                .or(p::updated_at.eq(c.at).and(p::id.lt(c.id))),
-        );
-    }
-    let mut rows: Vec<Post> = query
-        .order((p::updated_at.desc(), p::id.desc()))
-        .limit(ADMIN_PAGE_SIZE + 1)
-        .load(conn)
-        .await?;
-    let has_more = rows.len() as i64 > ADMIN_PAGE_SIZE;
-    rows.truncate(ADMIN_PAGE_SIZE as usize);
-    let next = rows.last().filter(|_| has_more).map(|post| AdminCursor {
-        at: post.updated_at,
-        id: post.id,
-    });
-    Ok(AdminPage { posts: rows, next })
+    query = match at {
+        PageAt::First => query.order((p::updated_at.desc(), p::id.desc())),
+        PageAt::After(c) => query
+            .filter(
+                p::updated_at
+                    .lt(c.at)
+                    .or(p::updated_at.eq(c.at).and(p::id.lt(c.id))),
+            )
+            .order((p::updated_at.desc(), p::id.desc())),
+        PageAt::Before(c) => query
+            .filter(
+                p::updated_at
+                    .gt(c.at)
+                    .or(p::updated_at.eq(c.at).and(p::id.gt(c.id))),
+            )
+            .order((p::updated_at.asc(), p::id.asc())),
+    };
+    let rows: Vec<Post> = query.limit(ADMIN_PAGE_SIZE + 1).load(conn).await?;
+    let page = Window::of(&at, rows, ADMIN_PAGE_SIZE as usize);
+    Ok(AdminPage {
+        previous: page.previous(cursor_of),
+        next: page.next(cursor_of),
+        posts: page.rows,
+    })
 }
 
 /// A post of this site of the customer in scope; any other post is [`AppError::NotFound`].

@@ -2,17 +2,21 @@
 //! (`render`) and plain-text excerpts for meta descriptions (`excerpt`).
 //!
 //! Rendering uses pulldown-cmark (tables, footnotes, strikethrough, task
-//! lists, heading attributes) with an event-stream pass that gives every
-//! heading an id, rewrites footnotes with collision-free ids and back links,
-//! and turns table alignment into an `align` attribute. The resulting HTML is
-//! always passed through an ammonia allow-list, so the output can be stored
-//! and served as-is.
+//! lists, heading attributes) with two passes over the event stream: the
+//! first numbers the footnotes and gives them ids that no author's heading id
+//! has; the second rewrites the events, giving every heading an id, turning
+//! footnotes into HTML with those ids and back links, table alignment into an
+//! `align` attribute and code info strings into their language. The resulting
+//! HTML is always passed through an ammonia allow-list, so the output can be
+//! stored and served as-is.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-use pulldown_cmark::{Alignment, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    Alignment, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
+};
 
 /// URL schemes allowed in `href`/`src` (relative URLs are allowed as well).
 const URL_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
@@ -176,174 +180,250 @@ fn footnote_key(name: &str) -> String {
 /// - table cell alignment becomes `align="…"` instead of an inline style;
 /// - fenced-code info strings are reduced to their first word (the language).
 fn transform(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let (ids, footnotes) = number_footnotes(&events);
+    rewrite_events(&events, ids, footnotes)
+}
+
+/// Pass 1: reserves the ids authors gave headings, then numbers the footnotes in order of first
+/// mention and gives each, and each reference to it, an id no other element has. Returns the ids
+/// handed out so far (the headings' are added in pass 2) and the footnotes by key.
+fn number_footnotes(events: &[Event<'_>]) -> (IdAllocator, HashMap<String, Footnote>) {
     let mut ids = IdAllocator::default();
+    let mentions = FootnoteMentions::of(events, &mut ids);
+    let footnotes = mentions
+        .order
+        .into_iter()
+        .enumerate()
+        .map(|(index, key)| {
+            let refs = mentions.ref_counts.get(&key).copied().unwrap_or(0);
+            let note = footnote(index + 1, &key, refs, &mut ids);
+            (key, note)
+        })
+        .collect();
+    (ids, footnotes)
+}
 
-    // Pass 1: explicit heading ids and footnote numbering.
-    let mut footnote_order: Vec<String> = Vec::new();
-    let mut footnote_seen: HashSet<String> = HashSet::new();
-    let mut ref_counts: HashMap<String, usize> = HashMap::new();
-    for event in &events {
-        match event {
-            Event::Start(Tag::Heading { id: Some(id), .. }) => {
-                ids.reserve(id);
-            }
-            Event::FootnoteReference(name) => {
-                let key = footnote_key(name);
-                *ref_counts.entry(key.clone()).or_default() += 1;
-                if footnote_seen.insert(key.clone()) {
-                    footnote_order.push(key);
-                }
-            }
-            Event::Start(Tag::FootnoteDefinition(name)) => {
-                let key = footnote_key(name);
-                if footnote_seen.insert(key.clone()) {
-                    footnote_order.push(key);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut footnotes: HashMap<String, Footnote> = HashMap::new();
-    for (index, key) in footnote_order.into_iter().enumerate() {
-        let number = index + 1;
-        let mut base = slug(&key);
-        if base.is_empty() {
-            base = number.to_string();
-        }
-        let id = ids.allocate(&format!("fn-{base}"));
-        let ref_base = format!("fnref-{base}");
-        let ref_ids = (0..ref_counts.get(&key).copied().unwrap_or(0))
-            .map(|i| {
-                let candidate = if i == 0 {
-                    ref_base.clone()
-                } else {
-                    format!("{ref_base}-{}", i + 1)
-                };
-                ids.allocate(&candidate)
-            })
-            .collect();
-        footnotes.insert(
-            key,
-            Footnote {
-                number,
-                id,
-                ref_ids,
-            },
-        );
-    }
+/// The footnotes of a document: their keys in order of first mention (reference or definition)
+/// and how often each is referenced.
+#[derive(Default)]
+struct FootnoteMentions {
+    order: Vec<String>,
+    ref_counts: HashMap<String, usize>,
+}
 
-    // Pass 2: rewrite.
+impl FootnoteMentions {
+    /// Reads the mentions of `events`, reserving the authors' heading ids in `ids` on the way.
+    fn of(events: &[Event<'_>], ids: &mut IdAllocator) -> FootnoteMentions {
+        let mut mentions = FootnoteMentions::default();
+        let mut seen: HashSet<String> = HashSet::new();
+        for event in events {
+            let key = match event {
+                Event::Start(Tag::Heading { id: Some(id), .. }) => {
+                    ids.reserve(id);
+                    continue;
+                }
+                Event::FootnoteReference(name) => {
+                    let key = footnote_key(name);
+                    *mentions.ref_counts.entry(key.clone()).or_default() += 1;
+                    key
+                }
+                Event::Start(Tag::FootnoteDefinition(name)) => footnote_key(name),
+                _ => continue,
+            };
+            if seen.insert(key.clone()) {
+                mentions.order.push(key);
+            }
+        }
+        mentions
+    }
+}
+
+/// Footnote `number` (key `key`, referenced `refs` times) with its `fn-…` id and one `fnref-…`
+/// id per reference.
+fn footnote(number: usize, key: &str, refs: usize, ids: &mut IdAllocator) -> Footnote {
+    let mut base = slug(key);
+    if base.is_empty() {
+        base = number.to_string();
+    }
+    let id = ids.allocate(&format!("fn-{base}"));
+    let ref_base = format!("fnref-{base}");
+    let ref_ids = (0..refs)
+        .map(|i| {
+            let candidate = if i == 0 {
+                ref_base.clone()
+            } else {
+                format!("{ref_base}-{}", i + 1)
+            };
+            ids.allocate(&candidate)
+        })
+        .collect();
+    Footnote {
+        number,
+        id,
+        ref_ids,
+    }
+}
+
+/// Pass 2: rewrites the events in order (headings, footnotes, tables, fenced code), with the
+/// ids and footnotes of pass 1.
+fn rewrite_events<'a>(
+    events: &[Event<'a>],
+    ids: IdAllocator,
+    footnotes: HashMap<String, Footnote>,
+) -> Vec<Event<'a>> {
+    let mut rewriter = Rewriter {
+        ids,
+        footnotes,
+        refs_emitted: HashMap::new(),
+        table: TableCells::default(),
+    };
     let mut out = Vec::with_capacity(events.len());
-    let mut refs_emitted: HashMap<String, usize> = HashMap::new();
-    let mut alignments: Vec<Alignment> = Vec::new();
-    let mut in_table_head = false;
-    let mut column = 0usize;
-
     for (index, event) in events.iter().enumerate() {
-        match event {
-            Event::Start(Tag::Heading { level, id, .. }) => {
-                let id = match id {
-                    Some(id) => id.clone(),
-                    None => {
-                        let text = heading_text(&events[index + 1..]);
-                        let mut base = slug(&text);
-                        if base.is_empty() {
-                            base = "section".to_owned();
-                        }
-                        CowStr::from(ids.allocate(&base))
-                    }
-                };
-                out.push(Event::Start(Tag::Heading {
-                    level: *level,
-                    id: Some(id),
-                    classes: Vec::new(),
-                    attrs: Vec::new(),
-                }));
-            }
-            Event::FootnoteReference(name) => {
-                let key = footnote_key(name);
-                let Some(note) = footnotes.get(&key) else {
-                    continue;
-                };
-                let seen = refs_emitted.entry(key).or_default();
-                let ref_id = note.ref_ids.get(*seen).map(String::as_str).unwrap_or("");
-                *seen += 1;
-                out.push(Event::InlineHtml(CowStr::from(format!(
-                    "<sup class=\"footnote-reference\" id=\"{ref_id}\"><a href=\"#{}\">{}</a></sup>",
-                    note.id, note.number
-                ))));
-            }
-            Event::Start(Tag::FootnoteDefinition(name)) => {
-                let Some(note) = footnotes.get(&footnote_key(name)) else {
-                    continue;
-                };
-                let label = match note.ref_ids.first() {
-                    Some(ref_id) => format!(
-                        "<a href=\"#{ref_id}\" class=\"footnote-backref\">{}</a>",
-                        note.number
-                    ),
-                    None => note.number.to_string(),
-                };
-                out.push(Event::Html(CowStr::from(format!(
-                    "\n<div class=\"footnote-definition\" id=\"{}\"><sup class=\"footnote-definition-label\">{label}</sup>\n",
-                    note.id
-                ))));
-            }
-            Event::End(TagEnd::FootnoteDefinition) => {
-                out.push(Event::Html(CowStr::Borrowed("</div>\n")));
-            }
-            Event::Start(Tag::Table(aligns)) => {
-                alignments.clone_from(aligns);
-                out.push(Event::Start(Tag::Table(Vec::new())));
-            }
-            Event::Start(Tag::TableHead) => {
-                in_table_head = true;
-                column = 0;
-                out.push(event.clone());
-            }
-            Event::End(TagEnd::TableHead) => {
-                in_table_head = false;
-                out.push(event.clone());
-            }
-            Event::Start(Tag::TableRow) => {
-                column = 0;
-                out.push(event.clone());
-            }
-            Event::Start(Tag::TableCell) => {
-                let align = match alignments.get(column) {
-                    Some(Alignment::Left) => Some("left"),
-                    Some(Alignment::Center) => Some("center"),
-                    Some(Alignment::Right) => Some("right"),
-                    Some(Alignment::None) | None => None,
-                };
-                match align {
-                    // The writer closes the cell itself (`</th>`/`</td>` on End).
-                    Some(align) => {
-                        let cell = if in_table_head { "th" } else { "td" };
-                        out.push(Event::Html(CowStr::from(format!(
-                            "<{cell} align=\"{align}\">"
-                        ))));
-                    }
-                    None => out.push(event.clone()),
-                }
-            }
-            Event::End(TagEnd::TableCell) => {
-                column += 1;
-                out.push(event.clone());
-            }
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
-                let lang = info
-                    .split(|c: char| c.is_whitespace() || c == ',' || c == '{')
-                    .next()
-                    .unwrap_or("");
-                out.push(Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(
-                    CowStr::from(lang.to_owned()),
-                ))));
-            }
-            _ => out.push(event.clone()),
-        }
+        out.extend(rewriter.event(event, &events[index + 1..]));
     }
     out
+}
+
+/// What pass 2 keeps track of while it goes through the events.
+struct Rewriter {
+    ids: IdAllocator,
+    footnotes: HashMap<String, Footnote>,
+    /// How many references to each footnote were written so far.
+    refs_emitted: HashMap<String, usize>,
+    table: TableCells,
+}
+
+impl Rewriter {
+    /// What to write for `event` (`rest`: the events after it); `None` leaves it out.
+    fn event<'a>(&mut self, event: &Event<'a>, rest: &[Event<'a>]) -> Option<Event<'a>> {
+        match event {
+            Event::Start(Tag::Heading { level, id, .. }) => {
+                Some(self.heading(*level, id.as_ref(), rest))
+            }
+            Event::FootnoteReference(name) => self.footnote_reference(name),
+            Event::Start(Tag::FootnoteDefinition(name)) => self.footnote_definition(name),
+            Event::End(TagEnd::FootnoteDefinition) => {
+                Some(Event::Html(CowStr::Borrowed("</div>\n")))
+            }
+            Event::Start(Tag::Table(_) | Tag::TableHead | Tag::TableRow | Tag::TableCell)
+            | Event::End(TagEnd::TableHead | TagEnd::TableCell) => Some(self.table.event(event)),
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => Some(fenced_code(info)),
+            _ => Some(event.clone()),
+        }
+    }
+
+    /// A heading with its author's id or a unique slug of its text (`rest` starts with its
+    /// content), without classes or other attributes.
+    fn heading<'a>(
+        &mut self,
+        level: HeadingLevel,
+        id: Option<&CowStr<'a>>,
+        rest: &[Event<'a>],
+    ) -> Event<'a> {
+        let id = match id {
+            Some(id) => id.clone(),
+            None => {
+                let mut base = slug(&heading_text(rest));
+                if base.is_empty() {
+                    base = "section".to_owned();
+                }
+                CowStr::from(self.ids.allocate(&base))
+            }
+        };
+        Event::Start(Tag::Heading {
+            level,
+            id: Some(id),
+            classes: Vec::new(),
+            attrs: Vec::new(),
+        })
+    }
+
+    /// The numbered `<sup>` link of a reference to a footnote, with the reference's own id.
+    fn footnote_reference<'a>(&mut self, name: &str) -> Option<Event<'a>> {
+        let key = footnote_key(name);
+        let note = self.footnotes.get(&key)?;
+        let seen = self.refs_emitted.entry(key).or_default();
+        let ref_id = note.ref_ids.get(*seen).map(String::as_str).unwrap_or("");
+        *seen += 1;
+        Some(Event::InlineHtml(CowStr::from(format!(
+            "<sup class=\"footnote-reference\" id=\"{ref_id}\"><a href=\"#{}\">{}</a></sup>",
+            note.id, note.number
+        ))))
+    }
+
+    /// The opening of a footnote's definition: its id, and its number linking back to its first
+    /// reference.
+    fn footnote_definition<'a>(&self, name: &str) -> Option<Event<'a>> {
+        let note = self.footnotes.get(&footnote_key(name))?;
+        let label = match note.ref_ids.first() {
+            Some(ref_id) => format!(
+                "<a href=\"#{ref_id}\" class=\"footnote-backref\">{}</a>",
+                note.number
+            ),
+            None => note.number.to_string(),
+        };
+        Some(Event::Html(CowStr::from(format!(
+            "\n<div class=\"footnote-definition\" id=\"{}\"><sup class=\"footnote-definition-label\">{label}</sup>\n",
+            note.id
+        ))))
+    }
+}
+
+/// Where pass 2 is in a table: the columns' alignments, whether in the head, which column.
+#[derive(Default)]
+struct TableCells {
+    alignments: Vec<Alignment>,
+    in_head: bool,
+    column: usize,
+}
+
+impl TableCells {
+    /// What to write for a table, head, row or cell event: alignment moves from the table to
+    /// its cells.
+    fn event<'a>(&mut self, event: &Event<'a>) -> Event<'a> {
+        match event {
+            Event::Start(Tag::Table(aligns)) => {
+                self.alignments.clone_from(aligns);
+                return Event::Start(Tag::Table(Vec::new()));
+            }
+            Event::Start(Tag::TableHead) => {
+                self.in_head = true;
+                self.column = 0;
+            }
+            Event::End(TagEnd::TableHead) => self.in_head = false,
+            Event::Start(Tag::TableRow) => self.column = 0,
+            Event::Start(Tag::TableCell) => return self.cell().unwrap_or_else(|| event.clone()),
+            Event::End(TagEnd::TableCell) => self.column += 1,
+            _ => {}
+        }
+        event.clone()
+    }
+
+    /// The opening of the current cell with its column's `align`, if the column has one (the
+    /// writer closes the cell itself, `</th>`/`</td>` on End).
+    fn cell<'a>(&self) -> Option<Event<'a>> {
+        let align = match self.alignments.get(self.column)? {
+            Alignment::Left => "left",
+            Alignment::Center => "center",
+            Alignment::Right => "right",
+            Alignment::None => return None,
+        };
+        let cell = if self.in_head { "th" } else { "td" };
+        Some(Event::Html(CowStr::from(format!(
+            "<{cell} align=\"{align}\">"
+        ))))
+    }
+}
+
+/// A fenced code block's start with its info string reduced to the first word (the language).
+fn fenced_code<'a>(info: &str) -> Event<'a> {
+    let lang = info
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '{')
+        .next()
+        .unwrap_or("");
+    Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(CowStr::from(
+        lang.to_owned(),
+    ))))
 }
 
 /// Text of the heading whose content starts at `events[0]`.

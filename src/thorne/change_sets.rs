@@ -1,5 +1,6 @@
 //! Change sets: every price change belongs to one — a single edit, a bulk change or an import —
-//! so that history says what went together and a set can be reverted as a whole.
+//! so that history says what went together and a set can be reverted as a whole. Listed newest
+//! first, a page at a time.
 
 use std::collections::HashMap;
 
@@ -8,6 +9,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::audit::Actor;
+use crate::db::keyset::{PageAt, TimeCursor, Window};
 use crate::db::{Conn, schema::thorne::change_sets};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
@@ -217,15 +219,75 @@ pub struct SetSummary {
     pub products: i64,
 }
 
-/// The newest change sets of the customer in scope, each with its number of products.
-pub async fn recent_with_counts(
+/// Change sets per page of the admin list.
+pub const PAGE_SIZE: i64 = 50;
+
+/// A position in the list of change sets: the creation time and id of one.
+pub type SetCursor = TimeCursor;
+
+fn cursor_of(set: &ChangeSet) -> SetCursor {
+    TimeCursor {
+        at: set.created_at,
+        id: set.id,
+    }
+}
+
+/// A page of the list of change sets, newest first, and the positions of its neighbours.
+#[derive(Debug, Clone)]
+pub struct SetPage {
+    pub sets: Vec<SetSummary>,
+    /// Where the previous page ends, if there is one.
+    pub previous: Option<SetCursor>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<SetCursor>,
+}
+
+/// The page at `at` of the customer's change sets, newest first (keyset on `(created_at, id)`;
+/// the page before a position is read oldest first and turned around), each with its number of
+/// products.
+pub async fn page_with_counts(
     conn: &mut Conn,
     scope: Scope,
-    limit: i64,
+    at: PageAt<SetCursor>,
+) -> AppResult<SetPage> {
+    let query = change_sets::table
+        .filter(change_sets::customer_id.eq(scope.customer_uuid()))
+        .select(ChangeSet::as_select())
+        .limit(PAGE_SIZE + 1)
+        .into_boxed();
+    let query = match at {
+        PageAt::First => query.order((change_sets::created_at.desc(), change_sets::id.desc())),
+        PageAt::After(c) => query
+            .filter(
+                change_sets::created_at.lt(c.at).or(change_sets::created_at
+                    .eq(c.at)
+                    .and(change_sets::id.lt(c.id))),
+            )
+            .order((change_sets::created_at.desc(), change_sets::id.desc())),
+        PageAt::Before(c) => query
+            .filter(
+                change_sets::created_at.gt(c.at).or(change_sets::created_at
+                    .eq(c.at)
+                    .and(change_sets::id.gt(c.id))),
+            )
+            .order((change_sets::created_at.asc(), change_sets::id.asc())),
+    };
+    let page = Window::of(&at, query.load(conn).await?, PAGE_SIZE as usize);
+    Ok(SetPage {
+        previous: page.previous(cursor_of),
+        next: page.next(cursor_of),
+        sets: with_counts(conn, scope, page.rows).await?,
+    })
+}
+
+/// Each of `sets` with the number of products it changed.
+async fn with_counts(
+    conn: &mut Conn,
+    scope: Scope,
+    sets: Vec<ChangeSet>,
 ) -> AppResult<Vec<SetSummary>> {
     use crate::db::schema::thorne::price_changes;
 
-    let sets = recent(conn, scope, limit).await?;
     let ids: Vec<Uuid> = sets.iter().map(|s| s.id).collect();
     let counts: Vec<(Uuid, i64)> = price_changes::table
         .filter(price_changes::customer_id.eq(scope.customer_uuid()))

@@ -5,12 +5,15 @@ use std::collections::HashMap;
 
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};
+use diesel::dsl::{AsSelect, SqlTypeOf};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{self, Actor, Change};
+use crate::db::keyset::{PageAt, Window};
 use crate::db::{Conn, schema::thorne::products};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
@@ -313,7 +316,14 @@ pub enum SortOrder {
     Updated,
 }
 
-/// A position in the admin list: the sort key of the last row shown and its id.
+impl SortOrder {
+    /// Whether the list runs from smaller keys to larger ones.
+    fn ascending(self) -> bool {
+        !matches!(self, SortOrder::Updated)
+    }
+}
+
+/// A position in the admin list: the sort key of a row and its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListCursor {
     pub key: String,
@@ -345,6 +355,21 @@ impl ListCursor {
             id: product.id,
         }
     }
+
+    /// The key as a price (for [`SortOrder::Price`]); anything else is a 400.
+    fn price(&self) -> AppResult<BigDecimal> {
+        self.key.parse().map_err(|_| bad_page_link())
+    }
+
+    /// The key as a time (for [`SortOrder::Updated`]); anything else is a 400.
+    fn time(&self) -> AppResult<DateTime<Utc>> {
+        let micros: i64 = self.key.parse().map_err(|_| bad_page_link())?;
+        DateTime::from_timestamp_micros(micros).ok_or_else(bad_page_link)
+    }
+}
+
+fn bad_page_link() -> AppError {
+    AppError::BadRequest("The page link is not valid.".into())
 }
 
 /// What the admin list asks for.
@@ -355,21 +380,41 @@ pub struct ListQuery {
     pub category: Option<String>,
     pub shelf: Shelf,
     pub order: SortOrder,
-    pub after: Option<ListCursor>,
+    pub page: PageAt<ListCursor>,
 }
 
 /// Rows per page of the admin list.
 pub const ADMIN_PAGE_SIZE: i64 = 50;
 
-/// A page of the admin list and the cursor of the next one.
+/// A page of the admin list and the positions of its neighbours.
 #[derive(Debug, Clone)]
 pub struct ListPage {
     pub products: Vec<Product>,
+    /// Where the previous page ends, if there is one.
+    pub previous: Option<ListCursor>,
+    /// Where the next page starts, if there is one.
     pub next: Option<ListCursor>,
 }
 
-/// A page of the customer's products for the admin (keyset pagination in the chosen order).
+/// The admin list's query before its order.
+type ListRows = products::BoxedQuery<'static, Pg, SqlTypeOf<AsSelect<Product, Pg>>>;
+
+/// A page of the customer's products for the admin (keyset pagination in the chosen order; the
+/// page before a position is read in reverse order and turned around).
 pub async fn admin_list(conn: &mut Conn, scope: Scope, query: &ListQuery) -> AppResult<ListPage> {
+    let rows = in_order(matching(scope, query), query.order, &query.page)?;
+    let found: Vec<Product> = rows.limit(ADMIN_PAGE_SIZE + 1).load(conn).await?;
+    let page = Window::of(&query.page, found, ADMIN_PAGE_SIZE as usize);
+    let position = |p: &Product| ListCursor::of(p, query.order);
+    Ok(ListPage {
+        previous: page.previous(position),
+        next: page.next(position),
+        products: page.rows,
+    })
+}
+
+/// The customer's products on the shelf, matching the search and the category.
+fn matching(scope: Scope, query: &ListQuery) -> ListRows {
     let mut rows = products::table
         .filter(products::customer_id.eq(scope.customer_uuid()))
         .select(Product::as_select())
@@ -395,57 +440,57 @@ pub async fn admin_list(conn: &mut Conn, scope: Scope, query: &ListQuery) -> App
     if let Some(category) = &query.category {
         rows = rows.filter(products::category.eq(category.clone()));
     }
-    rows = match (query.order, &query.after) {
-        (SortOrder::Name, None) => rows.order((products::name.asc(), products::id.asc())),
-        (SortOrder::Name, Some(c)) => rows
-            .filter(
-                products::name
-                    .gt(c.key.clone())
-                    .or(products::name.eq(c.key.clone()).and(products::id.gt(c.id))),
-            )
-            .order((products::name.asc(), products::id.asc())),
-        (SortOrder::Price, None) => rows.order((products::retail_price.asc(), products::id.asc())),
-        (SortOrder::Price, Some(c)) => {
-            let price: BigDecimal = c
-                .key
-                .parse()
-                .map_err(|_| AppError::BadRequest("The page link is not valid.".into()))?;
-            rows.filter(
-                products::retail_price
-                    .gt(price.clone())
-                    .or(products::retail_price.eq(price).and(products::id.gt(c.id))),
-            )
-            .order((products::retail_price.asc(), products::id.asc()))
+    rows
+}
+
+/// Rows ordered by `$column` then id, towards larger keys when `$up`, past `($key, $id)` when
+/// given.
+macro_rules! keyset {
+    ($rows:expr, $column:expr, $up:expr) => {
+        if $up {
+            $rows.order(($column.asc(), products::id.asc()))
+        } else {
+            $rows.order(($column.desc(), products::id.desc()))
         }
-        (SortOrder::Updated, None) => {
-            rows.order((products::updated_at.desc(), products::id.desc()))
+    };
+    ($rows:expr, $column:expr, $up:expr, $key:expr, $id:expr) => {{
+        let (key, id) = ($key, $id);
+        let past = if $up {
+            $rows.filter(
+                $column
+                    .gt(key.clone())
+                    .or($column.eq(key).and(products::id.gt(id))),
+            )
+        } else {
+            $rows.filter(
+                $column
+                    .lt(key.clone())
+                    .or($column.eq(key).and(products::id.lt(id))),
+            )
+        };
+        keyset!(past, $column, $up)
+    }};
+}
+
+/// Orders the rows for the page at `at` and keeps those past its position: in the list's order,
+/// or against it for the page before a position.
+fn in_order(rows: ListRows, order: SortOrder, at: &PageAt<ListCursor>) -> AppResult<ListRows> {
+    let up = order.ascending() != at.reversed();
+    let cursor = match at {
+        PageAt::First => None,
+        PageAt::After(c) | PageAt::Before(c) => Some(c),
+    };
+    Ok(match (order, cursor) {
+        (SortOrder::Name, None) => keyset!(rows, products::name, up),
+        (SortOrder::Price, None) => keyset!(rows, products::retail_price, up),
+        (SortOrder::Updated, None) => keyset!(rows, products::updated_at, up),
+        (SortOrder::Name, Some(c)) => keyset!(rows, products::name, up, c.key.clone(), c.id),
+        (SortOrder::Price, Some(c)) => {
+            keyset!(rows, products::retail_price, up, c.price()?, c.id)
         }
         (SortOrder::Updated, Some(c)) => {
-            let micros: i64 = c
-                .key
-                .parse()
-                .map_err(|_| AppError::BadRequest("The page link is not valid.".into()))?;
-            let at = DateTime::from_timestamp_micros(micros)
-                .ok_or_else(|| AppError::BadRequest("The page link is not valid.".into()))?;
-            rows.filter(
-                products::updated_at
-                    .lt(at)
-                    .or(products::updated_at.eq(at).and(products::id.lt(c.id))),
-            )
-            .order((products::updated_at.desc(), products::id.desc()))
+            keyset!(rows, products::updated_at, up, c.time()?, c.id)
         }
-    };
-    let mut found: Vec<Product> = rows.limit(ADMIN_PAGE_SIZE + 1).load(conn).await?;
-    let more = found.len() as i64 > ADMIN_PAGE_SIZE;
-    found.truncate(ADMIN_PAGE_SIZE as usize);
-    let next = if more {
-        <[Product]>::last(&found).map(|p| ListCursor::of(p, query.order))
-    } else {
-        None
-    };
-    Ok(ListPage {
-        products: found,
-        next,
     })
 }
 

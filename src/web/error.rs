@@ -1,6 +1,6 @@
 //! Error pages: how [`AppError`] becomes a response. A visitor sees a friendly page for the
 //! status; the cause goes to the log only. On a resolved site, `site::resolve_site` re-renders the
-//! page in that site's layout.
+//! page in that site's layout, or under `/admin` in the admin layout (`admin::error`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -56,6 +56,10 @@ pub fn wording(status: StatusCode, error: Option<&AppError>) -> (&'static str, S
         StatusCode::PAYLOAD_TOO_LARGE => (
             "Too large",
             "The request is larger than this address accepts.".into(),
+        ),
+        StatusCode::REQUEST_TIMEOUT => (
+            "Request timeout",
+            "The request took too long to arrive.".into(),
         ),
         StatusCode::METHOD_NOT_ALLOWED => (
             "Method not allowed",

@@ -14,8 +14,8 @@ use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse, web};
 use crate::error::AppError;
 use crate::tenancy::directory::{Resolution, SiteContext};
 use crate::tenancy::host::{self, HostError};
-use crate::web::AppState;
 use crate::web::pages::error_page;
+use crate::web::{AppState, admin};
 
 /// The site a request is for, and the base URL of its primary domain as this client reaches it.
 #[derive(Debug, Clone)]
@@ -91,13 +91,14 @@ pub async fn resolve_site(
             };
             req.extensions_mut().insert(site.clone());
             let res = next.call(req).await?;
-            Ok(in_site_layout(res, &site))
+            Ok(in_site_layout(res, &site).await)
         }
     }
 }
 
-/// Replaces a handler's bare error page with the site's own.
-fn in_site_layout<B: MessageBody + 'static>(
+/// Replaces a handler's bare error page with the site's own, or under `/admin` with the
+/// admin's.
+async fn in_site_layout<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
     site: &RequestSite,
 ) -> ServiceResponse<BoxBody> {
@@ -114,7 +115,11 @@ fn in_site_layout<B: MessageBody + 'static>(
         .and_then(|e| e.as_error::<AppError>())
         .map(clone_visible);
     let (req, old) = res.into_parts();
-    let mut page = error_page(&req, site, status, cause.as_ref());
+    let mut page = if admin::is_admin_path(req.path()) {
+        admin::error::page(&req, site, status, cause.as_ref()).await
+    } else {
+        error_page(&req, site, status, cause.as_ref())
+    };
     if let Some(allow) = old.headers().get(actix_web::http::header::ALLOW) {
         page.headers_mut()
             .insert(actix_web::http::header::ALLOW, allow.clone());

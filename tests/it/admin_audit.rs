@@ -7,7 +7,7 @@ use agoat::tenancy::CustomerId;
 use agoat::tenancy::users::Role;
 use diesel_async::SimpleAsyncConnection;
 
-use crate::common::{Browser, Response, TestApp, TwoTenants, two_tenants};
+use crate::common::{Browser, Response, TestApp, TwoTenants, two_tenants, walk_forward_and_back};
 
 const PASSWORD: &str = "correct horse battery";
 const OWNER: &str = "owner@alpha.test";
@@ -281,6 +281,42 @@ async fn pages_of_fifty_cover_every_event_once() {
         page.attr("a[download]", "href").unwrap(),
         "/admin/audit.csv?entity=product"
     );
+}
+
+#[actix_web::test]
+async fn pages_go_back_to_newer_events_with_the_filters() {
+    let app = TestApp::new().await;
+    let t = setup(&app).await;
+    // 130 product events by one actor, two at each minute, between events the filters leave out.
+    let mut conn = app.db.owner_conn().await;
+    for (actor, entity, count) in [
+        ("bulk@alpha.test", "product", 130),
+        ("bulk@alpha.test", "user", 20),
+        ("other@alpha.test", "product", 20),
+    ] {
+        conn.batch_execute(&format!(
+            "INSERT INTO audit.events (customer_id, id, occurred_at, actor_label, entity, \
+             entity_id, action) SELECT '{}', gen_random_uuid(), timestamptz '2024-03-01 \
+             00:00:00+00' + (n / 2) * interval '1 minute', '{actor}', '{entity}', \
+             gen_random_uuid(), 'update' FROM generate_series(1, {count}) AS n",
+            t.a
+        ))
+        .await
+        .unwrap();
+    }
+    let mut owner = owner(&app).await;
+    let pages = walk_forward_and_back(
+        &mut owner,
+        "/admin/audit?actor=bulk&entity=product&from=2024-03-01",
+        "tr.event td.entity-id",
+        &["actor=bulk", "entity=product", "from=2024-03-01"],
+    )
+    .await;
+    assert_eq!(pages.each_ref().map(Vec::len), [50, 50, 30]);
+    // A bad position before an event is a 400 that says so.
+    let res = owner.get("/admin/audit?before=garbage").await;
+    assert_eq!(res.status, 400);
+    assert!(res.body.contains("page link is malformed"), "{}", res.body);
 }
 
 #[actix_web::test]

@@ -9,10 +9,12 @@ use agoat::tenancy::CustomerId;
 use agoat::thorne::bulk::{self, BulkChange, Operation, Rounding, Selection, Target};
 use agoat::thorne::change_sets::{self, Kind};
 use agoat::thorne::products::{self, NewProduct, Product};
+use diesel_async::SimpleAsyncConnection;
 use scoped_futures::ScopedFutureExt;
 
 use crate::common::{
     Browser, Response, TestApp, TwoTenants, actor, catalog_staff, signed_in, two_tenants,
+    walk_forward_and_back,
 };
 use crate::common::{catalog_and_audit_snapshot as snapshot, sql_count as count, sql_text as text};
 
@@ -885,4 +887,49 @@ async fn editors_are_refused_on_every_route() {
     let revert = editor.post("/admin", &format!("{show}/revert"), &[]).await;
     assert_eq!(revert.status, 403);
     assert_eq!(snapshot(&app).await, before, "nothing changed");
+}
+
+#[actix_web::test]
+async fn the_change_sets_list_pages_back_as_well_as_forward() {
+    let Setup { app, t } = setup().await;
+    // 120 sets of customer A, two at each minute (a page boundary falls between equal times),
+    // and some of customer B that never show.
+    let mut conn = app.db.owner_conn().await;
+    for (customer, count) in [(t.a, 120), (t.b, 30)] {
+        conn.batch_execute(&format!(
+            "INSERT INTO thorne.change_sets (customer_id, id, name, kind, created_by_label, \
+             created_at) SELECT '{customer}', gen_random_uuid(), 'set-' || lpad(n::text, 3, '0'), \
+             'bulk', 'pricing@alpha.test', timestamptz '2024-03-01 00:00:00+00' \
+             + (n / 2) * interval '1 minute' FROM generate_series(1, {count}) AS n"
+        ))
+        .await
+        .unwrap();
+    }
+    let mut browser = signed_in(&app, "alpha.test", "pricing@alpha.test").await;
+    let pages = walk_forward_and_back(
+        &mut browser,
+        "/admin/products/change-sets",
+        "tbody tr td:first-child",
+        &["/admin/products/change-sets?"],
+    )
+    .await;
+    assert_eq!(pages.each_ref().map(Vec::len), [50, 50, 20]);
+    // Newest first across the pages (sets of the same minute in either order), each set once.
+    let names: Vec<String> = pages.concat();
+    let minutes: Vec<u32> = names
+        .iter()
+        .map(|n| n[4..].parse::<u32>().unwrap() / 2)
+        .collect();
+    assert!(minutes.windows(2).all(|w| w[0] >= w[1]), "{names:?}");
+    let mut sorted = names.clone();
+    sorted.sort();
+    let expected: Vec<String> = (1..=120).map(|n| format!("set-{n:03}")).collect();
+    assert_eq!(sorted, expected);
+
+    for path in [
+        "/admin/products/change-sets?after=garbage",
+        "/admin/products/change-sets?before=garbage",
+    ] {
+        assert_eq!(browser.get(path).await.status, 400, "{path}");
+    }
 }

@@ -8,7 +8,9 @@ use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 
-use crate::common::{Browser, TestApp, TwoTenants, minutes_ago, two_tenants};
+use crate::common::{
+    Browser, TestApp, TwoTenants, minutes_ago, two_tenants, walk_forward_and_back,
+};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -259,6 +261,60 @@ async fn the_list_filters_searches_and_pages() {
 
     assert_eq!(b.get("/admin/posts?status=bogus").await.status, 400);
     assert_eq!(b.get("/admin/posts?after=garbage").await.status, 400);
+}
+
+#[actix_web::test]
+async fn the_list_pages_back_as_well_as_forward_with_the_filter_and_search() {
+    let Setup { app, t } = setup().await;
+    for n in 0..45 {
+        app.post(t.a, t.a_site, &format!("draft-{n:02}"), None)
+            .await;
+        // Neither a draft nor matching the search: never listed below.
+        if n % 9 == 0 {
+            app.post(t.a, t.a_site, &format!("note-{n:02}"), None).await;
+            app.post(
+                t.a,
+                t.a_site,
+                &format!("draft-live-{n:02}"),
+                Some(minutes_ago(5)),
+            )
+            .await;
+        }
+    }
+    let mut b = signed_in(&app, "alpha.test", "editor@alpha.test").await;
+    let pages = walk_forward_and_back(
+        &mut b,
+        "/admin/posts?status=draft&q=draft",
+        "tbody tr td:first-child",
+        &["status=draft", "q=draft"],
+    )
+    .await;
+    assert_eq!(pages.each_ref().map(Vec::len), [20, 20, 5]);
+    let titles: Vec<&String> = pages.iter().flatten().collect();
+    assert!(
+        titles
+            .iter()
+            .all(|t| t.starts_with("Title of draft-") && !t.contains("live")),
+        "{titles:?}"
+    );
+    // Most recently changed first across every page.
+    let expected: Vec<String> = (0..45)
+        .rev()
+        .map(|n| format!("Title of draft-{n:02}"))
+        .collect();
+    assert_eq!(titles, expected.iter().collect::<Vec<_>>());
+
+    // A page reached by "next" links to the page before it; bad positions are a 400.
+    let first = b.get("/admin/posts").await;
+    assert!(first.attr("a[rel=prev]", "href").is_none());
+    let position = "1764000000000000_00000000000000000000000000000000";
+    for path in [
+        "/admin/posts?before=garbage",
+        "/admin/posts?before=1_2",
+        &format!("/admin/posts?after={position}&before={position}"),
+    ] {
+        assert_eq!(b.get(path).await.status, 400, "{path}");
+    }
 }
 
 #[actix_web::test]

@@ -8,6 +8,7 @@ use agoat::thorne::products::NewProduct;
 
 use crate::common::{
     Browser, Response, TestApp, TwoTenants, catalog_staff, signed_in, two_tenants,
+    walk_forward_and_back,
 };
 use crate::common::{catalog_and_audit_snapshot as snapshot, sql_count as count, sql_text as text};
 
@@ -289,6 +290,54 @@ async fn the_list_searches_filters_sorts_and_pages() {
             res.body.contains(&format!("href=\"{link}\"")),
             "link to {link}"
         );
+    }
+}
+
+#[actix_web::test]
+async fn the_list_pages_back_as_well_as_forward_in_every_order_with_the_filters() {
+    let Setup { app, t } = setup().await;
+    // 120 supplements matching "caps" in two batches (equal change times within each), some
+    // with equal names and prices; others that the filters leave out.
+    for batch in [0..60, 60..120] {
+        let products = batch
+            .flat_map(|n| {
+                let price = format!("{}.50", 10 + n % 7);
+                [
+                    new_product(
+                        &format!("CAPS-{n:03}"),
+                        &format!("Capsules {:02}", n % 40),
+                        "Supplements",
+                        &price,
+                    ),
+                    new_product(&format!("TAB-{n:03}"), "Tablets", "Supplements", &price),
+                    new_product(&format!("TEA-{n:03}"), "Caps tea", "Teas", &price),
+                ]
+            })
+            .collect();
+        app.products(t.a, products).await;
+    }
+    let mut b = signed_in(&app, "alpha.test", "pricing@alpha.test").await;
+    for sort in ["", "&sort=price", "&sort=updated"] {
+        let start = format!("/admin/products?q=caps&category=Supplements{sort}");
+        let kept = [
+            "q=caps",
+            "category=Supplements",
+            sort.trim_start_matches('&'),
+        ];
+        let pages = walk_forward_and_back(&mut b, &start, "tr.product-row td.sku", &kept).await;
+        assert_eq!(pages.each_ref().map(Vec::len), [50, 50, 20], "{sort}");
+        assert!(
+            pages.iter().flatten().all(|sku| sku.starts_with("CAPS-")),
+            "{sort}: {pages:?}"
+        );
+    }
+    // A bad position before a row is a 400, as after one.
+    for path in [
+        "/admin/products?before=garbage",
+        "/admin/products?sort=price&before=00000000000000000000000000000000.abc",
+        "/admin/products?sort=updated&before=00000000000000000000000000000000.soon",
+    ] {
+        assert_eq!(b.get(path).await.status, 400, "{path}");
     }
 }
 

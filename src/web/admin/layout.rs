@@ -29,13 +29,22 @@ impl AdminLayout {
         session: &Session,
     ) -> AdminLayout {
         AdminLayout {
+            flash: session::take_flash(session),
+            ..AdminLayout::signed_in(title, site, user)
+        }
+    }
+
+    /// The layout for a signed-in user that leaves a pending flash message for the next page
+    /// (error pages).
+    pub fn signed_in(title: &str, site: &RequestSite, user: &CurrentUser) -> AdminLayout {
+        AdminLayout {
             title: format!("{title} · {} admin", site.ctx.site_name),
             site_name: site.ctx.site_name.clone(),
             stylesheet: crate::web::assets::url("admin.css"),
             user_email: user.email.clone(),
             role: user.role.as_str(),
             csrf_token: user.csrf_token.clone(),
-            flash: session::take_flash(session),
+            flash: None,
             can_edit_posts: user.require(&[Role::Editor]).is_ok(),
             can_edit_products: user.require(&[Role::Pricing]).is_ok(),
             is_owner: user.role == Role::Owner,

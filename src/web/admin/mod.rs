@@ -1,12 +1,15 @@
 //! The editorial admin under `/admin` on each site's own domain: one file per page or action,
 //! templates under `templates/admin/`. Every admin response is `no-store` and may not be framed
 //! (see `web::security_headers`);
-//! every state-changing request must carry the session's CSRF token.
+//! every state-changing request must carry the session's CSRF token. Errors render in the admin
+//! layout (`error`).
 
 pub mod audit;
 pub mod dashboard;
+pub mod error;
 pub mod layout;
 pub mod login;
+pub mod pagination;
 pub mod posts;
 pub mod preview_links;
 pub mod products;
@@ -19,6 +22,11 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{Error, web};
+
+/// Whether a path is the admin's (`/admin` and everything under it).
+pub fn is_admin_path(path: &str) -> bool {
+    path == "/admin" || path.starts_with("/admin/")
+}
 
 /// Registers the admin routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -51,4 +59,17 @@ async fn private_responses(
     res.headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_paths() {
+        assert!(is_admin_path("/admin"));
+        assert!(is_admin_path("/admin/posts"));
+        assert!(!is_admin_path("/administrator"));
+        assert!(!is_admin_path("/posts/admin"));
+    }
 }

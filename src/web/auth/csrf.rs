@@ -7,7 +7,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, HttpResponse, web};
+use actix_web::{Error, HttpMessage, web};
 use base64::Engine;
 use futures_util::StreamExt;
 use rand::RngCore;
@@ -66,7 +66,7 @@ pub async fn verify(
                 req.set_payload(bytes_payload(body));
                 token
             }
-            Err(error) => return Ok(req.into_response(HttpResponse::from_error(error))),
+            Err(error) => return Ok(req.error_response(error)),
         },
     };
     if presented.is_some_and(|t| matches(&session, &t)) {
@@ -76,7 +76,8 @@ pub async fn verify(
             path = req.path(),
             "refused a request without a valid CSRF token"
         );
-        Ok(req.into_response(HttpResponse::from_error(Error::from(AppError::Forbidden))))
+        // The error stays attached, so that the page is rendered in the admin layout.
+        Ok(req.error_response(AppError::Forbidden))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The signed-in user of an admin request: read from the session, checked against the database on
 //! every request (still active, same customer as the site, session generation unchanged, within
-//! the idle and absolute timeouts), with role checks.
+//! the idle and absolute timeouts), with role checks. The user read is kept in the request's
+//! extensions, where an admin error page finds it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -93,14 +94,17 @@ async fn load(req: &HttpRequest) -> AppResult<CurrentUser> {
         _ => return Err(sign_in_required()),
     };
     session::touch(&session, data);
-    Ok(CurrentUser {
+    let user = CurrentUser {
         id: user_id,
         role: account.role(),
         scope,
         csrf_token: csrf::token(&session),
         actor: actor_for(req, Some((user_id, &account.email))),
         email: account.email,
-    })
+    };
+    // Kept for the error page, should the handler fail after this.
+    req.extensions_mut().insert(user.clone());
+    Ok(user)
 }
 
 /// The client's address as this server sees it (not the spoofable `X-Forwarded-For`).

@@ -701,3 +701,62 @@ pub async fn signed_in<'a>(app: &'a TestApp, host: &str, email: &str) -> Browser
     browser.sign_in(email, STAFF_PASSWORD).await;
     browser
 }
+
+/// Walks a paged admin list from `start`: two pages forward by the "next page" links, then back
+/// by the "previous page" links. Checks that going back shows exactly the rows (text of the cells
+/// matching `cells`) shown going forward, that the first page has no "previous" link either way,
+/// that pages do not overlap, and that every page link keeps each of `kept` (the filters).
+/// Returns the rows of the three pages.
+pub async fn walk_forward_and_back(
+    b: &mut Browser<'_>,
+    start: &str,
+    cells: &str,
+    kept: &[&str],
+) -> [Vec<String>; 3] {
+    let prev = |res: &Response| res.attr("a[rel=prev]", "href");
+    let next = |res: &Response| res.attr("a[rel=next]", "href");
+    let get = async |b: &mut Browser<'_>, path: &str| {
+        let res = b.get(path).await;
+        assert_eq!(res.status, 200, "{path}: {}", res.body);
+        for link in [prev(&res), next(&res)].into_iter().flatten() {
+            for part in kept {
+                assert!(link.contains(part), "{path}: {link} keeps {part}");
+            }
+        }
+        res
+    };
+    let first = get(b, start).await;
+    assert_eq!(
+        prev(&first),
+        None,
+        "{start}: the first page has no previous page"
+    );
+    let second = get(b, &next(&first).expect("a second page")).await;
+    let third = get(b, &next(&second).expect("a third page")).await;
+    let forward = [&first, &second, &third].map(|res| res.texts(cells));
+    assert!(forward.iter().all(|rows| !rows.is_empty()), "{forward:?}");
+    let all: Vec<&String> = forward.iter().flatten().collect();
+    let unique: std::collections::HashSet<&&String> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "{start}: pages overlap");
+
+    let back_second = get(b, &prev(&third).expect("a way back from the third page")).await;
+    assert_eq!(
+        back_second.texts(cells),
+        forward[1],
+        "{start}: back on the second page"
+    );
+    assert_eq!(next(&back_second), next(&second), "{start}: and on again");
+    let back_first = get(b, &prev(&back_second).expect("a way back to the first")).await;
+    assert_eq!(
+        back_first.texts(cells),
+        forward[0],
+        "{start}: back on the first page"
+    );
+    assert_eq!(
+        prev(&back_first),
+        None,
+        "{start}: nothing before the first page"
+    );
+    assert_eq!(next(&back_first), next(&first), "{start}: and on again");
+    forward
+}

@@ -15,7 +15,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/audit.csv", web::get().to(export::export));
 }
 
-/// The query string of both: the filters, and on the list the page to continue after.
+/// The query string of both: the filters, and on the list the page's position (after or before
+/// an event).
 #[derive(Debug, Default, Deserialize)]
 pub struct AuditQuery {
     #[serde(default)]
@@ -32,6 +33,8 @@ pub struct AuditQuery {
     to: String,
     #[serde(default)]
     after: String,
+    #[serde(default)]
+    before: String,
 }
 
 impl AuditQuery {

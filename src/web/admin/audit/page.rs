@@ -1,5 +1,6 @@
 //! `GET /admin/audit`: the audit log, newest first, 50 events a page (keyset by
-//! `(occurred_at, id)`), filtered by actor, entity, entity id and a range of UTC days.
+//! `(occurred_at, id)`, `?after=` and `?before=` an event, links that keep the filters), filtered
+//! by actor, entity, entity id and a range of UTC days.
 
 use actix_session::Session;
 use actix_web::{HttpResponse, web};
@@ -7,9 +8,11 @@ use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
 use super::AuditQuery;
-use crate::audit::query::{self, Cursor, ENTITY_KINDS, FieldChange, PAGE_SIZE};
+use crate::audit::query::{self, Cursor, ENTITY_KINDS, FieldChange};
+use crate::db::keyset::PageAt;
 use crate::error::AppResult;
 use crate::web::admin::layout::AdminLayout;
+use crate::web::admin::pagination::{PageLinks, append_position};
 use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
@@ -39,10 +42,20 @@ pub struct AuditPage {
     /// (kind, selected)
     pub entities: Vec<(String, bool)>,
     pub rows: Vec<Row>,
-    pub is_first_page: bool,
-    pub newest_link: String,
-    pub older_link: Option<String>,
+    pub pages: PageLinks,
     pub csv_link: String,
+}
+
+/// The address of `base` with the query's filters, at `at` (a page of the log).
+fn url(query: &AuditQuery, base: &str, at: &PageAt<Cursor>) -> String {
+    let mut pairs = form_urlencoded::Serializer::new(query.filter_query());
+    append_position(&mut pairs, at, Cursor::encode);
+    let pairs = pairs.finish();
+    if pairs.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{pairs}")
+    }
 }
 
 pub async fn page(
@@ -54,45 +67,21 @@ pub async fn page(
 ) -> AppResult<HttpResponse> {
     user.require(&[])?;
     let filter = query.filter_input().parse()?;
-    let cursor = Some(query.after.trim())
-        .filter(|a| !a.is_empty())
-        .map(Cursor::decode)
-        .transpose()?;
+    let at = PageAt::from_query(Some(&query.after), Some(&query.before), Cursor::decode)?;
     let scope = user.scope;
-    let mut events = state
+    let page = state
         .db
         .tenant_read(scope, |conn| {
             let filter = &filter;
-            async move { query::page(conn, scope, filter, cursor, PAGE_SIZE + 1).await }
-                .scope_boxed()
+            async move { query::listing(conn, scope, filter, at).await }.scope_boxed()
         })
         .await?;
-    let has_more = events.len() as i64 > PAGE_SIZE;
-    events.truncate(PAGE_SIZE as usize);
-    let filters = query.filter_query();
-    let link = |base: &str, extra: Option<String>| {
-        let mut parts: Vec<String> = Vec::new();
-        if !filters.is_empty() {
-            parts.push(filters.clone());
-        }
-        if let Some(extra) = extra {
-            parts.push(extra);
-        }
-        if parts.is_empty() {
-            base.to_owned()
-        } else {
-            format!("{base}?{}", parts.join("&"))
-        }
-    };
-    let older_link = events.last().filter(|_| has_more).map(|last| {
-        link(
-            "/admin/audit",
-            Some(format!(
-                "after={}",
-                urlencoding::encode(&Cursor::after(last).encode())
-            )),
-        )
-    });
+    let pages = PageLinks::new(
+        &at,
+        page.previous(Cursor::of),
+        page.next(Cursor::of),
+        |at| url(&query, "/admin/audit", &at),
+    );
     let mut entities: Vec<(String, bool)> = ENTITY_KINDS
         .iter()
         .map(|kind| (kind.to_string(), filter.entity.as_deref() == Some(kind)))
@@ -102,7 +91,8 @@ pub async fn page(
     {
         entities.push((entity.clone(), true));
     }
-    let rows = events
+    let rows = page
+        .rows
         .iter()
         .map(|event| Row {
             time: event
@@ -128,10 +118,8 @@ pub async fn page(
         to: query.to.trim().to_owned(),
         entities,
         rows,
-        is_first_page: cursor.is_none(),
-        newest_link: link("/admin/audit", None),
-        older_link,
-        csv_link: link("/admin/audit.csv", None),
+        pages,
+        csv_link: url(&query, "/admin/audit.csv", &PageAt::First),
     })?;
     Ok(response::private_html(body))
 }

@@ -1,6 +1,7 @@
 //! `GET /admin/posts`: the site's posts, most recently changed first, with a status filter (all,
 //! draft, scheduled, published, trash), a case-insensitive title search and keyset pagination
-//! (20 a page); each row links to its edit page and has its trash or restore button.
+//! (20 a page, `?after=` and `?before=` a post, links that keep the filter and the search); each
+//! row links to its edit page and has its trash or restore button.
 
 use actix_session::Session;
 use actix_web::{HttpResponse, web};
@@ -9,9 +10,11 @@ use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
 use crate::content::admin_queries::{self, AdminCursor, Filter};
+use crate::db::keyset::PageAt;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
 use crate::web::admin::layout::AdminLayout;
+use crate::web::admin::pagination::{PageLinks, append_position};
 use crate::web::admin::posts::StatusView;
 use crate::web::auth::CurrentUser;
 use crate::web::pages::display_time;
@@ -23,6 +26,7 @@ pub struct ListQuery {
     status: Option<String>,
     q: Option<String>,
     after: Option<String>,
+    before: Option<String>,
 }
 
 /// A line of the listing.
@@ -51,14 +55,12 @@ pub struct ListPage {
     pub filter: &'static str,
     pub search: String,
     pub rows: Vec<Row>,
-    /// The address of the next page, if any.
-    pub next_url: Option<String>,
-    /// The address of the first page, when not on it.
-    pub first_url: Option<String>,
+    pub pages: PageLinks,
     pub is_owner: bool,
 }
 
-fn url(filter: Filter, search: &str, after: Option<&AdminCursor>) -> String {
+/// The address of a page of the listing with this filter and search.
+fn url(filter: Filter, search: &str, at: &PageAt<AdminCursor>) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     if filter != Filter::All {
         query.append_pair("status", filter.as_str());
@@ -66,15 +68,22 @@ fn url(filter: Filter, search: &str, after: Option<&AdminCursor>) -> String {
     if !search.is_empty() {
         query.append_pair("q", search);
     }
-    if let Some(after) = after {
-        query.append_pair("after", &after.encode());
-    }
+    append_position(&mut query, at, AdminCursor::encode);
     let query = query.finish();
     if query.is_empty() {
         "/admin/posts".to_owned()
     } else {
         format!("/admin/posts?{query}")
     }
+}
+
+/// The page the address asks for; a position that is not one is a 400.
+fn position(query: &ListQuery) -> AppResult<PageAt<AdminCursor>> {
+    PageAt::from_query(query.after.as_deref(), query.before.as_deref(), |text| {
+        AdminCursor::decode(text).ok_or_else(|| {
+            AppError::BadRequest("the page position in the address is not valid".into())
+        })
+    })
 }
 
 pub async fn page(
@@ -87,18 +96,13 @@ pub async fn page(
     user.require(&[Role::Editor])?;
     let filter = Filter::parse(query.status.as_deref().unwrap_or("").trim())?;
     let search = query.q.as_deref().unwrap_or("").trim().to_owned();
-    let after = match query.after.as_deref().filter(|a| !a.is_empty()) {
-        None => None,
-        Some(text) => Some(AdminCursor::decode(text).ok_or_else(|| {
-            AppError::BadRequest("the page position in the address is not valid".into())
-        })?),
-    };
+    let at = position(&query)?;
     let (scope, site_id) = (user.scope, site.ctx.site_id);
     let page = state
         .db
         .tenant_read(scope, |conn| {
             let search = &search;
-            async move { admin_queries::list(conn, scope, site_id, filter, search, after).await }
+            async move { admin_queries::list(conn, scope, site_id, filter, search, at).await }
                 .scope_boxed()
         })
         .await?;
@@ -127,8 +131,9 @@ pub async fn page(
             })
             .collect(),
         filter: filter.as_str(),
-        next_url: page.next.as_ref().map(|c| url(filter, &search, Some(c))),
-        first_url: after.map(|_| url(filter, &search, None)),
+        pages: PageLinks::new(&at, page.previous, page.next, |at| {
+            url(filter, &search, &at)
+        }),
         search,
         rows,
         is_owner: user.role == Role::Owner,

@@ -1,7 +1,8 @@
 //! `GET /admin/products`: the customer's catalog for pricing staff — search by name or SKU (any
 //! case), category filter, active/archived/all, sort by name, retail price or last change, keyset
-//! pagination (50 a page) with links that keep the filters. Each row shows both prices in the
-//! customer's currency, the margin, the stock and an archive or restore button.
+//! pagination (50 a page, `?after=` and `?before=` a product) with links that keep the filters.
+//! Each row shows both prices in the customer's currency, the margin, the stock and an archive or
+//! restore button.
 
 use actix_session::Session;
 use actix_web::{HttpResponse, web};
@@ -10,11 +11,13 @@ use bigdecimal::{BigDecimal, RoundingMode, Zero};
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
+use crate::db::keyset::PageAt;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
 use crate::thorne::money::format_price;
 use crate::thorne::products::{self, ListCursor, ListQuery, Product, Shelf, SortOrder};
 use crate::web::admin::layout::AdminLayout;
+use crate::web::admin::pagination::{PageLinks, append_position};
 use crate::web::admin::products::{Choice, choices};
 use crate::web::auth::CurrentUser;
 use crate::web::pages::display_time;
@@ -29,6 +32,7 @@ pub struct ListParams {
     shelf: Option<String>,
     sort: Option<String>,
     after: Option<String>,
+    before: Option<String>,
 }
 
 fn parse_shelf(text: &str) -> AppResult<Shelf> {
@@ -70,7 +74,7 @@ fn sort_str(order: SortOrder) -> &'static str {
 }
 
 /// The address of a page of the list with these filters.
-fn url(query: &ListQuery, after: Option<&ListCursor>) -> String {
+fn url(query: &ListQuery, at: &PageAt<ListCursor>) -> String {
     let mut pairs = form_urlencoded::Serializer::new(String::new());
     if let Some(search) = &query.search {
         pairs.append_pair("q", search);
@@ -84,9 +88,7 @@ fn url(query: &ListQuery, after: Option<&ListCursor>) -> String {
     if query.order != SortOrder::Name {
         pairs.append_pair("sort", sort_str(query.order));
     }
-    if let Some(after) = after {
-        pairs.append_pair("after", &after.encode());
-    }
+    append_position(&mut pairs, at, ListCursor::encode);
     let pairs = pairs.finish();
     if pairs.is_empty() {
         "/admin/products".to_owned()
@@ -103,18 +105,17 @@ fn non_empty(text: Option<&str>) -> Option<String> {
 
 impl ListParams {
     fn query(&self) -> AppResult<ListQuery> {
-        let after = match non_empty(self.after.as_deref()) {
-            None => None,
-            Some(text) => Some(ListCursor::decode(&text).ok_or_else(|| {
+        let page = PageAt::from_query(self.after.as_deref(), self.before.as_deref(), |text| {
+            ListCursor::decode(text).ok_or_else(|| {
                 AppError::BadRequest("the page position in the address is not valid".into())
-            })?),
-        };
+            })
+        })?;
         Ok(ListQuery {
             search: non_empty(self.q.as_deref()),
             category: non_empty(self.category.as_deref()),
             shelf: parse_shelf(self.shelf.as_deref().unwrap_or("").trim())?,
             order: parse_sort(self.sort.as_deref().unwrap_or("").trim())?,
-            after,
+            page,
         })
     }
 }
@@ -177,10 +178,7 @@ pub struct ListPage {
     pub rows: Vec<Row>,
     /// This page's address, to come back to after archiving or restoring.
     pub this_url: String,
-    /// The address of the next page, if any.
-    pub next_url: Option<String>,
-    /// The address of the first page, when not on it.
-    pub first_url: Option<String>,
+    pub pages: PageLinks,
 }
 
 pub async fn page(
@@ -238,9 +236,8 @@ pub async fn page(
             sort_str(query.order),
         ),
         rows: page.products.iter().map(|p| Row::of(p, currency)).collect(),
-        this_url: url(&query, query.after.as_ref()),
-        next_url: page.next.as_ref().map(|c| url(&query, Some(c))),
-        first_url: query.after.as_ref().map(|_| url(&query, None)),
+        this_url: url(&query, &query.page),
+        pages: PageLinks::new(&query.page, page.previous, page.next, |at| url(&query, &at)),
     })?;
     Ok(response::private_html(body))
 }
@@ -283,13 +280,25 @@ mod tests {
             category: Some("Vitamins".into()),
             shelf: Shelf::All,
             order: SortOrder::Price,
-            after: None,
+            page: PageAt::First,
         };
         assert_eq!(
-            url(&query, None),
+            url(&query, &PageAt::First),
             "/admin/products?q=d3+%26+co&category=Vitamins&shelf=all&sort=price"
         );
-        assert_eq!(url(&ListQuery::default(), None), "/admin/products");
+        let position = ListCursor {
+            key: "12.50".into(),
+            id: uuid::Uuid::nil(),
+        };
+        assert_eq!(
+            url(&query, &PageAt::Before(position)),
+            "/admin/products?q=d3+%26+co&category=Vitamins&shelf=all&sort=price\
+             &before=00000000000000000000000000000000.12.50"
+        );
+        assert_eq!(
+            url(&ListQuery::default(), &PageAt::First),
+            "/admin/products"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Change set pages under `/admin/products/change-sets` (pricing staff and owners): the recent
-//! sets, one set with its price changes, and reverting a set — refused with the list of products
-//! changed since, or when the set was already reverted.
+//! Change set pages under `/admin/products/change-sets` (pricing staff and owners): every set,
+//! newest first a page at a time, one set with its price changes, and reverting a set — refused
+//! with the list of products changed since, or when the set was already reverted.
 
 pub mod list;
 pub mod revert;
