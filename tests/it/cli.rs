@@ -1369,6 +1369,14 @@ async fn a_posts_batch_with_a_bad_file_imports_nothing() {
         "batch/e-unclosed.md",
         "---\ntitle: Never Closed\ndescription: the closing line is missing\n\nbody\n",
     );
+    let nul_in_body = files.write(
+        "batch/f-nul-in-body.md",
+        "---\ntitle: Nul In Body\n---\nfine\nnul \0 here\n",
+    );
+    let escaped_title = files.write(
+        "batch/g-escaped-title.md",
+        "---\nslug: escaped\ntitle: \"Clear\\u001b[2J\"\n---\nbody\n",
+    );
     let run = agoat(
         &db,
         &[
@@ -1388,6 +1396,8 @@ async fn a_posts_batch_with_a_bad_file_imports_nothing() {
         (&bad_date, 3, "date"),
         (&no_title, 1, "title"),
         (&unclosed, 1, "not closed"),
+        (&nul_in_body, 5, "control character (U+0000)"),
+        (&escaped_title, 3, "control character (U+001B)"),
     ];
     assert_eq!(
         lines.len(),
@@ -1508,7 +1518,9 @@ async fn a_products_file_with_bad_rows_imports_nothing() {
              BAD-4,Negative,,Vitamins,1.00,-1,true\n\
              BAD-5,Maybe,,Vitamins,1.00,2.00,maybe\n\
              OK-1,Duplicate,,Vitamins,1.00,2.00,true\n\
-             OK-2,Also Fine,,Vitamins,3.00,4.00,false\n"
+             OK-2,Also Fine,,Vitamins,3.00,4.00,false\n\
+             BAD-6,Nul\0Name,,Vitamins,1.00,2.00,true\n\
+             BAD-7,Fine,Bell\u{7},Vitamins,1.00,2.00,true\n"
         ),
     );
     let run = agoat(
@@ -1532,6 +1544,11 @@ async fn a_products_file_with_bad_rows_imports_nothing() {
         ("error: line 5, column retail_price: ", "negative"),
         ("error: line 6, column in_stock: ", "true or false"),
         ("error: line 7, column sku: ", "OK-1"),
+        ("error: line 9, column name: ", "control character (U+0000)"),
+        (
+            "error: line 10, column description: ",
+            "control character (U+0007)",
+        ),
     ];
     assert_eq!(
         lines.len(),

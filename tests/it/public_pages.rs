@@ -13,7 +13,10 @@ use diesel_async::RunQueryDsl;
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
-use crate::common::{Response, TestApp, TwoTenants, minutes_ago, two_tenants};
+use crate::common::{
+    Response, TestApp, TwoTenants, assert_control_character_refused, database_digest, minutes_ago,
+    two_tenants,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -1183,4 +1186,39 @@ async fn follow_product_pages(app: &TestApp, first: &str) -> Vec<Vec<String>> {
         }
         assert!(pages.len() < 10, "the pages end");
     }
+}
+
+#[actix_web::test]
+async fn control_characters_in_the_address_are_a_400_that_says_where() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+    let before = database_digest(&app, None).await;
+    for path in [
+        "/posts/alpha-post%00",
+        "/products/ALPHA-1%00",
+        "/posts/%1B%5B2J",
+        "/products/ALPHA%0A1",
+        "/static/app.css%00",
+        "/healthz/%00",
+    ] {
+        let res = app.get("alpha.test", path).await;
+        assert_control_character_refused(&res, "The address contains", path);
+    }
+    for (path, parameter) in [
+        ("/?after=x%00", "after"),
+        ("/products?category=Vitamins%00", "category"),
+        ("/products?after=ALPHA-1%07", "after"),
+        ("/feed.xml?x=%0D%0A", "x"),
+    ] {
+        let res = app.get("alpha.test", path).await;
+        assert_control_character_refused(
+            &res,
+            &format!("The address parameter \"{parameter}\""),
+            path,
+        );
+    }
+    // Nothing reached the database, and the pages themselves still answer.
+    assert_eq!(database_digest(&app, None).await, before);
+    assert_eq!(app.get("alpha.test", "/posts/alpha-post").await.status, 200);
+    assert_eq!(app.get("alpha.test", "/products/ALPHA-1").await.status, 200);
 }

@@ -1,7 +1,8 @@
 //! The editorial admin under `/admin` on each site's own domain: one file per page or action,
 //! templates under `templates/admin/`. Every admin response is `no-store` and may not be framed
 //! (see `web::security_headers`);
-//! every state-changing request must carry the session's CSRF token.
+//! every state-changing request must carry the session's CSRF token, and its form fields may hold
+//! no control characters (see `web::input_guard`).
 
 pub mod audit;
 pub mod dashboard;
@@ -24,6 +25,7 @@ use actix_web::{Error, web};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
+            .wrap(from_fn(crate::web::input_guard::check_form))
             .wrap(from_fn(crate::web::auth::csrf::verify))
             .wrap(from_fn(private_responses))
             .route("", web::get().to(dashboard::page))
