@@ -1,6 +1,11 @@
 //! Routing by `Host`: every public request is resolved to a site and its customer before a page
 //! handler runs. Malformed or missing host → 400; unknown host, inactive site or customer → a 404
 //! that names no customer; an alias → 301 to the primary domain with the same path.
+//!
+//! Absolute addresses (canonical links, feeds, sitemaps, redirects, preview links) are the primary
+//! domain on the configured public origin ([`crate::config::PublicOrigin`]): nothing of the
+//! request's `Host` but the name it resolves, so no port or scheme a client sends can reach a
+//! page that is cached and shown to others.
 
 use std::sync::Arc;
 
@@ -17,11 +22,11 @@ use crate::tenancy::host::{self, HostError};
 use crate::web::AppState;
 use crate::web::pages::error_page;
 
-/// The site a request is for, and the base URL of its primary domain as this client reaches it.
+/// The site a request is for, and the base URL of its primary domain.
 #[derive(Debug, Clone)]
 pub struct RequestSite {
     pub ctx: Arc<SiteContext>,
-    /// `scheme://primary-host[:port]`, without a trailing slash.
+    /// `scheme://primary-host[:port]` on the public origin, without a trailing slash.
     pub base_url: String,
 }
 
@@ -72,7 +77,7 @@ pub async fn resolve_site(
         Resolution::Redirect(primary) => {
             let location = format!(
                 "{}{}",
-                base_url(req.request(), &raw_host, &primary),
+                state.public_origin.base_url(&primary),
                 req.uri()
                     .path_and_query()
                     .map(|p| p.as_str())
@@ -86,7 +91,7 @@ pub async fn resolve_site(
         }
         Resolution::Site(ctx) => {
             let site = RequestSite {
-                base_url: base_url(req.request(), &raw_host, &ctx.primary_host),
+                base_url: state.public_origin.base_url(&ctx.primary_host),
                 ctx,
             };
             req.extensions_mut().insert(site.clone());
@@ -144,20 +149,4 @@ fn request_host(req: &HttpRequest) -> String {
         .map(str::to_owned)
         .or_else(|| req.uri().authority().map(|a| a.to_string()))
         .unwrap_or_default()
-}
-
-/// `scheme://host[:port]` for `host`, keeping the port the client used.
-fn base_url(req: &HttpRequest, raw_host: &str, host: &str) -> String {
-    let scheme = req.connection_info().scheme().to_owned();
-    let port = raw_host
-        .trim()
-        .rsplit_once(':')
-        .map(|(_, port)| port)
-        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    match port {
-        Some(port) if !matches!((scheme.as_str(), port), ("http", "80") | ("https", "443")) => {
-            format!("{scheme}://{host}:{port}")
-        }
-        _ => format!("{scheme}://{host}"),
-    }
 }

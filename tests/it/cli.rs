@@ -1114,12 +1114,10 @@ async fn domain_changes_reach_the_running_server() {
         Some("http://acme.test/about?x=1"),
         "{reply:?}"
     );
+    // The port the request names is not copied: `serve` links to the public origin (port 80).
     let with_port = server.get(&format!("www.acme.test:{port}"), "/");
     assert_eq!(with_port.status, 301);
-    assert_eq!(
-        with_port.location,
-        Some(format!("http://acme.test:{port}/"))
-    );
+    assert_eq!(with_port.location.as_deref(), Some("http://acme.test/"));
 
     // --primary moves the primary: the old one now redirects to the new one.
     agoat(
@@ -1179,6 +1177,44 @@ async fn domain_changes_reach_the_running_server() {
     assert_eq!(server.get("acme.example", "/").status, 200);
 
     server.stop();
+}
+
+#[actix_web::test]
+async fn absolute_addresses_use_the_configured_public_origin() {
+    let db = TestDb::new().await;
+    let customer = create_customer(&db, "Acme Health");
+    create_site(&db, customer, "Acme Blog", "acme.test");
+    let server = Server::start_with(
+        &db,
+        &[
+            ("AGOAT_PUBLIC_SCHEME", "https"),
+            ("AGOAT_PUBLIC_PORT", "8443"),
+        ],
+    );
+    let host = format!("acme.test:{}", server.port);
+    let home = server.get(&host, "/");
+    assert_eq!(home.status, 200, "{home:?}");
+    assert!(
+        home.body
+            .contains("<link rel=\"canonical\" href=\"https://acme.test:8443/\">"),
+        "{}",
+        home.body
+    );
+    assert!(
+        !home.body.contains(&host),
+        "the request's port is not copied"
+    );
+    server.stop();
+
+    for (name, value) in [
+        ("AGOAT_PUBLIC_PORT", "99999"),
+        ("AGOAT_PUBLIC_PORT", "eighty"),
+        ("AGOAT_PUBLIC_SCHEME", "ftp"),
+    ] {
+        let run = agoat_with_env(&db, &["serve", "--bind", "127.0.0.1:0"], &[(name, value)]);
+        let line = run.one_error();
+        assert!(line.contains(name), "{name}={value}: {line}");
+    }
 }
 
 // ------------------------------------------------------------------------------------------------

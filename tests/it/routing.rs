@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::header::{HOST, HeaderValue};
 use actix_web::test::TestRequest;
+use agoat::config::PublicOrigin;
 use agoat::tenancy::{customers, host, sites};
 use scoped_futures::ScopedFutureExt;
 
@@ -140,22 +141,34 @@ async fn alias_redirects_to_the_primary_with_path_and_query() {
 }
 
 #[actix_web::test]
-async fn alias_redirect_keeps_a_non_default_port() {
+async fn alias_redirect_goes_to_the_public_origin_not_the_requests_port() {
     let app = TestApp::new().await;
     let t = two_tenants(&app).await;
     app.alias(t.a, t.a_site, "alpha-alias.test").await;
+    for host in [
+        "alpha-alias.test:8080",
+        "alpha-alias.test:99999",
+        "alpha-alias.test:80",
+    ] {
+        let res = app.get(host, "/posts/x?y=1").await;
+        assert_eq!(res.status, 301, "{host}");
+        assert_eq!(
+            res.header("location"),
+            Some("http://alpha.test/posts/x?y=1"),
+            "{host}"
+        );
+    }
 
-    let res = app.get("alpha-alias.test:8080", "/posts/x?y=1").await;
+    // The configured origin's port is kept (the scheme's own is not repeated).
+    let app = TestApp::with_origin(PublicOrigin::new("https", Some(8443)).unwrap()).await;
+    let t = two_tenants(&app).await;
+    app.alias(t.a, t.a_site, "alpha-alias.test").await;
+    let res = app.get("alpha-alias.test:99999", "/posts/x").await;
     assert_eq!(res.status, 301);
     assert_eq!(
         res.header("location"),
-        Some("http://alpha.test:8080/posts/x?y=1")
+        Some("https://alpha.test:8443/posts/x")
     );
-
-    // Port 80 is the default for http: not repeated.
-    let res = app.get("alpha-alias.test:80", "/posts/x").await;
-    assert_eq!(res.status, 301);
-    assert_eq!(res.header("location"), Some("http://alpha.test/posts/x"));
 }
 
 #[actix_web::test]

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, web};
 use agoat::audit::Actor;
+use agoat::config::PublicOrigin;
 use agoat::content::posts::{self, PostInput, Status};
 use agoat::db::embedded::EmbeddedPostgres;
 use agoat::db::{Conn, Database, PoolSettings};
@@ -294,10 +295,16 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The application with absolute addresses on `http` and port 80.
     pub async fn new() -> TestApp {
+        TestApp::with_origin(PublicOrigin::default()).await
+    }
+
+    /// The application with absolute addresses on `origin`.
+    pub async fn with_origin(origin: PublicOrigin) -> TestApp {
         let db = TestDb::new().await;
         let pool = Database::connect(&db.url, &PoolSettings::default()).unwrap();
-        let state = AppState::new(pool.clone(), actix_web::cookie::Key::generate());
+        let state = AppState::new(pool.clone(), actix_web::cookie::Key::generate(), origin);
         TestApp { db, pool, state }
     }
 
