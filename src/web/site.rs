@@ -1,6 +1,8 @@
 //! Routing by `Host`: every public request is resolved to a site and its customer before a page
-//! handler runs. Malformed or missing host → 400; unknown host, inactive site or customer → a 404
-//! that names no customer; an alias → 301 to the primary domain with the same path.
+//! handler runs. A request line in absolute form (`GET http://a.test/x HTTP/1.1`) is routed by its
+//! authority whatever `Host` says, as HTTP/1.1 requires. Malformed or missing host → 400; unknown
+//! host, inactive site or customer → a 404 that names no customer; an alias → 301 to the primary
+//! domain with the same path.
 //!
 //! Absolute addresses (canonical links, feeds, sitemaps, redirects, preview links) are the primary
 //! domain on the configured public origin ([`crate::config::PublicOrigin`]): nothing of the
@@ -140,13 +142,17 @@ fn clone_visible(error: &AppError) -> AppError {
     }
 }
 
-/// The `Host` header, or the authority of an absolute-form or HTTP/2 request.
+/// The host a request names: the authority of its target when the request line carries one
+/// (absolute form, `GET http://a.test/x HTTP/1.1`, or an HTTP/2 `:authority`), which wins over a
+/// `Host` header saying otherwise (RFC 9112 §3.2.2); else the `Host` header.
 fn request_host(req: &HttpRequest) -> String {
+    if let Some(authority) = req.uri().authority() {
+        return authority.to_string();
+    }
     // Raw bytes, not `to_str()`: a browser may send an internationalised name as UTF-8.
     req.headers()
         .get(HOST)
         .and_then(|h| std::str::from_utf8(h.as_bytes()).ok())
         .map(str::to_owned)
-        .or_else(|| req.uri().authority().map(|a| a.to_string()))
         .unwrap_or_default()
 }
