@@ -16,6 +16,8 @@
 //! | `AGOAT_LOG_FORMAT` | `json` for one JSON object per line | text |
 //! | `AGOAT_MAX_UPLOAD_BYTES` | largest CSV file the products import accepts (the CSRF check reads at most 12 MiB of a request) | 10 MiB |
 //! | `AGOAT_BODY_TIMEOUT_SECS` | longest a client may take to send a whole request body before a 408 | 60 |
+//! | `AGOAT_PUBLIC_SCHEME` | `http` or `https`: the scheme of every absolute address the sites show (canonical links, feeds, sitemaps, redirects); never taken from a request | `http` |
+//! | `AGOAT_PUBLIC_PORT` | the port of those addresses (the scheme's own port is left out) | the scheme's port; the demo: the port it listens on |
 
 use std::fmt;
 
@@ -112,6 +114,72 @@ pub fn body_timeout() -> std::time::Duration {
     std::time::Duration::from_secs(secs as u64)
 }
 
+/// The scheme and port visitors reach every site on: absolute addresses are the site's primary
+/// domain on this origin, whatever `Host` (or forwarded scheme) a request names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicOrigin {
+    /// `http` or `https`.
+    scheme: &'static str,
+    /// `None`: the scheme's own port.
+    port: Option<u16>,
+}
+
+impl Default for PublicOrigin {
+    /// `http` on port 80.
+    fn default() -> Self {
+        PublicOrigin {
+            scheme: "http",
+            port: None,
+        }
+    }
+}
+
+impl PublicOrigin {
+    /// `scheme` (`http` or `https`) on `port` (`None`: the scheme's own).
+    pub fn new(scheme: &str, port: Option<u16>) -> Result<PublicOrigin, String> {
+        let scheme = match scheme.trim().to_ascii_lowercase().as_str() {
+            "http" => "http",
+            "https" => "https",
+            other => {
+                return Err(format!(
+                    "the public scheme must be http or https, not {other:?}"
+                ));
+            }
+        };
+        let default = if scheme == "https" { 443 } else { 80 };
+        Ok(PublicOrigin {
+            scheme,
+            port: port.filter(|&p| p != default),
+        })
+    }
+
+    /// `scheme://host[:port]`, without a trailing slash.
+    pub fn base_url(&self, host: &str) -> String {
+        match self.port {
+            Some(port) => format!("{}://{host}:{port}", self.scheme),
+            None => format!("{}://{host}", self.scheme),
+        }
+    }
+}
+
+/// The public origin: `AGOAT_PUBLIC_SCHEME` (default `http`) and `AGOAT_PUBLIC_PORT` (default
+/// `default_port`, else the scheme's own port).
+pub fn public_origin(default_port: Option<u16>) -> Result<PublicOrigin, String> {
+    let scheme = std::env::var("AGOAT_PUBLIC_SCHEME").unwrap_or_else(|_| "http".to_owned());
+    let port = match std::env::var("AGOAT_PUBLIC_PORT") {
+        Ok(text) => match text.trim().parse::<u16>() {
+            Ok(port) if port > 0 => Some(port),
+            _ => {
+                return Err(format!(
+                    "AGOAT_PUBLIC_PORT must be a port number (1-65535), not {text:?}"
+                ));
+            }
+        },
+        Err(_) => default_port,
+    };
+    PublicOrigin::new(&scheme, port).map_err(|e| format!("AGOAT_PUBLIC_SCHEME: {e}"))
+}
+
 /// A positive number from the environment variable `name`, or `default` (with a warning when the
 /// variable is set to something else).
 fn positive_number(name: &str, default: usize) -> usize {
@@ -124,5 +192,28 @@ fn positive_number(name: &str, default: usize) -> usize {
             }
         },
         Err(_) => default,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_origin_leaves_out_the_schemes_own_port() {
+        let cases = [
+            ("http", None, "http://a.test"),
+            ("http", Some(80), "http://a.test"),
+            ("http", Some(8080), "http://a.test:8080"),
+            ("HTTPS", Some(443), "https://a.test"),
+            ("https", Some(80), "https://a.test:80"),
+            (" https ", None, "https://a.test"),
+        ];
+        for (scheme, port, expected) in cases {
+            let origin = PublicOrigin::new(scheme, port).unwrap();
+            assert_eq!(origin.base_url("a.test"), expected, "{scheme} {port:?}");
+        }
+        assert!(PublicOrigin::new("ftp", None).is_err());
+        assert_eq!(PublicOrigin::default().base_url("a.test"), "http://a.test");
     }
 }

@@ -3,7 +3,7 @@
 //! Every request is routed by its `Host` to a site and its customer (`tenancy`), every query runs
 //! inside that customer's scope (`db`), and every change is audited (`audit`). Posts live in
 //! `content`, the Thorne product catalog in `thorne`, the public pages in `web`, the command line in
-//! `cli`.
+//! `cli`; which characters outside text may hold in `input`.
 
 pub mod audit;
 pub mod cli;
@@ -12,6 +12,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod error;
+pub mod input;
 pub mod tenancy;
 pub mod thorne;
 pub mod web;

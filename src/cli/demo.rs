@@ -10,6 +10,7 @@ use uuid::{Uuid, uuid};
 
 use crate::audit::Actor;
 use crate::cli::Failure;
+use crate::config::PublicOrigin;
 use crate::content::import as post_import;
 use crate::db::{Conn, Database};
 use crate::error::{AppError, AppResult};
@@ -127,10 +128,14 @@ const DEMO: &[DemoCustomer] = &[
     },
 ];
 
+/// Seeds once and serves on `bind`; the sites' absolute addresses are on the port it listens on
+/// unless `AGOAT_PUBLIC_PORT` says otherwise.
 pub async fn run(db: Database, bind: SocketAddr) -> Result<(), Failure> {
+    let origin = crate::config::public_origin(Some(bind.port()))
+        .map_err(|e| Failure::from(AppError::Invalid(e)))?;
     seed(&db).await?;
-    print_welcome(bind);
-    crate::cli::serve::serve(db, bind).await
+    print_welcome(&origin);
+    crate::cli::serve::serve(db, bind, origin).await
 }
 
 /// Seeds every demo customer that does not exist yet (each in one transaction).
@@ -176,23 +181,18 @@ async fn seed_customer(conn: &mut Conn, scope: Scope, customer: &DemoCustomer) -
     Ok(())
 }
 
-fn print_welcome(bind: SocketAddr) {
-    let port = bind.port();
-    let suffix = if port == 80 {
-        String::new()
-    } else {
-        format!(":{port}")
-    };
+fn print_welcome(origin: &PublicOrigin) {
     println!("AGoat Publisher demo is running. Open:");
     for customer in DEMO {
         println!();
         println!("  {}", customer.name);
         for site in customer.sites {
-            println!("    {:<24} http://{}{suffix}/", site.name, site.primary);
+            println!("    {:<24} {}/", site.name, origin.base_url(site.primary));
             for alias in site.aliases {
                 println!(
-                    "    {:<24} http://{alias}{suffix}/ (redirects to the primary)",
-                    ""
+                    "    {:<24} {}/ (redirects to the primary)",
+                    "",
+                    origin.base_url(alias)
                 );
             }
         }

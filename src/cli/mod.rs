@@ -162,7 +162,7 @@ async fn run_on(target: &DatabaseTarget, migrate: bool, command: Command) -> Res
     let db = open_pool(target.url())?;
     match command {
         Command::Migrate => Ok(()),
-        Command::Serve(args) => serve::serve(db, args.bind).await,
+        Command::Serve(args) => serve::serve(db, args.bind, serve::public_origin()?).await,
         Command::Demo(args) => demo::run(db, args.bind).await,
         Command::Customer(command) => tenants::customer(&db, command).await,
         Command::Site(command) => tenants::site(&db, command).await,

@@ -3,13 +3,21 @@
 use std::net::SocketAddr;
 
 use crate::cli::Failure;
+use crate::config::PublicOrigin;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::web::{self, AppState};
 
-pub async fn serve(db: Database, bind: SocketAddr) -> Result<(), Failure> {
+/// The public origin of `agoat serve`: the configured one, else `http` on port 80 (a server behind a
+/// proxy is reached on the proxy's port, not its own).
+pub fn public_origin() -> Result<PublicOrigin, Failure> {
+    crate::config::public_origin(None).map_err(|e| Failure::from(AppError::Invalid(e)))
+}
+
+/// Serves on `bind`, showing absolute addresses on `origin`.
+pub async fn serve(db: Database, bind: SocketAddr, origin: PublicOrigin) -> Result<(), Failure> {
     let key = crate::config::session_key().map_err(|e| Failure::from(AppError::Invalid(e)))?;
-    web::serve(AppState::new(db, key), bind)
+    web::serve(AppState::new(db, key, origin), bind)
         .await
         .map_err(|e| Failure::from(AppError::Internal(format!("cannot serve on {bind}: {e}"))))
 }

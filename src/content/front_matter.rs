@@ -1,9 +1,13 @@
 //! YAML front matter of imported Markdown files (as Hugo and Jekyll write
 //! them): splitting a file into front matter and body, reading the fields the
-//! CMS uses with line-numbered errors, and URL slugs (`slugify`, `valid_slug`).
+//! CMS uses with line-numbered errors, and URL slugs (`slugify`, `valid_slug`). No line of a file
+//! may hold a control character other than a tab, and no field one that its YAML escapes spell
+//! (`"\0"`, a line break in a title or a tag); see [`crate::input`].
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde_yaml_ng::{Mapping, Value};
+
+use crate::input::{self, Shape};
 
 /// Longest accepted title, in characters (after trimming).
 pub const MAX_TITLE_CHARS: usize = 500;
@@ -62,6 +66,9 @@ pub fn parse(source: &str) -> Result<ParsedPost, FrontMatterError> {
         .split('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
         .collect();
+    if let Some(error) = control_characters(&lines) {
+        return Err(error);
+    }
 
     match lines.first().map(|l| l.trim_end()) {
         Some("---") => {}
@@ -126,6 +133,15 @@ pub fn parse(source: &str) -> Result<ParsedPost, FrontMatterError> {
         .unwrap_or(body_lines.len());
     let body = body_lines[first_content..].join("\n");
     Ok(ParsedPost { front, body })
+}
+
+/// The first line holding a control character other than a tab (see [`crate::input`]).
+fn control_characters(lines: &[&str]) -> Option<FrontMatterError> {
+    lines.iter().enumerate().find_map(|(i, line)| {
+        input::check(line, Shape::Text)
+            .err()
+            .map(|reason| FrontMatterError::new(i + 1, reason))
+    })
 }
 
 /// One-line reason from a YAML error, without its " at line X column Y" parts
@@ -234,6 +250,9 @@ impl Fields<'_> {
         if title.is_empty() {
             return Err(self.error("title", "title is empty"));
         }
+        if let Err(reason) = input::check(title, Shape::Line) {
+            return Err(self.error("title", format!("title {reason}")));
+        }
         if title.chars().count() > MAX_TITLE_CHARS {
             return Err(self.error(
                 "title",
@@ -297,6 +316,8 @@ impl Fields<'_> {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => {
                 let s = s.trim();
+                input::check(s, Shape::Text)
+                    .map_err(|reason| self.error("description", format!("description {reason}")))?;
                 Ok((!s.is_empty()).then(|| s.to_owned()))
             }
             Some(_) => Err(self.error("description", "description must be text")),
@@ -321,6 +342,8 @@ impl Fields<'_> {
         let mut tags: Vec<String> = Vec::with_capacity(items.len());
         for tag in items {
             let tag = tag.trim();
+            input::check(tag, Shape::Line)
+                .map_err(|reason| self.error("tags", format!("tag {tag:?} {reason}")))?;
             if !tag.is_empty() && !tags.iter().any(|t| t == tag) {
                 tags.push(tag.to_owned());
             }
@@ -520,6 +543,30 @@ mod tests {
     fn body_may_contain_more_dashes() {
         let post = parse("---\ntitle: T\n---\nabove\n\n---\n\nbelow\n").unwrap();
         assert_eq!(post.body, "above\n\n---\n\nbelow\n");
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_their_line() {
+        assert_eq!(
+            err("---\ntitle: T\n---\nfine\n\tindented\nnul \0 here\n"),
+            (6, "contains a control character (U+0000)".into())
+        );
+        assert_eq!(
+            err("---\ntitle: T\u{1b}[2J\n---\n").0,
+            2,
+            "an escape in the front matter"
+        );
+        let (line, reason) = err("---\nslug: s\ntitle: \"Two\\nlines\"\n---\n");
+        assert_eq!(line, 3);
+        assert_eq!(reason, "title contains a control character (U+000A)");
+        let (line, reason) = err("---\ntitle: T\ntags: [a, \"b\\0\"]\n---\n");
+        assert_eq!(line, 3);
+        assert!(reason.contains("control character (U+0000)"), "{reason}");
+        let (line, reason) = err("---\ntitle: T\ndescription: \"a\\0\"\n---\n");
+        assert_eq!(line, 3);
+        assert!(reason.starts_with("description contains"), "{reason}");
+        let post = parse("---\ntitle: T\ndescription: |\n  one\n  two\n---\n\tcode\r\n").unwrap();
+        assert_eq!(post.front.description.as_deref(), Some("one\ntwo"));
     }
 
     #[test]

@@ -84,7 +84,7 @@ impl User {
 pub fn valid_email(email: &str) -> AppResult<String> {
     let email = email.trim().to_lowercase();
     let shape_ok = email.len() <= 320
-        && !email.chars().any(char::is_whitespace)
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.contains('.') && !domain.contains('@')
         });

@@ -1,7 +1,8 @@
 //! Importing products from CSV (header `sku,name,description,category,wholesale_price,
 //! retail_price,in_stock`), matched by SKU within the customer. Only the columns present are
 //! updated; a new SKU needs name, category and both prices. Cells defused against spreadsheet
-//! formulas by the export are restored (see [`crate::thorne::csv_export`]).
+//! formulas by the export are restored (see [`crate::thorne::csv_export`]). No cell may hold a
+//! control character (a description may hold line breaks and tabs), see [`crate::input`].
 //!
 //! Two steps: [`plan`] reads the catalog and says what the file would do — products to create,
 //! products to update with the columns that change, rows that change nothing, and every bad row as
@@ -17,6 +18,7 @@ use uuid::Uuid;
 use crate::audit::Actor;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
+use crate::input::{self, Shape};
 use crate::tenancy::Scope;
 use crate::thorne::change_sets::{self, Kind};
 use crate::thorne::csv_export::{price_cell, restore_cell};
@@ -378,7 +380,7 @@ fn parse_row(
     record: &csv::StringRecord,
     positions: &HashMap<&'static str, usize>,
 ) -> Result<CsvRow, Vec<RowError>> {
-    let mut errors = Vec::new();
+    let mut errors = control_characters(line, record, positions);
     let field = |name: &str| {
         positions
             .get(name)
@@ -437,6 +439,29 @@ fn parse_row(
         retail_price,
         in_stock,
     })
+}
+
+/// A cell holding a control character, column by column: line breaks and tabs are kept in a
+/// description only.
+fn control_characters(
+    line: u64,
+    record: &csv::StringRecord,
+    positions: &HashMap<&'static str, usize>,
+) -> Vec<RowError> {
+    COLUMNS
+        .iter()
+        .filter_map(|&column| {
+            let cell = record.get(*positions.get(column)?)?;
+            let shape = if column == "description" {
+                Shape::Text
+            } else {
+                Shape::Line
+            };
+            input::check(cell, shape)
+                .err()
+                .map(|reason| RowError::new(line, column, reason))
+        })
+        .collect()
 }
 
 fn merged(current: &Product, row: &CsvRow) -> Product {
@@ -569,6 +594,25 @@ mod tests {
                 "line 5, column sku: SKU A-1 is already on line 2".to_owned(),
             ]
         );
+    }
+
+    #[test]
+    fn cells_with_control_characters_are_refused() {
+        let data = format!(
+            "{HEADER}A-1,Na\0me,\"Tab\tand\r\nlines\",Vitamins,1.00,2.00,true\nA-2,\"Two\nlines\",Bell\u{7},Vita\u{1b}mins,1,2,true\n"
+        );
+        let errors = parse(data.as_bytes()).unwrap_err();
+        assert_eq!(
+            errors,
+            vec![
+                "line 2, column name: contains a control character (U+0000)".to_owned(),
+                "line 4, column name: contains a control character (U+000A)".to_owned(),
+                "line 4, column description: contains a control character (U+0007)".to_owned(),
+                "line 4, column category: contains a control character (U+001B)".to_owned(),
+            ]
+        );
+        let ok = format!("{HEADER}A-1,Name,\"Tab\tand\r\nlines\",Vitamins,1.00,2.00,true\n");
+        assert!(parse(ok.as_bytes()).is_ok());
     }
 
     #[test]

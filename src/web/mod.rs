@@ -4,12 +4,15 @@
 //! host routing in `site`, error pages in
 //! `error`, conditional responses in `response`, fingerprinted assets in `assets`, health checks
 //! in `ops`, the per-request log line in `request_log`, the security headers of every response in
-//! `security_headers`.
+//! `security_headers`, the refusal of control characters in addresses and forms in `input_guard`
+//! (bodies read within their limits by `body`).
 
 pub mod admin;
 pub mod assets;
 pub mod auth;
+pub mod body;
 pub mod error;
+pub mod input_guard;
 pub mod ops;
 pub mod page_cache;
 pub mod pages;
@@ -54,16 +57,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .app_data(web::QueryConfig::default().error_handler(|error, _| {
             crate::error::AppError::BadRequest(format!("The address is not valid: {error}")).into()
         }))
-        .service(assets::scope())
-        .route("/healthz", web::get().to(ops::healthz))
-        .route("/readyz", web::get().to(ops::readyz))
         .service(
             web::scope("")
-                .wrap(from_fn(page_cache::serve))
-                .wrap(from_fn(site::resolve_site))
-                .configure(admin::routes)
-                .configure(pages::routes)
-                .default_service(web::to(pages::not_found::page)),
+                .wrap(from_fn(input_guard::check_address))
+                .service(assets::scope())
+                .route("/healthz", web::get().to(ops::healthz))
+                .route("/readyz", web::get().to(ops::readyz))
+                .service(
+                    web::scope("")
+                        .wrap(from_fn(page_cache::serve))
+                        .wrap(from_fn(site::resolve_site))
+                        .configure(admin::routes)
+                        .configure(pages::routes)
+                        .default_service(web::to(pages::not_found::page)),
+                ),
         );
 }
 

@@ -1,6 +1,13 @@
 //! Routing by `Host`: every public request is resolved to a site and its customer before a page
-//! handler runs. Malformed or missing host → 400; unknown host, inactive site or customer → a 404
-//! that names no customer; an alias → 301 to the primary domain with the same path.
+//! handler runs. A request line in absolute form (`GET http://a.test/x HTTP/1.1`) is routed by its
+//! authority whatever `Host` says, as HTTP/1.1 requires. Malformed or missing host → 400; unknown
+//! host, inactive site or customer → a 404 that names no customer; an alias → 301 to the primary
+//! domain with the same path.
+//!
+//! Absolute addresses (canonical links, feeds, sitemaps, redirects, preview links) are the primary
+//! domain on the configured public origin ([`crate::config::PublicOrigin`]): nothing of the
+//! request's `Host` but the name it resolves, so no port or scheme a client sends can reach a
+//! page that is cached and shown to others.
 
 use std::sync::Arc;
 
@@ -17,11 +24,11 @@ use crate::tenancy::host::{self, HostError};
 use crate::web::pages::error_page;
 use crate::web::{AppState, admin};
 
-/// The site a request is for, and the base URL of its primary domain as this client reaches it.
+/// The site a request is for, and the base URL of its primary domain.
 #[derive(Debug, Clone)]
 pub struct RequestSite {
     pub ctx: Arc<SiteContext>,
-    /// `scheme://primary-host[:port]`, without a trailing slash.
+    /// `scheme://primary-host[:port]` on the public origin, without a trailing slash.
     pub base_url: String,
 }
 
@@ -72,7 +79,7 @@ pub async fn resolve_site(
         Resolution::Redirect(primary) => {
             let location = format!(
                 "{}{}",
-                base_url(req.request(), &raw_host, &primary),
+                state.public_origin.base_url(&primary),
                 req.uri()
                     .path_and_query()
                     .map(|p| p.as_str())
@@ -86,7 +93,7 @@ pub async fn resolve_site(
         }
         Resolution::Site(ctx) => {
             let site = RequestSite {
-                base_url: base_url(req.request(), &raw_host, &ctx.primary_host),
+                base_url: state.public_origin.base_url(&ctx.primary_host),
                 ctx,
             };
             req.extensions_mut().insert(site.clone());
@@ -140,29 +147,17 @@ fn clone_visible(error: &AppError) -> AppError {
     }
 }
 
-/// The `Host` header, or the authority of an absolute-form or HTTP/2 request.
+/// The host a request names: the authority of its target when the request line carries one
+/// (absolute form, `GET http://a.test/x HTTP/1.1`, or an HTTP/2 `:authority`), which wins over a
+/// `Host` header saying otherwise (RFC 9112 §3.2.2); else the `Host` header.
 fn request_host(req: &HttpRequest) -> String {
+    if let Some(authority) = req.uri().authority() {
+        return authority.to_string();
+    }
     // Raw bytes, not `to_str()`: a browser may send an internationalised name as UTF-8.
     req.headers()
         .get(HOST)
         .and_then(|h| std::str::from_utf8(h.as_bytes()).ok())
         .map(str::to_owned)
-        .or_else(|| req.uri().authority().map(|a| a.to_string()))
         .unwrap_or_default()
-}
-
-/// `scheme://host[:port]` for `host`, keeping the port the client used.
-fn base_url(req: &HttpRequest, raw_host: &str, host: &str) -> String {
-    let scheme = req.connection_info().scheme().to_owned();
-    let port = raw_host
-        .trim()
-        .rsplit_once(':')
-        .map(|(_, port)| port)
-        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    match port {
-        Some(port) if !matches!((scheme.as_str(), port), ("http", "80") | ("https", "443")) => {
-            format!("{scheme}://{host}:{port}")
-        }
-        _ => format!("{scheme}://{host}"),
-    }
 }

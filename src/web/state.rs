@@ -1,9 +1,11 @@
 //! The application state every request handler reaches: the database, the host directory, the
-//! session key, the page cache and the request limits read from the configuration.
+//! session key, the page cache, the public origin and the request limits read from the
+//! configuration.
 
 use actix_web::cookie::Key;
 use actix_web::web;
 
+use crate::config::PublicOrigin;
 use crate::db::Database;
 use crate::tenancy::directory::Directory;
 use crate::web::page_cache;
@@ -20,10 +22,12 @@ pub struct AppState {
     pub max_upload_bytes: usize,
     /// How long a client may take to send a whole request body.
     pub body_timeout: std::time::Duration,
+    /// The scheme and port of every absolute address the sites show.
+    pub public_origin: PublicOrigin,
 }
 
 impl AppState {
-    pub fn new(db: Database, session_key: Key) -> web::Data<AppState> {
+    pub fn new(db: Database, session_key: Key, public_origin: PublicOrigin) -> web::Data<AppState> {
         web::Data::new(AppState {
             directory: Directory::new(db.clone()),
             db,
@@ -31,6 +35,7 @@ impl AppState {
             page_cache: page_cache::PageCache::default(),
             max_upload_bytes: crate::config::max_upload_bytes(),
             body_timeout: crate::config::body_timeout(),
+            public_origin,
         })
     }
 }

@@ -1,13 +1,16 @@
 //! Every parser of outside input refuses garbage with an error, never a panic, and what it
-//! accepts keeps its promises.
+//! accepts keeps its promises — among them, that it holds no control character but the tabs and
+//! line breaks of a multi-line text.
 
 use std::str::FromStr;
 
 use agoat::content::front_matter::{self, slugify, valid_slug};
 use agoat::content::markdown::{excerpt, render};
+use agoat::input::{Shape, control_character};
 use agoat::tenancy::host::{normalize, normalize_domain};
 use agoat::thorne::csv_import;
 use agoat::thorne::money::{format_price, parse_price};
+use agoat::web::input_guard::{address_problem, form_problem};
 use bigdecimal::BigDecimal;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -28,6 +31,15 @@ fn lossy() -> impl Strategy<Value = String> {
         .prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// Text laced with control characters: NUL, the rest of C0, DEL and C1 among ordinary ones.
+fn control_laced() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[\\x00-\\x1F\\x7F\\u{80}-\\u{9F}a-zA-Z0-9 .:,=&%+\\-]{0,40}",
+        "[a-z0-9]{0,10}\\x00[a-z0-9]{0,10}",
+        "\\PC{0,10}[\\x00-\\x1F]\\PC{0,10}",
+    ]
+}
+
 /// Host-like text: mostly the characters hosts are made of, with some of everything else.
 fn host_like() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -36,6 +48,7 @@ fn host_like() -> impl Strategy<Value = String> {
         "\\PC{0,30}",
         lossy(),
         "(xn--[a-z0-9\\-]{0,12}\\.){1,3}[a-z]{0,5}",
+        control_laced(),
     ]
 }
 
@@ -45,6 +58,7 @@ fn price_like() -> impl Strategy<Value = String> {
         "[-+0-9.,eE ]{0,16}",
         "\\PC{0,16}",
         lossy(),
+        control_laced(),
     ]
 }
 
@@ -61,12 +75,16 @@ fn front_matter_like() -> impl Strategy<Value = String> {
         Just("&a [*a, *a]".to_owned()),
         "[a-zA-Z]{0,8}: \\PC{0,20}",
         "\\PC{0,30}",
+        Just("title: \"a\\0b\"".to_owned()),
+        Just("tags: [\"x\\u001b\"]".to_owned()),
+        "[a-zA-Z]{0,8}: "
+            .prop_flat_map(|key| control_laced().prop_map(move |v| format!("{key}{v}"))),
     ];
     (
         prop_oneof![Just("---"), Just("+++"), Just("\u{feff}---"), Just("")],
         proptest::collection::vec(line, 0..8),
         prop_oneof![Just("---"), Just("..."), Just("")],
-        "\\PC{0,40}",
+        prop_oneof!["\\PC{0,40}", control_laced()],
         prop_oneof![Just("\n"), Just("\r\n")],
     )
         .prop_map(|(open, lines, close, body, eol)| {
@@ -95,6 +113,8 @@ fn csv_like() -> impl Strategy<Value = Vec<u8>> {
         Just("true".to_owned()),
         Just("=HYPERLINK(\"x\")".to_owned()),
         "\\PC{0,10}",
+        Just("\"a\0b\"".to_owned()),
+        control_laced().prop_map(|v| format!("\"{}\"", v.replace('"', "\"\""))),
     ];
     let row = proptest::collection::vec(field, 0..9).prop_map(|fields| fields.join(","));
     (
@@ -152,6 +172,13 @@ proptest! {
             let title = post.front.title.trim();
             prop_assert!(!title.is_empty());
             prop_assert!(post.front.slug.as_deref().is_none_or(valid_slug));
+            prop_assert_eq!(control_character(title, Shape::Line), None, "{:?}", source);
+            for tag in &post.front.tags {
+                prop_assert_eq!(control_character(tag, Shape::Line), None, "{:?}", source);
+            }
+            let description = post.front.description.as_deref().unwrap_or("");
+            prop_assert_eq!(control_character(description, Shape::Text), None, "{:?}", source);
+            prop_assert_eq!(control_character(&post.body, Shape::Text), None, "{:?}", source);
         }
     }
 
@@ -172,13 +199,50 @@ proptest! {
         if let Ok(rows) = csv_import::parse(&data) {
             for row in rows {
                 prop_assert!(!row.sku.trim().is_empty());
+                for line in [Some(&row.sku), row.name.as_ref(), row.category.as_ref()].into_iter().flatten() {
+                    prop_assert_eq!(control_character(line, Shape::Line), None, "{:?}", row);
+                }
+                let description = row.description.as_deref().unwrap_or("");
+                prop_assert_eq!(control_character(description, Shape::Text), None, "{:?}", row);
             }
         }
     }
 
     #[test]
+    fn addresses_with_a_control_character_are_refused(
+        path in prop_oneof!["[a-z0-9/\\-]{0,20}", control_laced()],
+        query in prop_oneof!["[a-z0-9=&]{0,20}", control_laced()],
+    ) {
+        let encode = |text: &str| urlencoding::encode(text).replace("%2F", "/").replace("%3D", "=").replace("%26", "&");
+        let address = format!("/{}?{}", encode(&path), encode(&query));
+        let Ok(uri) = address.parse::<actix_web::http::Uri>() else {
+            return Ok(());
+        };
+        let laced = control_character(&path, Shape::Line).is_some()
+            || control_character(&query.replace('+', " "), Shape::Line).is_some();
+        prop_assert_eq!(address_problem(&uri).is_some(), laced, "{}", address);
+    }
+
+    #[test]
+    fn forms_with_a_control_character_are_refused(
+        fields in proptest::collection::vec(("[a-z_]{1,10}", prop_oneof!["\\PC{0,20}", control_laced(), "[a-z\\t\\r\\n]{0,10}"]), 0..6),
+    ) {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .finish();
+        let laced = fields.iter().any(|(_, v)| control_character(v, Shape::Text).is_some());
+        prop_assert_eq!(form_problem(body.as_bytes()).is_some(), laced, "{}", body);
+    }
+
+    #[test]
     fn csv_import_parsing_never_panics_on_bytes(data in proptest::collection::vec(any::<u8>(), 0..200)) {
         let _ = csv_import::parse(&data);
+    }
+
+    #[test]
+    fn markdown_never_panics_on_control_characters(text in control_laced(), max in 0usize..60) {
+        let _ = render(&text);
+        prop_assert!(excerpt(&text, max).chars().count() <= max);
     }
 
     #[test]

@@ -7,8 +7,10 @@ use agoat::tenancy::CustomerId;
 use agoat::tenancy::users::Role;
 use diesel_async::SimpleAsyncConnection;
 
-use crate::common::{Browser, Response, TestApp, TwoTenants, two_tenants, walk_forward_and_back};
-
+use crate::common::{
+    Browser, Response, TestApp, TwoTenants, assert_control_character_refused, database_digest,
+    two_tenants, walk_forward_and_back,
+};
 const PASSWORD: &str = "correct horse battery";
 const OWNER: &str = "owner@alpha.test";
 
@@ -585,4 +587,32 @@ async fn another_customers_events_never_appear() {
     // A's full CSV holds exactly A's events.
     let all = owner.get("/admin/audit.csv").await;
     assert_eq!(csv_rows(&all).len() as i64 - 1, events_of(&app, t.a).await);
+}
+
+#[actix_web::test]
+async fn control_characters_in_a_filter_are_a_400_naming_it_for_the_page_and_the_export() {
+    let app = TestApp::new().await;
+    let t = setup(&app).await;
+    let mut browser = owner(&app).await;
+    let events = events_of(&app, t.a).await;
+    let before = database_digest(&app, None).await;
+    for page in ["/admin/audit", "/admin/audit.csv"] {
+        for (query, parameter) in [
+            ("actor=owner%00", "actor"),
+            ("actor=%1B%5B2J", "actor"),
+            ("entity=post%00", "entity"),
+            ("entity_id=x%0Ay", "entity_id"),
+            ("from=2024-01-01%00", "from"),
+        ] {
+            let path = format!("{page}?{query}");
+            let res = browser.get(&path).await;
+            assert_control_character_refused(
+                &res,
+                &format!("The address parameter \"{parameter}\""),
+                &path,
+            );
+        }
+    }
+    assert_eq!(events_of(&app, t.a).await, events, "no export was recorded");
+    assert_eq!(database_digest(&app, None).await, before);
 }

@@ -13,8 +13,8 @@ use diesel_async::SimpleAsyncConnection;
 use scoped_futures::ScopedFutureExt;
 
 use crate::common::{
-    Browser, Response, TestApp, TwoTenants, actor, catalog_staff, signed_in, two_tenants,
-    walk_forward_and_back,
+    Browser, Response, TestApp, TwoTenants, actor, assert_control_character_refused, catalog_staff,
+    signed_in, two_tenants, walk_forward_and_back,
 };
 use crate::common::{catalog_and_audit_snapshot as snapshot, sql_count as count, sql_text as text};
 
@@ -932,4 +932,70 @@ async fn the_change_sets_list_pages_back_as_well_as_forward() {
     ] {
         assert_eq!(browser.get(path).await.status, 400, "{path}");
     }
+}
+
+#[actix_web::test]
+async fn control_characters_are_refused_before_any_preview() {
+    let Setup { app, .. } = setup().await;
+    let mut browser = signed_in(&app, "alpha.test", "pricing@alpha.test").await;
+    let before = snapshot(&app).await;
+    let fingerprint = "0".repeat(64);
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            fields("skus", "ALPHA-1\nVIT-2\0", "raise", "10", "retail", "cent"),
+            "skus",
+        ),
+        (
+            fields("search", "ALPHA\0", "raise", "10", "retail", "cent"),
+            "search",
+        ),
+        (
+            fields("category", "Vitamins\0", "raise", "10", "retail", "cent"),
+            "category",
+        ),
+        (
+            fields("category", "Vitamins", "raise", "10\u{7}", "retail", "cent"),
+            "amount",
+        ),
+        (
+            {
+                let mut form = fields("category", "Vitamins", "raise", "10", "retail", "cent");
+                form.retain(|(k, _)| *k != "name");
+                form.push(("name", "Spring\0prices"));
+                form
+            },
+            "name",
+        ),
+        (
+            {
+                let mut form = fields("category", "Vitamins", "raise", "10", "retail", "cent");
+                form.retain(|(k, _)| *k != "reason");
+                form.push(("reason", "\u{1b}[2J"));
+                form
+            },
+            "reason",
+        ),
+    ];
+    for (form, field) in &cases {
+        for path in [PREVIEW, APPLY] {
+            let mut form = form.clone();
+            form.push(("fingerprint", &fingerprint));
+            form.push(("confirm_negative", "yes"));
+            let res = browser.post(FORM, path, &form).await;
+            assert_control_character_refused(
+                &res,
+                &format!("The form field \"{field}\""),
+                &format!("{path} {field}"),
+            );
+            assert!(res.texts("form.apply").is_empty(), "no apply form");
+        }
+    }
+    // A name is one line: a line break is refused next to the field.
+    let mut two_lines = fields("category", "Vitamins", "raise", "10", "retail", "cent");
+    two_lines.retain(|(k, _)| *k != "name");
+    two_lines.push(("name", "Spring\nprices"));
+    let res = preview(&mut browser, &two_lines).await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert_eq!(res.texts("#name-error").len(), 1, "{}", res.body);
+    assert_eq!(snapshot(&app).await, before, "nothing was written");
 }

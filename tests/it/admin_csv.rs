@@ -10,7 +10,8 @@ use agoat::thorne::products::{self, Edit, NewProduct};
 use scoped_futures::ScopedFutureExt;
 
 use crate::common::{
-    Browser, Response, TestApp, TwoTenants, actor, catalog_staff, signed_in, two_tenants,
+    Browser, Response, TestApp, TwoTenants, actor, assert_control_character_refused, catalog_staff,
+    signed_in, two_tenants,
 };
 use crate::common::{catalog_snapshot as catalog, sql_count as count, sql_text as text};
 
@@ -627,6 +628,79 @@ async fn every_kind_of_bad_file_gets_its_own_clear_error() {
             "line 2, column wholesale_price: required for a new product",
         ]
     );
+}
+
+#[actix_web::test]
+async fn control_characters_in_a_cell_are_reported_by_the_dry_run_and_nothing_is_applied() {
+    let Setup { app, .. } = setup().await;
+    let mut browser = signed_in(&app, "alpha.test", PRICING).await;
+    let file = format!(
+        "{HEADER}\n\
+         NEW-1,Na\0me,,Vitamins,1.00,2.00,true\n\
+         ALPHA-1,Product ALPHA-1,\"Tabs\tand\r\nline breaks are fine\",Vitamins,10.00,18.00,true\n\
+         NEW-2,Name,Bell\u{7},Vita\u{1b}[2Jmins,1.00,2.00,true\n\
+         NEW-3,\"Two\nlines\",,Vitamins,1.00,2.00,true\n"
+    );
+    let before = catalog(&app).await;
+    let report = upload(&mut browser, "control.csv", file.as_bytes()).await;
+    assert_eq!(report.status, 422, "{}", report.body);
+    assert_eq!(
+        errors(&report),
+        [
+            "line 2, column name: contains a control character (U+0000)",
+            "line 5, column description: contains a control character (U+0007)",
+            "line 5, column category: contains a control character (U+001B)",
+            "line 6, column name: contains a control character (U+000A)",
+        ]
+    );
+    assert!(
+        report.attr("form[action$='/apply']", "action").is_none(),
+        "no apply button with errors"
+    );
+    assert_eq!(catalog(&app).await, before, "the dry run writes nothing");
+
+    // Applying it anyway is refused with the report (422), and changes nothing.
+    let id = text(&app, "SELECT id::text AS s FROM thorne.csv_uploads").await;
+    let path = format!("/admin/products/import/{id}/apply");
+    let snapshot = everything(&app).await;
+    let res = apply(&mut browser, &path, &[]).await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert_eq!(errors(&res).len(), 4);
+    assert_eq!(everything(&app).await, snapshot);
+
+    // A good file whose apply form names the change set with a NUL: refused, naming the field.
+    let good = format!("{HEADER}\nNEW-9,Fine,,Vitamins,1.00,2.00,true\n");
+    let report = upload(&mut browser, "good.csv", good.as_bytes()).await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    let snapshot = everything(&app).await;
+    for (field, value) in [("name", "Spring\0prices"), ("reason", "\u{1b}[2J")] {
+        let res = apply(&mut browser, &apply_path(&report), &[(field, value)]).await;
+        assert_control_character_refused(&res, &format!("The form field \"{field}\""), field);
+    }
+    let res = apply(
+        &mut browser,
+        &apply_path(&report),
+        &[("name", "Two\nlines")],
+    )
+    .await;
+    assert_eq!(res.status, 400, "{}", res.body);
+    assert!(res.body.contains("line breaks"), "{}", res.body);
+    assert_eq!(everything(&app).await, snapshot);
+
+    // Nor may the file's name hold one: it is stored and shown.
+    for (name, message) in [
+        ("bad\u{1b}[2J.csv", "could not be read"),
+        (
+            "bad\u{85}.csv",
+            "The file name contains a control character (U+0085)",
+        ),
+    ] {
+        let res = upload(&mut browser, name, good.as_bytes()).await;
+        assert_eq!(res.status, 400, "{}", res.body);
+        let error = res.texts(".form-error").concat();
+        assert!(error.contains(message), "{name:?}: {error}");
+    }
+    assert_eq!(everything(&app).await, snapshot, "nothing stored");
 }
 
 #[actix_web::test]

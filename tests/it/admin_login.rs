@@ -5,7 +5,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 
-use crate::common::{TestApp, two_tenants};
+use crate::common::{TestApp, assert_control_character_refused, database_digest, two_tenants};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -349,4 +349,41 @@ async fn an_oversized_form_is_refused_with_413() {
         sign_in_events(&app, "failure").await + sign_in_events(&app, "success").await,
         0
     );
+}
+
+#[actix_web::test]
+async fn a_control_character_in_the_sign_in_form_is_a_400_and_records_nothing() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.user(t.a, "editor@alpha.test", Role::Editor, PASSWORD)
+        .await;
+    let before = database_digest(&app, None).await;
+    let mut browser = app.browser("alpha.test");
+    for (email, password, field) in [
+        ("editor@alpha.test\0", PASSWORD, "email"),
+        ("\u{1b}editor@alpha.test", PASSWORD, "email"),
+        ("editor@alpha.test", "correct horse\0battery", "password"),
+    ] {
+        let res = browser
+            .post(
+                "/admin/login",
+                "/admin/login",
+                &[("email", email), ("password", password)],
+            )
+            .await;
+        assert_control_character_refused(
+            &res,
+            &format!("The form field \"{field}\""),
+            &format!("{email:?}"),
+        );
+    }
+    let res = browser.get("/admin/login?next=/admin%00").await;
+    assert_control_character_refused(&res, "The address parameter \"next\"", "next");
+    assert_eq!(database_digest(&app, None).await, before);
+    assert_eq!(
+        sign_in_events(&app, "failure").await + sign_in_events(&app, "success").await,
+        0,
+        "a refused form is no sign-in attempt"
+    );
+    browser.sign_in("editor@alpha.test", PASSWORD).await;
 }

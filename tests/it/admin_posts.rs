@@ -9,7 +9,8 @@ use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 
 use crate::common::{
-    Browser, TestApp, TwoTenants, minutes_ago, two_tenants, walk_forward_and_back,
+    Browser, TestApp, TwoTenants, assert_control_character_refused, minutes_ago, two_tenants,
+    walk_forward_and_back,
 };
 
 const PASSWORD: &str = "correct horse battery";
@@ -441,6 +442,12 @@ async fn bad_inputs_are_refused_and_change_nothing() {
         (
             "long title",
             with(base.clone(), "title", &long),
+            400,
+            "#title-error",
+        ),
+        (
+            "two-line title",
+            with(base.clone(), "title", "Fine\ntitle"),
             400,
             "#title-error",
         ),
@@ -1108,4 +1115,62 @@ async fn every_post_route_refuses_a_missing_csrf_token() {
         assert_eq!(b.post_raw(&path, &wrong).await.status, 403, "{path}");
     }
     assert_eq!(snapshot(&app).await, before);
+}
+
+#[actix_web::test]
+async fn control_characters_in_the_search_or_a_field_are_a_400_naming_it() {
+    let Setup { app, t } = setup().await;
+    let draft = app.post(t.a, t.a_site, "a-draft", None).await;
+    let id = draft.id.to_string();
+    let mut b = signed_in(&app, "alpha.test", "editor@alpha.test").await;
+    let before = snapshot(&app).await;
+    for (path, parameter) in [
+        ("/admin/posts?q=alpha%00", "q"),
+        ("/admin/posts?q=%1B%5B2J", "q"),
+        ("/admin/posts?status=draft%00", "status"),
+    ] {
+        let res = b.get(path).await;
+        assert_control_character_refused(
+            &res,
+            &format!("The address parameter \"{parameter}\""),
+            path,
+        );
+    }
+    let res = b.get(&format!("/admin/posts/{id}%00/edit")).await;
+    assert_control_character_refused(&res, "The address contains", "an id");
+    let base = form("Fine title", "a-draft", "body", "1", "draft");
+    let cases = [
+        ("title", "Fine\0title"),
+        ("body", "A body\0with a NUL"),
+        ("body", "A bell \u{7} rings"),
+        ("description", "\u{1b}[31mred"),
+        ("tags", "one, t\0wo"),
+    ];
+    for (field, value) in cases {
+        let fields = with(base.clone(), field, value);
+        for path in [
+            format!("/admin/posts/{id}"),
+            "/admin/posts".to_owned(),
+            "/admin/posts/preview".to_owned(),
+            format!("/admin/posts/{id}/preview"),
+        ] {
+            let res = b.post("/admin", &path, &fields).await;
+            assert_control_character_refused(
+                &res,
+                &format!("The form field \"{field}\""),
+                &format!("{path} {field}={value:?}"),
+            );
+        }
+    }
+    assert_eq!(snapshot(&app).await, before, "nothing changed");
+    // Tabs and line breaks are a body's own.
+    let fields = with(base.clone(), "body", "Line one\r\n\tcode\nline three");
+    let res = b
+        .post("/admin", &format!("/admin/posts/{id}"), &fields)
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(
+        field(&app, &id, "body_markdown").await,
+        "Line one\n\tcode\nline three"
+    );
 }

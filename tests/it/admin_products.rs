@@ -7,8 +7,8 @@ use agoat::tenancy::CustomerId;
 use agoat::thorne::products::NewProduct;
 
 use crate::common::{
-    Browser, Response, TestApp, TwoTenants, catalog_staff, signed_in, two_tenants,
-    walk_forward_and_back,
+    Browser, Response, TestApp, TwoTenants, assert_control_character_refused, catalog_staff,
+    signed_in, two_tenants, walk_forward_and_back,
 };
 use crate::common::{catalog_and_audit_snapshot as snapshot, sql_count as count, sql_text as text};
 
@@ -1078,4 +1078,51 @@ async fn another_customers_products_are_not_found() {
         beta.get(&format!("/admin/products/{a_id}")).await.status,
         404
     );
+}
+
+#[actix_web::test]
+async fn control_characters_in_the_search_the_filter_or_a_field_are_a_400_naming_it() {
+    let Setup { app, t } = setup().await;
+    let mut b = signed_in(&app, "alpha.test", "pricing@alpha.test").await;
+    let before = snapshot(&app).await;
+    for (path, parameter) in [
+        ("/admin/products?q=ALPHA%00", "q"),
+        ("/admin/products?category=Vitamins%00", "category"),
+        ("/admin/products?q=a&category=%07", "category"),
+        ("/admin/products?sort=name%0A", "sort"),
+        ("/admin/products/export.csv?q=%00", "q"),
+    ] {
+        let res = b.get(path).await;
+        assert_control_character_refused(
+            &res,
+            &format!("The address parameter \"{parameter}\""),
+            path,
+        );
+    }
+    let (id, _) = product_of(&app, t.a, "ALPHA-1").await;
+    for field in [
+        "sku",
+        "name",
+        "description",
+        "category",
+        "retail_price",
+        "reason",
+    ] {
+        let value = format!("x\0{field}");
+        let fields = with(form("NEW-1", "1.00", "2.00"), field, &value);
+        let res = b
+            .post("/admin/products/new", "/admin/products", &fields)
+            .await;
+        assert_control_character_refused(&res, &format!("The form field \"{field}\""), field);
+        let fields = with(
+            with(form("ALPHA-1", "10.00", "18.00"), "version", "1"),
+            field,
+            &value,
+        );
+        let res = b
+            .post("/admin/products", &format!("/admin/products/{id}"), &fields)
+            .await;
+        assert_control_character_refused(&res, &format!("The form field \"{field}\""), field);
+    }
+    assert_eq!(snapshot(&app).await, before, "nothing changed");
 }

@@ -7,7 +7,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::RunQueryDsl;
 
-use crate::common::{Browser, TestApp, TwoTenants, two_tenants};
+use crate::common::{Browser, TestApp, TwoTenants, assert_control_character_refused, two_tenants};
 
 const PASSWORD: &str = "correct horse battery";
 const OWNER: &str = "owner@alpha.test";
@@ -718,4 +718,46 @@ async fn changing_ones_own_password_ends_every_session() {
     let last = user_events(&app, w.editor).await.pop().unwrap();
     assert_eq!(last.action, "change_password");
     assert_eq!(last.actor_label, EDITOR);
+}
+
+#[actix_web::test]
+async fn a_control_character_in_a_new_users_email_is_a_400_and_creates_nobody() {
+    let app = TestApp::new().await;
+    world(&app).await;
+    let mut owner = signed_in(&app, OWNER).await;
+    let before = snapshot(&app).await;
+    for email in [
+        "new\0@alpha.test",
+        "new@alpha.test\u{7}",
+        "new@alpha\u{1b}.test",
+    ] {
+        let res = owner
+            .post(
+                "/admin/users/new",
+                "/admin/users",
+                &[
+                    ("email", email),
+                    ("role", "editor"),
+                    ("password", "long enough password"),
+                ],
+            )
+            .await;
+        assert_control_character_refused(&res, "The form field \"email\"", &format!("{email:?}"));
+    }
+    assert_eq!(snapshot(&app).await, before, "nothing changed");
+    // A line break, which no e-mail input sends, is refused next to the field.
+    let res = owner
+        .post(
+            "/admin/users/new",
+            "/admin/users",
+            &[
+                ("email", "new@alpha.test\nbcc@evil.test"),
+                ("role", "editor"),
+                ("password", "long enough password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 400, "{}", res.body);
+    assert_eq!(res.texts("#email-error").len(), 1, "{}", res.body);
+    assert_eq!(snapshot(&app).await, before, "nothing changed");
 }

@@ -1114,12 +1114,10 @@ async fn domain_changes_reach_the_running_server() {
         Some("http://acme.test/about?x=1"),
         "{reply:?}"
     );
+    // The port the request names is not copied: `serve` links to the public origin (port 80).
     let with_port = server.get(&format!("www.acme.test:{port}"), "/");
     assert_eq!(with_port.status, 301);
-    assert_eq!(
-        with_port.location,
-        Some(format!("http://acme.test:{port}/"))
-    );
+    assert_eq!(with_port.location.as_deref(), Some("http://acme.test/"));
 
     // --primary moves the primary: the old one now redirects to the new one.
     agoat(
@@ -1179,6 +1177,44 @@ async fn domain_changes_reach_the_running_server() {
     assert_eq!(server.get("acme.example", "/").status, 200);
 
     server.stop();
+}
+
+#[actix_web::test]
+async fn absolute_addresses_use_the_configured_public_origin() {
+    let db = TestDb::new().await;
+    let customer = create_customer(&db, "Acme Health");
+    create_site(&db, customer, "Acme Blog", "acme.test");
+    let server = Server::start_with(
+        &db,
+        &[
+            ("AGOAT_PUBLIC_SCHEME", "https"),
+            ("AGOAT_PUBLIC_PORT", "8443"),
+        ],
+    );
+    let host = format!("acme.test:{}", server.port);
+    let home = server.get(&host, "/");
+    assert_eq!(home.status, 200, "{home:?}");
+    assert!(
+        home.body
+            .contains("<link rel=\"canonical\" href=\"https://acme.test:8443/\">"),
+        "{}",
+        home.body
+    );
+    assert!(
+        !home.body.contains(&host),
+        "the request's port is not copied"
+    );
+    server.stop();
+
+    for (name, value) in [
+        ("AGOAT_PUBLIC_PORT", "99999"),
+        ("AGOAT_PUBLIC_PORT", "eighty"),
+        ("AGOAT_PUBLIC_SCHEME", "ftp"),
+    ] {
+        let run = agoat_with_env(&db, &["serve", "--bind", "127.0.0.1:0"], &[(name, value)]);
+        let line = run.one_error();
+        assert!(line.contains(name), "{name}={value}: {line}");
+    }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1369,6 +1405,14 @@ async fn a_posts_batch_with_a_bad_file_imports_nothing() {
         "batch/e-unclosed.md",
         "---\ntitle: Never Closed\ndescription: the closing line is missing\n\nbody\n",
     );
+    let nul_in_body = files.write(
+        "batch/f-nul-in-body.md",
+        "---\ntitle: Nul In Body\n---\nfine\nnul \0 here\n",
+    );
+    let escaped_title = files.write(
+        "batch/g-escaped-title.md",
+        "---\nslug: escaped\ntitle: \"Clear\\u001b[2J\"\n---\nbody\n",
+    );
     let run = agoat(
         &db,
         &[
@@ -1388,6 +1432,8 @@ async fn a_posts_batch_with_a_bad_file_imports_nothing() {
         (&bad_date, 3, "date"),
         (&no_title, 1, "title"),
         (&unclosed, 1, "not closed"),
+        (&nul_in_body, 5, "control character (U+0000)"),
+        (&escaped_title, 3, "control character (U+001B)"),
     ];
     assert_eq!(
         lines.len(),
@@ -1508,7 +1554,9 @@ async fn a_products_file_with_bad_rows_imports_nothing() {
              BAD-4,Negative,,Vitamins,1.00,-1,true\n\
              BAD-5,Maybe,,Vitamins,1.00,2.00,maybe\n\
              OK-1,Duplicate,,Vitamins,1.00,2.00,true\n\
-             OK-2,Also Fine,,Vitamins,3.00,4.00,false\n"
+             OK-2,Also Fine,,Vitamins,3.00,4.00,false\n\
+             BAD-6,Nul\0Name,,Vitamins,1.00,2.00,true\n\
+             BAD-7,Fine,Bell\u{7},Vitamins,1.00,2.00,true\n"
         ),
     );
     let run = agoat(
@@ -1532,6 +1580,11 @@ async fn a_products_file_with_bad_rows_imports_nothing() {
         ("error: line 5, column retail_price: ", "negative"),
         ("error: line 6, column in_stock: ", "true or false"),
         ("error: line 7, column sku: ", "OK-1"),
+        ("error: line 9, column name: ", "control character (U+0000)"),
+        (
+            "error: line 10, column description: ",
+            "control character (U+0007)",
+        ),
     ];
     assert_eq!(
         lines.len(),

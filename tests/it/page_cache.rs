@@ -360,3 +360,35 @@ async fn a_kept_page_is_sent_in_the_compressed_copy_the_client_prefers() {
         .unwrap();
     assert!(decoded.contains("Changed elsewhere"));
 }
+
+#[actix_web::test]
+async fn a_page_rendered_for_a_request_naming_another_port_is_the_page_everyone_gets() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+    for path in ["/posts/alpha-post", "/feed.xml", "/sitemap.xml", "/"] {
+        // The first request names a port of its own, and its render is kept.
+        let hostile = app.get("alpha.test:99999", path).await;
+        assert_eq!(hostile.status, 200, "{path}");
+        let stored = app.state.page_cache.stored();
+        // The next visitor is answered from the cache, with the addresses of the public origin.
+        let next = app.get("alpha.test", path).await;
+        assert_eq!(next.status, 200, "{path}");
+        assert_eq!(next.body, hostile.body, "{path}: the same page");
+        assert_eq!(
+            app.state.page_cache.stored(),
+            stored,
+            "{path}: served from the cache"
+        );
+        assert!(!next.body.contains("99999"), "{path}: {}", next.body);
+        assert!(next.body.contains("http://alpha.test/"), "{path}");
+    }
+    let page = app.get("alpha.test", "/posts/alpha-post").await;
+    assert_eq!(
+        page.attr("link[rel=canonical]", "href").as_deref(),
+        Some("http://alpha.test/posts/alpha-post")
+    );
+    assert_eq!(
+        page.attr("meta[property='og:url']", "content").as_deref(),
+        Some("http://alpha.test/posts/alpha-post")
+    );
+}

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::admin_revisions::{audit_events, edit, signed_in};
-use crate::common::{Browser, TestApp, TwoTenants, two_tenants};
+use crate::common::{Browser, TestApp, TwoTenants, assert_control_character_refused, two_tenants};
 
 #[derive(QueryableByName, Debug)]
 struct LinkRow {
@@ -217,11 +217,13 @@ async fn expired_and_revoked_links_are_not_found() {
     for path in [
         "/preview/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
         "/preview/short",
-        "/preview/%00%01",
         "/preview/not+base64%2Fat-all-but-long-enough-to-be-43-chars",
     ] {
         assert_eq!(app.get("alpha.test", path).await.status, 404, "{path}");
     }
+    // Control characters are refused before any token is looked up, as in every address.
+    let res = app.get("alpha.test", "/preview/%00%01").await;
+    assert_control_character_refused(&res, "The address contains", "/preview/%00%01");
 }
 
 #[actix_web::test]

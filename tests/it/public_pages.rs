@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
+use agoat::config::PublicOrigin;
 use agoat::db::schema::content::posts as post_rows;
 use agoat::db::schema::thorne::products as product_rows;
 use agoat::tenancy::CustomerId;
@@ -13,7 +14,10 @@ use diesel_async::RunQueryDsl;
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
-use crate::common::{Response, TestApp, TwoTenants, minutes_ago, two_tenants};
+use crate::common::{
+    Response, TestApp, TwoTenants, assert_control_character_refused, database_digest, minutes_ago,
+    two_tenants,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -1183,4 +1187,119 @@ async fn follow_product_pages(app: &TestApp, first: &str) -> Vec<Vec<String>> {
         }
         assert!(pages.len() < 10, "the pages end");
     }
+}
+
+#[actix_web::test]
+async fn control_characters_in_the_address_are_a_400_that_says_where() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+    let before = database_digest(&app, None).await;
+    for path in [
+        "/posts/alpha-post%00",
+        "/products/ALPHA-1%00",
+        "/posts/%1B%5B2J",
+        "/products/ALPHA%0A1",
+        "/static/app.css%00",
+        "/healthz/%00",
+    ] {
+        let res = app.get("alpha.test", path).await;
+        assert_control_character_refused(&res, "The address contains", path);
+    }
+    for (path, parameter) in [
+        ("/?after=x%00", "after"),
+        ("/products?category=Vitamins%00", "category"),
+        ("/products?after=ALPHA-1%07", "after"),
+        ("/feed.xml?x=%0D%0A", "x"),
+    ] {
+        let res = app.get("alpha.test", path).await;
+        assert_control_character_refused(
+            &res,
+            &format!("The address parameter \"{parameter}\""),
+            path,
+        );
+    }
+    // Nothing reached the database, and the pages themselves still answer.
+    assert_eq!(database_digest(&app, None).await, before);
+    assert_eq!(app.get("alpha.test", "/posts/alpha-post").await.status, 200);
+    assert_eq!(app.get("alpha.test", "/products/ALPHA-1").await.status, 200);
+}
+
+/// Requests for `path` on A's site naming a port, a scheme or a host of their own: in `Host`
+/// and in the forwarding headers a proxy would set.
+fn requests_naming_another_origin(path: &str) -> Vec<(&'static str, TestRequest)> {
+    let on = |host: &str| request(Method::GET, host, path);
+    vec![
+        ("Host with port 99999", on("alpha.test:99999")),
+        ("Host with port 8080", on("alpha.test:8080")),
+        ("Host with port 1", on("ALPHA.test.:1")),
+        (
+            "forwarded scheme and host",
+            on("alpha.test")
+                .insert_header(("X-Forwarded-Proto", "http"))
+                .insert_header(("X-Forwarded-Host", "evil.test:666"))
+                .insert_header(("Forwarded", "proto=http;host=evil.test")),
+        ),
+    ]
+}
+
+#[actix_web::test]
+async fn absolute_addresses_use_the_public_origin_whatever_the_request_names() {
+    let app = TestApp::with_origin(PublicOrigin::new("https", Some(8443)).unwrap()).await;
+    two_tenants(&app).await;
+    let origin = "https://alpha.test:8443";
+    for path in [
+        "/",
+        "/posts/alpha-post",
+        "/products",
+        "/products/ALPHA-1",
+        "/feed.xml",
+        "/sitemap.xml",
+        "/robots.txt",
+        "/nope",
+    ] {
+        let plain = app.get("alpha.test", path).await;
+        assert!(
+            plain.body.contains(&format!("{origin}/")),
+            "{path}: {}",
+            plain.body
+        );
+        for (what, request) in requests_naming_another_origin(path) {
+            let res = app.send(request).await;
+            assert_eq!(res.status, plain.status, "{path} with {what}");
+            for foreign in [
+                "99999",
+                ":8080",
+                "alpha.test:1",
+                "evil.test",
+                "http://alpha.test",
+            ] {
+                assert!(
+                    !res.body.contains(foreign),
+                    "{path} with {what} shows {foreign:?}: {}",
+                    res.body
+                );
+            }
+            assert!(
+                res.body.contains(&format!("{origin}/")),
+                "{path} with {what}: {}",
+                res.body
+            );
+        }
+    }
+    let res = app
+        .send(request(
+            Method::GET,
+            "alpha.test:99999",
+            "/posts/alpha-post",
+        ))
+        .await;
+    has_page_head(&res, &format!("{origin}/posts/alpha-post"), "article");
+    let robots = app.get("alpha.test:99999", "/robots.txt").await;
+    assert!(
+        robots
+            .body
+            .contains(&format!("Sitemap: {origin}/sitemap.xml")),
+        "{}",
+        robots.body
+    );
 }

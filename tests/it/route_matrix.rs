@@ -14,12 +14,13 @@ use std::path::Path;
 use actix_web::test::TestRequest;
 use agoat::content::posts::Post;
 use agoat::content::preview_links;
-use agoat::tenancy::CustomerId;
 use agoat::tenancy::users::Role;
 use agoat::thorne::{csv_import, csv_uploads};
 use scoped_futures::ScopedFutureExt;
 
-use crate::common::{Response, STAFF_PASSWORD, TestApp, TwoTenants, actor, sql_text, two_tenants};
+use crate::common::{
+    Response, STAFF_PASSWORD, TestApp, TwoTenants, actor, database_digest, sql_text, two_tenants,
+};
 
 /// Who may use a route (owners may use every admin route).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -678,11 +679,23 @@ async fn sign_in(app: &TestApp, email: &str, role: Role, label: &'static str) ->
 }
 
 async fn send(app: &TestApp, caller: &Caller, host: &str, route: &Route, f: &Foreign) -> Response {
-    let path = f.fill(route);
-    let mut request = match route.method {
-        "GET" => TestRequest::get().uri(&path),
+    let fields = (route.form)(f);
+    send_as(app, caller, host, route.method, &f.fill(route), &fields).await
+}
+
+/// `method path` with these form fields (POST) as `caller`, who adds its CSRF token.
+async fn send_as(
+    app: &TestApp,
+    caller: &Caller,
+    host: &str,
+    method: &str,
+    path: &str,
+    fields: &[(&str, String)],
+) -> Response {
+    let mut request = match method {
+        "GET" => TestRequest::get().uri(path),
         _ => {
-            let mut fields = (route.form)(f);
+            let mut fields = fields.to_vec();
             if let Some(token) = &caller.csrf_token {
                 fields.push(("csrf_token", token.clone()));
             }
@@ -690,7 +703,7 @@ async fn send(app: &TestApp, caller: &Caller, host: &str, route: &Route, f: &For
                 .extend_pairs(fields.iter().map(|(k, v)| (*k, v.as_str())))
                 .finish();
             TestRequest::post()
-                .uri(&path)
+                .uri(path)
                 .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
                 .set_payload(body)
         }
@@ -702,44 +715,6 @@ async fn send(app: &TestApp, caller: &Caller, host: &str, route: &Route, f: &For
         request = request.insert_header(("Cookie", cookie.as_str()));
     }
     app.send(request).await
-}
-
-/// Every row of every table of the four domain schemas (of one customer's rows only, when
-/// `customer` is given), as a count and a digest per table; audit events of sign-in attempts are
-/// left out (a refused sign-in is recorded by design).
-async fn database_digest(app: &TestApp, customer: Option<CustomerId>) -> String {
-    let tables = sql_text(
-        app,
-        "SELECT string_agg(table_schema || '.' || table_name, ',' \
-         ORDER BY table_schema, table_name) AS s \
-         FROM information_schema.tables \
-         WHERE table_schema IN ('tenancy', 'content', 'thorne', 'audit') \
-         AND table_type = 'BASE TABLE'",
-    )
-    .await;
-    let parts: Vec<String> = tables
-        .split(',')
-        .map(|table| {
-            let mut filters = vec!["true".to_owned()];
-            if table == "audit.events" {
-                filters.push("t.entity <> 'sign_in'".into());
-            }
-            if let Some(customer) = customer {
-                let column = if table == "tenancy.customers" {
-                    "id"
-                } else {
-                    "customer_id"
-                };
-                filters.push(format!("t.{column} = '{customer}'"));
-            }
-            format!(
-                "'{table}:' || (SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, \
-                 E'\\n' ORDER BY t::text)), '') FROM {table} t WHERE {})",
-                filters.join(" AND ")
-            )
-        })
-        .collect();
-    sql_text(app, &format!("SELECT {} AS s", parts.join(" || ' ' || "))).await
 }
 
 /// What `caller` must get from `route` on A's domain with B's identifiers; `Err` says why not.
@@ -904,5 +879,115 @@ async fn a_session_of_one_customer_is_no_session_on_another_customers_domain() {
             }
         }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ------------------------------------------------------------------------------------------------
+// Control characters
+
+/// Control characters as they arrive percent-encoded in an address, and as form values carry
+/// them: NUL (which PostgreSQL refuses in text), BEL, ESC, a line break in an address (a vertical
+/// tab in a form, whose fields may span lines), DEL and a C1 control.
+const CONTROL: [(&str, &str); 6] = [
+    ("%00", "\0"),
+    ("%07", "\u{7}"),
+    ("%1B", "\u{1b}"),
+    ("%0A", "\u{b}"),
+    ("%7F", "\u{7f}"),
+    ("%C2%85", "\u{85}"),
+];
+
+/// A form's fields.
+type Fields = Vec<(&'static str, String)>;
+
+/// The requests of `route` with a control character in the path, in a query parameter and (for a
+/// POST) in each form field: `(what, path, fields)`.
+fn with_control_characters(
+    route: &Route,
+    f: &Foreign,
+    turn: usize,
+) -> Vec<(String, String, Fields)> {
+    let (encoded, raw) = CONTROL[turn % CONTROL.len()];
+    let filled = f.fill(route);
+    let (path, query) = filled.split_once('?').unwrap_or((&filled, ""));
+    let form = (route.form)(f);
+    let mut cases = vec![
+        (
+            "the path".to_owned(),
+            format!("{path}{encoded}{}", if query.is_empty() { "" } else { "?" }) + query,
+            form.clone(),
+        ),
+        (
+            "a query parameter".to_owned(),
+            format!(
+                "{path}?{query}{}q=x{encoded}",
+                if query.is_empty() { "" } else { "&" }
+            ),
+            form.clone(),
+        ),
+    ];
+    if route.method == "POST" {
+        let mut extra = form.clone();
+        extra.push(("note", format!("a{raw}b")));
+        cases.push(("an extra field".to_owned(), filled.clone(), extra));
+        for (i, (name, value)) in form.iter().enumerate() {
+            let mut fields = form.clone();
+            fields[i].1 = format!("{value}{raw}");
+            cases.push((format!("the field {name}"), filled.clone(), fields));
+        }
+    }
+    cases
+}
+
+#[actix_web::test]
+async fn a_control_character_anywhere_is_a_400_on_every_route_for_every_caller() {
+    let app = TestApp::new().await;
+    let (_t, foreign) = world(&app).await;
+    let callers = [
+        visitor(&app).await,
+        sign_in(&app, "owner@alpha.test", Role::Owner, "A's owner").await,
+        sign_in(&app, "editor@alpha.test", Role::Editor, "A's editor").await,
+        sign_in(
+            &app,
+            "pricing@alpha.test",
+            Role::Pricing,
+            "A's pricing staff",
+        )
+        .await,
+    ];
+    let sign_ins = "SELECT count(*)::text AS s FROM audit.events WHERE entity = 'sign_in'";
+    let sign_ins_before = sql_text(&app, sign_ins).await;
+    let before = database_digest(&app, None).await;
+    let mut failures = Vec::new();
+    let mut sent = 0;
+    for route in MATRIX {
+        for (turn, caller) in callers.iter().enumerate() {
+            for (what, path, fields) in with_control_characters(route, &foreign, sent + turn) {
+                sent += 1;
+                let res = send_as(&app, caller, "alpha.test", route.method, &path, &fields).await;
+                let refused = res.status == 400
+                    && res.error_message().contains("contains a control character");
+                if !refused {
+                    failures.push(format!(
+                        "{} {path} as {} with a control character in {what}: expected 400, got {}",
+                        route.method, caller.label, res.status
+                    ));
+                }
+            }
+        }
+        if database_digest(&app, None).await != before {
+            failures.push(format!(
+                "{} {}: the database changed",
+                route.method, route.path
+            ));
+            break;
+        }
+    }
+    assert_eq!(
+        sql_text(&app, sign_ins).await,
+        sign_ins_before,
+        "no sign-in was tried"
+    );
+    assert!(sent > 500, "only {sent} cases were sent");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

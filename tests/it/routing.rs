@@ -1,13 +1,18 @@
 //! Routing by `Host`: normalisation, aliases, unknown and inactive tenants, malformed requests,
-//! operations endpoints, and domains added while the application runs.
+//! operations endpoints, domains added while the application runs, and request lines in absolute
+//! form on a running server.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use actix_web::http::header::{HOST, HeaderValue};
 use actix_web::test::TestRequest;
+use agoat::config::PublicOrigin;
 use agoat::tenancy::{customers, host, sites};
 use scoped_futures::ScopedFutureExt;
 
+use crate::cli::Server;
 use crate::common::{Response, TestApp, actor, minutes_ago, two_tenants};
 
 /// Every customer and site name `two_tenants` creates, and the words they are made of.
@@ -140,22 +145,34 @@ async fn alias_redirects_to_the_primary_with_path_and_query() {
 }
 
 #[actix_web::test]
-async fn alias_redirect_keeps_a_non_default_port() {
+async fn alias_redirect_goes_to_the_public_origin_not_the_requests_port() {
     let app = TestApp::new().await;
     let t = two_tenants(&app).await;
     app.alias(t.a, t.a_site, "alpha-alias.test").await;
+    for host in [
+        "alpha-alias.test:8080",
+        "alpha-alias.test:99999",
+        "alpha-alias.test:80",
+    ] {
+        let res = app.get(host, "/posts/x?y=1").await;
+        assert_eq!(res.status, 301, "{host}");
+        assert_eq!(
+            res.header("location"),
+            Some("http://alpha.test/posts/x?y=1"),
+            "{host}"
+        );
+    }
 
-    let res = app.get("alpha-alias.test:8080", "/posts/x?y=1").await;
+    // The configured origin's port is kept (the scheme's own is not repeated).
+    let app = TestApp::with_origin(PublicOrigin::new("https", Some(8443)).unwrap()).await;
+    let t = two_tenants(&app).await;
+    app.alias(t.a, t.a_site, "alpha-alias.test").await;
+    let res = app.get("alpha-alias.test:99999", "/posts/x").await;
     assert_eq!(res.status, 301);
     assert_eq!(
         res.header("location"),
-        Some("http://alpha.test:8080/posts/x?y=1")
+        Some("https://alpha.test:8443/posts/x")
     );
-
-    // Port 80 is the default for http: not repeated.
-    let res = app.get("alpha-alias.test:80", "/posts/x").await;
-    assert_eq!(res.status, 301);
-    assert_eq!(res.header("location"), Some("http://alpha.test/posts/x"));
 }
 
 #[actix_web::test]
@@ -342,4 +359,90 @@ async fn a_new_alias_is_served_within_two_seconds() {
         res.header("location"),
         Some("http://alpha.test/posts/alpha-post")
     );
+}
+
+/// Sends `head` (a request line and headers, without the blank line) to a running server and
+/// returns the status and the body.
+fn raw_request(server: &Server, head: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(server.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(stream, "{head}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let location = head.lines().find_map(|l| {
+        l.strip_prefix("location: ")
+            .or_else(|| l.strip_prefix("Location: "))
+    });
+    (status, format!("{}{body}", location.unwrap_or("")))
+}
+
+#[actix_web::test]
+async fn a_request_line_in_absolute_form_is_routed_by_its_authority_not_by_host() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.alias(t.a, t.a_site, "alpha-alias.test").await;
+    let server = Server::start_with(&app.db, &[]);
+
+    // The authority of the request line names the site; the Host header is ignored.
+    let (status, body) = raw_request(
+        &server,
+        "GET http://alpha.test/posts/alpha-post HTTP/1.1\r\nHost: beta.test",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Title of alpha-post"), "{body}");
+    assert!(!body.contains("Beta"), "{body}");
+    let (status, body) = raw_request(
+        &server,
+        "GET http://beta.test/posts/alpha-post HTTP/1.1\r\nHost: alpha.test",
+    );
+    assert_eq!(status, 404, "B has no such post: {body}");
+    assert!(!body.contains("Title of alpha-post"), "{body}");
+    let (status, body) = raw_request(
+        &server,
+        "GET http://ALPHA.test.:99999/ HTTP/1.1\r\nHost: beta.test",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<title>Alpha Blog</title>"), "{body}");
+    assert!(body.contains("href=\"http://alpha.test/\""), "{body}");
+    assert!(!body.contains("99999"), "{body}");
+    let (status, body) = raw_request(
+        &server,
+        "GET http://beta.test/admin/login HTTP/1.1\r\nHost: alpha.test",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Beta Blog"), "{body}");
+    assert!(!body.contains("Alpha"), "{body}");
+
+    // An alias or an unknown name in the request line counts, not a known Host.
+    let (status, location) = raw_request(
+        &server,
+        "GET http://alpha-alias.test/products?x=1 HTTP/1.1\r\nHost: beta.test",
+    );
+    assert_eq!(status, 301);
+    assert!(
+        location.starts_with("http://alpha.test/products?x=1"),
+        "{location}"
+    );
+    let (status, body) = raw_request(
+        &server,
+        "GET http://unknown.test/ HTTP/1.1\r\nHost: alpha.test",
+    );
+    assert_eq!(status, 404, "{body}");
+    assert!(!body.contains("Alpha"), "{body}");
+    // An HTTP/1.1 request without a Host header is still malformed (RFC 9112 §3.2).
+    let (status, body) = raw_request(&server, "GET http://beta.test/ HTTP/1.1");
+    assert_eq!(status, 400, "{body}");
+    // The origin form still goes by Host.
+    let (status, body) = raw_request(&server, "GET / HTTP/1.1\r\nHost: alpha.test");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<title>Alpha Blog</title>"), "{body}");
 }

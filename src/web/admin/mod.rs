@@ -1,8 +1,8 @@
 //! The editorial admin under `/admin` on each site's own domain: one file per page or action,
 //! templates under `templates/admin/`. Every admin response is `no-store` and may not be framed
 //! (see `web::security_headers`);
-//! every state-changing request must carry the session's CSRF token. Errors render in the admin
-//! layout (`error`).
+//! every state-changing request must carry the session's CSRF token, and its form fields may hold
+//! no control characters (see `web::input_guard`). Errors render in the admin layout (`error`).
 
 pub mod audit;
 pub mod dashboard;
@@ -32,6 +32,7 @@ pub fn is_admin_path(path: &str) -> bool {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
+            .wrap(from_fn(crate::web::input_guard::check_form))
             .wrap(from_fn(crate::web::auth::csrf::verify))
             .wrap(from_fn(private_responses))
             .route("", web::get().to(dashboard::page))

@@ -7,9 +7,8 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, web};
+use actix_web::{Error, web};
 use base64::Engine;
-use futures_util::StreamExt;
 use rand::RngCore;
 
 use crate::error::AppError;
@@ -60,14 +59,13 @@ pub async fn verify(
         .map(str::to_owned);
     let presented = match from_header {
         Some(token) => Some(token),
-        None => match read_body(&mut req).await {
-            Ok(body) => {
-                let token = form_field(&body, FIELD);
-                req.set_payload(bytes_payload(body));
-                token
+        None => {
+            let limit = max_body_bytes(&req);
+            match crate::web::body::read(&mut req, limit).await {
+                Ok(body) => form_field(&body, FIELD),
+                Err(error) => return Ok(req.error_response(error)),
             }
-            Err(error) => return Ok(req.error_response(error)),
-        },
+        }
     };
     if presented.is_some_and(|t| matches(&session, &t)) {
         Ok(next.call(req).await?.map_into_boxed_body())
@@ -89,45 +87,6 @@ fn max_body_bytes(req: &ServiceRequest) -> usize {
         .map(|state| state.max_upload_bytes)
         .unwrap_or(crate::config::DEFAULT_MAX_UPLOAD_BYTES);
     upload.max(crate::web::MAX_FORM_BYTES) + FORM_SLACK_BYTES
-}
-
-/// How long the client may take to send the whole body; a slower sender gets 408 and its
-/// connection is not held any longer.
-fn body_timeout(req: &ServiceRequest) -> std::time::Duration {
-    req.app_data::<web::Data<crate::web::AppState>>()
-        .map(|state| state.body_timeout)
-        .unwrap_or_else(crate::config::body_timeout)
-}
-
-async fn read_body(req: &mut ServiceRequest) -> Result<web::Bytes, Error> {
-    let (limit, timeout) = (max_body_bytes(req), body_timeout(req));
-    let mut payload = req.take_payload();
-    match tokio::time::timeout(timeout, collect(&mut payload, limit)).await {
-        Ok(body) => body,
-        Err(_) => Err(actix_web::error::ErrorRequestTimeout(
-            "the request body arrived too slowly",
-        )),
-    }
-}
-
-async fn collect(payload: &mut actix_web::dev::Payload, limit: usize) -> Result<web::Bytes, Error> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk?;
-        if body.len() + chunk.len() > limit {
-            return Err(actix_web::error::ErrorPayloadTooLarge(
-                "the request is too large",
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
-fn bytes_payload(body: web::Bytes) -> actix_web::dev::Payload {
-    let (_, mut payload) = actix_http::h1::Payload::create(true);
-    payload.unread_data(body);
-    payload.into()
 }
 
 /// The value of a field of an `application/x-www-form-urlencoded` body, or of a multipart body's

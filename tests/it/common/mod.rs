@@ -11,6 +11,7 @@ use std::sync::Arc;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, web};
 use agoat::audit::Actor;
+use agoat::config::PublicOrigin;
 use agoat::content::posts::{self, PostInput, Status};
 use agoat::db::embedded::EmbeddedPostgres;
 use agoat::db::{Conn, Database, PoolSettings};
@@ -271,6 +272,11 @@ impl Response {
             .collect()
     }
 
+    /// The message of an error page (the bare one or a site's).
+    pub fn error_message(&self) -> String {
+        self.texts(".error-page p").join(" ")
+    }
+
     /// The value of an attribute of the first element matching a CSS selector.
     pub fn attr(&self, selector: &str, attribute: &str) -> Option<String> {
         let selector = scraper::Selector::parse(selector).unwrap();
@@ -289,10 +295,16 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The application with absolute addresses on `http` and port 80.
     pub async fn new() -> TestApp {
+        TestApp::with_origin(PublicOrigin::default()).await
+    }
+
+    /// The application with absolute addresses on `origin`.
+    pub async fn with_origin(origin: PublicOrigin) -> TestApp {
         let db = TestDb::new().await;
         let pool = Database::connect(&db.url, &PoolSettings::default()).unwrap();
-        let state = AppState::new(pool.clone(), actix_web::cookie::Key::generate());
+        let state = AppState::new(pool.clone(), actix_web::cookie::Key::generate(), origin);
         TestApp { db, pool, state }
     }
 
@@ -460,6 +472,17 @@ impl TestApp {
         })
         .await;
     }
+}
+
+/// Asserts that `res` refuses a control character with a 400 whose message says so and names
+/// `names` (`form field "email"`, `address parameter "q"`, `address`); `case` labels a failure.
+pub fn assert_control_character_refused(res: &Response, names: &str, case: &str) {
+    assert_eq!(res.status, 400, "{case}: {}", res.body);
+    let message = res.error_message();
+    assert!(
+        message.contains(names) && message.contains("contains a control character"),
+        "{case}: {message}"
+    );
 }
 
 /// The actor test fixtures write as.
@@ -650,6 +673,44 @@ pub async fn sql_count(app: &TestApp, sql: &str) -> i64 {
         .await
         .parse()
         .unwrap()
+}
+
+/// Every row of every table of the four domain schemas (of one customer's rows only, when
+/// `customer` is given), as a count and a digest per table; audit events of sign-in attempts are
+/// left out (a refused sign-in is recorded by design).
+pub async fn database_digest(app: &TestApp, customer: Option<CustomerId>) -> String {
+    let tables = sql_text(
+        app,
+        "SELECT string_agg(table_schema || '.' || table_name, ',' \
+         ORDER BY table_schema, table_name) AS s \
+         FROM information_schema.tables \
+         WHERE table_schema IN ('tenancy', 'content', 'thorne', 'audit') \
+         AND table_type = 'BASE TABLE'",
+    )
+    .await;
+    let parts: Vec<String> = tables
+        .split(',')
+        .map(|table| {
+            let mut filters = vec!["true".to_owned()];
+            if table == "audit.events" {
+                filters.push("t.entity <> 'sign_in'".into());
+            }
+            if let Some(customer) = customer {
+                let column = if table == "tenancy.customers" {
+                    "id"
+                } else {
+                    "customer_id"
+                };
+                filters.push(format!("t.{column} = '{customer}'"));
+            }
+            format!(
+                "'{table}:' || (SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, \
+                 E'\\n' ORDER BY t::text)), '') FROM {table} t WHERE {})",
+                filters.join(" AND ")
+            )
+        })
+        .collect();
+    sql_text(app, &format!("SELECT {} AS s", parts.join(" || ' ' || "))).await
 }
 
 /// Every customer's catalog as stored: products (every column), the size of the price history,

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use crate::content::front_matter::{MAX_TITLE_CHARS, slugify, valid_slug};
 use crate::content::posts::{Post, PostInput, Status};
 use crate::error::{AppError, AppResult};
+use crate::input::{self, Shape};
 
 /// The `datetime-local` format; times are entered and shown in UTC.
 pub const TIME_INPUT_FORMAT: &str = "%Y-%m-%dT%H:%M";
@@ -169,6 +170,9 @@ pub fn check(form: &PostForm, action: Action, now: DateTime<Utc>) -> Result<Chec
         errors.title = Some(format!(
             "The title is too long: at most {MAX_TITLE_CHARS} characters."
         ));
+    } else if input::check(title, Shape::Line).is_err() {
+        errors.title =
+            Some("The title cannot contain line breaks or other control characters.".into());
     }
     let slug = wanted_slug(form);
     if slug.is_empty() {
@@ -322,6 +326,12 @@ mod tests {
         )
         .unwrap_err();
         assert!(errors.title.is_some() && errors.slug.is_some() && errors.publish_at.is_some());
+    }
+
+    #[test]
+    fn a_title_is_one_line() {
+        let errors = check(&form("Two\nlines", "", ""), Action::Draft, Utc::now()).unwrap_err();
+        assert!(errors.title.unwrap().contains("line breaks"));
     }
 
     #[test]

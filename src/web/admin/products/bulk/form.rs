@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use crate::input::{self, Shape};
 use crate::thorne::bulk::{self, BulkChange, Operation, Rounding, Selection, Target};
 use crate::thorne::money;
 use crate::web::admin::products::{Choice, choices};
@@ -203,6 +204,9 @@ pub fn check(form: &BulkForm) -> Result<Checked, Box<FormErrors>> {
         errors.name = Some(format!(
             "The name is too long: at most {MAX_NAME_CHARS} characters."
         ));
+    } else if input::check(name, Shape::Line).is_err() {
+        errors.name =
+            Some("The name cannot contain line breaks or other control characters.".into());
     }
     let reason = form.reason.trim();
     if reason.chars().count() > MAX_REASON_CHARS {

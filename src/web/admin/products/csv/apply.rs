@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::AppResult;
+use crate::input::{self, Shape};
 use crate::tenancy::users::Role;
 use crate::thorne::csv_import::{self, ImportNote, ImportReport, Plan};
 use crate::thorne::csv_uploads::{self, Upload};
@@ -43,8 +44,13 @@ fn check(fields: &ApplyFields) -> ApplyForm {
     let name = fields.name.trim().to_owned();
     let reason = fields.reason.trim().to_owned();
     ApplyForm {
-        name_error: (name.chars().count() > 200)
-            .then(|| "The name is too long: at most 200 characters.".to_owned()),
+        name_error: if name.chars().count() > 200 {
+            Some("The name is too long: at most 200 characters.".to_owned())
+        } else if input::check(&name, Shape::Line).is_err() {
+            Some("The name cannot contain line breaks or other control characters.".to_owned())
+        } else {
+            None
+        },
         reason_error: (reason.chars().count() > MAX_REASON_CHARS)
             .then(|| format!("The reason is too long: at most {MAX_REASON_CHARS} characters.")),
         name,

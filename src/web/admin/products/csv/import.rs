@@ -1,8 +1,8 @@
 //! `GET /admin/products/import`: the upload form, explaining the format. `POST
 //! /admin/products/import`: a multipart form with the file in `file`; a file over the size limit
-//! is a 413, an empty one or one that is not UTF-8 a 400 (the form again with the reason, nothing
-//! stored). Otherwise the file is stored, planned against the catalog without changing it, and
-//! the dry-run report is shown.
+//! is a 413, an empty one, one that is not UTF-8 or one whose name holds a control character a 400
+//! (the form again with the reason, nothing stored). Otherwise the file is stored, planned against
+//! the catalog without changing it, and the dry-run report is shown.
 
 use actix_multipart::Multipart;
 use actix_session::Session;
@@ -14,6 +14,7 @@ use scoped_futures::ScopedFutureExt;
 use serde_json::json;
 
 use crate::error::AppResult;
+use crate::input::{self, Shape};
 use crate::tenancy::users::Role;
 use crate::thorne::csv_import::{self, COLUMNS};
 use crate::thorne::csv_uploads;
@@ -120,6 +121,12 @@ async fn read_file(mut form: Multipart, limit: usize) -> Result<UploadedFile, Re
     file.ok_or_else(|| Refusal::bad("Choose a CSV file to upload."))
 }
 
+/// Refuses a file whose name holds a control character (the name is stored and shown).
+fn check_name(name: &str) -> Result<(), Refusal> {
+    input::check(name, Shape::Line)
+        .map_err(|reason| Refusal::bad(format!("The file name {reason}: rename the file.")))
+}
+
 /// Refuses a file that is empty or not UTF-8 text.
 fn check_text(content: &[u8]) -> Result<(), Refusal> {
     let text = content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content);
@@ -146,6 +153,7 @@ pub async fn upload(
     user.require(&[Role::Pricing])?;
     let file = match read_file(form, state.max_upload_bytes)
         .await
+        .and_then(|file| check_name(&file.name).map(|()| file))
         .and_then(|file| check_text(&file.content).map(|()| file))
     {
         Ok(file) => file,
