@@ -3,7 +3,7 @@
 //! one admin sign-in per role), prints its URLs and sign-ins, and serves it.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use scoped_futures::ScopedFutureExt;
 use uuid::{Uuid, uuid};
@@ -127,9 +127,9 @@ const DEMO: &[DemoCustomer] = &[
     },
 ];
 
-pub async fn run(db: Database, bind: SocketAddr) -> Result<(), Failure> {
+pub async fn run(db: Database, bind: SocketAddr, data_dir: Option<&Path>) -> Result<(), Failure> {
     seed(&db).await?;
-    print_welcome(bind);
+    print_welcome(bind, data_dir);
     crate::cli::serve::serve(db, bind).await
 }
 
@@ -176,7 +176,7 @@ async fn seed_customer(conn: &mut Conn, scope: Scope, customer: &DemoCustomer) -
     Ok(())
 }
 
-fn print_welcome(bind: SocketAddr) {
+fn print_welcome(bind: SocketAddr, data_dir: Option<&Path>) {
     let port = bind.port();
     let suffix = if port == 80 {
         String::new()
@@ -202,5 +202,8 @@ fn print_welcome(bind: SocketAddr) {
         }
     }
     println!();
+    if let Some(dir) = data_dir {
+        println!("Data: the embedded PostgreSQL in {}", dir.display());
+    }
     println!("Press Ctrl-C to stop.");
 }

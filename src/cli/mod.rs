@@ -163,7 +163,7 @@ async fn run_on(target: &DatabaseTarget, migrate: bool, command: Command) -> Res
     match command {
         Command::Migrate => Ok(()),
         Command::Serve(args) => serve::serve(db, args.bind).await,
-        Command::Demo(args) => demo::run(db, args.bind).await,
+        Command::Demo(args) => demo::run(db, args.bind, target.data_dir()).await,
         Command::Customer(command) => tenants::customer(&db, command).await,
         Command::Site(command) => tenants::site(&db, command).await,
         Command::Domain(command) => tenants::domain(&db, command).await,

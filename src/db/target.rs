@@ -1,5 +1,7 @@
 //! Which PostgreSQL to use: the one `DATABASE_URL` names, or the embedded default under the data
-//! folder (started here, or already running for another `agoat` process on the same folder).
+//! folder (started here, or already running for another `agoat` process on the same folder). As
+//! root, a data folder the `postgres` system user cannot reach is replaced by one under
+//! `/var/lib/agoat` (see [`embedded::data_dir_for`]).
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +9,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::Bool;
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 
-use crate::db::embedded::EmbeddedPostgres;
+use crate::db::embedded::{self, EmbeddedPostgres};
 use crate::error::{AppError, AppResult};
 
 /// The database the embedded default creates and uses.
@@ -16,6 +18,8 @@ const EMBEDDED_DATABASE: &str = "agoat";
 /// A database to work on, and the embedded server to stop afterwards if this process started it.
 pub struct DatabaseTarget {
     url: String,
+    /// The embedded server's data folder, when the database is the embedded default.
+    data_dir: Option<PathBuf>,
     embedded: Option<EmbeddedPostgres>,
 }
 
@@ -25,13 +29,17 @@ impl DatabaseTarget {
         if let Some(url) = database_url.filter(|u| !u.trim().is_empty()) {
             return Ok(DatabaseTarget {
                 url: url.to_owned(),
+                data_dir: None,
                 embedded: None,
             });
         }
-        if let Some(url) = running_embedded(data_dir) {
-            tracing::info!(data_dir = %data_dir.display(), "using the embedded PostgreSQL another process runs");
+        let home =
+            embedded::data_dir_for(data_dir).map_err(|e| AppError::Internal(e.to_string()))?;
+        if let Some(url) = running_embedded(&home) {
+            tracing::info!(data_dir = %home.display(), "using the embedded PostgreSQL another process runs");
             return Ok(DatabaseTarget {
                 url,
+                data_dir: Some(home),
                 embedded: None,
             });
         }
@@ -41,6 +49,7 @@ impl DatabaseTarget {
         ensure_database(&embedded.url("postgres"), EMBEDDED_DATABASE).await?;
         Ok(DatabaseTarget {
             url: embedded.url(EMBEDDED_DATABASE),
+            data_dir: Some(embedded.data_dir().to_path_buf()),
             embedded: Some(embedded),
         })
     }
@@ -48,6 +57,11 @@ impl DatabaseTarget {
     /// The connection string (as the owner; the pool switches to the application role).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The embedded server's data folder, or `None` when `DATABASE_URL` names the database.
+    pub fn data_dir(&self) -> Option<&Path> {
+        self.data_dir.as_deref()
     }
 
     /// Stops the embedded server if this process started it.

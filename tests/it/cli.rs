@@ -1628,6 +1628,40 @@ fn migrate_without_a_database_url_runs_and_stops_the_embedded_postgres() {
 }
 
 #[test]
+fn as_root_a_data_folder_the_postgres_user_cannot_reach_moves_under_var_lib_agoat() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let uid = std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX);
+    if uid != 0 {
+        eprintln!(
+            "skipped: only root runs the embedded PostgreSQL as the postgres user (uid {uid})"
+        );
+        return;
+    }
+    let dir = TempDir::new("private");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let data = dir.path().join("data");
+    let home = match agoat::db::embedded::data_dir_for(&data) {
+        Ok(home) => home,
+        Err(error) => {
+            eprintln!("skipped: {error}");
+            return;
+        }
+    };
+    assert!(home.starts_with("/var/lib/agoat"), "{}", home.display());
+    let _cleanup = TempDir(home.clone());
+
+    let run = finish(embedded_command(&data).arg("migrate"));
+    assert!(run.status.success(), "{run:#?}");
+    assert!(home.join("pg").join("PG_VERSION").is_file());
+    assert!(!data.exists(), "nothing is made in the folder asked for");
+    let run = finish(embedded_command(&data).args(["customer", "create", "--name", "Moved"]));
+    run.new_id();
+    assert!(!home.join("pg").join("postmaster.pid").exists());
+}
+
+#[test]
 fn without_postgresql_binaries_the_error_names_the_package_and_database_url() {
     // The search also looks in /usr/lib/postgresql/<version>/bin and /usr/local/pgsql/bin, which
     // no environment variable can hide; where those hold a server this half cannot be provoked

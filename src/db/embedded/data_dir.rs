@@ -8,7 +8,7 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::run_as::{RunAs, check_searchable_by, effective_uid};
+use super::run_as::{RunAs, check_searchable_by, effective_uid, reachable_by};
 use super::{EmbeddedError, SOCKET_NAME, io_error};
 
 /// Longest socket path we use; the kernel's limit is 107 bytes.
@@ -21,10 +21,7 @@ pub(super) fn prepare_data_dir(data_dir: &Path, run_as: &RunAs) -> Result<PathBu
     if let Some(user) = &run_as.switch_to {
         // Check before creating anything, so a refusal leaves nothing behind;
         // folders created below are checked again once the data folder exists.
-        if let Some(existing) = data_dir.ancestors().skip(1).find(|dir| dir.exists()) {
-            let existing = fs::canonicalize(existing).map_err(io_error("open", existing))?;
-            check_searchable_by(&existing.join("agoat-data"), user)?;
-        }
+        reachable_by(data_dir, user)?;
     }
     if let Some(parent) = data_dir.parent() {
         create_parents(parent, run_as.switch_to.is_some())?;

@@ -9,6 +9,9 @@
 //! * [`binaries`]: finding `initdb` and `postgres` (`AGOAT_PG_BINDIR`, `PATH`,
 //!   `pg_config --bindir`, `/usr/lib/postgresql/<highest>/bin`,
 //!   `/usr/local/pgsql/bin`);
+//! * [`placement`]: where the data folder goes: the one asked for, or — as
+//!   root, when the `postgres` user cannot reach it — one of its own under
+//!   `/var/lib/agoat` ([`data_dir_for`] says which);
 //! * [`data_dir`]: the layout of the data folder: the cluster lives in
 //!   `<data>/pg`, the server's Unix socket in `<data>/run` (or in
 //!   `/tmp/agoat-pg-<hash>` when that path would be too long for a socket),
@@ -32,6 +35,7 @@ mod binaries;
 mod data_dir;
 mod initdb;
 mod locks;
+mod placement;
 mod run_as;
 mod server_log;
 mod supervisor;
@@ -83,7 +87,7 @@ pub enum EmbeddedError {
     NoServerUser,
     /// The `postgres` account cannot reach the data folder.
     #[error(
-        "the `postgres` system user cannot enter {}, which leads to the data folder: choose a data folder it can reach, e.g. AGOAT_DATA_DIR=/var/lib/agoat",
+        "the `postgres` system user cannot enter {}, which leads to the data folder: choose a data folder it can reach with AGOAT_DATA_DIR",
         .dir.display()
     )]
     DirNotSearchable { dir: PathBuf },
@@ -180,6 +184,12 @@ impl EmbeddedPostgres {
         }
     }
 
+    /// The data folder in use: the one given to [`EmbeddedPostgres::start`],
+    /// or its replacement under `/var/lib/agoat` (see [`data_dir_for`]).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
     fn pid(&self) -> u32 {
         self.postmaster.as_ref().map_or(0, |pm| pm.pid)
     }
@@ -193,6 +203,15 @@ impl Drop for EmbeddedPostgres {
             tracing::error!(data_dir = %self.data_dir.display(), %error, "stopping embedded PostgreSQL failed");
         }
     }
+}
+
+/// The data folder [`EmbeddedPostgres::start`] uses for `requested`: itself,
+/// or — when AGoat runs as root and the `postgres` system user cannot enter a
+/// folder above it — `/var/lib/agoat/<parent>-<name>-<hash>`, one per
+/// canonical path asked for.
+pub fn data_dir_for(requested: &Path) -> Result<PathBuf, EmbeddedError> {
+    let run_as = run_as::RunAs::current()?;
+    Ok(placement::place(requested, &run_as)?.data_dir)
 }
 
 /// Wraps an I/O error with what was being done to which path.

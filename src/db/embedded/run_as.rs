@@ -108,6 +108,16 @@ pub(super) fn check_searchable_by(path: &Path, user: &ServerUser) -> Result<(), 
     Ok(())
 }
 
+/// Whether `user` can pass through every existing folder above `data_dir`
+/// (folders still to be created are made passable).
+pub(super) fn reachable_by(data_dir: &Path, user: &ServerUser) -> Result<(), EmbeddedError> {
+    let Some(existing) = data_dir.ancestors().skip(1).find(|dir| dir.exists()) else {
+        return Ok(());
+    };
+    let existing = fs::canonicalize(existing).map_err(io_error("open", existing))?;
+    check_searchable_by(&existing.join("agoat-data"), user)
+}
+
 /// The effective uid of this process.
 #[allow(unsafe_code)]
 pub(super) fn effective_uid() -> u32 {

@@ -20,6 +20,7 @@ use super::data_dir::{
 };
 use super::initdb::run_initdb;
 use super::locks::clear_stale_locks;
+use super::placement::{Moved, place};
 use super::run_as::{RunAs, check_searchable_by, prepare_child};
 use super::server_log::{other_postmaster_pid, read_log_from, tail_lines};
 use super::{EmbeddedError, EmbeddedPostgres, PORT, SOCKET_NAME, io_error};
@@ -35,7 +36,11 @@ impl EmbeddedPostgres {
     pub(super) fn launch(data_dir: &Path) -> Result<EmbeddedPostgres, EmbeddedError> {
         let binaries = find_binaries(&BinarySearch::from_env())?;
         let run_as = RunAs::current()?;
-        let data_dir = prepare_data_dir(data_dir, &run_as)?;
+        let placement = place(data_dir, &run_as)?;
+        if let Some(moved) = &placement.moved {
+            report_move(moved, &placement.data_dir);
+        }
+        let data_dir = prepare_data_dir(&placement.data_dir, &run_as)?;
         let cluster_dir = data_dir.join("pg");
         let socket_dir = socket_dir_for(&data_dir);
         prepare_private_dir(&socket_dir, &run_as)?;
@@ -180,6 +185,22 @@ impl EmbeddedPostgres {
         Err(EmbeddedError::StopTimeout {
             secs: STOP_TIMEOUT.as_secs(),
         })
+    }
+}
+
+/// Says, once per start, that the data folder is not the one asked for.
+fn report_move(moved: &Moved, data_dir: &Path) {
+    tracing::warn!(
+        "the `postgres` system user cannot enter {}, which leads to {}: the embedded PostgreSQL keeps its data in {} instead",
+        moved.blocked_at.display(),
+        moved.requested.display(),
+        data_dir.display()
+    );
+    if moved.requested.join("pg").join("PG_VERSION").exists() {
+        tracing::warn!(
+            "the cluster in {} is out of the `postgres` user's reach and is not used",
+            moved.requested.join("pg").display()
+        );
     }
 }
 
