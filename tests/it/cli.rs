@@ -87,6 +87,7 @@ fn command_on(url: &str) -> Command {
     let mut command = Command::new(BIN);
     command
         .env("DATABASE_URL", url)
+        .env_remove("AGOAT_APP_DATABASE_URL")
         .env_remove("AGOAT_PASSWORD")
         .env_remove("AGOAT_BIND")
         .env_remove("AGOAT_LOG_FORMAT")
@@ -1593,12 +1594,103 @@ fn embedded_command(data_dir: &Path) -> Command {
     let mut command = Command::new(BIN);
     command
         .env_remove("DATABASE_URL")
+        .env_remove("AGOAT_APP_DATABASE_URL")
         .env_remove("AGOAT_PASSWORD")
         .env_remove("RUST_LOG")
         .env_remove("AGOAT_PG_BINDIR")
         .env("AGOAT_DATA_DIR", data_dir)
         .stdin(Stdio::null());
     command
+}
+
+#[derive(QueryableByName)]
+struct Login {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[actix_web::test]
+async fn the_server_serves_through_the_agoat_app_login() {
+    let db = TestDb::new().await;
+    create_customer(&db, "Served");
+    let server = Server::start(&db);
+    let reply = http_get(server.addr(), "localhost", "/readyz").unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let logins: Vec<Login> = diesel::sql_query(
+        "SELECT DISTINCT usename::text AS name FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = 'agoat'",
+    )
+    .load(&mut db.owner_conn().await)
+    .await
+    .unwrap();
+    let names: Vec<&str> = logins.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["agoat_app"]);
+}
+
+#[actix_web::test]
+async fn an_app_database_url_that_can_become_the_owner_is_refused() {
+    let db = TestDb::new().await;
+    let run = finish(command(&db).env("AGOAT_APP_DATABASE_URL", &db.url).args([
+        "customer",
+        "create",
+        "--name",
+        "Owner Login",
+    ]));
+    let line = run.one_error();
+    assert!(line.contains("can become"), "{line}");
+    assert!(line.contains("AGOAT_APP_DATABASE_URL"), "{line}");
+}
+
+#[actix_web::test]
+async fn an_app_database_url_of_the_application_role_serves() {
+    let db = TestDb::new().await;
+    let run = finish(
+        command(&db)
+            .env("AGOAT_APP_DATABASE_URL", &db.app_url)
+            .args(["customer", "create", "--name", "App Login"]),
+    );
+    run.new_id();
+}
+
+#[actix_web::test]
+async fn the_embedded_default_keeps_a_private_password_for_agoat_app() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("embedded-login");
+    let data = dir.path().join("data");
+    let home = agoat::db::embedded::data_dir_for(&data).unwrap();
+    let run = finish(
+        embedded_command(&data)
+            .env_remove("AGOAT_APP_DB_PASSWORD")
+            .args(["customer", "create", "--name", "Embedded Login"]),
+    );
+    run.new_id();
+    let file = home.join("app-password");
+    let password = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(password.len(), 64, "{password:?}");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    #[derive(QueryableByName)]
+    struct Role {
+        #[diesel(sql_type = Bool)]
+        can_login: bool,
+        #[diesel(sql_type = Bool)]
+        scram: bool,
+    }
+    let pg = agoat::db::embedded::EmbeddedPostgres::start(&data)
+        .await
+        .unwrap();
+    let mut conn = agoat::db::tls::connect(&pg.url("agoat")).await.unwrap();
+    let role: Role = diesel::sql_query(
+        "SELECT rolcanlogin AS can_login, rolpassword LIKE 'SCRAM-SHA-256$%' AS scram \
+         FROM pg_authid WHERE rolname = 'agoat_app'",
+    )
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    drop(conn);
+    pg.stop().await.unwrap();
+    assert!(role.can_login && role.scram);
 }
 
 #[test]

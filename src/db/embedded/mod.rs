@@ -47,6 +47,8 @@ use std::path::{Path, PathBuf};
 
 use supervisor::Postmaster;
 
+use crate::db::conninfo::quote_value as quote_conninfo_value;
+
 /// The port number of the server. It only names the socket file
 /// (`.s.PGSQL.5432`); the server never listens on TCP.
 const PORT: u16 = 5432;
@@ -224,27 +226,6 @@ fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Embe
     }
 }
 
-/// Quotes a libpq connection-string value when it needs it.
-fn quote_conninfo_value(value: &str) -> String {
-    let plain = !value.is_empty()
-        && !value
-            .chars()
-            .any(|c| c.is_whitespace() || c == '\'' || c == '\\');
-    if plain {
-        return value.to_owned();
-    }
-    let mut quoted = String::with_capacity(value.len() + 2);
-    quoted.push('\'');
-    for c in value.chars() {
-        if c == '\'' || c == '\\' {
-            quoted.push('\\');
-        }
-        quoted.push(c);
-    }
-    quoted.push('\'');
-    quoted
-}
-
 #[cfg(test)]
 mod tests {
     use std::fs;
@@ -253,14 +234,6 @@ mod tests {
     use super::supervisor::send_signal;
     use super::test_support::{TempDir, psql};
     use super::*;
-
-    #[test]
-    fn conninfo_quoting() {
-        assert_eq!(quote_conninfo_value("agoat"), "agoat");
-        assert_eq!(quote_conninfo_value("/a b/run"), "'/a b/run'");
-        assert_eq!(quote_conninfo_value("it's\\"), "'it\\'s\\\\'");
-        assert_eq!(quote_conninfo_value(""), "''");
-    }
 
     fn initdb_runs(data_dir: &Path) -> usize {
         fs::read_to_string(data_dir.join("postgres.log"))
