@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use agoat::db::roles;
 use agoat::db::tls::{self, SslMode};
 use agoat::db::{Database, PoolSettings};
 use diesel::QueryableByName;
@@ -245,21 +246,18 @@ async fn migrations_and_the_pool_connect_with_verify_full() {
     );
     assert!(has_migrations_table(server.port).await);
 
-    let db = Database::connect(
-        &format!("{url}&sslrootcert={}", pki.ca_file.display()),
-        &PoolSettings::default(),
-    )
-    .unwrap();
+    let owner_url = format!("{url}&sslrootcert={}", pki.ca_file.display());
+    let serving = roles::prepare_serving_login(&owner_url, None)
+        .await
+        .expect("the serving login is set up over TLS");
+    assert!(serving.starts_with("postgres://agoat_app@"), "{serving}");
+    let db = Database::connect(&serving, &PoolSettings::default()).unwrap();
     assert!(db.migrations_current().await.unwrap());
     let encrypted = db
         .directory_read(|conn| {
-            async move {
-                // The pool works as the application role; pg_stat_ssl shows the session's own
-                // row in full only to the session user.
-                conn.batch_execute("SET LOCAL ROLE agoat").await?;
-                Ok(uses_tls(conn).await)
-            }
-            .scope_boxed()
+            // The pool logs in as the application role, the session user, who sees its own
+            // pg_stat_ssl row in full.
+            async move { Ok(uses_tls(conn).await) }.scope_boxed()
         })
         .await
         .unwrap();

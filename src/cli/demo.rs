@@ -3,7 +3,7 @@
 //! one admin sign-in per role), prints its URLs and sign-ins, and serves it.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use scoped_futures::ScopedFutureExt;
 use uuid::{Uuid, uuid};
@@ -130,11 +130,11 @@ const DEMO: &[DemoCustomer] = &[
 
 /// Seeds once and serves on `bind`; the sites' absolute addresses are on the port it listens on
 /// unless `AGOAT_PUBLIC_PORT` says otherwise.
-pub async fn run(db: Database, bind: SocketAddr) -> Result<(), Failure> {
+pub async fn run(db: Database, bind: SocketAddr, data_dir: Option<&Path>) -> Result<(), Failure> {
     let origin = crate::config::public_origin(Some(bind.port()))
         .map_err(|e| Failure::from(AppError::Invalid(e)))?;
     seed(&db).await?;
-    print_welcome(&origin);
+    print_welcome(&origin, data_dir);
     crate::cli::serve::serve(db, bind, origin).await
 }
 
@@ -181,7 +181,7 @@ async fn seed_customer(conn: &mut Conn, scope: Scope, customer: &DemoCustomer) -
     Ok(())
 }
 
-fn print_welcome(origin: &PublicOrigin) {
+fn print_welcome(origin: &PublicOrigin, data_dir: Option<&Path>) {
     println!("AGoat Publisher demo is running. Open:");
     for customer in DEMO {
         println!();
@@ -202,5 +202,8 @@ fn print_welcome(origin: &PublicOrigin) {
         }
     }
     println!();
+    if let Some(dir) = data_dir {
+        println!("Data: the embedded PostgreSQL in {}", dir.display());
+    }
     println!("Press Ctrl-C to stop.");
 }

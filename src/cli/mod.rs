@@ -34,6 +34,16 @@ pub struct DatabaseArgs {
     /// PostgreSQL connection URL; without it the embedded default runs its own PostgreSQL.
     #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// PostgreSQL connection URL of the login serving connections use (agoat_app, or a login that
+    /// is a member of it and of nothing that could become the owner); without it, the database
+    /// URL with the login agoat_app.
+    #[arg(
+        long,
+        global = true,
+        env = "AGOAT_APP_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub app_database_url: Option<String>,
     /// Folder of the embedded PostgreSQL (used when no database URL is given).
     #[arg(long, global = true, env = "AGOAT_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
@@ -145,8 +155,12 @@ fn one_line(text: &str) -> String {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     let migrate = !matches!(&cli.command, Command::Serve(args) if args.no_migrate);
-    let target =
-        DatabaseTarget::open(cli.database.database_url.as_deref(), &cli.database.data_dir).await?;
+    let target = DatabaseTarget::open(
+        cli.database.database_url.as_deref(),
+        cli.database.app_database_url.as_deref(),
+        &cli.database.data_dir,
+    )
+    .await?;
     let result = run_on(&target, migrate, cli.command).await;
     target.close().await;
     result
@@ -159,11 +173,14 @@ async fn run_on(target: &DatabaseTarget, migrate: bool, command: Command) -> Res
             tracing::info!(applied, "migrations applied");
         }
     }
-    let db = open_pool(target.url())?;
+    if let Command::Migrate = command {
+        return Ok(());
+    }
+    let db = open_pool(&target.serving_url().await?)?;
     match command {
         Command::Migrate => Ok(()),
         Command::Serve(args) => serve::serve(db, args.bind, serve::public_origin()?).await,
-        Command::Demo(args) => demo::run(db, args.bind).await,
+        Command::Demo(args) => demo::run(db, args.bind, target.data_dir()).await,
         Command::Customer(command) => tenants::customer(&db, command).await,
         Command::Site(command) => tenants::site(&db, command).await,
         Command::Domain(command) => tenants::domain(&db, command).await,

@@ -1,13 +1,18 @@
 //! The database: the connection pool, the one transaction helper every unit of work runs through,
 //! the application role that row-level security applies to, and the embedded migrations.
 //!
-//! Each pooled connection switches to the role [`APP_ROLE`] (which owns nothing and cannot bypass
-//! row-level security), so the tenant policies hold even when `DATABASE_URL` names a superuser.
-//! Each transaction first sets `app.customer_id` for its scope, transaction-locally.
+//! The pool serves on connections that log in as the role [`APP_ROLE`] (or a login that is a
+//! member of it; see [`roles`]), never as the schema owner: it owns nothing, cannot bypass
+//! row-level security and cannot become a role that could, so the tenant policies hold even
+//! against a `RESET ROLE`. Each new connection is checked for that before it is used, and switches
+//! to [`APP_ROLE`]. Each transaction first sets `app.customer_id` for its scope,
+//! transaction-locally.
 
+pub mod conninfo;
 pub mod embedded;
 pub mod keyset;
 mod migrations;
+pub mod roles;
 pub mod schema;
 pub mod target;
 pub mod tls;
@@ -93,7 +98,7 @@ fn env_number(name: &str) -> Result<Option<u64>, String> {
     }
 }
 
-/// A pool of connections working as [`APP_ROLE`].
+/// A pool of serving connections, working as [`APP_ROLE`].
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<Conn>,
@@ -128,7 +133,8 @@ enum Access {
 }
 
 impl Database {
-    /// Builds the pool; connections are opened lazily.
+    /// Builds the pool on the serving URL `url` (see [`roles::prepare_serving_login`]);
+    /// connections are opened lazily, and one whose login fails [`roles::confinement`] is refused.
     pub fn connect(url: &str, settings: &PoolSettings) -> AppResult<Database> {
         let statement_timeout_ms = settings.statement_timeout.as_millis();
         let mut config = ManagerConfig::default();
@@ -137,6 +143,9 @@ impl Database {
             let url = url.to_owned();
             async move {
                 let mut conn = tls::connect(&url).await?;
+                roles::confinement(&mut conn)
+                    .await
+                    .map_err(diesel::ConnectionError::BadConnection)?;
                 conn.batch_execute(&format!(
                     "SET ROLE {APP_ROLE}; SET application_name = 'agoat'; \
                      SET statement_timeout = {statement_timeout_ms}; SET TIME ZONE 'UTC'"

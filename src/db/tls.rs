@@ -492,7 +492,7 @@ fn split_url(url: &str) -> Result<Split, String> {
     Ok(split)
 }
 
-fn percent_decoded(text: &str) -> Result<String, String> {
+pub(super) fn percent_decoded(text: &str) -> Result<String, String> {
     urlencoding::decode(text)
         .map(|decoded| decoded.into_owned())
         .map_err(|_| format!("the connection URL part {text:?} is not valid UTF-8"))
@@ -519,7 +519,7 @@ fn split_key_value(text: &str) -> Split {
 }
 
 /// The first `key=value` of `text`: the key, the unescaped value, and how many bytes it spans.
-fn next_key_value(text: &str) -> Option<(&str, String, usize)> {
+pub(super) fn next_key_value(text: &str) -> Option<(&str, String, usize)> {
     let key_end = text.find(|c: char| c.is_whitespace() || c == '=')?;
     let key = &text[..key_end];
     let after_key = &text[key_end..];

@@ -87,6 +87,7 @@ fn command_on(url: &str) -> Command {
     let mut command = Command::new(BIN);
     command
         .env("DATABASE_URL", url)
+        .env_remove("AGOAT_APP_DATABASE_URL")
         .env_remove("AGOAT_PASSWORD")
         .env_remove("AGOAT_BIND")
         .env_remove("AGOAT_LOG_FORMAT")
@@ -1646,12 +1647,103 @@ fn embedded_command(data_dir: &Path) -> Command {
     let mut command = Command::new(BIN);
     command
         .env_remove("DATABASE_URL")
+        .env_remove("AGOAT_APP_DATABASE_URL")
         .env_remove("AGOAT_PASSWORD")
         .env_remove("RUST_LOG")
         .env_remove("AGOAT_PG_BINDIR")
         .env("AGOAT_DATA_DIR", data_dir)
         .stdin(Stdio::null());
     command
+}
+
+#[derive(QueryableByName)]
+struct Login {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[actix_web::test]
+async fn the_server_serves_through_the_agoat_app_login() {
+    let db = TestDb::new().await;
+    create_customer(&db, "Served");
+    let server = Server::start(&db);
+    let reply = http_get(server.addr(), "localhost", "/readyz").unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let logins: Vec<Login> = diesel::sql_query(
+        "SELECT DISTINCT usename::text AS name FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = 'agoat'",
+    )
+    .load(&mut db.owner_conn().await)
+    .await
+    .unwrap();
+    let names: Vec<&str> = logins.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["agoat_app"]);
+}
+
+#[actix_web::test]
+async fn an_app_database_url_that_can_become_the_owner_is_refused() {
+    let db = TestDb::new().await;
+    let run = finish(command(&db).env("AGOAT_APP_DATABASE_URL", &db.url).args([
+        "customer",
+        "create",
+        "--name",
+        "Owner Login",
+    ]));
+    let line = run.one_error();
+    assert!(line.contains("can become"), "{line}");
+    assert!(line.contains("AGOAT_APP_DATABASE_URL"), "{line}");
+}
+
+#[actix_web::test]
+async fn an_app_database_url_of_the_application_role_serves() {
+    let db = TestDb::new().await;
+    let run = finish(
+        command(&db)
+            .env("AGOAT_APP_DATABASE_URL", &db.app_url)
+            .args(["customer", "create", "--name", "App Login"]),
+    );
+    run.new_id();
+}
+
+#[actix_web::test]
+async fn the_embedded_default_keeps_a_private_password_for_agoat_app() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("embedded-login");
+    let data = dir.path().join("data");
+    let home = agoat::db::embedded::data_dir_for(&data).unwrap();
+    let run = finish(
+        embedded_command(&data)
+            .env_remove("AGOAT_APP_DB_PASSWORD")
+            .args(["customer", "create", "--name", "Embedded Login"]),
+    );
+    run.new_id();
+    let file = home.join("app-password");
+    let password = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(password.len(), 64, "{password:?}");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    #[derive(QueryableByName)]
+    struct Role {
+        #[diesel(sql_type = Bool)]
+        can_login: bool,
+        #[diesel(sql_type = Bool)]
+        scram: bool,
+    }
+    let pg = agoat::db::embedded::EmbeddedPostgres::start(&data)
+        .await
+        .unwrap();
+    let mut conn = agoat::db::tls::connect(&pg.url("agoat")).await.unwrap();
+    let role: Role = diesel::sql_query(
+        "SELECT rolcanlogin AS can_login, rolpassword LIKE 'SCRAM-SHA-256$%' AS scram \
+         FROM pg_authid WHERE rolname = 'agoat_app'",
+    )
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    drop(conn);
+    pg.stop().await.unwrap();
+    assert!(role.can_login && role.scram);
 }
 
 #[test]
@@ -1678,6 +1770,40 @@ fn migrate_without_a_database_url_runs_and_stops_the_embedded_postgres() {
     );
     run.new_id();
     assert!(!data.join("pg").join("postmaster.pid").exists());
+}
+
+#[test]
+fn as_root_a_data_folder_the_postgres_user_cannot_reach_moves_under_var_lib_agoat() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let uid = std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX);
+    if uid != 0 {
+        eprintln!(
+            "skipped: only root runs the embedded PostgreSQL as the postgres user (uid {uid})"
+        );
+        return;
+    }
+    let dir = TempDir::new("private");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let data = dir.path().join("data");
+    let home = match agoat::db::embedded::data_dir_for(&data) {
+        Ok(home) => home,
+        Err(error) => {
+            eprintln!("skipped: {error}");
+            return;
+        }
+    };
+    assert!(home.starts_with("/var/lib/agoat"), "{}", home.display());
+    let _cleanup = TempDir(home.clone());
+
+    let run = finish(embedded_command(&data).arg("migrate"));
+    assert!(run.status.success(), "{run:#?}");
+    assert!(home.join("pg").join("PG_VERSION").is_file());
+    assert!(!data.exists(), "nothing is made in the folder asked for");
+    let run = finish(embedded_command(&data).args(["customer", "create", "--name", "Moved"]));
+    run.new_id();
+    assert!(!home.join("pg").join("postmaster.pid").exists());
 }
 
 #[test]

@@ -51,7 +51,10 @@ impl Drop for ClusterDir {
 
 async fn seed(url: &str) {
     agoat::db::migrate(url).await.expect("migrations apply");
-    let db = Database::connect(url, &PoolSettings::default()).unwrap();
+    let serving = agoat::db::roles::prepare_serving_login(url, None)
+        .await
+        .expect("the serving login is set up");
+    let db = Database::connect(&serving, &PoolSettings::default()).unwrap();
     let customer = CustomerId::new_random();
     let scope = Scope::of(customer);
     let site = SiteId::new_random();

@@ -1,5 +1,7 @@
 //! Tenant isolation in the database itself: row-level security holds for deliberately unscoped
-//! queries, even though the connection string names a superuser; composite keys refuse
+//! queries; serving connections log in as `agoat_app` and cannot become the owner (a superuser
+//! here), not even after `RESET ROLE`, and a pool on the owner's login opens no connection;
+//! composite keys refuse
 //! cross-tenant references; the audit log is append-only; the transaction helper retries
 //! serialization failures and gives up cleanly.
 
@@ -122,7 +124,7 @@ async fn the_directory_is_readable_without_a_scope() {
 }
 
 #[actix_web::test]
-async fn the_pool_works_as_the_unprivileged_role_even_for_a_superuser_url() {
+async fn the_pool_works_as_the_unprivileged_role() {
     let app = TestApp::new().await;
     let t = two_tenants(&app).await;
     let who = app
@@ -299,4 +301,107 @@ async fn a_transaction_that_keeps_conflicting_fails_cleanly() {
         vec!["Title of alpha-post"],
         "nothing half-written"
     );
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// The test server's owner login (a superuser).
+async fn owner_name(app: &TestApp) -> String {
+    diesel::sql_query("SELECT current_user::text AS name")
+        .get_result::<Name>(&mut app.db.owner_conn().await)
+        .await
+        .unwrap()
+        .name
+}
+
+#[actix_web::test]
+async fn a_serving_connection_cannot_reset_its_role_into_the_owner() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    let mine = unscoped_count(&app, Some(Scope::of(t.a)), "tenancy.sites").await;
+    let (who, seen) = app
+        .pool
+        .tenant_read(Scope::of(t.a), |conn| {
+            async move {
+                conn.batch_execute("RESET ROLE").await?;
+                let who = diesel::sql_query(
+                    "SELECT current_user::text AS role, \
+                     (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser",
+                )
+                .get_result::<Who>(conn)
+                .await?;
+                Ok((who, count_rows(conn, "tenancy.sites").await?))
+            }
+            .scope_boxed()
+        })
+        .await
+        .unwrap();
+    assert_eq!(who.role, "agoat_app", "after RESET ROLE");
+    assert!(!who.superuser);
+    assert!(mine > 0);
+    assert_eq!(
+        seen, mine,
+        "row-level security still holds after RESET ROLE"
+    );
+
+    let unscoped = app
+        .pool
+        .directory_read(|conn| {
+            async move {
+                conn.batch_execute("RESET ROLE").await?;
+                count_rows(conn, "tenancy.sites").await
+            }
+            .scope_boxed()
+        })
+        .await
+        .unwrap();
+    assert_eq!(unscoped, 0, "without a customer, nothing after RESET ROLE");
+}
+
+#[actix_web::test]
+async fn a_serving_connection_cannot_set_its_role_or_session_to_the_owner() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    let owner = owner_name(&app).await;
+    for statement in [
+        format!("SET ROLE \"{owner}\""),
+        format!("SET SESSION AUTHORIZATION \"{owner}\""),
+        "SET ROLE postgres".to_owned(),
+    ] {
+        let refused = app
+            .pool
+            .tenant_read(Scope::of(t.a), |conn| {
+                let statement = statement.clone();
+                async move {
+                    conn.batch_execute(&statement).await?;
+                    Ok(())
+                }
+                .scope_boxed()
+            })
+            .await;
+        let error = refused.expect_err(&statement).to_string();
+        assert!(
+            error.contains("permission denied") || error.contains("does not exist"),
+            "{statement}: {error}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_pool_on_the_owner_login_opens_no_connection() {
+    let app = TestApp::new().await;
+    let owner_pool = agoat::db::Database::connect(
+        &app.db.url,
+        &agoat::db::PoolSettings {
+            wait_timeout: std::time::Duration::from_secs(2),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let error = owner_pool.ping().await.expect_err("the owner cannot serve");
+    assert!(format!("{error:?}").contains("can become"), "{error:?}");
 }

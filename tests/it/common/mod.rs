@@ -1,6 +1,7 @@
 //! Test support: a real PostgreSQL (the one `DATABASE_URL` names, or the embedded default started
-//! once per test process), one database per test made from a migrated template, and a `TestApp`
-//! with request helpers and seeding shortcuts.
+//! once per test process), one database per test made from a migrated template, the serving login
+//! `agoat_app` set up once per server, and a `TestApp` serving through that login with request
+//! helpers and seeding shortcuts.
 
 #![allow(dead_code)]
 
@@ -14,6 +15,7 @@ use agoat::audit::Actor;
 use agoat::config::PublicOrigin;
 use agoat::content::posts::{self, PostInput, Status};
 use agoat::db::embedded::EmbeddedPostgres;
+use agoat::db::roles::{self, Password};
 use agoat::db::{Conn, Database, PoolSettings};
 use agoat::error::AppResult;
 use agoat::tenancy::{CustomerId, Scope, SiteId, customers, domains, sites};
@@ -33,6 +35,8 @@ static SERVER: OnceCell<String> = OnceCell::const_new();
 static EMBEDDED: std::sync::OnceLock<EmbeddedPostgres> = std::sync::OnceLock::new();
 /// The migrated template database.
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+/// Set once the serving login is ready on the test server.
+static SERVING_LOGIN: OnceCell<()> = OnceCell::const_new();
 
 /// The admin connection string of the test server.
 pub async fn server_url() -> &'static str {
@@ -189,11 +193,25 @@ fn walk(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// Makes `agoat_app` a login on the test server (roles belong to the whole server), with the
+/// password `AGOAT_APP_DB_PASSWORD` gives, if any.
+async fn serving_login() {
+    SERVING_LOGIN
+        .get_or_init(|| async {
+            roles::prepare_serving_login(server_url().await, Password::from_env().as_ref())
+                .await
+                .expect("the serving login is set up");
+        })
+        .await;
+}
+
 /// A database of its own for one test, dropped when the test ends.
 pub struct TestDb {
     pub name: String,
     /// Connection string as the owner (what `DATABASE_URL` would be).
     pub url: String,
+    /// Connection string of the serving login, `agoat_app` (what the server derives).
+    pub app_url: String,
 }
 
 impl TestDb {
@@ -206,8 +224,11 @@ impl TestDb {
         ))
         .await
         .expect("create the test database");
+        serving_login().await;
+        let url = with_dbname(server_url().await, &name);
         TestDb {
-            url: with_dbname(server_url().await, &name),
+            app_url: roles::serving_url(&url, Password::from_env().as_ref()),
+            url,
             name,
         }
     }
@@ -303,7 +324,7 @@ impl TestApp {
     /// The application with absolute addresses on `origin`.
     pub async fn with_origin(origin: PublicOrigin) -> TestApp {
         let db = TestDb::new().await;
-        let pool = Database::connect(&db.url, &PoolSettings::default()).unwrap();
+        let pool = Database::connect(&db.app_url, &PoolSettings::default()).unwrap();
         let state = AppState::new(pool.clone(), actix_web::cookie::Key::generate(), origin);
         TestApp { db, pool, state }
     }
