@@ -41,6 +41,14 @@ pub enum AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// Whether a database error message names a failure that rerunning the transaction may avoid:
+/// CockroachDB's "restart transaction", a deadlock (40P01) and Citus's distributed deadlock.
+fn is_transient(message: &str) -> bool {
+    message.contains("restart transaction")
+        || message.contains("deadlock detected")
+        || message.contains("distributed deadlock")
+}
+
 impl AppError {
     /// Whether rerunning the whole transaction may succeed (SQLSTATE 40001 and friends).
     pub fn is_retryable(&self) -> bool {
@@ -50,7 +58,7 @@ impl AppError {
                 DatabaseErrorKind::SerializationFailure,
                 _
             ))
-        ) || matches!(self, AppError::Database(DieselError::DatabaseError(_, info)) if info.message().contains("restart transaction"))
+        ) || matches!(self, AppError::Database(DieselError::DatabaseError(_, info)) if is_transient(info.message()))
     }
 
     /// The name of the unique constraint a write violated, if that is what failed.
@@ -133,5 +141,24 @@ fn connection_lost(message: &str) -> bool {
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
     fn from(error: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
         AppError::Unavailable(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_transient;
+
+    #[test]
+    fn deadlocks_and_restarts_are_transient() {
+        assert!(is_transient("deadlock detected"));
+        assert!(is_transient(
+            "canceling the transaction since it was involved in a distributed deadlock"
+        ));
+        assert!(is_transient(
+            "restart transaction: TransactionRetryWithProtoRefreshError"
+        ));
+        assert!(!is_transient(
+            "duplicate key value violates unique constraint"
+        ));
     }
 }

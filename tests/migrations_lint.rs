@@ -1,10 +1,9 @@
 //! The portable-SQL rules of docs/design.md §12 as a lint over the SQL files, no database needed:
 //! every core migration (`up.sql` and `down.sql`) is portable to PostgreSQL, CockroachDB and Citus,
-//! and the per-engine overlays under `migrations-overlays/` hold nothing but engine DDL. Comments,
-//! string literals and quoted identifiers are blanked out before matching; findings name the file
-//! and line.
+//! and the per-engine overlays under `migrations-overlays/` hold nothing but engine DDL (Citus
+//! needs none: `agoat migrate` places the tables there). Comments, string literals and quoted
+//! identifiers are blanked out before matching; findings name the file and line.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -261,23 +260,23 @@ const FORBIDDEN_WORDS: &[(&str, &str)] = &[
     ),
     (
         "CREATE_DISTRIBUTED_TABLE",
-        "engine DDL (Citus) — put it in an overlay",
+        "engine DDL (Citus) — `agoat migrate` places the tables on a Citus coordinator (src/db/citus.rs)",
     ),
     (
         "CREATE_REFERENCE_TABLE",
-        "engine DDL (Citus) — put it in an overlay",
+        "engine DDL (Citus) — `agoat migrate` places the tables on a Citus coordinator (src/db/citus.rs)",
     ),
     (
         "CREATE_DISTRIBUTED_FUNCTION",
-        "engine DDL (Citus) — put it in an overlay",
+        "engine DDL (Citus) — `agoat migrate` places the tables on a Citus coordinator (src/db/citus.rs)",
     ),
     (
         "UNDISTRIBUTE_TABLE",
-        "engine DDL (Citus) — put it in an overlay",
+        "engine DDL (Citus) — `agoat migrate` places the tables on a Citus coordinator (src/db/citus.rs)",
     ),
     (
         "ALTER_DISTRIBUTED_TABLE",
-        "engine DDL (Citus) — put it in an overlay",
+        "engine DDL (Citus) — `agoat migrate` places the tables on a Citus coordinator (src/db/citus.rs)",
     ),
     (
         "LOCALITY",
@@ -442,11 +441,7 @@ fn volatile_in_updates(statement: &[Token]) -> Vec<Finding> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Engine {
     CockroachDb,
-    Citus,
 }
-
-/// Functions a Citus overlay may call.
-const CITUS_FUNCTIONS: &[&str] = &["CREATE_DISTRIBUTED_TABLE", "CREATE_REFERENCE_TABLE"];
 
 /// Everything in an overlay that is not engine DDL: tables, data changes, settings, ordinary
 /// indexes (those belong in the portable core).
@@ -466,7 +461,6 @@ fn lint_overlay(sql: &str, engine: Engine) -> Vec<Finding> {
             .collect();
         let engine_ddl = match engine {
             Engine::CockroachDb => cockroach_statement(&words),
-            Engine::Citus => citus_statement(&words),
         };
         if let Err(reason) = engine_ddl {
             found.push(finding(first.line, reason));
@@ -500,18 +494,6 @@ fn cockroach_statement(words: &[&str]) -> Result<(), String> {
         }
         _ => Err(format!(
             "not CockroachDB engine DDL: {}",
-            words.iter().take(4).copied().collect::<Vec<_>>().join(" ")
-        )),
-    }
-}
-
-fn citus_statement(words: &[&str]) -> Result<(), String> {
-    match words {
-        ["SELECT", function, ..] if CITUS_FUNCTIONS.contains(function) && words.len() <= 4 => {
-            Ok(())
-        }
-        _ => Err(format!(
-            "not Citus engine DDL: {}",
             words.iter().take(4).copied().collect::<Vec<_>>().join(" ")
         )),
     }
@@ -578,10 +560,7 @@ fn core_migrations_are_portable() {
 fn overlays_hold_only_engine_ddl() {
     let overlays = root().join("migrations-overlays");
     let mut problems = Vec::new();
-    for (engine, dir) in [
-        (Engine::CockroachDb, "cockroachdb"),
-        (Engine::Citus, "citus"),
-    ] {
+    for (engine, dir) in [(Engine::CockroachDb, "cockroachdb")] {
         let files = sql_files(&overlays.join(dir));
         assert!(!files.is_empty(), "no overlay for {dir}");
         for path in files {
@@ -594,149 +573,6 @@ fn overlays_hold_only_engine_ddl() {
         "overlays must hold engine DDL only:\n{}",
         problems.join("\n")
     );
-}
-
-// ---------------------------------------------------------------------------
-// The Citus overlay covers every tenant table, in foreign-key order
-// ---------------------------------------------------------------------------
-
-/// Tables the core migrations create (`schema.table`) and the tables each one references.
-fn core_tables() -> BTreeMap<String, BTreeSet<String>> {
-    let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for path in core_migration_files()
-        .iter()
-        .filter(|p| p.ends_with("up.sql"))
-    {
-        let tokens = tokenize(&fs::read_to_string(path).unwrap());
-        for statement in statements(&tokens) {
-            let creates_or_alters_table = (statement[0].is("CREATE") || statement[0].is("ALTER"))
-                && statement.get(1).is_some_and(|t| t.is("TABLE"));
-            if !creates_or_alters_table {
-                continue;
-            }
-            let Some(table) = qualified_name(statement, 2) else {
-                continue;
-            };
-            let references = tables.entry(table.clone()).or_default();
-            for i in find_seq(statement, &["REFERENCES"]) {
-                if let Some(target) = qualified_name(statement, i + 1)
-                    && target != table
-                {
-                    references.insert(target);
-                }
-            }
-        }
-    }
-    tables
-}
-
-/// `schema.table` at `at` (`IF [NOT] EXISTS` skipped), lower-cased.
-fn qualified_name(tokens: &[Token], mut at: usize) -> Option<String> {
-    if tokens.get(at).is_some_and(|t| t.is("IF")) {
-        at += if tokens.get(at + 1).is_some_and(|t| t.is("NOT")) {
-            3
-        } else {
-            2
-        };
-    }
-    let schema = tokens.get(at)?;
-    let dot = tokens.get(at + 1)?;
-    let table = tokens.get(at + 2)?;
-    (schema.kind == Kind::Word && dot.text == "." && table.kind == Kind::Word)
-        .then(|| format!("{}.{}", schema.text, table.text).to_lowercase())
-}
-
-/// `(function, table, colocate_with)` of each call in the Citus overlay, in order. Read from the
-/// raw text (the table names are string literals).
-fn citus_calls(sql: &str) -> Vec<(String, String, Option<String>)> {
-    let code: String = sql
-        .lines()
-        .map(|l| l.split("--").next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let mut calls = Vec::new();
-    for statement in code.split(';') {
-        let statement = statement.trim();
-        let lower = statement.to_lowercase();
-        let Some(rest) = lower.strip_prefix("select") else {
-            continue;
-        };
-        let Some(open) = rest.find('(') else { continue };
-        let function = rest[..open].trim().to_owned();
-        let quoted: Vec<String> = statement
-            .split('\'')
-            .skip(1)
-            .step_by(2)
-            .map(str::to_lowercase)
-            .collect();
-        let Some(table) = quoted.first().cloned() else {
-            continue;
-        };
-        let colocate = lower
-            .contains("colocate_with")
-            .then(|| quoted.last().cloned())
-            .flatten();
-        calls.push((function, table, colocate));
-    }
-    calls
-}
-
-#[test]
-fn citus_overlay_places_every_table_in_foreign_key_order() {
-    let tables = core_tables();
-    let mut calls = Vec::new();
-    for path in sql_files(&root().join("migrations-overlays/citus")) {
-        calls.extend(citus_calls(&fs::read_to_string(path).unwrap()));
-    }
-    let mut placed: Vec<String> = Vec::new();
-    let mut reference_tables: BTreeSet<String> = BTreeSet::new();
-    let mut problems = Vec::new();
-    for (function, table, colocate) in &calls {
-        let Some(references) = tables.get(table) else {
-            problems.push(format!("{table} is not a table of the core migrations"));
-            continue;
-        };
-        for target in references {
-            if !placed.contains(target) {
-                problems.push(format!(
-                    "{table} is placed before {target}, which it references"
-                ));
-            }
-        }
-        match function.as_str() {
-            "create_reference_table" => {
-                reference_tables.insert(table.clone());
-                for target in references {
-                    if !reference_tables.contains(target) {
-                        problems.push(format!(
-                            "reference table {table} references distributed {target}"
-                        ));
-                    }
-                }
-            }
-            "create_distributed_table" => {
-                if let Some(colocate) = colocate
-                    && colocate != "none"
-                    && colocate != "default"
-                    && !placed.contains(colocate)
-                {
-                    problems.push(format!(
-                        "{table} is co-located with {colocate}, which is not placed yet"
-                    ));
-                }
-            }
-            other => problems.push(format!("unexpected call {other}")),
-        }
-        placed.push(table.clone());
-    }
-    for table in tables.keys() {
-        if !placed.contains(table) {
-            problems.push(format!(
-                "{table} is not placed by migrations-overlays/citus (add create_distributed_table or create_reference_table)"
-            ));
-        }
-    }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 // ---------------------------------------------------------------------------
@@ -887,45 +723,9 @@ fn overlays_refuse_anything_but_engine_ddl() {
             "passed {sql:?}"
         );
     }
-    let citus_bad = [
-        "CREATE TABLE x.y (a INT4);",
-        "SELECT create_distributed_table('x.y', 'customer_id'); DELETE FROM x.y;",
-        "CREATE INDEX i ON x.y (a) USING HASH;",
-        "SELECT run_command_on_workers('DROP TABLE x.y');",
-        "SET citus.enable_ddl_propagation = off;",
-        "",
-    ];
-    for sql in citus_bad {
-        assert!(
-            !lint_overlay(sql, Engine::Citus).is_empty(),
-            "passed {sql:?}"
-        );
-    }
     let cockroach_good = "-- hash-sharded\nCREATE INDEX a_hashed ON x.y (customer_id, at DESC) USING HASH;\nDROP INDEX x.y@a;\n";
     assert_eq!(
         lint_overlay(cockroach_good, Engine::CockroachDb),
         Vec::new()
-    );
-    let citus_good = "SELECT create_reference_table('x.a');\nSELECT create_distributed_table('x.b', 'customer_id', colocate_with => 'none');\n";
-    assert_eq!(lint_overlay(citus_good, Engine::Citus), Vec::new());
-}
-
-#[test]
-fn citus_calls_are_read_with_their_arguments() {
-    let sql = "-- c\nSELECT create_reference_table('tenancy.customers');\nSELECT create_distributed_table('content.posts', 'customer_id', colocate_with => 'tenancy.users');\n";
-    assert_eq!(
-        citus_calls(sql),
-        vec![
-            (
-                "create_reference_table".into(),
-                "tenancy.customers".into(),
-                None
-            ),
-            (
-                "create_distributed_table".into(),
-                "content.posts".into(),
-                Some("tenancy.users".into())
-            ),
-        ]
     );
 }

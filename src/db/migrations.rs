@@ -16,7 +16,8 @@ use crate::error::{AppError, AppResult};
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// Creates the application role if it is missing and applies every pending migration, connecting
-/// as the owner named by `url`. Returns how many migrations were applied.
+/// as the owner named by `url`; on a Citus coordinator then places the tables
+/// ([`super::citus::place_tables`]). Returns how many migrations were applied.
 pub async fn migrate(url: &str) -> AppResult<usize> {
     let mut conn = super::tls::connect(url)
         .await
@@ -37,6 +38,16 @@ pub async fn migrate(url: &str) -> AppResult<usize> {
     })
     .await
     .map_err(|e| AppError::Internal(format!("migration task failed: {e}")))??;
+    let mut conn = super::tls::connect(url)
+        .await
+        .map_err(|e| AppError::Unavailable(format!("cannot connect to the database: {e}")))?;
+    if let Some(placed) = super::citus::place_tables(&mut conn).await? {
+        tracing::info!(
+            reference = placed.reference.len(),
+            distributed = placed.distributed.len(),
+            "Citus coordinator: tables placed"
+        );
+    }
     Ok(applied)
 }
 

@@ -8,6 +8,7 @@
 //! to [`APP_ROLE`]. Each transaction first sets `app.customer_id` for its scope,
 //! transaction-locally.
 
+pub mod citus;
 pub mod conninfo;
 pub mod embedded;
 pub mod keyset;
@@ -290,8 +291,9 @@ fn begin_sql(scope: Option<Scope>, access: Access) -> String {
     };
     match scope {
         // A UUID's text form is hex digits and dashes only, so it is safe inside the literal.
+        // `SET LOCAL` rather than `set_config(…, true)`: on Citus it reaches the workers too.
         Some(scope) => format!(
-            "BEGIN {mode}; SELECT set_config('app.customer_id', '{}', true)",
+            "BEGIN {mode}; SET LOCAL app.customer_id = '{}'",
             scope.customer_id().as_uuid()
         ),
         None => format!("BEGIN {mode}"),

@@ -1,0 +1,254 @@
+//! The product on a real Citus cluster: a coordinator and two workers on this machine, each a
+//! PostgreSQL with the `citus` library, started by these tests (as the `postgres` system user when
+//! run as root) in a folder of their own and stopped at the end.
+//!
+//! Citus is not in Debian: `.ci/run` builds and installs it. Without it these tests say so and
+//! pass, except when `AGOAT_REQUIRE_CITUS=1` (CI), where a missing Citus fails them.
+
+mod cluster;
+
+use agoat::audit::Actor;
+use agoat::content::posts::{self, Change, PostInput, Status, Target};
+use agoat::db::{Conn, Database, PoolSettings, roles};
+use agoat::tenancy::{CustomerId, Scope, SiteId, customers, sites};
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use scoped_futures::ScopedFutureExt;
+
+use cluster::Cluster;
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Line {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+async fn count(conn: &mut Conn, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
+}
+
+fn actor() -> Actor {
+    Actor::cli("citus test")
+}
+
+/// A customer with a site and one published post, written through the serving pool.
+async fn seed_customer(db: &Database, index: usize) -> (CustomerId, SiteId) {
+    let customer = CustomerId::new_random();
+    let site = SiteId::new_random();
+    let scope = Scope::of(customer);
+    db.tenant_tx(scope, |conn| {
+        async move {
+            customers::create(conn, scope, &format!("Customer {index}"), &actor()).await?;
+            let host = format!("c{index}.citus.test");
+            sites::create(conn, scope, site, "Journal", &host, &actor()).await?;
+            let input = PostInput {
+                title: format!("Post of customer {index}"),
+                slug: "hello".into(),
+                body_markdown: "Hello from the **cluster**.".into(),
+                description: String::new(),
+                tags: vec![],
+                status: Status::Published,
+                published_at: Some(agoat::db::now() - chrono::Duration::minutes(1)),
+            };
+            let change = Change::Fields {
+                input: &input,
+                action: "create",
+            };
+            posts::save(conn, scope, Target::New(site), change, &actor())
+                .await?
+                .saved()?;
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("seeding customer {index}: {e}"));
+    (customer, site)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_product_runs_on_a_citus_cluster() {
+    let Some(cluster) = Cluster::start().await else {
+        return;
+    };
+    let owner_url = cluster.owner_url();
+
+    // `agoat migrate` alone places every table; a second run changes nothing.
+    agoat::db::migrate(&owner_url).await.expect("migrate");
+    let mut owner = cluster.owner().await;
+    let layout = "SELECT count(*) AS n FROM pg_dist_partition";
+    let placed = count(&mut owner, layout).await;
+    agoat::db::migrate(&owner_url).await.expect("migrate again");
+    assert_eq!(count(&mut owner, layout).await, placed);
+    let tables = count(
+        &mut owner,
+        "SELECT count(*) AS n FROM pg_tables WHERE schemaname IN ('tenancy','content','thorne','audit')",
+    )
+    .await;
+    assert_eq!(
+        placed, tables,
+        "every table of the domain schemas is placed"
+    );
+    assert_eq!(
+        count(
+            &mut owner,
+            "SELECT count(*) AS n FROM pg_dist_partition WHERE partmethod = 'n'"
+        )
+        .await,
+        3,
+        "customers, sites and domains are reference tables"
+    );
+    assert_eq!(
+        count(
+            &mut owner,
+            "SELECT count(DISTINCT colocationid) AS n FROM pg_dist_partition WHERE partmethod = 'h'"
+        )
+        .await,
+        1,
+        "every distributed table is co-located"
+    );
+    // The composite foreign keys are all there again.
+    assert_eq!(
+        count(
+            &mut owner,
+            "SELECT count(*) AS n FROM pg_constraint WHERE contype = 'f' \
+             AND conname = 'post_revisions_customer_id_post_id_fkey' \
+             AND conrelid = 'content.post_revisions'::regclass"
+        )
+        .await,
+        1
+    );
+
+    // Row-level security is forced on every shard of every tenant table, on both workers.
+    for worker in cluster.worker_urls() {
+        let mut conn = Cluster::connect(&worker).await;
+        // Citus hides shards from the catalog unless asked.
+        conn.batch_execute("SET citus.override_table_visibility = off")
+            .await
+            .unwrap();
+        let unforced = count(
+            &mut conn,
+            "SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname IN ('content','thorne','audit') AND c.relkind = 'r' \
+             AND NOT (c.relrowsecurity AND c.relforcerowsecurity)",
+        )
+        .await;
+        let shards = count(
+            &mut conn,
+            "SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'content' AND c.relname LIKE 'posts\\_%' AND c.relkind = 'r'",
+        )
+        .await;
+        assert!(shards > 0, "{worker} holds post shards");
+        assert_eq!(
+            unforced, 0,
+            "{worker}: every shard forces row-level security"
+        );
+    }
+
+    // Writes through the serving login: customers spread over both workers.
+    let serving = roles::prepare_serving_login(&owner_url, None)
+        .await
+        .expect("serving login");
+    let db = Database::connect(&serving, &PoolSettings::default()).unwrap();
+    let mut seeded = Vec::new();
+    for index in 0..12 {
+        seeded.push(seed_customer(&db, index).await);
+    }
+    assert_eq!(
+        count(
+            &mut owner,
+            "SELECT count(DISTINCT n.nodeport) AS n FROM content.posts p \
+             JOIN pg_dist_placement pl \
+               ON pl.shardid = get_shard_id_for_distribution_column('content.posts', p.customer_id) \
+             JOIN pg_dist_node n ON n.groupid = pl.groupid"
+        )
+        .await,
+        2,
+        "customers' posts land on both workers"
+    );
+
+    // Each customer sees its own post, and only its own, through the policies on the shards.
+    for (index, (customer, site)) in seeded.iter().copied().enumerate() {
+        let scope = Scope::of(customer);
+        let (title, visible) = db
+            .tenant_read(scope, |conn| {
+                async move {
+                    let post = posts::visible_by_slug(conn, scope, site, "hello").await?;
+                    // Deliberately unscoped: row-level security on the workers narrows it.
+                    let visible = count(conn, "SELECT count(*) AS n FROM content.posts").await;
+                    Ok((post.title, visible))
+                }
+                .scope_boxed()
+            })
+            .await
+            .unwrap();
+        assert_eq!(title, format!("Post of customer {index}"));
+        assert_eq!(visible, 1, "customer {index} sees only its own post");
+    }
+    // Without a tenant, nothing: the policies fail closed on the shards.
+    let nothing = db
+        .directory_read(|conn| {
+            async move { Ok(count(conn, "SELECT count(*) AS n FROM content.posts").await) }
+                .scope_boxed()
+        })
+        .await
+        .unwrap();
+    assert_eq!(nothing, 0);
+
+    // A request's query is a router query: one task on one worker.
+    let (customer, _) = seeded[0];
+    let scope = Scope::of(customer);
+    let plan: Vec<String> = db
+        .tenant_read(scope, |conn| {
+            async move {
+                let lines: Vec<Line> = diesel::sql_query(format!(
+                    "EXPLAIN SELECT title FROM content.posts WHERE customer_id = '{}' \
+                     AND slug = 'hello'",
+                    customer.as_uuid()
+                ))
+                .load(conn)
+                .await?;
+                Ok(lines.into_iter().map(|l| l.line).collect())
+            }
+            .scope_boxed()
+        })
+        .await
+        .unwrap();
+    assert!(
+        plan.iter().any(|l| l.contains("Task Count: 1")),
+        "{}",
+        plan.join("\n")
+    );
+
+    // A reference table written after a multi-shard read in the same transaction.
+    db.tenant_tx(scope, |conn| {
+        async move {
+            conn.batch_execute("SELECT count(*) FROM content.posts")
+                .await?;
+            conn.batch_execute(&format!(
+                "UPDATE tenancy.customers SET name = 'Renamed' WHERE id = '{}'",
+                customer.as_uuid()
+            ))
+            .await?;
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await
+    .expect("a reference-table write after a multi-shard read");
+
+    drop(owner);
+    cluster.stop().await;
+}
