@@ -7,6 +7,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use agoat::db::Conn;
 use diesel_async::{AsyncConnection, SimpleAsyncConnection};
@@ -35,7 +36,12 @@ impl Cluster {
             eprintln!("skipped: {why}");
             return None;
         };
-        let dir = std::env::temp_dir().join(format!("agoat-citus-{}", std::process::id()));
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "agoat-citus-{}-{}",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         chown_to_server_user(&dir);
@@ -69,7 +75,8 @@ impl Cluster {
         text.push_str(&format!(
             "\nshared_preload_libraries = 'citus'\nport = {port}\nlisten_addresses = '127.0.0.1'\n\
              unix_socket_directories = '{}'\nmax_connections = 200\nfsync = off\n\
-             citus.max_cached_conns_per_worker = 2\n",
+             citus.max_cached_conns_per_worker = 2\ncitus.shard_count = 4\nwal_level = logical\n\
+             max_replication_slots = 20\nmax_wal_senders = 20\n",
             self.dir.display()
         ));
         std::fs::write(&conf, text).unwrap();
@@ -82,12 +89,7 @@ impl Cluster {
 
     async fn join_nodes(&self) {
         for &port in &self.ports {
-            let mut conn = Cluster::connect(&node_url(port, "postgres")).await;
-            conn.batch_execute(&format!("CREATE DATABASE {DATABASE}"))
-                .await
-                .unwrap();
-            let mut conn = Cluster::connect(&node_url(port, DATABASE)).await;
-            conn.batch_execute("CREATE EXTENSION citus").await.unwrap();
+            self.create_database(port).await;
         }
         let mut coordinator = self.owner().await;
         coordinator
@@ -105,6 +107,29 @@ impl Cluster {
         }
     }
 
+    /// Starts one more worker and adds it to the cluster; returns its port.
+    pub async fn add_worker(&mut self) -> u16 {
+        let (node, port) = (self.ports.len(), free_port());
+        self.init_and_start(node, port);
+        self.ports.push(port);
+        self.create_database(port).await;
+        self.owner()
+            .await
+            .batch_execute(&format!("SELECT citus_add_node('127.0.0.1', {port})"))
+            .await
+            .unwrap();
+        port
+    }
+
+    async fn create_database(&self, port: u16) {
+        let mut conn = Cluster::connect(&node_url(port, "postgres")).await;
+        conn.batch_execute(&format!("CREATE DATABASE {DATABASE}"))
+            .await
+            .unwrap();
+        let mut conn = Cluster::connect(&node_url(port, DATABASE)).await;
+        conn.batch_execute("CREATE EXTENSION citus").await.unwrap();
+    }
+
     /// The coordinator's database as the owner (the superuser `postgres`).
     pub fn owner_url(&self) -> String {
         node_url(self.ports[0], DATABASE)
@@ -116,6 +141,11 @@ impl Cluster {
             .iter()
             .map(|&port| node_url(port, DATABASE))
             .collect()
+    }
+
+    /// Each worker's port.
+    pub fn worker_ports(&self) -> Vec<u16> {
+        self.ports[1..].to_vec()
     }
 
     pub async fn owner(&self) -> Conn {
