@@ -42,7 +42,7 @@ fn actor() -> Actor {
     Actor::cli("citus test")
 }
 
-/// A customer with a site and one published post, written through the serving pool.
+/// A customer with a site and one published post (`hello`), written through the serving pool.
 async fn seed_customer(db: &Database, index: usize) -> (CustomerId, SiteId) {
     let customer = CustomerId::new_random();
     let site = SiteId::new_random();
@@ -52,28 +52,16 @@ async fn seed_customer(db: &Database, index: usize) -> (CustomerId, SiteId) {
             customers::create(conn, scope, &format!("Customer {index}"), &actor()).await?;
             let host = format!("c{index}.citus.test");
             sites::create(conn, scope, site, "Journal", &host, &actor()).await?;
-            let input = PostInput {
-                title: format!("Post of customer {index}"),
-                slug: "hello".into(),
-                body_markdown: "Hello from the **cluster**.".into(),
-                description: String::new(),
-                tags: vec![],
-                status: Status::Published,
-                published_at: Some(agoat::db::now() - chrono::Duration::minutes(1)),
-            };
-            let change = Change::Fields {
-                input: &input,
-                action: "create",
-            };
-            posts::save(conn, scope, Target::New(site), change, &actor())
-                .await?
-                .saved()?;
             Ok(())
         }
         .scope_boxed()
     })
     .await
     .unwrap_or_else(|e| panic!("seeding customer {index}: {e}"));
+    let title = format!("Post of customer {index}");
+    add_post(db, customer, site, "hello", &title)
+        .await
+        .unwrap_or_else(|e| panic!("the post of customer {index}: {e}"));
     (customer, site)
 }
 
@@ -286,7 +274,8 @@ async fn light_load(
         }
         if round.is_multiple_of(4) {
             let (customer, site) = customers[round / 4 % customers.len()];
-            match add_post(&db, customer, site, &format!("load-{round}")).await {
+            let slug = format!("load-{round}");
+            match add_post(&db, customer, site, &slug, "Written under load").await {
                 Ok(()) => report.writes += 1,
                 Err(e) => report.errors.push(format!("write: {e}")),
             }
@@ -302,12 +291,13 @@ async fn add_post(
     customer: CustomerId,
     site: SiteId,
     slug: &str,
+    title: &str,
 ) -> agoat::error::AppResult<()> {
     let scope = Scope::of(customer);
     let input = PostInput {
-        title: format!("Written while the cluster changes: {slug}"),
+        title: title.to_owned(),
         slug: slug.to_owned(),
-        body_markdown: "Written under load.".into(),
+        body_markdown: "Hello from the **cluster**.".into(),
         description: String::new(),
         tags: vec![],
         status: Status::Published,
@@ -482,9 +472,15 @@ async fn a_worker_is_added_and_a_customer_isolated_while_serving() {
         .expect("read after the move")
         .title;
     assert_eq!(title, "Post of customer 0");
-    add_post(&db, big, big_site, "after-the-move")
-        .await
-        .expect("write after the move");
+    add_post(
+        &db,
+        big,
+        big_site,
+        "after-the-move",
+        "Written after the move",
+    )
+    .await
+    .expect("write after the move");
     assert_eq!(
         total(&posts_per_node(&mut owner).await),
         (customers.len() + report.writes + 1) as i64
