@@ -61,15 +61,33 @@ impl AppError {
         ) || matches!(self, AppError::Database(DieselError::DatabaseError(_, info)) if is_transient(info.message()))
     }
 
-    /// The name of the unique constraint a write violated, if that is what failed.
+    /// The name of the unique constraint a write violated, if that is what failed, as the server
+    /// reports it (on Citus, a shard's copy: `name_102033`). Citus passes a worker's error on
+    /// without its constraint field, so the name is then read from the message.
     pub fn unique_violation(&self) -> Option<&str> {
         match self {
             AppError::Database(DieselError::DatabaseError(
                 DatabaseErrorKind::UniqueViolation,
                 info,
-            )) => Some(info.constraint_name().unwrap_or("")),
+            )) => Some(
+                info.constraint_name()
+                    .or_else(|| constraint_in_message(info.message()))
+                    .unwrap_or(""),
+            ),
             _ => None,
         }
+    }
+
+    /// Whether a write violated the unique constraint `name`, or its copy on a Citus shard
+    /// (`name` followed by `_` and the shard id).
+    pub fn violates_unique(&self, name: &str) -> bool {
+        self.unique_violation().is_some_and(|violated| {
+            violated == name
+                || violated.strip_prefix(name).is_some_and(|rest| {
+                    rest.strip_prefix('_')
+                        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+                })
+        })
     }
 
     /// Whether the connection this error came from may be unusable (lost, or in an unknown
@@ -138,6 +156,13 @@ fn connection_lost(message: &str) -> bool {
     .any(|needle| message.contains(needle))
 }
 
+/// The constraint PostgreSQL names in a unique violation's message
+/// (`duplicate key value violates unique constraint "name"`).
+fn constraint_in_message(message: &str) -> Option<&str> {
+    let (_, rest) = message.split_once("unique constraint \"")?;
+    rest.split_once('"').map(|(name, _)| name)
+}
+
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
     fn from(error: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
         AppError::Unavailable(error.to_string())
@@ -146,7 +171,65 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
 
 #[cfg(test)]
 mod tests {
-    use super::is_transient;
+    use super::{AppError, is_transient};
+    use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError};
+
+    /// A unique violation as PostgreSQL reports it (the constraint in its own field), or as
+    /// Citus passes on a worker's (only in the message).
+    struct Violated {
+        constraint: &'static str,
+        message: String,
+        field: bool,
+    }
+
+    impl DatabaseErrorInformation for Violated {
+        fn message(&self) -> &str {
+            &self.message
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            self.field.then_some(self.constraint)
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn reported(constraint: &'static str, field: bool) -> AppError {
+        AppError::Database(DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new(Violated {
+                constraint,
+                message: format!("duplicate key value violates unique constraint \"{constraint}\""),
+                field,
+            }),
+        ))
+    }
+
+    #[test]
+    fn a_unique_violation_is_named_on_postgres_and_on_a_citus_shard() {
+        for field in [true, false] {
+            let violation = |constraint| reported(constraint, field);
+            let wanted = "posts_slug_per_site";
+            assert!(violation("posts_slug_per_site").violates_unique(wanted));
+            assert!(violation("posts_slug_per_site_102033").violates_unique(wanted));
+            assert!(!violation("posts_slug_per_site_x").violates_unique(wanted));
+            assert!(!violation("posts_slug_per_site_").violates_unique(wanted));
+            assert!(!violation("posts_slug").violates_unique(wanted));
+        }
+        assert!(!AppError::NotFound.violates_unique("posts_slug_per_site"));
+    }
 
     #[test]
     fn deadlocks_and_restarts_are_transient() {

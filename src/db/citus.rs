@@ -13,10 +13,13 @@
 //! between the tables being placed are dropped first and added back, unchanged, once every table
 //! is placed. Row-level security, its policies and the grants go to every shard with the table.
 //!
-//! Every session on the database gets two settings: the tenant setting made with `SET LOCAL`
-//! reaches every worker a statement runs on (`citus.propagate_set_commands`), and a transaction
-//! runs its multi-shard work over one connection per node, so that it may still write a reference
-//! table after a multi-shard read (`citus.multi_shard_modify_mode`).
+//! Every session gets two settings ([`SESSION_SETTINGS`]): the tenant setting made with
+//! `SET LOCAL` reaches every worker a statement runs on (`citus.propagate_set_commands`), and a
+//! transaction runs its multi-shard work over one connection per node, so that it may still write
+//! a reference table after a multi-shard read (`citus.multi_shard_modify_mode`). The serving pool
+//! sets them on each connection it opens ([`session_setup_sql`]), so they hold on a database
+//! copied from a template or restored from a dump too; `agoat migrate` also makes them the
+//! database's defaults, for every other session (an operator's `psql`).
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Text};
@@ -32,6 +35,27 @@ pub const COLOCATION_ANCHOR: &str = "tenancy.users";
 
 /// The schemas whose tables are placed.
 const DOMAIN_SCHEMAS: &str = "'tenancy', 'content', 'thorne', 'audit'";
+
+/// The settings every session on a coordinator needs (see the module documentation).
+pub const SESSION_SETTINGS: &[(&str, &str)] = &[
+    ("citus.propagate_set_commands", "local"),
+    ("citus.multi_shard_modify_mode", "sequential"),
+];
+
+/// One statement that makes [`SESSION_SETTINGS`] this session's when the database is a Citus
+/// coordinator and does nothing elsewhere; sent with the other settings of a new connection, so
+/// it costs no round trip of its own.
+pub fn session_setup_sql() -> String {
+    let values: Vec<String> = SESSION_SETTINGS
+        .iter()
+        .map(|(setting, value)| format!("('{setting}', '{value}')"))
+        .collect();
+    format!(
+        "SELECT set_config(setting, value, false) FROM (VALUES {}) AS wanted (setting, value) \
+         WHERE EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')",
+        values.join(", ")
+    )
+}
 
 /// What a placement did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -210,17 +234,17 @@ async fn foreign_keys_into(
     .map_err(Into::into)
 }
 
-/// The session settings of every connection to this database (see the module documentation).
+/// Makes [`SESSION_SETTINGS`] the database's defaults (see the module documentation).
 async fn configure_sessions(conn: &mut AsyncPgConnection) -> AppResult<()> {
     let database: Name = diesel::sql_query("SELECT quote_ident(current_database()) AS name")
         .get_result(conn)
         .await?;
-    for setting in [
-        "citus.propagate_set_commands = 'local'",
-        "citus.multi_shard_modify_mode = 'sequential'",
-    ] {
-        conn.batch_execute(&format!("ALTER DATABASE {} SET {setting}", database.name))
-            .await?;
+    for (setting, value) in SESSION_SETTINGS {
+        conn.batch_execute(&format!(
+            "ALTER DATABASE {} SET {setting} = '{value}'",
+            database.name
+        ))
+        .await?;
     }
     Ok(())
 }

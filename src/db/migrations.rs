@@ -41,7 +41,9 @@ pub async fn migrate(url: &str) -> AppResult<usize> {
     let mut conn = super::tls::connect(url)
         .await
         .map_err(|e| AppError::Unavailable(format!("cannot connect to the database: {e}")))?;
-    if let Some(placed) = super::citus::place_tables(&mut conn).await? {
+    if let Some(placed) = super::citus::place_tables(&mut conn).await?
+        && !(placed.reference.is_empty() && placed.distributed.is_empty())
+    {
         tracing::info!(
             reference = placed.reference.len(),
             distributed = placed.distributed.len(),

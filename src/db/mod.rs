@@ -140,8 +140,10 @@ impl Database {
         let statement_timeout_ms = settings.statement_timeout.as_millis();
         let mut config = ManagerConfig::default();
         config.recycling_method = RecyclingMethod::Fast;
+        let session_setup = citus::session_setup_sql();
         config.custom_setup = Box::new(move |url| {
             let url = url.to_owned();
+            let session_setup = session_setup.clone();
             async move {
                 let mut conn = tls::connect(&url).await?;
                 roles::confinement(&mut conn)
@@ -149,7 +151,7 @@ impl Database {
                     .map_err(diesel::ConnectionError::BadConnection)?;
                 conn.batch_execute(&format!(
                     "SET ROLE {APP_ROLE}; SET application_name = 'agoat'; \
-                     SET statement_timeout = {statement_timeout_ms}; SET TIME ZONE 'UTC'"
+                     SET statement_timeout = {statement_timeout_ms}; SET TIME ZONE 'UTC'; {session_setup}"
                 ))
                 .await
                 .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;

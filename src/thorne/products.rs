@@ -225,7 +225,7 @@ pub async fn create_many(
             .get_results(conn)
             .await
             .map_err(|e| match AppError::from(e) {
-                e if e.unique_violation() == Some("products_sku_per_customer") => {
+                e if e.violates_unique("products_sku_per_customer") => {
                     AppError::Conflict("a SKU of the import already exists".into())
                 }
                 other => other,
@@ -627,7 +627,7 @@ pub async fn save_many(
     .load(conn)
     .await
     .map_err(|e| match AppError::from(e) {
-        e if e.unique_violation() == Some("products_sku_per_customer") => {
+        e if e.violates_unique("products_sku_per_customer") => {
             AppError::Conflict("that SKU is already used by another product".into())
         }
         other => other,

@@ -5,6 +5,7 @@
 //! Citus is not in Debian: `.ci/run` builds and installs it. Without it these tests say so and
 //! pass, except when `AGOAT_REQUIRE_CITUS=1` (CI), where a missing Citus fails them.
 
+#[path = "../support/citus_cluster.rs"]
 mod cluster;
 
 use agoat::audit::Actor;

@@ -225,7 +225,7 @@ async fn the_preview_writes_nothing_and_apply_changes_exactly_what_it_showed() {
             "SELECT string_agg(concat_ws('|', p.sku, c.old_retail_price, c.new_retail_price, \
              c.old_wholesale_price, c.new_wholesale_price, c.reason, c.change_set_id, \
              c.changed_by_label), ',' ORDER BY p.sku) AS s \
-             FROM thorne.price_changes c JOIN thorne.products p ON p.id = c.product_id",
+             FROM thorne.price_changes c JOIN thorne.products p ON (p.customer_id, p.id) = (c.customer_id, c.product_id)",
         )
         .await,
         format!(
@@ -686,7 +686,7 @@ async fn a_bulk_apply_and_a_concurrent_single_save_never_lose_an_update() {
     let history = text(
         &app,
         "SELECT string_agg(c.new_retail_price::text, ',' ORDER BY c.changed_at) AS s \
-         FROM thorne.price_changes c JOIN thorne.products p ON p.id = c.product_id \
+         FROM thorne.price_changes c JOIN thorne.products p ON (p.customer_id, p.id) = (c.customer_id, c.product_id) \
          WHERE p.sku = 'ALPHA-1'",
     )
     .await;

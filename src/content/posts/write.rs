@@ -508,7 +508,7 @@ fn stale() -> AppError {
 /// A unique violation of the slug (two writers racing for one slug) as a conflict.
 fn slug_conflict(error: diesel::result::Error, slug: &str) -> AppError {
     match AppError::from(error) {
-        e if e.unique_violation() == Some("posts_slug_per_site") => {
+        e if e.violates_unique("posts_slug_per_site") => {
             AppError::Conflict(format!("the slug {slug} is already taken on this site"))
         }
         other => other,

@@ -1,10 +1,13 @@
 //! Test support: a real PostgreSQL (the one `DATABASE_URL` names, or the embedded default started
-//! once per test process), one database per test made from a migrated template, the serving login
-//! `agoat_app` set up once per server, and a `TestApp` serving through that login with request
-//! helpers and seeding shortcuts.
+//! once per test process) or, with `AGOAT_TEST_ENGINE=citus`, a Citus cluster started once per
+//! test process; one database per test made from a migrated template (on every node of the
+//! cluster); the serving login `agoat_app` set up once per server; and a `TestApp` serving through
+//! that login with request helpers and seeding shortcuts.
 
 #![allow(dead_code)]
 
+#[path = "../../support/citus_cluster.rs"]
+pub mod citus_cluster;
 pub mod http;
 
 use std::sync::Arc;
@@ -29,23 +32,40 @@ use scoped_futures::ScopedFutureExt;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
-/// The server every test database lives on: its admin connection string.
-static SERVER: OnceCell<String> = OnceCell::const_new();
+/// The servers every test database lives on, by their admin connection strings: the one the
+/// application connects to first, then (on Citus) the workers, which hold a copy of each
+/// database too.
+static SERVERS: OnceCell<Vec<String>> = OnceCell::const_new();
 /// The embedded server, kept for the life of the test process.
 static EMBEDDED: std::sync::OnceLock<EmbeddedPostgres> = std::sync::OnceLock::new();
+/// The Citus cluster, kept for the life of the test process.
+static CLUSTER: std::sync::OnceLock<citus_cluster::Cluster> = std::sync::OnceLock::new();
 /// The migrated template database.
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
 /// Set once the serving login is ready on the test server.
 static SERVING_LOGIN: OnceCell<()> = OnceCell::const_new();
 
-/// The admin connection string of the test server.
+/// Whether the tests run on a Citus cluster (`AGOAT_TEST_ENGINE=citus`) rather than PostgreSQL.
+pub fn on_citus() -> bool {
+    std::env::var("AGOAT_TEST_ENGINE").is_ok_and(|engine| engine.eq_ignore_ascii_case("citus"))
+}
+
+/// The admin connection string of the test server (on Citus, the coordinator).
 pub async fn server_url() -> &'static str {
-    SERVER
+    &servers().await[0]
+}
+
+/// Every server a test database is made on: the test server, then the Citus workers.
+async fn servers() -> &'static [String] {
+    SERVERS
         .get_or_init(|| async {
+            if on_citus() {
+                return start_cluster();
+            }
             if let Ok(url) = std::env::var("DATABASE_URL")
                 && !url.trim().is_empty()
             {
-                return url;
+                return vec![url];
             }
             remove_stale_clusters();
             let dir = std::env::temp_dir().join(format!("agoat-test-pg-{}", std::process::id()));
@@ -54,9 +74,20 @@ pub async fn server_url() -> &'static str {
                 .expect("the embedded PostgreSQL starts");
             let url = embedded.url("postgres");
             let _ = EMBEDDED.set(embedded);
-            url
+            vec![url]
         })
         .await
+}
+
+/// Starts the Citus cluster of this test process; it stops when the process ends.
+fn start_cluster() -> Vec<String> {
+    let cluster = citus_cluster::Cluster::start_nodes().unwrap_or_else(|| {
+        panic!("AGOAT_TEST_ENGINE=citus needs Citus installed (../shared/engines/build-citus.sh)")
+    });
+    cluster.stop_when_process_ends();
+    let urls = cluster.admin_urls();
+    let _ = CLUSTER.set(cluster);
+    urls
 }
 
 /// Removes the clusters of earlier test processes that have ended (their servers stopped with
@@ -118,6 +149,10 @@ async fn admin() -> AsyncPgConnection {
 async fn template() -> &'static str {
     TEMPLATE
         .get_or_init(|| async {
+            servers().await;
+            if let Some(cluster) = CLUSTER.get() {
+                return citus_template(cluster).await;
+            }
             let name = format!("agoat_tpl_{}", migrations_hash());
             let mut conn = admin().await;
             if database_exists(&mut conn, &name).await {
@@ -152,6 +187,51 @@ async fn template() -> &'static str {
             name
         })
         .await
+}
+
+/// The template on the cluster: made on every node, migrated through the coordinator (which
+/// places the tables), then closed to connections — Citus keeps a maintenance daemon and cached
+/// connections in each database, and a template must have none.
+async fn citus_template(cluster: &citus_cluster::Cluster) -> String {
+    let name = format!("agoat_tpl_{}", migrations_hash());
+    cluster.create_database(&name).await;
+    agoat::db::migrate(&with_dbname(server_url().await, &name))
+        .await
+        .expect("migrations apply on the coordinator");
+    for url in servers().await {
+        let mut conn = AsyncPgConnection::establish(url).await.unwrap();
+        conn.batch_execute(&format!(
+            "ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS false"
+        ))
+        .await
+        .unwrap();
+        close_sessions(&mut conn, &name).await;
+    }
+    name
+}
+
+/// Ends every session on database `name` and waits until they are gone.
+async fn close_sessions(conn: &mut AsyncPgConnection, name: &str) {
+    #[derive(QueryableByName)]
+    struct Left {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    for _ in 0..100 {
+        let left: Left = diesel::sql_query(
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result(conn)
+        .await
+        .unwrap();
+        if left.n == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("sessions on {name} do not end");
 }
 
 async fn database_exists(conn: &mut AsyncPgConnection, name: &str) -> bool {
@@ -198,9 +278,11 @@ fn walk(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
 async fn serving_login() {
     SERVING_LOGIN
         .get_or_init(|| async {
-            roles::prepare_serving_login(server_url().await, Password::from_env().as_ref())
-                .await
-                .expect("the serving login is set up");
+            for url in servers().await {
+                roles::prepare_serving_login(url, Password::from_env().as_ref())
+                    .await
+                    .expect("the serving login is set up");
+            }
         })
         .await;
 }
@@ -218,12 +300,16 @@ impl TestDb {
     pub async fn new() -> TestDb {
         let template = template().await;
         let name = format!("agoat_t_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = admin().await;
-        conn.batch_execute(&format!(
-            "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
-        ))
-        .await
-        .expect("create the test database");
+        for url in servers().await {
+            let mut conn = AsyncPgConnection::establish(url)
+                .await
+                .expect("connect to the test server");
+            conn.batch_execute(&format!(
+                "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+            ))
+            .await
+            .expect("create the test database");
+        }
         serving_login().await;
         let url = with_dbname(server_url().await, &name);
         TestDb {
@@ -244,7 +330,7 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();
-        let Some(admin_url) = SERVER.get().cloned() else {
+        let Some(admin_urls) = SERVERS.get().cloned() else {
             return;
         };
         let _ = std::thread::spawn(move || {
@@ -253,10 +339,14 @@ impl Drop for TestDb {
                 .build()
                 .unwrap();
             runtime.block_on(async {
-                if let Ok(mut conn) = AsyncPgConnection::establish(&admin_url).await {
-                    let _ = conn
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .await;
+                for admin_url in &admin_urls {
+                    if let Ok(mut conn) = AsyncPgConnection::establish(admin_url).await {
+                        let _ = conn
+                            .batch_execute(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                    }
                 }
             });
         })

@@ -1,8 +1,11 @@
 //! A Citus cluster for the tests: a coordinator and two workers, each its own `initdb` folder and
 //! port on 127.0.0.1 (trust authentication on loopback), run as the `postgres` system user when
-//! the tests run as root, with a database `agoat` that has the extension on every node and the
-//! workers added to the coordinator. Stopped, and its folder removed, by [`Cluster::stop`] or on
-//! drop.
+//! the tests run as root. Databases are made on every node at once, with the extension and the
+//! workers added to the coordinator. Stopped, and its folder removed, by [`Cluster::stop`], on
+//! drop, or by a watchdog process once the test process has ended (for a cluster kept in a
+//! static, which is never dropped).
+
+#![allow(dead_code)]
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -27,6 +30,13 @@ impl Cluster {
     /// Starts the cluster; `None` (after saying why) when Citus is not installed and
     /// `AGOAT_REQUIRE_CITUS` is not `1`.
     pub async fn start() -> Option<Cluster> {
+        let cluster = Cluster::start_nodes()?;
+        cluster.create_database(DATABASE).await;
+        Some(cluster)
+    }
+
+    /// Starts the nodes with no database of ours yet; `None` as for [`Cluster::start`].
+    pub fn start_nodes() -> Option<Cluster> {
         let Some(bindir) = citus_bindir() else {
             let why = "Citus is not installed (run ../shared/engines/build-citus.sh or .ci/run)";
             assert!(
@@ -56,8 +66,40 @@ impl Cluster {
             cluster.init_and_start(node, port);
             cluster.ports.push(port);
         }
-        cluster.join_nodes().await;
         Some(cluster)
+    }
+
+    /// Stops the nodes and removes the folder once this process has ended, whether or not the
+    /// cluster is dropped: a detached shell polls for the process.
+    pub fn stop_when_process_ends(&self) {
+        let pg_ctl = self.bindir.join("pg_ctl");
+        let stops: Vec<String> = (0..self.ports.len())
+            .map(|node| {
+                let stop = format!(
+                    "{} -D {} -m immediate -w stop",
+                    pg_ctl.display(),
+                    self.node_dir(node).display()
+                );
+                if is_root() {
+                    format!("runuser -u postgres -- {stop}")
+                } else {
+                    stop
+                }
+            })
+            .collect();
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stops}; rm -rf {dir}",
+            pid = std::process::id(),
+            stops = stops.join("; "),
+            dir = self.dir.display()
+        );
+        Command::new("setsid")
+            .args(["sh", "-c", &script])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the cluster's watchdog");
     }
 
     fn node_dir(&self, node: usize) -> PathBuf {
@@ -87,11 +129,13 @@ impl Cluster {
             .args(["-l", log.to_str().unwrap(), "-w", "start"]));
     }
 
-    async fn join_nodes(&self) {
+    /// Creates `name` on every node with the extension, and adds the workers to the
+    /// coordinator's copy.
+    pub async fn create_database(&self, name: &str) {
         for &port in &self.ports {
-            self.create_database(port).await;
+            create_database_on(port, name).await;
         }
-        let mut coordinator = self.owner().await;
+        let mut coordinator = Cluster::connect(&node_url(self.ports[0], name)).await;
         coordinator
             .batch_execute(&format!(
                 "SELECT citus_set_coordinator_host('127.0.0.1', {})",
@@ -112,7 +156,7 @@ impl Cluster {
         let (node, port) = (self.ports.len(), free_port());
         self.init_and_start(node, port);
         self.ports.push(port);
-        self.create_database(port).await;
+        create_database_on(port, DATABASE).await;
         self.owner()
             .await
             .batch_execute(&format!("SELECT citus_add_node('127.0.0.1', {port})"))
@@ -121,13 +165,13 @@ impl Cluster {
         port
     }
 
-    async fn create_database(&self, port: u16) {
-        let mut conn = Cluster::connect(&node_url(port, "postgres")).await;
-        conn.batch_execute(&format!("CREATE DATABASE {DATABASE}"))
-            .await
-            .unwrap();
-        let mut conn = Cluster::connect(&node_url(port, DATABASE)).await;
-        conn.batch_execute("CREATE EXTENSION citus").await.unwrap();
+    /// The `postgres` database of every node, the coordinator first: where databases are made
+    /// and dropped.
+    pub fn admin_urls(&self) -> Vec<String> {
+        self.ports
+            .iter()
+            .map(|&port| node_url(port, "postgres"))
+            .collect()
     }
 
     /// The coordinator's database as the owner (the superuser `postgres`).
@@ -181,6 +225,15 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+async fn create_database_on(port: u16, name: &str) {
+    let mut conn = Cluster::connect(&node_url(port, "postgres")).await;
+    conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .unwrap();
+    let mut conn = Cluster::connect(&node_url(port, name)).await;
+    conn.batch_execute("CREATE EXTENSION citus").await.unwrap();
 }
 
 fn node_url(port: u16, database: &str) -> String {
