@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Helpers of bench/run: parse wrk output, sample a process's memory, time an admin post save
-over HTTP, follow the home page's "older" links, write the CSV import files, and collect the
-results (one JSON object per line in results.jsonl)."""
+"""Helpers of bench/run and bench/citus: parse wrk output, sample a process's memory, time an
+admin post save over HTTP, follow the home page's "older" links, fetch a list of pages once each,
+write the CSV import files, and collect the results (one JSON object per line in results.jsonl)."""
 
 import argparse
 import csv
@@ -73,6 +73,8 @@ def cmd_page(args):
         "loadavg": args.loadavg,
         **figures,
     }
+    if args.json:
+        entry.update(json.loads(args.json))
     record(args.results, entry)
     print(
         f"{args.name}: {figures['rps']} req/s, p50 {figures.get('p50_ms')} ms, "
@@ -256,6 +258,35 @@ def cmd_follow_pages(args):
     print(path)
 
 
+def cmd_pages(args):
+    """Fetches the first `--count` pages of a targets file (`host path` per line) once each, one
+    request at a time, from each `--address` in turn (request by request, the first server
+    alternating, so that all see the same moments of a shared machine), and prints the time of
+    each server's requests (median, p90, max) as JSON keyed by address: every one is rendered,
+    since none was asked for in the last moments."""
+    with open(args.targets, encoding="utf-8") as f:
+        targets = [line.split() for line in f if line.strip()][: args.count]
+    times = {address: [] for address in args.address}
+    for n, (host, path) in enumerate(targets):
+        order = args.address if n % 2 == 0 else list(reversed(args.address))
+        for address in order:
+            site = Site(address, host)
+            started = time.perf_counter()
+            status, _, _ = site.request("GET", path)
+            times[address].append((time.perf_counter() - started) * 1000)
+            expect(status, 200, f"{address} {host}{path}")
+    summary = {}
+    for address, taken in times.items():
+        taken.sort()
+        summary[address] = {
+            "pages": len(taken),
+            "median_ms": round(statistics.median(taken), 2),
+            "p90_ms": round(taken[int(0.9 * (len(taken) - 1))], 2),
+            "max_ms": round(taken[-1], 2),
+        }
+    print(json.dumps(summary))
+
+
 def cmd_csv(args):
     """Writes a product CSV of `--rows` rows; `--price-step` shifts every price by that many
     cents, so a second file updates every product of the first."""
@@ -287,6 +318,7 @@ def main():
         page.add_argument(f"--{name.replace('_', '-')}", required=True)
     page.add_argument("--bytes", type=int, default=None)
     page.add_argument("--loadavg", type=float, default=None)
+    page.add_argument("--json", help="more fields for the record (a JSON object)")
     page.set_defaults(run=cmd_page)
 
     step = sub.add_parser("step")
@@ -313,6 +345,12 @@ def main():
         follow.add_argument(f"--{name}", required=True)
     follow.add_argument("--page", type=int, required=True)
     follow.set_defaults(run=cmd_follow_pages)
+
+    pages = sub.add_parser("pages")
+    pages.add_argument("--address", action="append", required=True)
+    pages.add_argument("--targets", required=True)
+    pages.add_argument("--count", type=int, default=100)
+    pages.set_defaults(run=cmd_pages)
 
     rows = sub.add_parser("csv")
     rows.add_argument("--file", required=True)
