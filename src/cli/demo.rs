@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use scoped_futures::ScopedFutureExt;
 use uuid::{Uuid, uuid};
@@ -14,6 +15,7 @@ use crate::config::PublicOrigin;
 use crate::content::import as post_import;
 use crate::db::{Conn, Database};
 use crate::error::{AppError, AppResult};
+use crate::media::store::Store;
 use crate::tenancy::users::{self, Role};
 use crate::tenancy::{CustomerId, Scope, SiteId, customers, domains, sites};
 use crate::thorne::csv_import;
@@ -130,12 +132,17 @@ const DEMO: &[DemoCustomer] = &[
 
 /// Seeds once and serves on `bind`; the sites' absolute addresses are on the port it listens on
 /// unless `AGOAT_PUBLIC_PORT` says otherwise.
-pub async fn run(db: Database, bind: SocketAddr, data_dir: Option<&Path>) -> Result<(), Failure> {
+pub async fn run(
+    db: Database,
+    bind: SocketAddr,
+    data_dir: Option<&Path>,
+    media_store: Arc<dyn Store>,
+) -> Result<(), Failure> {
     let origin = crate::config::public_origin(Some(bind.port()))
         .map_err(|e| Failure::from(AppError::Invalid(e)))?;
     seed(&db).await?;
     print_welcome(&origin, data_dir);
-    crate::cli::serve::serve(db, bind, origin).await
+    crate::cli::serve::serve(db, bind, origin, media_store).await
 }
 
 /// Seeds every demo customer that does not exist yet (each in one transaction).

@@ -4,19 +4,22 @@
 mod bench;
 mod demo;
 mod import;
+mod media;
 mod serve;
 mod tenants;
 mod users;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::db::target::DatabaseTarget;
 use crate::db::{Database, PoolSettings};
 use crate::error::{AppError, AppResult};
+use crate::media::store::Store;
 
 /// AGoat Publisher: a server-rendered, multi-tenant web CMS.
 #[derive(Debug, Parser)]
@@ -70,6 +73,9 @@ pub enum Command {
     /// Import posts (Markdown with front matter) or products (CSV).
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Add images to a customer's media library.
+    #[command(subcommand)]
+    Media(media::MediaCommand),
     /// Manage admin users of a customer.
     #[command(subcommand)]
     User(users::UserCommand),
@@ -161,12 +167,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         &cli.database.data_dir,
     )
     .await?;
-    let result = run_on(&target, migrate, cli.command).await;
+    let result = run_on(&target, &cli.database.data_dir, migrate, cli.command).await;
     target.close().await;
     result
 }
 
-async fn run_on(target: &DatabaseTarget, migrate: bool, command: Command) -> Result<(), Failure> {
+async fn run_on(
+    target: &DatabaseTarget,
+    data_dir: &Path,
+    migrate: bool,
+    command: Command,
+) -> Result<(), Failure> {
     if migrate {
         let applied = crate::db::migrate(target.url()).await?;
         if applied > 0 {
@@ -179,8 +190,15 @@ async fn run_on(target: &DatabaseTarget, migrate: bool, command: Command) -> Res
     let db = open_pool(&target.serving_url().await?)?;
     match command {
         Command::Migrate => Ok(()),
-        Command::Serve(args) => serve::serve(db, args.bind, serve::public_origin()?).await,
-        Command::Demo(args) => demo::run(db, args.bind, target.data_dir()).await,
+        Command::Serve(args) => {
+            let store = media_store(data_dir)?;
+            serve::serve(db, args.bind, serve::public_origin()?, store).await
+        }
+        Command::Demo(args) => {
+            let store = media_store(data_dir)?;
+            demo::run(db, args.bind, target.data_dir(), store).await
+        }
+        Command::Media(command) => media::run(&db, media_store(data_dir)?.as_ref(), command).await,
         Command::Customer(command) => tenants::customer(&db, command).await,
         Command::Site(command) => tenants::site(&db, command).await,
         Command::Domain(command) => tenants::domain(&db, command).await,
@@ -188,6 +206,13 @@ async fn run_on(target: &DatabaseTarget, migrate: bool, command: Command) -> Res
         Command::User(command) => users::run(&db, command).await,
         Command::Bench(command) => bench::run(&db, command).await,
     }
+}
+
+/// The media store the configuration names (`AGOAT_MEDIA_URL`), else files under
+/// `<data dir>/media`.
+fn media_store(data_dir: &Path) -> Result<Arc<dyn Store>, Failure> {
+    crate::media::store::from_env(data_dir)
+        .map_err(|e| Failure::from(AppError::Invalid(e.to_string())))
 }
 
 fn open_pool(url: &str) -> AppResult<Database> {

@@ -1,11 +1,13 @@
 //! `agoat serve`: serves every site until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use crate::cli::Failure;
 use crate::config::PublicOrigin;
 use crate::db::Database;
 use crate::error::AppError;
+use crate::media::store::Store;
 use crate::web::{self, AppState};
 
 /// The public origin of `agoat serve`: the configured one, else `http` on port 80 (a server behind a
@@ -15,9 +17,15 @@ pub fn public_origin() -> Result<PublicOrigin, Failure> {
 }
 
 /// Serves on `bind`, showing absolute addresses on `origin`.
-pub async fn serve(db: Database, bind: SocketAddr, origin: PublicOrigin) -> Result<(), Failure> {
+pub async fn serve(
+    db: Database,
+    bind: SocketAddr,
+    origin: PublicOrigin,
+    media_store: Arc<dyn Store>,
+) -> Result<(), Failure> {
     let key = crate::config::session_key().map_err(|e| Failure::from(AppError::Invalid(e)))?;
-    web::serve(AppState::new(db, key, origin), bind)
+    tracing::info!(store = %media_store.describe(), "media library");
+    web::serve(AppState::new(db, key, origin, media_store), bind)
         .await
         .map_err(|e| Failure::from(AppError::Internal(format!("cannot serve on {bind}: {e}"))))
 }

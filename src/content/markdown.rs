@@ -17,9 +17,16 @@ use std::sync::LazyLock;
 use pulldown_cmark::{
     Alignment, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
 };
+use uuid::Uuid;
 
 /// URL schemes allowed in `href`/`src` (relative URLs are allowed as well).
 const URL_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
+
+/// How Markdown names an image of the media library: `media:{id}`.
+pub const MEDIA_SCHEME: &str = "media:";
+
+/// Where the media library's files are served; the only addresses a `srcset` may name.
+pub const MEDIA_PATH: &str = "/media/";
 
 /// Value of `rel` put on every link.
 const LINK_REL: &str = "noopener noreferrer nofollow";
@@ -32,13 +39,92 @@ const MAX_AUTO_ID_CHARS: usize = 80;
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(sanitizer);
 
-/// Renders editor Markdown to sanitized HTML, ready to be stored and served as-is.
+/// Renders editor Markdown to sanitized HTML, ready to be stored and served as-is. Images of the
+/// media library (`![alt](media:{id})`) show only their alt text: see [`render_with`].
 pub fn render(markdown: &str) -> String {
+    render_with(markdown, &|_, _| None)
+}
+
+/// Like [`render`], with the images of the media library: `picture(id, alt)` gives the HTML of
+/// `![alt](media:{id})` (a `<picture>` with its sources), or `None` when there is no such image,
+/// which then shows as its alt text. That HTML goes through the sanitizer like everything else.
+pub fn render_with(markdown: &str, picture: &dyn Fn(Uuid, &str) -> Option<String>) -> String {
     let events: Vec<Event<'_>> = Parser::new_ext(markdown, options()).collect();
-    let events = transform(events);
+    let events = place_pictures(transform(events), picture);
     let mut html = String::with_capacity(markdown.len() + markdown.len() / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     SANITIZER.clean(&html).to_string()
+}
+
+/// The ids of the media library's images a body shows (`![alt](media:{id})`), each once, in order.
+pub fn media_ids(markdown: &str) -> Vec<Uuid> {
+    let mut ids = Vec::new();
+    for (id, _) in media_images(markdown) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+/// Every image of the media library a body shows, in order, with the alt text the body gives it
+/// (empty when none).
+pub fn media_images(markdown: &str) -> Vec<(Uuid, String)> {
+    let mut images = Vec::new();
+    let mut open: Option<(Uuid, String)> = None;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                open = media_id(&dest_url).map(|id| (id, String::new()));
+            }
+            Event::Text(text) | Event::Code(text) => {
+                if let Some((_, alt)) = open.as_mut() {
+                    alt.push_str(&text);
+                }
+            }
+            Event::End(TagEnd::Image) => images.extend(open.take()),
+            _ => {}
+        }
+    }
+    images
+}
+
+/// The id of a `media:{id}` address.
+fn media_id(url: &str) -> Option<Uuid> {
+    Uuid::try_parse(url.trim().strip_prefix(MEDIA_SCHEME)?).ok()
+}
+
+/// Pass 3: each image of the media library becomes its picture, or its alt text when it has none.
+fn place_pictures<'a>(
+    events: Vec<Event<'a>>,
+    picture: &dyn Fn(Uuid, &str) -> Option<String>,
+) -> Vec<Event<'a>> {
+    let mut out = Vec::with_capacity(events.len());
+    let mut events = events.into_iter();
+    while let Some(event) = events.next() {
+        let id = match &event {
+            Event::Start(Tag::Image { dest_url, .. }) => media_id(dest_url),
+            _ => None,
+        };
+        let Some(id) = id else {
+            out.push(event);
+            continue;
+        };
+        let mut alt = String::new();
+        for inner in events.by_ref() {
+            match inner {
+                Event::End(TagEnd::Image) => break,
+                Event::Text(text) | Event::Code(text) => alt.push_str(&text),
+                Event::SoftBreak | Event::HardBreak => alt.push(' '),
+                _ => {}
+            }
+        }
+        match picture(id, &alt) {
+            Some(html) => out.push(Event::InlineHtml(CowStr::from(html))),
+            None => out.push(Event::Text(CowStr::from(alt))),
+        }
+    }
+    out
 }
 
 /// Plain-text excerpt (no markup) of at most `max_chars` characters, cut at a word boundary with "…" — used for meta descriptions when a post has none.
@@ -68,7 +154,9 @@ fn sanitizer() -> ammonia::Builder<'static> {
     b.url_schemes(URL_SCHEMES.into_iter().collect())
         .url_relative(ammonia::UrlRelative::PassThrough)
         .link_rel(Some(LINK_REL))
-        .add_tags(["input"])
+        .add_tags(["input", "picture", "source"])
+        .add_tag_attributes("source", ["type", "srcset", "sizes"])
+        .add_tag_attributes("img", ["srcset", "sizes", "loading", "decoding"])
         .add_tag_attributes("input", ["checked"])
         .set_tag_attribute_value("input", "type", "checkbox")
         .set_tag_attribute_value("input", "disabled", "")
@@ -116,8 +204,53 @@ fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Optio
                 .then_some(Cow::Borrowed(value))
         }
         "href" | "src" if has_disallowed_scheme(value) => None,
+        "srcset" => is_media_srcset(value).then_some(Cow::Borrowed(value)),
+        "sizes" => is_sizes(value).then_some(Cow::Borrowed(value)),
+        "type" if element == "source" => matches!(
+            value,
+            "image/webp" | "image/jpeg" | "image/png" | "image/gif"
+        )
+        .then_some(Cow::Borrowed(value)),
+        "loading" => matches!(value, "lazy" | "eager").then_some(Cow::Borrowed(value)),
+        "decoding" => matches!(value, "async" | "sync" | "auto").then_some(Cow::Borrowed(value)),
         _ => Some(Cow::Borrowed(value)),
     }
+}
+
+/// Whether a `srcset` names only files of the media library, each with a width:
+/// `/media/{64 hex}.{ext} {n}w, …`.
+fn is_media_srcset(value: &str) -> bool {
+    value.split(',').all(|candidate| {
+        let mut parts = candidate.split_ascii_whitespace();
+        let (Some(url), Some(width), None) = (parts.next(), parts.next(), parts.next()) else {
+            return false;
+        };
+        let width_ok = width.strip_suffix('w').is_some_and(|n| {
+            !n.is_empty() && n.len() <= 5 && n.bytes().all(|b| b.is_ascii_digit())
+        });
+        width_ok && is_media_file_path(url)
+    })
+}
+
+/// Whether a path is that of a media library file: `/media/{64 hex}.{ext}`.
+pub fn is_media_file_path(path: &str) -> bool {
+    let Some((hash, ext)) = path
+        .strip_prefix(MEDIA_PATH)
+        .and_then(|name| name.split_once('.'))
+    else {
+        return false;
+    };
+    hash.len() == 64
+        && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && matches!(ext, "webp" | "jpg" | "png" | "gif")
+}
+
+/// Whether a `sizes` holds only what media conditions and lengths need.
+fn is_sizes(value: &str) -> bool {
+    value.len() <= 200
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b" ()%:,.-".contains(&b))
 }
 
 /// Whether a URL that ammonia would pass as relative reads as a scheme outside [`URL_SCHEMES`]
@@ -772,6 +905,62 @@ mod tests {
             html.contains("<img src=\"/img/a.png\" alt=\"alt text\" title=\"Title\">"),
             "{html}"
         );
+    }
+
+    const HASH: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn picture(id: Uuid, alt: &str) -> Option<String> {
+        (id == Uuid::nil()).then(|| {
+            format!(
+                "<picture><source type=\"image/webp\" srcset=\"/media/{HASH}.webp 320w\" \
+                 sizes=\"(max-width: 40rem) 100vw, 40rem\"><img src=\"/media/{HASH}.jpg\" \
+                 srcset=\"/media/{HASH}.jpg 320w\" width=\"320\" height=\"200\" alt=\"{alt}\" \
+                 loading=\"lazy\" decoding=\"async\"></picture>"
+            )
+        })
+    }
+
+    #[test]
+    fn media_images_become_their_pictures() {
+        let markdown = format!("Look: ![A cat](media:{})", Uuid::nil());
+        let html = render_with(&markdown, &picture);
+        for part in [
+            "<picture>",
+            &format!("srcset=\"/media/{HASH}.webp 320w\""),
+            "type=\"image/webp\"",
+            "width=\"320\"",
+            "height=\"200\"",
+            "alt=\"A cat\"",
+            "loading=\"lazy\"",
+            "decoding=\"async\"",
+        ] {
+            assert!(html.contains(part), "{part} missing in {html}");
+        }
+        assert_eq!(media_ids(&markdown), vec![Uuid::nil()]);
+    }
+
+    #[test]
+    fn a_missing_media_image_shows_its_alt_text() {
+        let id = Uuid::from_u128(7);
+        let html = render_with(&format!("![A *dog*](media:{id})"), &picture);
+        assert!(html.contains("A dog"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(!render(&format!("![x](media:{id})")).contains("media:"));
+    }
+
+    #[test]
+    fn pasted_pictures_keep_only_media_sources() {
+        let html = render(
+            "<img src=\"/a.png\" srcset=\"javascript:alert(1) 1x\" onerror=\"alert(1)\" \
+             loading=\"soon\"><picture><source srcset=\"https://evil.example/x.png 1w\" \
+             type=\"text/html\"></picture>",
+        );
+        for gone in ["javascript", "onerror", "evil.example", "text/html", "soon"] {
+            assert!(!html.contains(gone), "{gone} kept in {html}");
+        }
+        assert!(is_media_file_path(&format!("/media/{HASH}.webp")));
+        assert!(!is_media_file_path("/media/../etc/passwd"));
+        assert!(!is_media_file_path(&format!("/media/{HASH}.svg")));
     }
 
     const XSS_PAYLOADS: &[&str] = &[

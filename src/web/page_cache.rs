@@ -175,7 +175,10 @@ impl PageCache {
 fn cacheable_request(req: &ServiceRequest) -> bool {
     let path = req.path();
     matches!(*req.method(), Method::GET | Method::HEAD)
-        && !(path == "/admin" || path.starts_with("/admin/") || path.starts_with("/preview/"))
+        && !(path == "/admin"
+            || path.starts_with("/admin/")
+            || path.starts_with("/preview/")
+            || path.starts_with(crate::content::markdown::MEDIA_PATH))
         && !req
             .headers()
             .contains_key(actix_web::http::header::AUTHORIZATION)

@@ -1,12 +1,16 @@
 //! The application state every request handler reaches: the database, the host directory, the
-//! session key, the page cache, the public origin and the request limits read from the
-//! configuration.
+//! session key, the page cache, the media store, the public origin and the request limits read
+//! from the configuration.
+
+use std::sync::Arc;
 
 use actix_web::cookie::Key;
 use actix_web::web;
 
 use crate::config::PublicOrigin;
 use crate::db::Database;
+use crate::media::image::Limits as MediaLimits;
+use crate::media::store::Store;
 use crate::tenancy::directory::Directory;
 use crate::web::page_cache;
 
@@ -24,11 +28,30 @@ pub struct AppState {
     pub body_timeout: std::time::Duration,
     /// The scheme and port of every absolute address the sites show.
     pub public_origin: PublicOrigin,
+    /// Where the media library's files live.
+    pub media_store: Arc<dyn Store>,
+    /// What the media library accepts.
+    pub media_limits: MediaLimits,
 }
 
 impl AppState {
-    pub fn new(db: Database, session_key: Key, public_origin: PublicOrigin) -> web::Data<AppState> {
-        web::Data::new(AppState {
+    pub fn new(
+        db: Database,
+        session_key: Key,
+        public_origin: PublicOrigin,
+        media_store: Arc<dyn Store>,
+    ) -> web::Data<AppState> {
+        web::Data::new(AppState::build(db, session_key, public_origin, media_store))
+    }
+
+    /// The state with the limits the configuration gives, to adjust before serving.
+    pub fn build(
+        db: Database,
+        session_key: Key,
+        public_origin: PublicOrigin,
+        media_store: Arc<dyn Store>,
+    ) -> AppState {
+        AppState {
             directory: Directory::new(db.clone()),
             db,
             session_key,
@@ -36,6 +59,8 @@ impl AppState {
             max_upload_bytes: crate::config::max_upload_bytes(),
             body_timeout: crate::config::body_timeout(),
             public_origin,
-        })
+            media_store,
+            media_limits: MediaLimits::from_env(),
+        }
     }
 }

@@ -87,6 +87,12 @@ fn command_on(url: &str) -> Command {
     let mut command = Command::new(BIN);
     command
         .env("DATABASE_URL", url)
+        // With a database URL the data folder only holds the media files: never the checkout's.
+        .env(
+            "AGOAT_DATA_DIR",
+            std::env::temp_dir().join("agoat-test-cli-data"),
+        )
+        .env_remove("AGOAT_MEDIA_URL")
         .env_remove("AGOAT_APP_DATABASE_URL")
         .env_remove("AGOAT_PASSWORD")
         .env_remove("AGOAT_BIND")
@@ -109,7 +115,7 @@ pub fn agoat(db: &TestDb, args: &[&str]) -> Run {
     finish(command(db).args(args))
 }
 
-fn agoat_with_env(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Run {
+pub fn agoat_with_env(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = command(db);
     command.args(args);
     for (key, value) in env {
@@ -437,6 +443,8 @@ fn help_works_on_every_command_and_subcommand() {
         (&["import"], &["posts", "products"]),
         (&["import", "posts"], &["--site", "<PATHS>"]),
         (&["import", "products"], &["--customer", "<FILE>"]),
+        (&["media"], &["add"]),
+        (&["media", "add"], &["--customer", "<FILES>"]),
         (&["user"], &["create"]),
         (&["user", "create"], &["--customer", "--email", "--role"]),
     ];

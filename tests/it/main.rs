@@ -14,6 +14,7 @@ mod cli;
 mod cli_users;
 mod common;
 mod limits;
+mod media;
 mod outage;
 mod page_cache;
 mod post_writes;

@@ -132,6 +132,18 @@ fn import_apply_form(_: &Foreign) -> Vec<(&'static str, String)> {
     ]
 }
 
+fn media_text_form(_: &Foreign) -> Vec<(&'static str, String)> {
+    vec![
+        ("version", "1".into()),
+        ("alt_text", "Replaced".into()),
+        ("caption", String::new()),
+    ]
+}
+
+fn media_delete_form(_: &Foreign) -> Vec<(&'static str, String)> {
+    vec![("version", "1".into()), ("confirm", "yes".into())]
+}
+
 fn role_form(_: &Foreign) -> Vec<(&'static str, String)> {
     vec![("role", "owner".into()), ("version", "1".into())]
 }
@@ -167,6 +179,7 @@ const MATRIX: &[Route] = &[
     route("GET", "/feed.xml", Anyone, Nothing, no_form),
     route("GET", "/sitemap.xml", Anyone, Nothing, no_form),
     route("GET", "/robots.txt", Anyone, Nothing, no_form),
+    route("GET", "/media/{name}", Anyone, PathId, no_form),
     route("GET", "/preview/{token}", Anyone, PathId, no_form),
     route("GET", "/healthz", Anyone, NotTenant, no_form),
     route("GET", "/readyz", Anyone, NotTenant, no_form),
@@ -184,6 +197,24 @@ const MATRIX: &[Route] = &[
         SignedIn,
         Nothing,
         no_form,
+    ),
+    // The media library.
+    route("GET", "/admin/media", SignedIn, Nothing, no_form),
+    route("POST", "/admin/media", SignedIn, Nothing, no_form),
+    route("GET", "/admin/media/{id}", SignedIn, PathId, no_form),
+    route(
+        "POST",
+        "/admin/media/{id}",
+        SignedIn,
+        PathId,
+        media_text_form,
+    ),
+    route(
+        "POST",
+        "/admin/media/{id}/delete",
+        SignedIn,
+        PathId,
+        media_delete_form,
     ),
     // Posts.
     route("GET", "/admin/posts", Editors, Nothing, no_form),
@@ -481,6 +512,9 @@ struct Foreign {
     upload: String,
     link: String,
     token: String,
+    /// An image of B's library and the name of one of its files.
+    media: String,
+    media_file: String,
 }
 
 impl Foreign {
@@ -489,6 +523,8 @@ impl Foreign {
         let path = route.path;
         let id = if path.starts_with("/admin/posts/") {
             &self.post
+        } else if path.starts_with("/admin/media/") {
+            &self.media
         } else if path.starts_with("/admin/products/change-sets/") {
             &self.change_set
         } else if path.starts_with("/admin/products/import/") {
@@ -505,7 +541,14 @@ impl Foreign {
             .replace("{slug}", &self.post_slug)
             .replace("{sku}", &self.sku)
             .replace("{token}", &self.token)
-            .replace("{name}", "admin.css");
+            .replace(
+                "{name}",
+                if path.starts_with("/media/") {
+                    &self.media_file
+                } else {
+                    "admin.css"
+                },
+            );
         assert!(
             !filled.contains('{'),
             "teach Foreign::fill the placeholder in {path}"
@@ -529,6 +572,7 @@ impl Foreign {
             "Description of BETA-1",
             "Beta spring prices",
             "beta-secret.csv",
+            "beta-secret.png",
         ]
         .map(str::to_owned)
         .to_vec();
@@ -541,14 +585,16 @@ impl Foreign {
             self.upload.clone(),
             self.link.clone(),
             self.token.clone(),
+            self.media.clone(),
+            self.media_file.clone(),
         ]);
         markers
     }
 }
 
 /// Two customers; B has a published post, a draft with a preview link, a product whose price
-/// an import changed (a change set), a pending CSV upload, and an owner and an editor. A has one
-/// user per role.
+/// an import changed (a change set), a pending CSV upload, an image, and an owner and an editor.
+/// A has one user per role.
 async fn world(app: &TestApp) -> (TwoTenants, Foreign) {
     let t = two_tenants(app).await;
     let draft = app.post(t.b, t.b_site, "beta-draft", None).await;
@@ -565,6 +611,8 @@ async fn world(app: &TestApp) -> (TwoTenants, Foreign) {
         .user(t.b, "editor@beta.test", Role::Editor, STAFF_PASSWORD)
         .await;
     let (change_set, upload, link) = b_catalog_and_link(app, &t, draft).await;
+    let picture = crate::media::picture(40, 30, image::ImageFormat::Png);
+    let media = crate::media::add_image(app, t.b, "beta-secret.png", picture).await;
     let foreign = Foreign {
         post: post_id(app, "beta-post").await,
         post_slug: "beta-post".into(),
@@ -581,6 +629,8 @@ async fn world(app: &TestApp) -> (TwoTenants, Foreign) {
         upload,
         link: link.link.id.to_string(),
         token: link.token,
+        media: media.to_string(),
+        media_file: sql_text(app, "SELECT min(name) AS s FROM content.media_files").await,
     };
     (t, foreign)
 }

@@ -22,6 +22,7 @@ use crate::audit::{self, Actor};
 use crate::content::{markdown, revisions, slug_redirects};
 use crate::db::{Conn, schema::content::posts};
 use crate::error::{AppError, AppResult};
+use crate::media::pictures::Pictures;
 use crate::tenancy::{Scope, SiteId};
 
 /// Which post a write is about.
@@ -90,9 +91,22 @@ pub struct Body {
 }
 
 impl Body {
+    /// A body without images of the media library (they show as their alt text).
     pub fn render(markdown: String) -> Body {
         let html = markdown::render(&markdown);
         Body { markdown, html }
+    }
+
+    /// A body with the images of the media library it names, as `pictures` has them.
+    pub fn render_with(markdown: String, pictures: &Pictures) -> Body {
+        let html = pictures.render(&markdown);
+        Body { markdown, html }
+    }
+
+    /// A body with the images it names, loaded for the customer in scope.
+    pub async fn prepare(conn: &mut Conn, scope: Scope, markdown: String) -> AppResult<Body> {
+        let pictures = Pictures::for_markdown(conn, scope, &markdown).await?;
+        Ok(Body::render_with(markdown, &pictures))
     }
 
     pub fn markdown(&self) -> &str {
@@ -240,7 +254,7 @@ async fn create_one(
     if let Some(free) = taken_slug(conn, scope, site, &input.slug, None).await? {
         return Ok(Outcome::SlugTaken { free });
     }
-    let body = Body::render(input.body_markdown.clone());
+    let body = Body::prepare(conn, scope, input.body_markdown.clone()).await?;
     let new = NewPost {
         id: Uuid::new_v4(),
         site,
@@ -276,7 +290,8 @@ async fn edit(
     {
         return Ok(Outcome::SlugTaken { free });
     }
-    let Some(post) = update_fields(conn, scope, current, input).await? else {
+    let body = Body::prepare(conn, scope, input.body_markdown.clone()).await?;
+    let Some(post) = update_fields(conn, scope, current, input, &body).await? else {
         return stale_outcome(conn, scope, current).await;
     };
     if post.slug != current.slug {
@@ -294,6 +309,7 @@ async fn update_fields(
     scope: Scope,
     current: &Post,
     input: &PostInput,
+    body: &Body,
 ) -> AppResult<Option<Post>> {
     diesel::update(posts::table)
         .filter(posts::customer_id.eq(scope.customer_uuid()))
@@ -302,8 +318,8 @@ async fn update_fields(
         .set((
             posts::title.eq(input.title.trim()),
             posts::slug.eq(&input.slug),
-            posts::body_markdown.eq(&input.body_markdown),
-            posts::body_html.eq(markdown::render(&input.body_markdown)),
+            posts::body_markdown.eq(body.markdown()),
+            posts::body_html.eq(body.html()),
             posts::description.eq(input.description.trim()),
             posts::tags.eq(&input.tags),
             posts::status.eq(input.status.as_str()),

@@ -2,6 +2,46 @@
 
 pub mod content {
     diesel::table! {
+        content.media (customer_id, id) {
+            customer_id -> Uuid,
+            id -> Uuid,
+            #[max_length = 64]
+            sha256 -> Varchar,
+            #[max_length = 255]
+            original_name -> Varchar,
+            #[max_length = 10]
+            format -> Varchar,
+            size_bytes -> Int8,
+            width -> Int4,
+            height -> Int4,
+            #[max_length = 1000]
+            alt_text -> Varchar,
+            #[max_length = 2000]
+            caption -> Varchar,
+            uploaded_by -> Nullable<Uuid>,
+            #[max_length = 200]
+            uploaded_by_label -> Varchar,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+            version -> Int4,
+        }
+    }
+
+    diesel::table! {
+        content.media_files (customer_id, media_id, name) {
+            customer_id -> Uuid,
+            media_id -> Uuid,
+            #[max_length = 80]
+            name -> Varchar,
+            #[max_length = 10]
+            format -> Varchar,
+            width -> Int4,
+            height -> Int4,
+            size_bytes -> Int8,
+        }
+    }
+
+    diesel::table! {
         content.post_revisions (customer_id, id) {
             customer_id -> Uuid,
             id -> Uuid,
@@ -76,6 +116,8 @@ pub mod content {
     }
 
     diesel::allow_tables_to_appear_in_same_query!(
+        media,
+        media_files,
         post_revisions,
         posts,
         preview_links,

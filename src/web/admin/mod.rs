@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod error;
 pub mod layout;
 pub mod login;
+pub mod media;
 pub mod pagination;
 pub mod posts;
 pub mod preview_links;
@@ -46,6 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(preview_links::routes)
             .configure(products::routes)
             .configure(users::routes)
+            .configure(media::routes)
             .configure(audit::routes),
     );
 }

@@ -82,10 +82,16 @@ pub async fn verify(
 /// Largest body read to find the token: the largest upload plus the other fields (larger bodies
 /// are refused before anything reads them).
 fn max_body_bytes(req: &ServiceRequest) -> usize {
-    let upload = req
-        .app_data::<web::Data<crate::web::AppState>>()
-        .map(|state| state.max_upload_bytes)
-        .unwrap_or(crate::config::DEFAULT_MAX_UPLOAD_BYTES);
+    let state = req.app_data::<web::Data<crate::web::AppState>>();
+    let upload = if req.path().starts_with("/admin/media") {
+        state.map_or(0, |state| {
+            crate::web::admin::media::upload::max_request_bytes(&state.media_limits)
+        })
+    } else {
+        state
+            .map(|state| state.max_upload_bytes)
+            .unwrap_or(crate::config::DEFAULT_MAX_UPLOAD_BYTES)
+    };
     upload.max(crate::web::MAX_FORM_BYTES) + FORM_SLACK_BYTES
 }
 

@@ -3,6 +3,7 @@
 
 pub mod feed;
 pub mod home;
+pub mod media;
 pub mod not_found;
 pub mod post;
 pub mod preview;
@@ -30,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/feed.xml").route(page().to(feed::page)))
         .service(web::resource("/sitemap.xml").route(page().to(sitemap::page)))
         .service(web::resource("/robots.txt").route(page().to(robots::page)))
+        .service(web::resource("/media/{name}").route(page().to(media::file)))
         .configure(preview::routes);
 }
 

@@ -9,8 +9,9 @@ use actix_web::http::header::{CACHE_CONTROL, REFERRER_POLICY};
 use actix_web::{HttpRequest, HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
 
-use crate::content::{markdown, posts, preview_links, revisions};
+use crate::content::{posts, preview_links, revisions};
 use crate::error::{AppError, AppResult};
+use crate::media::pictures::Pictures;
 use crate::web::pages::post::PostPage;
 use crate::web::pages::{Layout, display_time, iso_time, page};
 use crate::web::site::RequestSite;
@@ -30,7 +31,7 @@ async fn preview(
     let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
     let token = token.into_inner();
     let now = crate::db::now();
-    let revision = state
+    let (revision, pictures) = state
         .db
         .tenant_read(scope, |conn| {
             let token = &token;
@@ -42,7 +43,9 @@ async fn preview(
                 if post.site_id != site_id.as_uuid() || post.trashed_at.is_some() {
                     return Err(AppError::NotFound);
                 }
-                revisions::find(conn, scope, post.id, link.revision_number).await
+                let revision = revisions::find(conn, scope, post.id, link.revision_number).await?;
+                let pictures = Pictures::for_markdown(conn, scope, &revision.body_markdown).await?;
+                Ok((revision, pictures))
             }
             .scope_boxed()
         })
@@ -62,7 +65,7 @@ async fn preview(
         date_display: display_time(shown_time),
         date_iso: iso_time(shown_time),
         updated_iso: iso_time(revision.created_at),
-        body_html: markdown::render(&revision.body_markdown),
+        body_html: pictures.render(&revision.body_markdown),
         tags: revision.tags,
     })?;
     Ok(HttpResponse::Ok()

@@ -21,6 +21,8 @@ use agoat::db::embedded::EmbeddedPostgres;
 use agoat::db::roles::{self, Password};
 use agoat::db::{Conn, Database, PoolSettings};
 use agoat::error::AppResult;
+use agoat::media::image::Limits as MediaLimits;
+use agoat::media::store::FsStore;
 use agoat::tenancy::{CustomerId, Scope, SiteId, customers, domains, sites};
 use agoat::thorne::products::{self, NewProduct};
 use agoat::web::AppState;
@@ -403,6 +405,25 @@ pub struct TestApp {
     pub db: TestDb,
     pub pool: Database,
     pub state: web::Data<AppState>,
+    /// The media library's files (a folder of this test's own).
+    pub media: MediaFolder,
+}
+
+/// A folder of one test's media files, removed when the test ends.
+pub struct MediaFolder(std::path::PathBuf);
+
+impl MediaFolder {
+    fn new() -> MediaFolder {
+        let dir = std::env::temp_dir().join(format!("agoat-test-media-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("create the test's media folder");
+        MediaFolder(dir)
+    }
+}
+
+impl Drop for MediaFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl TestApp {
@@ -413,10 +434,37 @@ impl TestApp {
 
     /// The application with absolute addresses on `origin`.
     pub async fn with_origin(origin: PublicOrigin) -> TestApp {
+        TestApp::build(origin, MediaLimits::default()).await
+    }
+
+    /// The application with these limits on media uploads.
+    pub async fn with_media_limits(limits: MediaLimits) -> TestApp {
+        TestApp::build(PublicOrigin::default(), limits).await
+    }
+
+    async fn build(origin: PublicOrigin, media_limits: MediaLimits) -> TestApp {
         let db = TestDb::new().await;
         let pool = Database::connect(&db.app_url, &PoolSettings::default()).unwrap();
-        let state = AppState::new(pool.clone(), actix_web::cookie::Key::generate(), origin);
-        TestApp { db, pool, state }
+        let media = MediaFolder::new();
+        let store = Arc::new(FsStore::open(&media.0).expect("the media store opens"));
+        let mut state = AppState::build(
+            pool.clone(),
+            actix_web::cookie::Key::generate(),
+            origin,
+            store,
+        );
+        state.media_limits = media_limits;
+        TestApp {
+            db,
+            pool,
+            state: web::Data::new(state),
+            media,
+        }
+    }
+
+    /// Where this test's media files are.
+    pub fn media_dir(&self) -> &std::path::Path {
+        &self.media.0
     }
 
     /// Sends a request through the whole application (middleware included).
@@ -538,7 +586,29 @@ impl TestApp {
         slug: &str,
         published_at: Option<DateTime<Utc>>,
     ) -> posts::Post {
-        let input = post_input(slug, published_at);
+        self.save_new_post(customer, site, post_input(slug, published_at))
+            .await
+    }
+
+    /// A post with this slug and Markdown body, published an hour ago.
+    pub async fn post_with_body(
+        &self,
+        customer: CustomerId,
+        site: SiteId,
+        slug: &str,
+        body: &str,
+    ) -> posts::Post {
+        let mut input = post_input(slug, Some(minutes_ago(60)));
+        input.body_markdown = body.to_owned();
+        self.save_new_post(customer, site, input).await
+    }
+
+    async fn save_new_post(
+        &self,
+        customer: CustomerId,
+        site: SiteId,
+        input: PostInput,
+    ) -> posts::Post {
         self.in_scope(customer, move |conn, scope| {
             let input = input.clone();
             async move {

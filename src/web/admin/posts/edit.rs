@@ -11,9 +11,11 @@ use scoped_futures::ScopedFutureExt;
 use crate::content::admin_queries;
 use crate::content::posts::Post;
 use crate::error::AppResult;
+use crate::tenancy::Scope;
 use crate::tenancy::users::Role;
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::posts::form::FormView;
+use crate::web::admin::posts::media_panel::{self, MediaPanel};
 use crate::web::admin::posts::{StatusView, post_id};
 use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
@@ -52,6 +54,16 @@ pub struct FormPage {
     pub buttons: Vec<Button>,
     pub trashed: bool,
     pub can_delete: bool,
+    /// The images panel (empty until [`FormPage::with_media`]).
+    pub media: MediaPanel,
+}
+
+impl FormPage {
+    /// The page with its images panel, for the body the form shows.
+    pub async fn with_media(mut self, state: &AppState, scope: Scope) -> AppResult<FormPage> {
+        self.media = media_panel::load(state, scope, &self.form.body).await?;
+        Ok(self)
+    }
 }
 
 /// The form page of a new post.
@@ -77,6 +89,7 @@ pub fn new_post_page(
         ],
         trashed: false,
         can_delete: false,
+        media: MediaPanel::default(),
     }
 }
 
@@ -119,6 +132,7 @@ pub fn edit_post_page(
         buttons,
         trashed: post.trashed_at.is_some(),
         can_delete: user.role == Role::Owner,
+        media: MediaPanel::default(),
     }
 }
 
@@ -138,6 +152,8 @@ pub async fn page(
             async move { admin_queries::find_on_site(conn, scope, site_id, id).await }.scope_boxed()
         })
         .await?;
-    let page = edit_post_page(&site, &user, &session, &post, FormView::of_post(&post));
+    let page = edit_post_page(&site, &user, &session, &post, FormView::of_post(&post))
+        .with_media(&state, scope)
+        .await?;
     response::private_page(StatusCode::OK, &page)
 }

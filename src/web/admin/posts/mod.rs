@@ -10,6 +10,7 @@ pub mod conflict;
 pub mod edit;
 pub mod form;
 pub mod list;
+pub mod media_panel;
 pub mod new;
 pub mod preview;
 pub mod save;

@@ -9,15 +9,18 @@ use crate::tenancy::users::Role;
 use crate::web::admin::posts::edit::new_post_page;
 use crate::web::admin::posts::form::FormView;
 use crate::web::auth::CurrentUser;
-use crate::web::response;
 use crate::web::site::RequestSite;
+use crate::web::{AppState, response};
 
 pub async fn page(
+    state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
     session: Session,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Editor])?;
-    let page = new_post_page(&site, &user, &session, FormView::default());
+    let page = new_post_page(&site, &user, &session, FormView::default())
+        .with_media(&state, user.scope)
+        .await?;
     response::private_page(StatusCode::OK, &page)
 }

@@ -8,9 +8,10 @@ use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
 use crate::content::admin_queries;
-use crate::content::markdown;
 use crate::content::posts::PublicPost;
 use crate::error::AppResult;
+use crate::media::pictures::Pictures;
+use crate::tenancy::Scope;
 use crate::tenancy::users::Role;
 use crate::web::AppState;
 use crate::web::admin::posts::form::{self, PostForm};
@@ -20,7 +21,12 @@ use crate::web::pages::post::PostPage;
 use crate::web::response;
 use crate::web::site::RequestSite;
 
-fn render(site: &RequestSite, form: &PostForm, id: Uuid) -> AppResult<HttpResponse> {
+fn render(
+    site: &RequestSite,
+    form: &PostForm,
+    id: Uuid,
+    pictures: &Pictures,
+) -> AppResult<HttpResponse> {
     let now = crate::db::now();
     let title = match form.title.trim() {
         "" => "(untitled)".to_owned(),
@@ -31,7 +37,7 @@ fn render(site: &RequestSite, form: &PostForm, id: Uuid) -> AppResult<HttpRespon
         slug: form::wanted_slug(form),
         title,
         description: form.description.trim().to_owned(),
-        body_html: markdown::render(&form.body.replace("\r\n", "\n")),
+        body_html: pictures.render(&body_text(form)),
         tags: form::split_tags(&form.tags),
         published_at: form::parse_time(&form.publish_at).unwrap_or(now),
         updated_at: now,
@@ -45,13 +51,32 @@ fn render(site: &RequestSite, form: &PostForm, id: Uuid) -> AppResult<HttpRespon
     Ok(res)
 }
 
+/// The form's body with the line ends a browser sends turned into `\n`.
+fn body_text(form: &PostForm) -> String {
+    form.body.replace("\r\n", "\n")
+}
+
+/// The images of the media library the form's body names.
+async fn pictures_of(state: &AppState, scope: Scope, form: &PostForm) -> AppResult<Pictures> {
+    let body = body_text(form);
+    state
+        .db
+        .tenant_read(scope, |conn| {
+            let body = &body;
+            async move { Pictures::for_markdown(conn, scope, body).await }.scope_boxed()
+        })
+        .await
+}
+
 pub async fn unsaved(
+    state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
     form: web::Form<PostForm>,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Editor])?;
-    render(&site, &form, Uuid::nil())
+    let pictures = pictures_of(&state, user.scope, &form).await?;
+    render(&site, &form, Uuid::nil(), &pictures)
 }
 
 pub async fn of_post(
@@ -70,5 +95,6 @@ pub async fn of_post(
             async move { admin_queries::find_on_site(conn, scope, site_id, id).await }.scope_boxed()
         })
         .await?;
-    render(&site, &form, post.id)
+    let pictures = pictures_of(&state, scope, &form).await?;
+    render(&site, &form, post.id, &pictures)
 }

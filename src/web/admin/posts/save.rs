@@ -54,7 +54,9 @@ pub async fn create(
             let view = FormView::of_form(&form, None, errors);
             return response::private_page(
                 StatusCode::BAD_REQUEST,
-                &new_post_page(&site, &user, &session, view),
+                &new_post_page(&site, &user, &session, view)
+                    .with_media(&state, user.scope)
+                    .await?,
             );
         }
     };
@@ -76,7 +78,9 @@ pub async fn create(
             let view = FormView::of_form(&form, None, slug_taken_errors(&input.slug, free));
             response::private_page(
                 StatusCode::BAD_REQUEST,
-                &new_post_page(&site, &user, &session, view),
+                &new_post_page(&site, &user, &session, view)
+                    .with_media(&state, user.scope)
+                    .await?,
             )
         }
         other => {
@@ -152,7 +156,9 @@ pub async fn update(
             let view = FormView::of_form(&form, Some(expected), errors);
             response::private_page(
                 StatusCode::BAD_REQUEST,
-                &edit_post_page(&site, &user, &session, &current, view),
+                &edit_post_page(&site, &user, &session, &current, view)
+                    .with_media(&state, user.scope)
+                    .await?,
             )
         }
         Updated::SlugTaken(current, free) => {
@@ -160,7 +166,9 @@ pub async fn update(
             let view = FormView::of_form(&form, Some(expected), slug_taken_errors(&slug, free));
             response::private_page(
                 StatusCode::BAD_REQUEST,
-                &edit_post_page(&site, &user, &session, &current, view),
+                &edit_post_page(&site, &user, &session, &current, view)
+                    .with_media(&state, user.scope)
+                    .await?,
             )
         }
         Updated::Done(Outcome::Stale { current }) => {

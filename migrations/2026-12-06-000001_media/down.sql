@@ -1,0 +1,2 @@
+DROP TABLE content.media_files;
+DROP TABLE content.media;

@@ -1,0 +1,209 @@
+//! How an image of the library appears on a page: a `<picture>` whose WebP source and `<img>`
+//! list every width made from the upload (`srcset`), with the pixel size (`width`, `height`, so the
+//! page does not jump while it loads), its alt text, `loading="lazy"` and `decoding="async"`.
+//! [`Pictures`] loads the images a Markdown body names and renders that body with them.
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use crate::content::markdown;
+use crate::db::Conn;
+use crate::error::AppResult;
+use crate::media::library::{self, Media, MediaFile};
+use crate::tenancy::Scope;
+
+/// The `sizes` of a picture in a post body: the text column's width at most.
+pub const BODY_SIZES: &str = "(max-width: 48rem) 100vw, 48rem";
+
+/// Images of the library with their files, by id.
+#[derive(Debug, Default, Clone)]
+pub struct Pictures {
+    by_id: HashMap<Uuid, (Media, Vec<MediaFile>)>,
+}
+
+impl Pictures {
+    /// The images `ids` of the customer in scope (ids that do not exist are left out).
+    pub async fn load(conn: &mut Conn, scope: Scope, ids: &[Uuid]) -> AppResult<Pictures> {
+        let media = library::find_many(conn, scope, ids).await?;
+        let found: Vec<Uuid> = media.iter().map(|m| m.id).collect();
+        let mut files: HashMap<Uuid, Vec<MediaFile>> = HashMap::new();
+        for file in library::files_of(conn, scope, &found).await? {
+            files.entry(file.media_id).or_default().push(file);
+        }
+        let by_id = media
+            .into_iter()
+            .map(|m| {
+                let of = files.remove(&m.id).unwrap_or_default();
+                (m.id, (m, of))
+            })
+            .collect();
+        Ok(Pictures { by_id })
+    }
+
+    /// The images a Markdown body names.
+    pub async fn for_markdown(conn: &mut Conn, scope: Scope, body: &str) -> AppResult<Pictures> {
+        let ids = markdown::media_ids(body);
+        if ids.is_empty() {
+            return Ok(Pictures::default());
+        }
+        Pictures::load(conn, scope, &ids).await
+    }
+
+    /// The image `id`, if loaded.
+    pub fn get(&self, id: Uuid) -> Option<&Media> {
+        self.by_id.get(&id).map(|(media, _)| media)
+    }
+
+    /// The HTML of image `id` with `alt` (the library's alt text when empty), or `None`.
+    pub fn html(&self, id: Uuid, alt: &str, sizes: &str) -> Option<String> {
+        let (media, files) = self.by_id.get(&id)?;
+        let alt = if alt.trim().is_empty() {
+            media.alt_text.as_str()
+        } else {
+            alt
+        };
+        picture_html(media, files, alt, sizes)
+    }
+
+    /// The sanitised HTML of a Markdown body, with these images in it.
+    pub fn render(&self, body: &str) -> String {
+        markdown::render_with(body, &|id, alt| self.html(id, alt, BODY_SIZES))
+    }
+}
+
+/// The `<picture>` of an upload from its files, or `None` when it has none in its own format.
+pub fn picture_html(media: &Media, files: &[MediaFile], alt: &str, sizes: &str) -> Option<String> {
+    let own: Vec<&MediaFile> = files.iter().filter(|f| f.format == media.format).collect();
+    let fallback = own
+        .iter()
+        .filter(|f| f.width <= 1024)
+        .max_by_key(|f| f.width)
+        .or_else(|| own.iter().min_by_key(|f| f.width))?;
+    let webp: Vec<&MediaFile> = files
+        .iter()
+        .filter(|f| f.format == "webp" && media.format != "webp")
+        .collect();
+    let mut html = String::from("<picture>");
+    if !webp.is_empty() {
+        html.push_str(&format!(
+            "<source type=\"image/webp\" srcset=\"{}\" sizes=\"{sizes}\">",
+            srcset(&webp)
+        ));
+    }
+    html.push_str(&format!(
+        "<img src=\"{}\" srcset=\"{}\" sizes=\"{sizes}\" width=\"{}\" height=\"{}\" alt=\"{}\" \
+         loading=\"lazy\" decoding=\"async\"></picture>",
+        path(fallback),
+        srcset(&own),
+        media.width,
+        media.height,
+        escape_attribute(alt)
+    ));
+    Some(html)
+}
+
+/// The address of a file.
+pub fn path(file: &MediaFile) -> String {
+    format!("{}{}", markdown::MEDIA_PATH, file.name)
+}
+
+/// `srcset` of files: one candidate per width (the smallest file of each).
+fn srcset(files: &[&MediaFile]) -> String {
+    let mut by_width: Vec<&MediaFile> = Vec::new();
+    for file in files {
+        match by_width.iter_mut().find(|f| f.width == file.width) {
+            Some(kept) if kept.size_bytes > file.size_bytes => *kept = file,
+            Some(_) => {}
+            None => by_width.push(file),
+        }
+    }
+    by_width.sort_by_key(|f| f.width);
+    by_width
+        .iter()
+        .map(|f| format!("{} {}w", path(f), f.width))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Text made safe inside a double-quoted attribute.
+fn escape_attribute(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn media(format: &str) -> Media {
+        Media {
+            id: Uuid::nil(),
+            sha256: "0".repeat(64),
+            original_name: "cat.jpg".into(),
+            format: format.into(),
+            size_bytes: 1000,
+            width: 2000,
+            height: 1000,
+            alt_text: "A cat from the library".into(),
+            caption: String::new(),
+            uploaded_by_label: "test".into(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            version: 1,
+        }
+    }
+
+    fn file(hash: char, format: &str, width: i32, size: i64) -> MediaFile {
+        let ext = if format == "jpeg" { "jpg" } else { format };
+        MediaFile {
+            customer_id: Uuid::nil(),
+            media_id: Uuid::nil(),
+            name: format!("{}.{ext}", hash.to_string().repeat(64)),
+            format: format.into(),
+            width,
+            height: width / 2,
+            size_bytes: size,
+        }
+    }
+
+    #[test]
+    fn a_picture_lists_every_width_with_its_size_and_alt() {
+        let files = [
+            file('a', "jpeg", 320, 10),
+            file('b', "webp", 320, 8),
+            file('c', "jpeg", 1024, 50),
+            file('d', "webp", 1024, 40),
+            file('e', "jpeg", 2000, 200),
+        ];
+        let html = picture_html(&media("jpeg"), &files, "A \"cat\"", BODY_SIZES).unwrap();
+        let a = "a".repeat(64);
+        let c = "c".repeat(64);
+        let e = "e".repeat(64);
+        assert!(html.contains(&format!(
+            "srcset=\"/media/{a}.jpg 320w, /media/{c}.jpg 1024w, /media/{e}.jpg 2000w\""
+        )));
+        assert!(html.contains(&format!("src=\"/media/{c}.jpg\"")), "{html}");
+        assert!(html.contains("type=\"image/webp\""));
+        assert!(html.contains("width=\"2000\" height=\"1000\""));
+        assert!(html.contains("alt=\"A &quot;cat&quot;\""));
+        // The rendered body keeps it through the sanitiser.
+        let mut pictures = Pictures::default();
+        pictures
+            .by_id
+            .insert(Uuid::nil(), (media("jpeg"), files.to_vec()));
+        let body = pictures.render(&format!("![](media:{})", Uuid::nil()));
+        assert!(body.contains("alt=\"A cat from the library\""), "{body}");
+        assert!(body.contains(&format!("/media/{e}.jpg 2000w")), "{body}");
+    }
+}

@@ -1,0 +1,212 @@
+//! Adding uploads to the library, the one way an image enters it (the admin, the command line,
+//! imports): every file is checked and processed first ([`crate::media::image`]), and one refused
+//! file refuses them all, with nothing stored; then the files made from each are written to the
+//! store (the upload itself too, kept but never served), and finally the records are added in one
+//! transaction. A failure after the store writes leaves only unreferenced files, which are never
+//! served: serving goes through the records.
+
+use bytes::Bytes;
+use scoped_futures::ScopedFutureExt;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::audit::Actor;
+use crate::db::Database;
+use crate::error::AppError;
+use crate::media::image::{self, Limits, Processed, Refusal};
+use crate::media::library::{self, Media, NewFile, NewMedia};
+use crate::media::store::{Key, Store};
+use crate::tenancy::Scope;
+
+/// A file as it arrived: the name it had and its bytes.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub name: String,
+    pub bytes: Bytes,
+}
+
+/// A refused file and why.
+#[derive(Debug)]
+pub struct Refused {
+    pub name: String,
+    pub reason: Refusal,
+}
+
+impl Refused {
+    /// What an editor reads: the file's name and the reason.
+    pub fn message(&self) -> String {
+        format!("{}: {}", self.name, self.reason)
+    }
+}
+
+/// Why nothing was added.
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    /// These files are not accepted (and so none is).
+    #[error("{}", .0.iter().map(Refused::message).collect::<Vec<_>>().join("; "))]
+    Refused(Vec<Refused>),
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl AddError {
+    /// Whether every refusal is a file over the size limit (HTTP 413).
+    pub fn is_too_large(&self) -> bool {
+        self.all_refusals(Refusal::is_too_large)
+    }
+
+    /// Whether every refusal is a kind of file not accepted at all (HTTP 415).
+    pub fn is_unsupported_type(&self) -> bool {
+        self.all_refusals(Refusal::is_unsupported_type)
+    }
+
+    fn all_refusals(&self, test: impl Fn(&Refusal) -> bool) -> bool {
+        matches!(self, AddError::Refused(refused) if refused.iter().all(|r| test(&r.reason)))
+    }
+}
+
+/// One checked upload, ready to store.
+struct Ready {
+    incoming: Incoming,
+    sha256: String,
+    processed: Processed,
+}
+
+/// Adds `files` to the library of the customer in scope, in order, with the alt text `alt_text`
+/// (usually empty: editors add it afterwards); returns the new records.
+pub async fn add(
+    db: &Database,
+    store: &dyn Store,
+    scope: Scope,
+    actor: &Actor,
+    files: Vec<Incoming>,
+    limits: &Limits,
+) -> Result<Vec<Media>, AddError> {
+    let ready = check_all(files, limits).await?;
+    let mut records = Vec::with_capacity(ready.len());
+    for item in &ready {
+        records.push(store_files(store, scope, item).await?);
+    }
+    let created = db
+        .tenant_tx(scope, |conn| {
+            let (ready, records) = (&ready, &records);
+            async move {
+                let mut created = Vec::with_capacity(ready.len());
+                for (item, files) in ready.iter().zip(records) {
+                    let new = new_media(item);
+                    created.push(library::create(conn, scope, &new, files, actor).await?);
+                }
+                Ok(created)
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(created)
+}
+
+/// Checks and processes every file; all refusals together when any is refused.
+async fn check_all(files: Vec<Incoming>, limits: &Limits) -> Result<Vec<Ready>, AddError> {
+    let mut ready = Vec::with_capacity(files.len());
+    let mut refused = Vec::new();
+    for incoming in files {
+        match image::process_bounded(incoming.bytes.clone(), *limits).await {
+            Ok(processed) => ready.push(Ready {
+                sha256: hex::encode(Sha256::digest(&incoming.bytes)),
+                incoming,
+                processed,
+            }),
+            // An encoder that failed is not the upload's fault.
+            Err(reason) if reason.is_server_fault() => {
+                return Err(AppError::Internal(format!(
+                    "processing {} failed: {reason}",
+                    library::clean_name(&incoming.name)
+                ))
+                .into());
+            }
+            Err(reason) => refused.push(Refused {
+                name: library::clean_name(&incoming.name),
+                reason,
+            }),
+        }
+    }
+    if refused.is_empty() {
+        Ok(ready)
+    } else {
+        Err(AddError::Refused(refused))
+    }
+}
+
+/// Writes the upload (kept, never served) and every file made from it; returns the files' records.
+async fn store_files(
+    store: &dyn Store,
+    scope: Scope,
+    item: &Ready,
+) -> Result<Vec<NewFile>, AddError> {
+    let customer = scope.customer_uuid();
+    let format = item.processed.format;
+    let original = Key::original(customer, &item.sha256, format.extension())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    store
+        .put(&original, item.incoming.bytes.clone())
+        .await
+        .map_err(unavailable)?;
+    let mut files = Vec::with_capacity(item.processed.variants.len());
+    for variant in &item.processed.variants {
+        let hash = hex::encode(Sha256::digest(&variant.bytes));
+        let extension = variant.format.extension();
+        let key =
+            Key::new(customer, &hash, extension).map_err(|e| AppError::Internal(e.to_string()))?;
+        store
+            .put(&key, Bytes::from(variant.bytes.clone()))
+            .await
+            .map_err(unavailable)?;
+        files.push(NewFile {
+            name: format!("{hash}.{extension}"),
+            format: format_name(variant.format).to_owned(),
+            width: variant.width as i32,
+            height: variant.height as i32,
+            size_bytes: variant.bytes.len() as i64,
+        });
+    }
+    Ok(files)
+}
+
+fn unavailable(error: impl std::fmt::Display) -> AddError {
+    AddError::App(AppError::Unavailable(format!(
+        "the media store cannot be written: {error}"
+    )))
+}
+
+fn new_media(item: &Ready) -> NewMedia<'_> {
+    NewMedia {
+        id: Uuid::new_v4(),
+        sha256: &item.sha256,
+        original_name: &item.incoming.name,
+        format: format_name(item.processed.format),
+        size_bytes: item.incoming.bytes.len() as i64,
+        width: item.processed.width as i32,
+        height: item.processed.height as i32,
+        alt_text: "",
+    }
+}
+
+/// The name a format is recorded under.
+pub fn format_name(format: image::Format) -> &'static str {
+    match format {
+        image::Format::Jpeg => "jpeg",
+        image::Format::Png => "png",
+        image::Format::WebP => "webp",
+        image::Format::Gif => "gif",
+    }
+}
+
+/// The content type of a recorded format.
+pub fn content_type(format: &str) -> &'static str {
+    match format {
+        "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        _ => "application/octet-stream",
+    }
+}
