@@ -93,7 +93,9 @@ impl Cluster {
             stops = stops.join("; "),
             dir = self.dir.display()
         );
-        Command::new("setsid")
+        // Never waited for: it outlives this process on purpose, and init reaps it.
+        #[allow(clippy::zombie_processes)]
+        let _watchdog = Command::new("setsid")
             .args(["sh", "-c", &script])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
