@@ -18,6 +18,12 @@
 //! | `AGOAT_BODY_TIMEOUT_SECS` | longest a client may take to send a whole request body before a 408 | 60 |
 //! | `AGOAT_PUBLIC_SCHEME` | `http` or `https`: the scheme of every absolute address the sites show (canonical links, feeds, sitemaps, redirects); never taken from a request | `http` |
 //! | `AGOAT_PUBLIC_PORT` | the port of those addresses (the scheme's own port is left out) | the scheme's port; the demo: the port it listens on |
+//! | `AGOAT_MEDIA_URL` | where media files' bytes live: `s3://bucket/prefix` (an S3 bucket, with the variables below) or `file:///absolute/folder` (see [`crate::media::store`]) | files under `<AGOAT_DATA_DIR>/media` |
+//! | `AGOAT_MEDIA_S3_ENDPOINT` | an S3-compatible server, `http(s)://host[:port]`; `http://` allows plain HTTP (a local server); wins over `AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL` | AWS S3 in the region |
+//! | `AGOAT_MEDIA_S3_PATH_STYLE` | `true`: `{endpoint}/{bucket}/…` addresses (local and most S3-compatible servers); `false`: `{bucket}.{endpoint host}/…` | `true` |
+//! | `AWS_REGION`, `AWS_DEFAULT_REGION` | the bucket's region (the first set wins) | `us-east-1` |
+//! | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` | the media bucket's static credentials, both or neither; neither: the AWS credential chain (web identity, container, instance) | the chain |
+//! | `AWS_SESSION_TOKEN` | the session token of temporary static credentials | none |
 
 use std::fmt;
 
