@@ -77,7 +77,8 @@ pub struct FieldChange {
     pub changed: bool,
 }
 
-/// Title, slug, description, tags, status and publication time of `from` and `to`.
+/// Title, slug, description, tags, status, publication time and featured image of `from` and
+/// `to`.
 pub fn fields(from: &Revision, to: &Revision) -> Vec<FieldChange> {
     let row = |field, old: String, new: String| FieldChange {
         field,
@@ -100,7 +101,18 @@ pub fn fields(from: &Revision, to: &Revision) -> Vec<FieldChange> {
             display_time(from.published_at),
             display_time(to.published_at),
         ),
+        row(
+            "featured_image",
+            featured(from.featured_media_id),
+            featured(to.featured_media_id),
+        ),
     ]
+}
+
+/// A featured image's id, or `—` for none.
+fn featured(id: Option<uuid::Uuid>) -> String {
+    id.map(|id| id.to_string())
+        .unwrap_or_else(|| "—".to_owned())
 }
 
 /// `2026-11-27 14:05:09 UTC`, or `—` for none.
@@ -130,6 +142,7 @@ pub fn restore_input(revision: &Revision) -> AppResult<PostInput> {
         tags: revision.tags.clone(),
         status,
         published_at: revision.published_at,
+        featured_media_id: revision.featured_media_id,
     })
 }
 
@@ -197,6 +210,7 @@ mod tests {
             published_at: None,
             editor_label: "e".into(),
             created_at: Utc::now(),
+            featured_media_id: None,
         }
     }
 
@@ -215,7 +229,8 @@ mod tests {
                 "description",
                 "tags",
                 "status",
-                "published_at"
+                "published_at",
+                "featured_image"
             ]
         );
         let changed: Vec<_> = changes

@@ -227,5 +227,6 @@ fn to_input(parsed: ParsedPost, slug: String, now: DateTime<Utc>) -> PostInput {
         tags: front.tags,
         status,
         published_at,
+        featured_media_id: None,
     }
 }

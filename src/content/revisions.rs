@@ -27,6 +27,7 @@ pub struct Revision {
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
     pub editor_label: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    pub featured_media_id: Option<Uuid>,
 }
 
 /// A revision as inserted.
@@ -48,6 +49,7 @@ struct NewRevision<'a> {
     editor_id: Option<Uuid>,
     editor_label: &'a str,
     created_at: chrono::DateTime<chrono::Utc>,
+    featured_media_id: Option<Uuid>,
 }
 
 impl<'a> NewRevision<'a> {
@@ -68,6 +70,7 @@ impl<'a> NewRevision<'a> {
             editor_id: actor.user_id.map(|id| id.as_uuid()),
             editor_label: &actor.label,
             created_at: post.updated_at,
+            featured_media_id: post.featured_media_id,
         }
     }
 }

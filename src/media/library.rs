@@ -332,12 +332,17 @@ pub async fn update_text(
     Ok(updated)
 }
 
-/// The posts (not in the trash) that show an upload: their Markdown names `media:{id}`.
+/// The posts (not in the trash) that show an upload: as their featured image, or in their
+/// Markdown (`media:{id}`).
 pub async fn uses(conn: &mut Conn, scope: Scope, id: Uuid) -> AppResult<Vec<Use>> {
     posts::table
         .filter(posts::customer_id.eq(scope.customer_uuid()))
         .filter(posts::trashed_at.is_null())
-        .filter(posts::body_markdown.like(like_contains(&reference(id))))
+        .filter(
+            posts::featured_media_id
+                .eq(id)
+                .or(posts::body_markdown.like(like_contains(&reference(id)))),
+        )
         .order((posts::updated_at.desc(), posts::id.desc()))
         .select((posts::id, posts::site_id, posts::title))
         .limit(200)

@@ -16,6 +16,23 @@ use crate::tenancy::Scope;
 /// The `sizes` of a picture in a post body: the text column's width at most.
 pub const BODY_SIZES: &str = "(max-width: 48rem) 100vw, 48rem";
 
+/// The `sizes` of a picture on a post's card in a listing.
+pub const CARD_SIZES: &str = "(max-width: 48rem) 100vw, 24rem";
+
+/// The widest file a link preview (`og:image`) points to.
+const PREVIEW_MAX_WIDTH: i32 = 1600;
+
+/// An image as a page shows it: its `<picture>`, and the file a link preview uses.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub html: String,
+    /// `/media/{name}` of the widest file in the image's own format up to 1600 pixels.
+    pub preview_path: String,
+    /// That file's content type and size, for feeds' enclosures.
+    pub preview_type: &'static str,
+    pub preview_bytes: i64,
+}
+
 /// Images of the library with their files, by id.
 #[derive(Debug, Default, Clone)]
 pub struct Pictures {
@@ -50,6 +67,21 @@ impl Pictures {
         Pictures::load(conn, scope, &ids).await
     }
 
+    /// The images a post shows: those its body names and its featured image.
+    pub async fn for_post(
+        conn: &mut Conn,
+        scope: Scope,
+        body: &str,
+        featured: Option<Uuid>,
+    ) -> AppResult<Pictures> {
+        let mut ids = markdown::media_ids(body);
+        ids.extend(featured.filter(|id| !ids.contains(id)));
+        if ids.is_empty() {
+            return Ok(Pictures::default());
+        }
+        Pictures::load(conn, scope, &ids).await
+    }
+
     /// The image `id`, if loaded.
     pub fn get(&self, id: Uuid) -> Option<&Media> {
         self.by_id.get(&id).map(|(media, _)| media)
@@ -64,6 +96,23 @@ impl Pictures {
             alt
         };
         picture_html(media, files, alt, sizes)
+    }
+
+    /// Image `id` as a page shows it on its own (a featured image), with the library's alt text.
+    pub fn shown(&self, id: Uuid, sizes: &str) -> Option<Shown> {
+        let (media, files) = self.by_id.get(&id)?;
+        let html = picture_html(media, files, &media.alt_text, sizes)?;
+        let preview = files
+            .iter()
+            .filter(|f| f.format == media.format && f.width <= PREVIEW_MAX_WIDTH)
+            .max_by_key(|f| f.width)
+            .or_else(|| files.iter().min_by_key(|f| f.width))?;
+        Some(Shown {
+            html,
+            preview_path: path(preview),
+            preview_type: crate::media::upload::content_type(&preview.format),
+            preview_bytes: preview.size_bytes,
+        })
     }
 
     /// The sanitised HTML of a Markdown body, with these images in it.

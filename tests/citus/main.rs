@@ -303,6 +303,7 @@ async fn add_post(
         tags: vec![],
         status: Status::Published,
         published_at: Some(agoat::db::now() - chrono::Duration::minutes(1)),
+        featured_media_id: None,
     };
     db.tenant_tx(scope, |conn| {
         let input = &input;

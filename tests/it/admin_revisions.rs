@@ -29,6 +29,7 @@ pub fn input_of(post: &Post) -> PostInput {
             Status::Draft
         },
         published_at: post.published_at,
+        featured_media_id: post.featured_media_id,
     }
 }
 

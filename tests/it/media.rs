@@ -541,3 +541,111 @@ async fn the_command_line_adds_images_and_prints_their_ids() {
     assert!(run.stderr.contains("no customer"), "{run:#?}");
     let _ = std::fs::remove_dir_all(&inputs);
 }
+
+#[actix_web::test]
+async fn a_featured_image_shows_on_the_card_the_post_link_previews_and_the_feed() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.user(t.a, "editor@alpha.test", Role::Editor, STAFF_PASSWORD)
+        .await;
+    let id = add_image(
+        &app,
+        t.a,
+        "cover.jpg",
+        picture(2000, 1000, ImageFormat::Jpeg),
+    )
+    .await;
+    let foreign = add_image(&app, t.b, "beta.jpg", picture(300, 200, ImageFormat::Jpeg)).await;
+    let mut browser = editor(&app).await;
+    let form = browser.get("/admin/posts/new").await;
+    assert!(
+        form.texts("#featured_media option")
+            .contains(&"cover.jpg".to_owned()),
+        "the form offers the library's images"
+    );
+    assert!(!form.body.contains("beta.jpg"));
+    let post = async |browser: &mut Browser<'_>, featured: String| {
+        let fields = [
+            ("title", "With a cover"),
+            ("slug", "with-cover"),
+            ("body", "Text."),
+            ("featured_media", featured.as_str()),
+            ("action", "publish"),
+        ];
+        browser
+            .post("/admin/posts/new", "/admin/posts", &fields)
+            .await
+    };
+    // Another customer's image, or no image at all, is refused and nothing is created.
+    let res = post(&mut browser, foreign.to_string()).await;
+    assert!(
+        (400..500).contains(&res.status),
+        "{}: {}",
+        res.status,
+        res.body
+    );
+    let res = post(&mut browser, "not-an-id".to_owned()).await;
+    assert_eq!(res.status, 400, "{}", res.body);
+    assert_eq!(
+        sql_count(
+            &app,
+            "SELECT count(*) AS n FROM content.posts WHERE slug = 'with-cover'"
+        )
+        .await,
+        0
+    );
+    let res = post(&mut browser, id.to_string()).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+
+    let page = app.get("alpha.test", "/posts/with-cover").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.attr(".post-featured picture img", "srcset").is_some(),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        page.attr(".post-featured img", "width").as_deref(),
+        Some("2000")
+    );
+    let og = page.attr("meta[property='og:image']", "content").unwrap();
+    assert!(
+        og.starts_with("http://alpha.test/media/") && og.ends_with(".jpg"),
+        "{og}"
+    );
+    let og_path = og.trim_start_matches("http://alpha.test");
+    let file = app.get("alpha.test", og_path).await;
+    assert_eq!(file.status, 200);
+    assert_eq!(image::load_from_memory(&file.bytes).unwrap().width(), 1600);
+    assert_eq!(
+        page.attr("meta[name='twitter:card']", "content").as_deref(),
+        Some("summary_large_image")
+    );
+    let home = app.get("alpha.test", "/").await;
+    assert!(home.attr(".post-card picture img", "srcset").is_some());
+    let feed = app.get("alpha.test", "/feed.xml").await;
+    assert!(
+        feed.body.contains("xml:base=\"http://alpha.test/\""),
+        "{}",
+        feed.body
+    );
+    assert!(
+        feed.body
+            .contains(&format!("rel=\"enclosure\" type=\"image/jpeg\""))
+            && feed.body.contains(&og),
+        "{}",
+        feed.body
+    );
+    // A post without one has no image in its previews.
+    let plain = app.get("alpha.test", "/posts/alpha-post").await;
+    assert!(plain.attr("meta[property='og:image']", "content").is_none());
+    assert_eq!(
+        plain
+            .attr("meta[name='twitter:card']", "content")
+            .as_deref(),
+        Some("summary")
+    );
+    // The library says where the image is used.
+    let uses = browser.get(&format!("/admin/media/{id}")).await;
+    assert!(uses.body.contains("With a cover"));
+}

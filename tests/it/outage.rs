@@ -74,6 +74,7 @@ async fn seed(url: &str) {
                 tags: Vec::new(),
                 status: posts::Status::Published,
                 published_at: Some(agoat::db::now() - chrono::Duration::minutes(1)),
+                featured_media_id: None,
             };
             let change = posts::Change::Fields {
                 input: &input,

@@ -151,6 +151,7 @@ async fn bulk_creation_records_what_a_single_creation_does() {
                         tags: &tags,
                         status: Status::Published,
                         published_at: Some(minutes_ago(1)),
+                        featured_media_id: None,
                     })
                     .collect();
                 posts::create_many(conn, scope, &new, &actor()).await
@@ -203,6 +204,7 @@ async fn a_bulk_creation_with_a_taken_slug_writes_nothing() {
                         tags: &[],
                         status: Status::Draft,
                         published_at: None,
+                        featured_media_id: None,
                     })
                     .collect();
                 posts::create_many(conn, scope, &new, &actor()).await

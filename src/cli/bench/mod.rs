@@ -208,6 +208,7 @@ impl PostRow {
             tags: &self.tags,
             status: Status::Published,
             published_at: Some(self.published_at),
+            featured_media_id: None,
         }
     }
 }

@@ -41,6 +41,8 @@ pub struct Post {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// An image of the media library shown with the post.
+    pub featured_media_id: Option<Uuid>,
 }
 
 /// What the public post page shows.
@@ -56,6 +58,7 @@ pub struct PublicPost {
     #[diesel(select_expression = posts::published_at.assume_not_null())]
     pub published_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub featured_media_id: Option<Uuid>,
 }
 
 /// A line of a public listing.
@@ -69,6 +72,7 @@ pub struct PostSummary {
     #[diesel(select_expression = posts::published_at.assume_not_null())]
     pub published_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub featured_media_id: Option<Uuid>,
 }
 
 /// Publication state as an editor sets it.
@@ -98,6 +102,8 @@ pub struct PostInput {
     pub tags: Vec<String>,
     pub status: Status,
     pub published_at: Option<DateTime<Utc>>,
+    /// An image of the customer's media library shown with the post, or none.
+    pub featured_media_id: Option<Uuid>,
 }
 
 /// A position in the public listing: the (published_at, id) of a post.
@@ -305,6 +311,7 @@ pub(crate) fn audit_fields(post: &Post) -> serde_json::Value {
         "status": post.status,
         "published_at": post.published_at,
         "trashed_at": post.trashed_at,
+        "featured_media_id": post.featured_media_id,
         "version": post.version,
     })
 }

@@ -131,9 +131,10 @@ pub struct NewPost<'a> {
     pub tags: &'a [String],
     pub status: Status,
     pub published_at: Option<DateTime<Utc>>,
+    pub featured_media_id: Option<Uuid>,
 }
 
-/// New posts per statement: a row binds 13 values, PostgreSQL takes at most 65,535.
+/// New posts per statement: a row binds 14 values, PostgreSQL takes at most 65,535.
 const INSERT_BATCH: usize = 1_000;
 
 /// Creates or changes one post of the customer in scope (see the module documentation). Call it
@@ -191,6 +192,7 @@ pub async fn create_many(
     for post in new {
         validate_fields(post.title, post.slug, post.status, post.published_at)?;
     }
+    check_featured(conn, scope, new.iter().filter_map(|p| p.featured_media_id)).await?;
     let now = crate::db::now();
     let mut created = Vec::with_capacity(new.len());
     for batch in new.chunks(INSERT_BATCH) {
@@ -265,6 +267,7 @@ async fn create_one(
         tags: &input.tags,
         status: input.status,
         published_at: input.published_at,
+        featured_media_id: input.featured_media_id,
     };
     let mut created = create_many(conn, scope, &[new], actor).await?;
     Ok(Outcome::Saved(created.remove(0)))
@@ -289,6 +292,10 @@ async fn edit(
         && let Some(free) = taken_slug(conn, scope, site, &input.slug, Some(current.id)).await?
     {
         return Ok(Outcome::SlugTaken { free });
+    }
+    // Only a new choice is checked: an image deleted since it was chosen does not block saving.
+    if input.featured_media_id != current.featured_media_id {
+        check_featured(conn, scope, input.featured_media_id).await?;
     }
     let body = Body::prepare(conn, scope, input.body_markdown.clone()).await?;
     let Some(post) = update_fields(conn, scope, current, input, &body).await? else {
@@ -324,6 +331,7 @@ async fn update_fields(
             posts::tags.eq(&input.tags),
             posts::status.eq(input.status.as_str()),
             posts::published_at.eq(input.published_at),
+            posts::featured_media_id.eq(input.featured_media_id),
             posts::version.eq(posts::version + 1),
             posts::updated_at.eq(crate::db::now()),
         ))
@@ -517,6 +525,27 @@ pub async fn delete(
     Ok(Outcome::Saved(current.clone()))
 }
 
+/// Refuses featured images that are not in the customer's media library.
+async fn check_featured(
+    conn: &mut Conn,
+    scope: Scope,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> AppResult<()> {
+    let mut wanted: Vec<Uuid> = ids.into_iter().collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let found = crate::media::library::find_many(conn, scope, &wanted).await?;
+    match wanted.iter().find(|id| !found.iter().any(|m| m.id == **id)) {
+        Some(missing) => Err(AppError::Invalid(format!(
+            "the featured image {missing} is not in the media library"
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn stale() -> AppError {
     AppError::Conflict("the post was changed by someone else since it was loaded".into())
 }
@@ -548,6 +577,7 @@ struct Row<'a> {
     published_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    featured_media_id: Option<Uuid>,
 }
 
 impl<'a> Row<'a> {
@@ -566,6 +596,7 @@ impl<'a> Row<'a> {
             published_at: post.published_at,
             created_at: now,
             updated_at: now,
+            featured_media_id: post.featured_media_id,
         }
     }
 }

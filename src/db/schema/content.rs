@@ -62,6 +62,7 @@ pub mod content {
             #[max_length = 200]
             editor_label -> Varchar,
             created_at -> Timestamptz,
+            featured_media_id -> Nullable<Uuid>,
         }
     }
 
@@ -85,6 +86,7 @@ pub mod content {
             version -> Int4,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+            featured_media_id -> Nullable<Uuid>,
         }
     }
 

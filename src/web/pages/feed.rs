@@ -1,4 +1,6 @@
-//! `/feed.xml`: an Atom feed of the site's twenty newest published posts, with full bodies.
+//! `/feed.xml`: an Atom feed of the site's twenty newest published posts, with full bodies (the
+//! featured image first, and as the entry's enclosure); relative addresses in them resolve
+//! against the site (`xml:base`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -6,6 +8,7 @@ use scoped_futures::ScopedFutureExt;
 
 use crate::content::posts;
 use crate::error::AppResult;
+use crate::media::pictures::{BODY_SIZES, Pictures};
 use crate::web::pages::iso_time;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
@@ -19,6 +22,8 @@ pub struct FeedEntry {
     pub title: String,
     pub summary: String,
     pub content_html: String,
+    /// The featured image's file: absolute address, content type and size.
+    pub enclosure: Option<(String, &'static str, i64)>,
     pub published: String,
     pub updated: String,
 }
@@ -39,11 +44,16 @@ pub async fn page(
     site: web::ReqData<RequestSite>,
 ) -> AppResult<HttpResponse> {
     let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
-    let recent = state
+    let (recent, pictures) = state
         .db
         .tenant_read(scope, |conn| {
-            async move { posts::visible_recent(conn, scope, site_id, FEED_LENGTH).await }
-                .scope_boxed()
+            async move {
+                let recent = posts::visible_recent(conn, scope, site_id, FEED_LENGTH).await?;
+                let featured: Vec<_> = recent.iter().filter_map(|p| p.featured_media_id).collect();
+                let pictures = Pictures::load(conn, scope, &featured).await?;
+                Ok((recent, pictures))
+            }
+            .scope_boxed()
         })
         .await?;
     let updated = recent
@@ -59,14 +69,29 @@ pub async fn page(
         updated,
         entries: recent
             .into_iter()
-            .map(|p| FeedEntry {
-                id: format!("urn:uuid:{}", p.id),
-                url: site.url(&format!("/posts/{}", p.slug)),
-                title: p.title,
-                summary: p.description,
-                content_html: p.body_html,
-                published: iso_time(p.published_at),
-                updated: iso_time(p.updated_at.max(p.published_at)),
+            .map(|p| {
+                let featured = p
+                    .featured_media_id
+                    .and_then(|id| pictures.shown(id, BODY_SIZES));
+                FeedEntry {
+                    id: format!("urn:uuid:{}", p.id),
+                    url: site.url(&format!("/posts/{}", p.slug)),
+                    title: p.title,
+                    summary: p.description,
+                    content_html: match &featured {
+                        Some(shown) => format!("{}\n{}", shown.html, p.body_html),
+                        None => p.body_html,
+                    },
+                    enclosure: featured.map(|shown| {
+                        (
+                            site.url(&shown.preview_path),
+                            shown.preview_type,
+                            shown.preview_bytes,
+                        )
+                    }),
+                    published: iso_time(p.published_at),
+                    updated: iso_time(p.updated_at.max(p.published_at)),
+                }
             })
             .collect(),
     };

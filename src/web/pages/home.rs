@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::content::posts::{self, Cursor, PageRequest};
 use crate::error::{AppError, AppResult};
+use crate::media::pictures::{CARD_SIZES, Pictures};
 use crate::web::pages::{Layout, display_time, iso_time};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
@@ -19,6 +20,8 @@ pub struct HomeQuery {
 }
 
 pub struct PostCard {
+    /// The featured image's `<picture>`.
+    pub picture: Option<String>,
     pub href: String,
     pub title: String,
     pub description: String,
@@ -58,10 +61,20 @@ pub async fn page(
 ) -> AppResult<HttpResponse> {
     let request = page_request(&query)?;
     let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
-    let page = state
+    let (page, pictures) = state
         .db
         .tenant_read(scope, |conn| {
-            async move { posts::visible_page(conn, scope, site_id, request).await }.scope_boxed()
+            async move {
+                let page = posts::visible_page(conn, scope, site_id, request).await?;
+                let featured: Vec<_> = page
+                    .posts
+                    .iter()
+                    .filter_map(|p| p.featured_media_id)
+                    .collect();
+                let pictures = Pictures::load(conn, scope, &featured).await?;
+                Ok((page, pictures))
+            }
+            .scope_boxed()
         })
         .await?;
     let path = match request {
@@ -84,6 +97,10 @@ pub async fn page(
             .posts
             .iter()
             .map(|p| PostCard {
+                picture: p
+                    .featured_media_id
+                    .and_then(|id| pictures.shown(id, CARD_SIZES))
+                    .map(|shown| shown.html),
                 href: format!("/posts/{}", p.slug),
                 title: p.title.clone(),
                 description: p.description.clone(),

@@ -52,6 +52,8 @@ pub struct Layout {
     pub stylesheet: String,
     pub feed_url: String,
     pub noindex: bool,
+    /// The absolute address of the image link previews show (`og:image`), if the page has one.
+    pub og_image: Option<String>,
 }
 
 impl Layout {
@@ -66,6 +68,7 @@ impl Layout {
             stylesheet: crate::web::assets::url("app.css"),
             feed_url: site.url("/feed.xml"),
             noindex: false,
+            og_image: None,
         }
     }
 }

@@ -10,6 +10,7 @@ use scoped_futures::ScopedFutureExt;
 use crate::content::posts::{self, PublicPost};
 use crate::content::slug_redirects;
 use crate::error::{AppError, AppResult};
+use crate::media::pictures::{self, Pictures};
 use crate::web::pages::{Layout, display_time, iso_time};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
@@ -24,11 +25,22 @@ pub struct PostPage {
     pub updated_iso: String,
     pub body_html: String,
     pub tags: Vec<String>,
+    /// The featured image's `<picture>`.
+    pub featured_html: Option<String>,
 }
 
 impl PostPage {
-    /// The page of `post` on `site`; the admin preview uses it too, with `noindex`.
-    pub fn of(site: &RequestSite, post: PublicPost, noindex: bool) -> PostPage {
+    /// The page of `post` on `site` with its featured image from `pictures`; the admin preview
+    /// uses it too, with `noindex`.
+    pub fn of(
+        site: &RequestSite,
+        post: PublicPost,
+        pictures: &Pictures,
+        noindex: bool,
+    ) -> PostPage {
+        let featured = post
+            .featured_media_id
+            .and_then(|id| pictures.shown(id, pictures::BODY_SIZES));
         let mut layout = Layout::new(
             site,
             &format!("{} · {}", post.title, site.ctx.site_name),
@@ -37,6 +49,7 @@ impl PostPage {
         );
         layout.og_type = "article";
         layout.noindex = noindex;
+        layout.og_image = featured.as_ref().map(|f| site.url(&f.preview_path));
         PostPage {
             layout,
             title: post.title,
@@ -45,13 +58,14 @@ impl PostPage {
             updated_iso: iso_time(post.updated_at),
             body_html: post.body_html,
             tags: post.tags,
+            featured_html: featured.map(|f| f.html),
         }
     }
 }
 
 /// What a slug leads to.
 enum Found {
-    Post(PublicPost),
+    Post(PublicPost, Pictures),
     /// An old slug: the current one.
     Moved(String),
 }
@@ -70,7 +84,11 @@ pub async fn page(
             let slug = &slug;
             async move {
                 match posts::visible_by_slug(conn, scope, site_id, slug).await {
-                    Ok(post) => Ok(Found::Post(post)),
+                    Ok(post) => {
+                        let featured: Vec<_> = post.featured_media_id.into_iter().collect();
+                        let pictures = Pictures::load(conn, scope, &featured).await?;
+                        Ok(Found::Post(post, pictures))
+                    }
                     Err(AppError::NotFound) => {
                         match slug_redirects::target(conn, scope, site_id, slug).await? {
                             Some(current) => Ok(Found::Moved(current)),
@@ -84,8 +102,8 @@ pub async fn page(
         })
         .await?;
     match found {
-        Found::Post(post) => {
-            let body = response::render(&PostPage::of(&site, post, false))?;
+        Found::Post(post, pictures) => {
+            let body = response::render(&PostPage::of(&site, post, &pictures, false))?;
             Ok(response::html(&req, body))
         }
         Found::Moved(current) => Ok(HttpResponse::MovedPermanently()

@@ -11,7 +11,7 @@ use scoped_futures::ScopedFutureExt;
 
 use crate::content::{posts, preview_links, revisions};
 use crate::error::{AppError, AppResult};
-use crate::media::pictures::Pictures;
+use crate::media::pictures::{BODY_SIZES, Pictures};
 use crate::web::pages::post::PostPage;
 use crate::web::pages::{Layout, display_time, iso_time, page};
 use crate::web::site::RequestSite;
@@ -44,7 +44,13 @@ async fn preview(
                     return Err(AppError::NotFound);
                 }
                 let revision = revisions::find(conn, scope, post.id, link.revision_number).await?;
-                let pictures = Pictures::for_markdown(conn, scope, &revision.body_markdown).await?;
+                let pictures = Pictures::for_post(
+                    conn,
+                    scope,
+                    &revision.body_markdown,
+                    revision.featured_media_id,
+                )
+                .await?;
                 Ok((revision, pictures))
             }
             .scope_boxed()
@@ -67,6 +73,10 @@ async fn preview(
         updated_iso: iso_time(revision.created_at),
         body_html: pictures.render(&revision.body_markdown),
         tags: revision.tags,
+        featured_html: revision
+            .featured_media_id
+            .and_then(|id| pictures.shown(id, BODY_SIZES))
+            .map(|shown| shown.html),
     })?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))

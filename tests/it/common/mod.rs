@@ -684,6 +684,7 @@ pub fn post_input(slug: &str, published_at: Option<DateTime<Utc>>) -> PostInput 
             Status::Draft
         },
         published_at,
+        featured_media_id: None,
     }
 }
 

@@ -61,7 +61,8 @@ pub struct FormPage {
 impl FormPage {
     /// The page with its images panel, for the body the form shows.
     pub async fn with_media(mut self, state: &AppState, scope: Scope) -> AppResult<FormPage> {
-        self.media = media_panel::load(state, scope, &self.form.body).await?;
+        let featured = uuid::Uuid::try_parse(&self.form.featured_media).ok();
+        self.media = media_panel::load(state, scope, &self.form.body, featured).await?;
         Ok(self)
     }
 }

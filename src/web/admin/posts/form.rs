@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
+use uuid::Uuid;
 
 use crate::content::front_matter::{MAX_TITLE_CHARS, slugify, valid_slug};
 use crate::content::posts::{Post, PostInput, Status};
@@ -30,6 +31,9 @@ pub struct PostForm {
     /// `YYYY-MM-DDTHH:MM` in UTC; needed to schedule.
     #[serde(default)]
     pub publish_at: String,
+    /// The id of the featured image (an image of the media library), or empty for none.
+    #[serde(default)]
+    pub featured_media: String,
     /// The version the edit form was loaded at.
     pub version: Option<String>,
     /// Which button was pressed.
@@ -111,11 +115,15 @@ pub struct FormErrors {
     /// A free slug to offer when the one asked for is taken.
     pub slug_suggestion: Option<String>,
     pub publish_at: Option<String>,
+    pub featured_media: Option<String>,
 }
 
 impl FormErrors {
     pub fn any(&self) -> bool {
-        self.title.is_some() || self.slug.is_some() || self.publish_at.is_some()
+        self.title.is_some()
+            || self.slug.is_some()
+            || self.publish_at.is_some()
+            || self.featured_media.is_some()
     }
 }
 
@@ -128,6 +136,7 @@ pub struct Checked {
     pub description: String,
     pub tags: Vec<String>,
     pub publish_at: Option<DateTime<Utc>>,
+    pub featured_media_id: Option<Uuid>,
 }
 
 /// Splits comma-separated tags: trimmed, no empty ones, no duplicates, in order.
@@ -205,6 +214,17 @@ pub fn check(form: &PostForm, action: Action, now: DateTime<Utc>) -> Result<Chec
             Some(_) => {}
         }
     }
+    let featured_media_id = match form.featured_media.trim() {
+        "" => None,
+        text => match Uuid::try_parse(text) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.featured_media =
+                    Some("Choose the featured image from the list, or none.".into());
+                None
+            }
+        },
+    };
     if errors.any() {
         return Err(errors);
     }
@@ -215,6 +235,7 @@ pub fn check(form: &PostForm, action: Action, now: DateTime<Utc>) -> Result<Chec
         description: form.description.trim().to_owned(),
         tags: split_tags(&form.tags),
         publish_at,
+        featured_media_id,
     })
 }
 
@@ -248,6 +269,7 @@ pub fn input(
         tags: checked.tags.clone(),
         status,
         published_at,
+        featured_media_id: checked.featured_media_id,
     }
 }
 
@@ -260,6 +282,8 @@ pub struct FormView {
     pub description: String,
     pub tags: String,
     pub publish_at: String,
+    /// The featured image's id, or empty.
+    pub featured_media: String,
     /// The version the form was loaded at (edit forms only).
     pub version: Option<i32>,
     pub errors: FormErrors,
@@ -278,6 +302,10 @@ impl FormView {
                 .published_at
                 .map(|at| at.format(TIME_INPUT_FORMAT).to_string())
                 .unwrap_or_default(),
+            featured_media: post
+                .featured_media_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
             version: Some(post.version),
             errors: FormErrors::default(),
         }
@@ -292,6 +320,7 @@ impl FormView {
             description: form.description.clone(),
             tags: form.tags.clone(),
             publish_at: form.publish_at.clone(),
+            featured_media: form.featured_media.trim().to_owned(),
             version,
             errors,
         }

@@ -38,11 +38,12 @@ fn render(
         title,
         description: form.description.trim().to_owned(),
         body_html: pictures.render(&body_text(form)),
+        featured_media_id: featured_of(form),
         tags: form::split_tags(&form.tags),
         published_at: form::parse_time(&form.publish_at).unwrap_or(now),
         updated_at: now,
     };
-    let body = response::render(&PostPage::of(site, post, true))?;
+    let body = response::render(&PostPage::of(site, post, pictures, true))?;
     let mut res = response::private_html(body);
     res.headers_mut().insert(
         HeaderName::from_static("x-robots-tag"),
@@ -56,16 +57,22 @@ fn body_text(form: &PostForm) -> String {
     form.body.replace("\r\n", "\n")
 }
 
-/// The images of the media library the form's body names.
+/// The images of the media library the form's body names, and its featured image.
 async fn pictures_of(state: &AppState, scope: Scope, form: &PostForm) -> AppResult<Pictures> {
     let body = body_text(form);
+    let featured = featured_of(form);
     state
         .db
         .tenant_read(scope, |conn| {
             let body = &body;
-            async move { Pictures::for_markdown(conn, scope, body).await }.scope_boxed()
+            async move { Pictures::for_post(conn, scope, body, featured).await }.scope_boxed()
         })
         .await
+}
+
+/// The featured image the form names, if it names one.
+fn featured_of(form: &PostForm) -> Option<Uuid> {
+    Uuid::try_parse(form.featured_media.trim()).ok()
 }
 
 pub async fn unsaved(
