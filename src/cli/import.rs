@@ -11,6 +11,9 @@ use crate::cli::tenants::site_scope;
 use crate::content::import as post_import;
 use crate::db::{Conn, Database};
 use crate::error::{AppError, AppResult};
+use crate::media::image::Limits;
+use crate::media::store::Store;
+use crate::media::upload::{self, AddError};
 use crate::tenancy::{CustomerId, Scope, SiteId, customers};
 use crate::thorne::csv_import;
 
@@ -18,6 +21,8 @@ use crate::thorne::csv_import;
 pub enum ImportCommand {
     /// Import Markdown files with YAML front matter (title, slug, date, draft, description, tags)
     /// into a site. A future date schedules the post; an existing slug gets a new revision.
+    /// Images shown from files beside the posts (`![x](images/a.jpg)`) are added to the media
+    /// library and the posts point at them.
     Posts {
         /// The site to import into.
         #[arg(long)]
@@ -41,24 +46,9 @@ pub enum ImportCommand {
     },
 }
 
-pub async fn run(db: &Database, command: ImportCommand) -> Result<(), Failure> {
+pub async fn run(db: &Database, data_dir: &Path, command: ImportCommand) -> Result<(), Failure> {
     match command {
-        ImportCommand::Posts { site, paths } => {
-            let batch = post_import::read_batch(&paths, crate::db::now())?;
-            let scope = site_scope(db, site).await?;
-            let actor = Actor::cli("import posts");
-            let summary = db
-                .tenant_tx(scope, |conn| {
-                    let (batch, actor) = (&batch, &actor);
-                    async move { post_import::apply(conn, scope, site, batch, actor).await }
-                        .scope_boxed()
-                })
-                .await?;
-            println!(
-                "{} posts created, {} updated",
-                summary.created, summary.updated
-            );
-        }
+        ImportCommand::Posts { site, paths } => import_posts(db, data_dir, site, &paths).await?,
         ImportCommand::Products {
             customer,
             file,
@@ -138,6 +128,86 @@ fn file_display_name(file: &Path) -> String {
     file.file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_else(|| file.display().to_string())
+}
+
+/// Imports the posts of `paths` and the local images they show, in one transaction.
+async fn import_posts(
+    db: &Database,
+    data_dir: &Path,
+    site: SiteId,
+    paths: &[PathBuf],
+) -> Result<(), Failure> {
+    let batch = post_import::read_batch(paths, crate::db::now())?;
+    let scope = site_scope(db, site).await?;
+    let images = post_import::local_images(&batch)?;
+    let prepared = if images.is_empty() {
+        None
+    } else {
+        let store = crate::cli::media_store(data_dir)?;
+        Some(prepare_images(store.as_ref(), scope, &images).await?)
+    };
+    let actor = Actor::cli("import posts");
+    let (summary, added) = db
+        .tenant_tx(scope, |conn| {
+            let (batch, actor, prepared, images) = (&batch, &actor, &prepared, &images);
+            async move {
+                let mut batch = batch.clone();
+                let mut added = 0;
+                if let Some(prepared) = prepared {
+                    let media = upload::record(conn, scope, prepared, actor).await?;
+                    added = media.len();
+                    let ids = images
+                        .iter()
+                        .cloned()
+                        .zip(media.iter().map(|m| m.id))
+                        .collect();
+                    post_import::use_library_images(&mut batch, &ids);
+                }
+                let summary = post_import::apply(conn, scope, site, &batch, actor).await?;
+                Ok((summary, added))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    let images = match added {
+        0 => String::new(),
+        1 => ", 1 image added to the media library".to_owned(),
+        n => format!(", {n} images added to the media library"),
+    };
+    println!(
+        "{} posts created, {} updated{images}",
+        summary.created, summary.updated
+    );
+    Ok(())
+}
+
+/// Reads, checks and stores the image files; a refused one is reported with its path.
+async fn prepare_images(
+    store: &dyn Store,
+    scope: Scope,
+    images: &[PathBuf],
+) -> Result<upload::Prepared, Failure> {
+    let mut files = Vec::with_capacity(images.len());
+    for path in images {
+        let bytes = std::fs::read(path).map_err(|e| {
+            Failure::from(AppError::Invalid(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )))
+        })?;
+        files.push(upload::Incoming {
+            name: path.display().to_string(),
+            bytes: bytes.into(),
+        });
+    }
+    upload::prepare(store, scope, files, &Limits::from_env())
+        .await
+        .map_err(|error| match error {
+            AddError::Refused(refused) => {
+                Failure::from(refused.iter().map(|r| r.message()).collect::<Vec<_>>())
+            }
+            AddError::App(error) => error.into(),
+        })
 }
 
 /// One line per product the import creates or updates.

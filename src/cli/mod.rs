@@ -202,7 +202,7 @@ async fn run_on(
         Command::Customer(command) => tenants::customer(&db, command).await,
         Command::Site(command) => tenants::site(&db, command).await,
         Command::Domain(command) => tenants::domain(&db, command).await,
-        Command::Import(command) => import::run(&db, command).await,
+        Command::Import(command) => import::run(&db, data_dir, command).await,
         Command::User(command) => users::run(&db, command).await,
         Command::Bench(command) => bench::run(&db, command).await,
     }
@@ -210,7 +210,7 @@ async fn run_on(
 
 /// The media store the configuration names (`AGOAT_MEDIA_URL`), else files under
 /// `<data dir>/media`.
-fn media_store(data_dir: &Path) -> Result<Arc<dyn Store>, Failure> {
+pub(crate) fn media_store(data_dir: &Path) -> Result<Arc<dyn Store>, Failure> {
     crate::media::store::from_env(data_dir)
         .map_err(|e| Failure::from(AppError::Invalid(e.to_string())))
 }

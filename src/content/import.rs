@@ -3,6 +3,11 @@
 //! A batch is read and checked completely before anything is written; any bad file is reported as
 //! `file:line: reason` and nothing of the batch is imported. Re-importing a slug updates that post
 //! as a new revision.
+//!
+//! Images the posts show from files beside them (`![cat](images/cat.jpg)`, relative to the post's
+//! file) are found by [`local_images`]; the caller adds them to the media library and
+//! [`use_library_images`] points the posts at them (`media:{id}`). Addresses with a scheme, from
+//! the site's root (`/…`) or already `media:` are left as written.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +16,7 @@ use chrono::{DateTime, Utc};
 
 use crate::audit::Actor;
 use crate::content::front_matter::{self, ParsedPost};
+use crate::content::markdown;
 use crate::content::posts::{self, Change, PostInput, Status, Target};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
@@ -123,6 +129,81 @@ pub async fn apply(
         }
     }
     Ok(summary)
+}
+
+/// The local image files a batch's posts show, each once (canonical paths), in order; a missing
+/// one is reported as `post file: reason` for every post that shows it.
+pub fn local_images(batch: &[ImportFile]) -> Result<Vec<PathBuf>, Vec<String>> {
+    let mut images: Vec<PathBuf> = Vec::new();
+    let mut errors = Vec::new();
+    for file in batch {
+        for address in local_addresses(&file.input.body_markdown) {
+            match resolve(&file.path, &address) {
+                Ok(path) if !images.contains(&path) => images.push(path),
+                Ok(_) => {}
+                Err(reason) => errors.push(format!("{}: {reason}", file.path.display())),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(images)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Points every post's local images at the library's copies: `ids` gives the id of each image
+/// file [`local_images`] found.
+pub fn use_library_images(batch: &mut [ImportFile], ids: &HashMap<PathBuf, uuid::Uuid>) {
+    for file in batch {
+        let post = file.path.clone();
+        file.input.body_markdown =
+            markdown::replace_image_addresses(&file.input.body_markdown, &|address| {
+                if !is_local(address) {
+                    return None;
+                }
+                let path = resolve(&post, address).ok()?;
+                ids.get(&path)
+                    .map(|id| format!("{}{id}", markdown::MEDIA_SCHEME))
+            });
+    }
+}
+
+/// The image addresses of a body that name files beside it.
+fn local_addresses(body: &str) -> Vec<String> {
+    markdown::image_addresses(body)
+        .into_iter()
+        .filter(|address| is_local(address))
+        .collect()
+}
+
+/// Whether an image address is a path relative to the post's file (no scheme, not from the
+/// root, not a fragment).
+fn is_local(address: &str) -> bool {
+    let address = address.trim();
+    !(address.is_empty()
+        || address.starts_with('/')
+        || address.starts_with('#')
+        || address.starts_with("//")
+        || address.starts_with(markdown::MEDIA_SCHEME)
+        || address.split_once(':').is_some_and(|(scheme, _)| {
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }))
+}
+
+/// The file a relative image address names, from the folder of the post's file.
+fn resolve(post: &Path, address: &str) -> Result<PathBuf, String> {
+    let decoded = urlencoding::decode(address.trim())
+        .map(|d| d.into_owned())
+        .unwrap_or_else(|_| address.trim().to_owned());
+    let without_query = decoded.split(['?', '#']).next().unwrap_or_default();
+    let folder = post.parent().unwrap_or_else(|| Path::new("."));
+    let path = folder.join(without_query);
+    std::fs::canonicalize(&path)
+        .map_err(|e| format!("the image {address} is not at {} ({e})", path.display()))
 }
 
 /// A conflict of one file, named by the file.

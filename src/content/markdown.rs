@@ -89,6 +89,57 @@ pub fn media_images(markdown: &str) -> Vec<(Uuid, String)> {
     images
 }
 
+/// Every image a body shows, by its address as written (once each, in order).
+pub fn image_addresses(markdown: &str) -> Vec<String> {
+    let mut addresses: Vec<String> = Vec::new();
+    for event in Parser::new_ext(markdown, options()) {
+        if let Event::Start(Tag::Image { dest_url, .. }) = event
+            && !addresses.iter().any(|a| **a == *dest_url)
+        {
+            addresses.push(dest_url.into_string());
+        }
+    }
+    addresses
+}
+
+/// The body with the address of each inline image (`![alt](address "title")`) for which
+/// `replace` gives a new one replaced by it; everything else is left as written. Images by
+/// reference (`![alt][ref]`) keep their address.
+pub fn replace_image_addresses(markdown: &str, replace: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
+        let Event::Start(Tag::Image { dest_url, .. }) = event else {
+            continue;
+        };
+        let Some(new) = replace(&dest_url) else {
+            continue;
+        };
+        if let Some(at) = address_in(&markdown[range.clone()]) {
+            edits.push(((range.start + at.start)..(range.start + at.end), new));
+        }
+    }
+    let mut out = markdown.to_owned();
+    for (range, new) in edits.into_iter().rev() {
+        out.replace_range(range, &new);
+    }
+    out
+}
+
+/// Where the address is in the source of an inline image: after its last `](`, up to a space,
+/// the closing `)` or, in angle brackets, the `>`.
+fn address_in(image: &str) -> Option<std::ops::Range<usize>> {
+    let open = image.rfind("](")? + 2;
+    let rest = &image[open..];
+    let start = open + (rest.len() - rest.trim_start().len());
+    let tail = &image[start..];
+    let end = if let Some(inner) = tail.strip_prefix('<') {
+        start + 1 + inner.find('>')? + 1
+    } else {
+        start + tail.find(|c: char| c.is_whitespace() || c == ')')?
+    };
+    (end > start).then_some(start..end)
+}
+
 /// The id of a `media:{id}` address.
 fn media_id(url: &str) -> Option<Uuid> {
     Uuid::try_parse(url.trim().strip_prefix(MEDIA_SCHEME)?).ok()
@@ -918,6 +969,25 @@ mod tests {
                  loading=\"lazy\" decoding=\"async\"></picture>"
             )
         })
+    }
+
+    #[test]
+    fn image_addresses_are_found_and_replaced_where_written() {
+        let body = "One ![a](images/a.jpg \"A\") and ![b](<my b.png>) and \
+                    ![c](https://example.com/c.png) and ![again](images/a.jpg).\n\n\
+                    `![not](code.png)`\n";
+        assert_eq!(
+            image_addresses(body),
+            ["images/a.jpg", "my b.png", "https://example.com/c.png"]
+        );
+        let replaced = replace_image_addresses(body, &|address| {
+            (!address.starts_with("https:")).then(|| format!("media:{}", address.len()))
+        });
+        assert_eq!(
+            replaced,
+            "One ![a](media:12 \"A\") and ![b](media:8) and \
+             ![c](https://example.com/c.png) and ![again](media:12).\n\n`![not](code.png)`\n"
+        );
     }
 
     #[test]

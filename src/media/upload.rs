@@ -1,9 +1,10 @@
 //! Adding uploads to the library, the one way an image enters it (the admin, the command line,
 //! imports): every file is checked and processed first ([`crate::media::image`]), and one refused
 //! file refuses them all, with nothing stored; then the files made from each are written to the
-//! store (the upload itself too, kept but never served), and finally the records are added in one
-//! transaction. A failure after the store writes leaves only unreferenced files, which are never
-//! served: serving goes through the records.
+//! store (the upload itself too, kept but never served) — [`prepare`] — and finally the records
+//! are added in one transaction — [`record`], which an import runs in its own transaction so that
+//! posts and their images come in together or not at all. A failure after the store writes leaves
+//! only unreferenced files, which are never served: serving goes through the records.
 
 use bytes::Bytes;
 use scoped_futures::ScopedFutureExt;
@@ -11,8 +12,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::audit::Actor;
-use crate::db::Database;
-use crate::error::AppError;
+use crate::db::{Conn, Database};
+use crate::error::{AppError, AppResult};
 use crate::media::image::{self, Limits, Processed, Refusal};
 use crate::media::library::{self, Media, NewFile, NewMedia};
 use crate::media::store::{Key, Store};
@@ -72,8 +73,12 @@ struct Ready {
     processed: Processed,
 }
 
-/// Adds `files` to the library of the customer in scope, in order, with the alt text `alt_text`
-/// (usually empty: editors add it afterwards); returns the new records.
+/// Uploads checked and stored, whose records are still to be added ([`record`]).
+pub struct Prepared {
+    items: Vec<(Ready, Vec<NewFile>)>,
+}
+
+/// Adds `files` to the library of the customer in scope, in order; returns the new records.
 pub async fn add(
     db: &Database,
     store: &dyn Store,
@@ -82,25 +87,43 @@ pub async fn add(
     files: Vec<Incoming>,
     limits: &Limits,
 ) -> Result<Vec<Media>, AddError> {
-    let ready = check_all(files, limits).await?;
-    let mut records = Vec::with_capacity(ready.len());
-    for item in &ready {
-        records.push(store_files(store, scope, item).await?);
-    }
+    let prepared = prepare(store, scope, files, limits).await?;
     let created = db
         .tenant_tx(scope, |conn| {
-            let (ready, records) = (&ready, &records);
-            async move {
-                let mut created = Vec::with_capacity(ready.len());
-                for (item, files) in ready.iter().zip(records) {
-                    let new = new_media(item);
-                    created.push(library::create(conn, scope, &new, files, actor).await?);
-                }
-                Ok(created)
-            }
-            .scope_boxed()
+            let prepared = &prepared;
+            async move { record(conn, scope, prepared, actor).await }.scope_boxed()
         })
         .await?;
+    Ok(created)
+}
+
+/// Checks and processes `files` (all refused if one is) and writes their files to the store.
+pub async fn prepare(
+    store: &dyn Store,
+    scope: Scope,
+    files: Vec<Incoming>,
+    limits: &Limits,
+) -> Result<Prepared, AddError> {
+    let ready = check_all(files, limits).await?;
+    let mut items = Vec::with_capacity(ready.len());
+    for item in ready {
+        let files = store_files(store, scope, &item).await?;
+        items.push((item, files));
+    }
+    Ok(Prepared { items })
+}
+
+/// Adds the records of prepared uploads, in their order (call inside a transaction).
+pub async fn record(
+    conn: &mut Conn,
+    scope: Scope,
+    prepared: &Prepared,
+    actor: &Actor,
+) -> AppResult<Vec<Media>> {
+    let mut created = Vec::with_capacity(prepared.items.len());
+    for (item, files) in &prepared.items {
+        created.push(library::create(conn, scope, &new_media(item), files, actor).await?);
+    }
     Ok(created)
 }
 

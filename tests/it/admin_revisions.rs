@@ -258,7 +258,8 @@ async fn compare_shows_changed_words_and_fields() {
             "description",
             "tags",
             "status",
-            "published_at"
+            "published_at",
+            "featured_image"
         ]
     );
     assert!(res.body.contains("<del>A better title</del>"));

@@ -649,3 +649,78 @@ async fn a_featured_image_shows_on_the_card_the_post_link_previews_and_the_feed(
     let uses = browser.get(&format!("/admin/media/{id}")).await;
     assert!(uses.body.contains("With a cover"));
 }
+
+#[actix_web::test]
+async fn importing_posts_brings_their_local_images_into_the_library() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    let folder = app.media_dir().with_extension("import");
+    std::fs::create_dir_all(folder.join("images")).unwrap();
+    std::fs::write(
+        folder.join("images/cat one.png"),
+        picture(900, 600, ImageFormat::Png),
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("cats.md"),
+        "---\ntitle: Cats\nslug: cats\ndate: 2026-01-01T10:00:00Z\n---\n\
+         ![A cat](images/cat%20one.png \"Ours\")\n\n![Twice](<images/cat one.png>)\n\n\
+         ![Elsewhere](https://example.com/x.png)\n",
+    )
+    .unwrap();
+    let store = format!("file://{}", app.media_dir().display());
+    let env = [("AGOAT_MEDIA_URL", store.as_str())];
+    let site = t.a_site.to_string();
+    let dir = folder.to_string_lossy().into_owned();
+    // A missing image refuses the whole batch, naming the post and the image.
+    std::fs::write(
+        folder.join("broken.md"),
+        "---\ntitle: Broken\n---\n![x](images/gone.jpg)\n",
+    )
+    .unwrap();
+    let run =
+        crate::cli::agoat_with_env(&app.db, &["import", "posts", "--site", &site, &dir], &env);
+    assert!(!run.status.success());
+    assert!(
+        run.stderr.contains("broken.md") && run.stderr.contains("images/gone.jpg"),
+        "{run:#?}"
+    );
+    assert_eq!(media_rows(&app).await, 0);
+    // An image that is not one refuses it too.
+    std::fs::write(folder.join("images/gone.jpg"), b"<html>not an image</html>").unwrap();
+    let run =
+        crate::cli::agoat_with_env(&app.db, &["import", "posts", "--site", &site, &dir], &env);
+    assert!(!run.status.success());
+    assert!(run.stderr.contains("gone.jpg"), "{run:#?}");
+    assert_eq!(media_rows(&app).await, 0);
+    assert_eq!(
+        sql_count(
+            &app,
+            "SELECT count(*) AS n FROM content.posts WHERE slug IN ('cats', 'broken')"
+        )
+        .await,
+        0
+    );
+    std::fs::remove_file(folder.join("broken.md")).unwrap();
+    let run =
+        crate::cli::agoat_with_env(&app.db, &["import", "posts", "--site", &site, &dir], &env);
+    assert!(run.status.success(), "{run:#?}");
+    assert!(run.stdout.contains("1 image added"), "{run:#?}");
+    let body = crate::common::sql_text(
+        &app,
+        "SELECT body_markdown AS s FROM content.posts WHERE slug = 'cats'",
+    )
+    .await;
+    let id = crate::common::sql_text(&app, "SELECT id::text AS s FROM content.media").await;
+    assert!(
+        body.contains(&format!("![A cat](media:{id} \"Ours\")")),
+        "{body}"
+    );
+    assert!(body.contains(&format!("![Twice](media:{id})")), "{body}");
+    assert!(body.contains("(https://example.com/x.png)"), "{body}");
+    let page = app.get("alpha.test", "/posts/cats").await;
+    assert_eq!(page.texts("picture").len(), 2, "{}", page.body);
+    let src = page.attr("picture img", "src").unwrap();
+    assert_eq!(app.get("alpha.test", &src).await.status, 200);
+    let _ = std::fs::remove_dir_all(&folder);
+}

@@ -772,8 +772,9 @@ async fn feed_is_atom_with_one_entry_per_visible_post() {
     );
     assert!(res.body.starts_with("<?xml"));
     assert!(
-        res.body
-            .contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">")
+        res.body.contains(
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"http://alpha.test/\">"
+        )
     );
     assert!(res.body.trim_end().ends_with("</feed>"));
     assert_eq!(res.body.matches("<entry>").count(), 2);
