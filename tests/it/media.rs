@@ -630,9 +630,7 @@ async fn a_featured_image_shows_on_the_card_the_post_link_previews_and_the_feed(
         feed.body
     );
     assert!(
-        feed.body
-            .contains(&format!("rel=\"enclosure\" type=\"image/jpeg\""))
-            && feed.body.contains(&og),
+        feed.body.contains("rel=\"enclosure\" type=\"image/jpeg\"") && feed.body.contains(&og),
         "{}",
         feed.body
     );

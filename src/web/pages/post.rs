@@ -65,7 +65,7 @@ impl PostPage {
 
 /// What a slug leads to.
 enum Found {
-    Post(PublicPost, Pictures),
+    Post(Box<(PublicPost, Pictures)>),
     /// An old slug: the current one.
     Moved(String),
 }
@@ -87,7 +87,7 @@ pub async fn page(
                     Ok(post) => {
                         let featured: Vec<_> = post.featured_media_id.into_iter().collect();
                         let pictures = Pictures::load(conn, scope, &featured).await?;
-                        Ok(Found::Post(post, pictures))
+                        Ok(Found::Post(Box::new((post, pictures))))
                     }
                     Err(AppError::NotFound) => {
                         match slug_redirects::target(conn, scope, site_id, slug).await? {
@@ -102,7 +102,8 @@ pub async fn page(
         })
         .await?;
     match found {
-        Found::Post(post, pictures) => {
+        Found::Post(found) => {
+            let (post, pictures) = *found;
             let body = response::render(&PostPage::of(&site, post, &pictures, false))?;
             Ok(response::html(&req, body))
         }
