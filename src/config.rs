@@ -18,6 +18,9 @@
 //! | `AGOAT_BODY_TIMEOUT_SECS` | longest a client may take to send a whole request body before a 408 | 60 |
 //! | `AGOAT_PUBLIC_SCHEME` | `http` or `https`: the scheme of every absolute address the sites show (canonical links, feeds, sitemaps, redirects); never taken from a request | `http` |
 //! | `AGOAT_PUBLIC_PORT` | the port of those addresses (the scheme's own port is left out) | the scheme's port; the demo: the port it listens on |
+//! | `AGOAT_MAX_MEDIA_BYTES` | largest image the media library accepts (see [`crate::media::image::Limits`]) | 20 MiB |
+//! | `AGOAT_MAX_MEDIA_PIXELS` | most pixels an image may declare, checked before decoding | 50,000,000 |
+//! | `AGOAT_MEDIA_WORKERS` | images processed at once | 2 |
 //! | `AGOAT_MEDIA_URL` | where media files' bytes live: `s3://bucket/prefix` (an S3 bucket, with the variables below) or `file:///absolute/folder` (see [`crate::media::store`]) | files under `<AGOAT_DATA_DIR>/media` |
 //! | `AGOAT_MEDIA_S3_ENDPOINT` | an S3-compatible server, `http(s)://host[:port]`; `http://` allows plain HTTP (a local server); wins over `AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL` | AWS S3 in the region |
 //! | `AGOAT_MEDIA_S3_PATH_STYLE` | `true`: `{endpoint}/{bucket}/…` addresses (local and most S3-compatible servers); `false`: `{bucket}.{endpoint host}/…` | `true` |
