@@ -13,6 +13,7 @@ pub mod content;
 pub mod db;
 pub mod error;
 pub mod input;
+pub mod media;
 pub mod tenancy;
 pub mod thorne;
 pub mod web;
