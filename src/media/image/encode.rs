@@ -20,13 +20,16 @@ const GIF_SPEED: i32 = 10;
 
 /// `pixels` as a file of `format`.
 pub(super) fn encode(pixels: &Pixels, format: Format) -> Result<Vec<u8>, String> {
-    match format {
+    let mut bytes = match format {
         Format::Jpeg => jpeg(pixels),
         Format::Png => png(pixels),
         Format::Gif => gif(pixels),
         Format::WebP => webp(pixels),
     }
-    .map_err(|error| format!("encoding a {} failed: {error}", format.extension()))
+    .map_err(|error| format!("encoding a {} failed: {error}", format.extension()))?;
+    // The encoders grow their output by doubling: what is kept until stored should be no more.
+    bytes.shrink_to_fit();
+    Ok(bytes)
 }
 
 /// Whether a WebP can hold pixels of this size.

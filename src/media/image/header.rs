@@ -18,7 +18,7 @@ pub(super) fn dimensions(format: Format, bytes: &[u8]) -> Result<(u32, u32), Ref
     Ok((width, height))
 }
 
-/// Refuses a file that stops before its end (or whose GIF frames are each too large).
+/// Refuses a file that stops before its end, and a GIF with a frame of too many pixels.
 pub(super) fn check_whole(format: Format, bytes: &[u8], limits: &Limits) -> Result<(), Refusal> {
     match format {
         Format::Png => png_whole(bytes),
