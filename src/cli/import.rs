@@ -32,7 +32,8 @@ pub enum ImportCommand {
         paths: Vec<PathBuf>,
     },
     /// Import products from CSV (sku,name,description,category,wholesale_price,retail_price,
-    /// in_stock), matched by SKU.
+    /// in_stock,images), matched by SKU; images: ids of the customer's media library separated by
+    /// spaces, the main image first.
     Products {
         /// The customer whose catalog to import into.
         #[arg(long)]

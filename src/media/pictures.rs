@@ -1,6 +1,7 @@
 //! How an image of the library appears on a page: a `<picture>` whose WebP source and `<img>`
 //! list every width made from the upload (`srcset`), with the pixel size (`width`, `height`, so the
-//! page does not jump while it loads), its alt text, `loading="lazy"` and `decoding="async"`.
+//! page does not jump while it loads), its alt text, `loading="lazy"` (or `fetchpriority="high"`
+//! for the main image a page opens with, [`Loading`]) and `decoding="async"`.
 //! [`Pictures`] loads the images a Markdown body names and renders that body with them.
 
 use std::collections::HashMap;
@@ -15,12 +16,27 @@ use crate::tenancy::Scope;
 
 /// The `sizes` of a picture in a post body: the text column's width at most.
 pub const BODY_SIZES: &str = "(max-width: 48rem) 100vw, 48rem";
+/// The `sizes` of a product card's picture in the catalog grid (cards of at least 15rem, up to
+/// four to a 64rem row): the whole width on a phone, half of it on a small tablet, then a card's.
+pub const PRODUCT_CARD_SIZES: &str = "(max-width: 34rem) 100vw, (max-width: 50rem) 50vw, 21rem";
+/// The `sizes` of a product's main image on its page: the product column's width at most.
+pub const MAIN_SIZES: &str = "(max-width: 44rem) 100vw, 42rem";
+/// The `sizes` of the other images of a product's gallery: a third of the product column.
+pub const GALLERY_SIZES: &str = "(max-width: 30rem) 50vw, 14rem";
+
+/// How a picture loads: `Lazy` (`loading="lazy"`) below the fold, `Eager` (with
+/// `fetchpriority="high"`) for the main image a page opens with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loading {
+    Lazy,
+    Eager,
+}
 
 /// The `sizes` of a picture on a post's card in a listing.
 pub const CARD_SIZES: &str = "(max-width: 48rem) 100vw, 24rem";
 
 /// The widest file a link preview (`og:image`) points to.
-const PREVIEW_MAX_WIDTH: i32 = 1600;
+pub const PREVIEW_MAX_WIDTH: i32 = 1600;
 
 /// An image as a page shows it: its `<picture>`, and the file a link preview uses.
 #[derive(Debug, Clone)]
@@ -102,17 +118,20 @@ impl Pictures {
     pub fn shown(&self, id: Uuid, sizes: &str) -> Option<Shown> {
         let (media, files) = self.by_id.get(&id)?;
         let html = picture_html(media, files, &media.alt_text, sizes)?;
-        let preview = files
-            .iter()
-            .filter(|f| f.format == media.format && f.width <= PREVIEW_MAX_WIDTH)
-            .max_by_key(|f| f.width)
-            .or_else(|| files.iter().min_by_key(|f| f.width))?;
+        let preview = own_file_within(media, files, PREVIEW_MAX_WIDTH)?;
         Some(Shown {
             html,
             preview_path: path(preview),
             preview_type: crate::media::upload::content_type(&preview.format),
             preview_bytes: preview.size_bytes,
         })
+    }
+
+    /// The image `id` and its files, if loaded.
+    pub fn with_files(&self, id: Uuid) -> Option<(&Media, &[MediaFile])> {
+        self.by_id
+            .get(&id)
+            .map(|(media, files)| (media, files.as_slice()))
     }
 
     /// The sanitised HTML of a Markdown body, with these images in it.
@@ -123,6 +142,37 @@ impl Pictures {
 
 /// The `<picture>` of an upload from its files, or `None` when it has none in its own format.
 pub fn picture_html(media: &Media, files: &[MediaFile], alt: &str, sizes: &str) -> Option<String> {
+    picture_html_with(media, files, alt, sizes, Loading::Lazy)
+}
+
+/// The file of an upload in its own format at most `max_width` wide (the widest such), else its
+/// narrowest in its own format.
+pub fn own_file_within<'a>(
+    media: &Media,
+    files: &'a [MediaFile],
+    max_width: i32,
+) -> Option<&'a MediaFile> {
+    let own = || files.iter().filter(|f| f.format == media.format);
+    own()
+        .filter(|f| f.width <= max_width)
+        .max_by_key(|f| (f.width, std::cmp::Reverse(f.size_bytes)))
+        .or_else(|| own().min_by_key(|f| (f.width, f.size_bytes)))
+}
+
+/// The widest file of an upload in its own format (what a link to the full image opens).
+pub fn widest_own_file<'a>(media: &Media, files: &'a [MediaFile]) -> Option<&'a MediaFile> {
+    own_file_within(media, files, i32::MAX)
+}
+
+/// The `<picture>` of an upload loading as `loading` says, or `None` when it has no file in its
+/// own format.
+pub fn picture_html_with(
+    media: &Media,
+    files: &[MediaFile],
+    alt: &str,
+    sizes: &str,
+    loading: Loading,
+) -> Option<String> {
     let own: Vec<&MediaFile> = files.iter().filter(|f| f.format == media.format).collect();
     let fallback = own
         .iter()
@@ -140,9 +190,13 @@ pub fn picture_html(media: &Media, files: &[MediaFile], alt: &str, sizes: &str) 
             srcset(&webp)
         ));
     }
+    let loading = match loading {
+        Loading::Lazy => "loading=\"lazy\"",
+        Loading::Eager => "fetchpriority=\"high\"",
+    };
     html.push_str(&format!(
         "<img src=\"{}\" srcset=\"{}\" sizes=\"{sizes}\" width=\"{}\" height=\"{}\" alt=\"{}\" \
-         loading=\"lazy\" decoding=\"async\"></picture>",
+         {loading} decoding=\"async\"></picture>",
         path(fallback),
         srcset(&own),
         media.width,
@@ -254,5 +308,23 @@ mod tests {
         let body = pictures.render(&format!("![](media:{})", Uuid::nil()));
         assert!(body.contains("alt=\"A cat from the library\""), "{body}");
         assert!(body.contains(&format!("/media/{e}.jpg 2000w")), "{body}");
+    }
+
+    #[test]
+    fn a_main_image_loads_at_once_and_files_are_chosen_by_width() {
+        let files = [
+            file('a', "jpeg", 320, 10),
+            file('b', "webp", 1024, 8),
+            file('c', "jpeg", 1024, 50),
+            file('e', "jpeg", 2000, 200),
+        ];
+        let media = media("jpeg");
+        let html = picture_html_with(&media, &files, "x", MAIN_SIZES, Loading::Eager).unwrap();
+        assert!(html.contains("fetchpriority=\"high\""), "{html}");
+        assert!(!html.contains("loading="), "{html}");
+        assert_eq!(own_file_within(&media, &files, 1200).unwrap().width, 1024);
+        assert_eq!(own_file_within(&media, &files, 100).unwrap().width, 320);
+        assert_eq!(widest_own_file(&media, &files).unwrap().width, 2000);
+        assert!(own_file_within(&media, &[file('b', "webp", 10, 1)], 100).is_none());
     }
 }

@@ -1,6 +1,7 @@
 //! Exporting the catalog as UTF-8 CSV in the format the import reads (header
-//! `sku,name,description,category,wholesale_price,retail_price,in_stock`, prices with two
-//! decimals, `true`/`false`), ordered by SKU and read in batches.
+//! `sku,name,description,category,wholesale_price,retail_price,in_stock,images`, prices with two
+//! decimals, `true`/`false`, the gallery's image ids separated by spaces with the main image
+//! first), ordered by SKU and read in batches.
 //!
 //! Spreadsheet formulas: a cell that a spreadsheet would read as a formula (first character `=`,
 //! `+`, `-`, `@`, tab or carriage return) is written with a leading `'`. So that export → import
@@ -9,17 +10,20 @@
 //! ([`restore_cell`]). Any other `'` is left alone both ways.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use bigdecimal::RoundingMode;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde_json::json;
+use uuid::Uuid;
 
 use crate::audit::{self, Actor, Change};
 use crate::db::{Conn, schema::thorne::products};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
 use crate::thorne::csv_import::COLUMNS;
+use crate::thorne::gallery;
 use crate::thorne::products::Product;
 
 /// Products read per query.
@@ -65,8 +69,8 @@ pub fn price_cell(price: &bigdecimal::BigDecimal) -> String {
     price.with_scale_round(2, RoundingMode::HalfUp).to_string()
 }
 
-/// The cells of one product, in [`COLUMNS`] order.
-fn row(product: &Product) -> [String; 7] {
+/// The cells of one product with its gallery, in [`COLUMNS`] order.
+fn row(product: &Product, images: &[Uuid]) -> [String; 8] {
     [
         product.sku.clone(),
         product.name.clone(),
@@ -75,6 +79,7 @@ fn row(product: &Product) -> [String; 7] {
         price_cell(&product.wholesale_price),
         price_cell(&product.retail_price),
         product.in_stock.to_string(),
+        gallery::format_ids(images),
     ]
 }
 
@@ -115,8 +120,11 @@ pub async fn write_catalog(
     let mut last_sku: Option<String> = None;
     loop {
         let products = batch(conn, scope, selection, last_sku.as_deref()).await?;
+        let ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
+        let galleries: HashMap<Uuid, Vec<Uuid>> = gallery::of_products(conn, scope, &ids).await?;
         for product in &products {
-            let cells = row(product);
+            let images = galleries.get(&product.id).map(Vec::as_slice);
+            let cells = row(product, images.unwrap_or_default());
             writer
                 .write_record(cells.iter().map(|cell| defuse_cell(cell).into_owned()))
                 .map_err(failed)?;

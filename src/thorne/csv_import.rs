@@ -1,6 +1,8 @@
 //! Importing products from CSV (header `sku,name,description,category,wholesale_price,
-//! retail_price,in_stock`), matched by SKU within the customer. Only the columns present are
-//! updated; a new SKU needs name, category and both prices. Cells defused against spreadsheet
+//! retail_price,in_stock,images`), matched by SKU within the customer. Only the columns present are
+//! updated; a new SKU needs name, category and both prices. `images` is the product's gallery: ids
+//! of the customer's media library separated by spaces, the main image first (an empty cell: no
+//! images; an id that is not one of the customer's images is a row error). Cells defused against spreadsheet
 //! formulas by the export are restored (see [`crate::thorne::csv_export`]). No cell may hold a
 //! control character (a description may hold line breaks and tabs), see [`crate::input`].
 //!
@@ -22,11 +24,12 @@ use crate::input::{self, Shape};
 use crate::tenancy::Scope;
 use crate::thorne::change_sets::{self, Kind};
 use crate::thorne::csv_export::{price_cell, restore_cell};
+use crate::thorne::gallery;
 use crate::thorne::money::parse_price;
 use crate::thorne::products::{self, Edit, NewProduct, Product};
 
 /// The columns a file may have, in export order.
-pub const COLUMNS: [&str; 7] = [
+pub const COLUMNS: [&str; 8] = [
     "sku",
     "name",
     "description",
@@ -34,6 +37,7 @@ pub const COLUMNS: [&str; 7] = [
     "wholesale_price",
     "retail_price",
     "in_stock",
+    "images",
 ];
 
 /// One parsed row; `None` where the file has no such column.
@@ -47,6 +51,8 @@ pub struct CsvRow {
     pub wholesale_price: Option<BigDecimal>,
     pub retail_price: Option<BigDecimal>,
     pub in_stock: Option<bool>,
+    /// The gallery: image ids, the main image first.
+    pub images: Option<Vec<Uuid>>,
 }
 
 /// A problem with the file, shown as `line N, column C: reason`.
@@ -181,6 +187,8 @@ pub struct ColumnChange {
 pub struct PlannedCreate {
     pub line: u64,
     pub product: NewProduct,
+    /// Its gallery (none when empty).
+    pub images: Vec<Uuid>,
 }
 
 /// A product the import changes: as it is, as it will be, and what differs.
@@ -190,6 +198,15 @@ pub struct PlannedUpdate {
     pub current: Product,
     pub changed: Product,
     pub columns: Vec<ColumnChange>,
+    /// The new gallery, when it changes.
+    pub images: Option<Vec<Uuid>>,
+}
+
+impl PlannedUpdate {
+    /// Whether a field of the product itself changes (not only its gallery).
+    pub fn changes_fields(&self) -> bool {
+        self.columns.iter().any(|c| c.column != "images")
+    }
 }
 
 /// What a file would do to the catalog, and every problem that stops it.
@@ -224,17 +241,64 @@ impl Plan {
     }
 }
 
-/// Plans a parsed file against the products that exist (keyed by SKU, archived ones included).
-pub fn plan_rows(parsed: &Parsed, existing: &HashMap<String, Product>) -> Plan {
+/// What a file is planned against: the products it names that exist (keyed by SKU, archived ones
+/// included), their galleries, and the image ids it names that are not the customer's.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub products: HashMap<String, Product>,
+    /// Image ids in order, by product id (products without images have no entry).
+    pub galleries: HashMap<Uuid, Vec<Uuid>>,
+    pub unknown_images: HashSet<Uuid>,
+}
+
+/// Plans a parsed file against `catalog`.
+pub fn plan_rows(parsed: &Parsed, catalog: &Catalog) -> Plan {
     let mut plan = Plan {
         errors: parsed.errors.clone(),
         ..Plan::default()
     };
     for row in &parsed.rows {
-        match existing.get(&row.sku) {
+        let unknown: Vec<Uuid> = row
+            .images
+            .iter()
+            .flatten()
+            .filter(|id| catalog.unknown_images.contains(id))
+            .copied()
+            .collect();
+        if !unknown.is_empty() {
+            plan.errors.push(RowError::new(
+                row.line,
+                "images",
+                gallery::not_in_library(&unknown),
+            ));
+            if !catalog.products.contains_key(&row.sku)
+                && let Err(mut row_errors) = new_product(row)
+            {
+                plan.errors.append(&mut row_errors);
+            }
+            continue;
+        }
+        match catalog.products.get(&row.sku) {
             Some(current) => {
                 let changed = merged(current, row);
-                let columns = column_changes(current, &changed);
+                let mut columns = column_changes(current, &changed);
+                let old_images = catalog
+                    .galleries
+                    .get(&current.id)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let images = row
+                    .images
+                    .as_ref()
+                    .filter(|new| new.as_slice() != old_images)
+                    .cloned();
+                if let Some(new) = &images {
+                    columns.push(ColumnChange {
+                        column: "images",
+                        old: gallery::format_ids(old_images),
+                        new: gallery::format_ids(new),
+                    });
+                }
                 if columns.is_empty() {
                     plan.unchanged += 1;
                 } else {
@@ -243,6 +307,7 @@ pub fn plan_rows(parsed: &Parsed, existing: &HashMap<String, Product>) -> Plan {
                         current: current.clone(),
                         changed,
                         columns,
+                        images,
                     });
                 }
             }
@@ -250,6 +315,7 @@ pub fn plan_rows(parsed: &Parsed, existing: &HashMap<String, Product>) -> Plan {
                 Ok(product) => plan.creates.push(PlannedCreate {
                     line: row.line,
                     product,
+                    images: row.images.clone().unwrap_or_default(),
                 }),
                 Err(mut row_errors) => plan.errors.append(&mut row_errors),
             },
@@ -262,16 +328,33 @@ pub fn plan_rows(parsed: &Parsed, existing: &HashMap<String, Product>) -> Plan {
 /// Plans a parsed file against the catalog of the customer in scope; writes nothing.
 pub async fn plan(conn: &mut Conn, scope: Scope, parsed: &Parsed) -> AppResult<Plan> {
     let skus: Vec<String> = parsed.rows.iter().map(|r| r.sku.clone()).collect();
-    let existing: HashMap<String, Product> = if skus.is_empty() {
-        HashMap::new()
-    } else {
-        products::by_skus(conn, scope, &skus)
+    let mut catalog = Catalog::default();
+    if !skus.is_empty() {
+        catalog.products = products::by_skus(conn, scope, &skus)
             .await?
             .into_iter()
             .map(|p| (p.sku.clone(), p))
-            .collect()
-    };
-    Ok(plan_rows(parsed, &existing))
+            .collect();
+    }
+    let with_images: Vec<&CsvRow> = parsed.rows.iter().filter(|r| r.images.is_some()).collect();
+    if !with_images.is_empty() {
+        let product_ids: Vec<Uuid> = with_images
+            .iter()
+            .filter_map(|r| catalog.products.get(&r.sku).map(|p| p.id))
+            .collect();
+        catalog.galleries = gallery::of_products(conn, scope, &product_ids).await?;
+        let named: Vec<Uuid> = with_images
+            .iter()
+            .flat_map(|r| r.images.iter().flatten().copied())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        catalog.unknown_images = gallery::unknown_images(conn, scope, &named)
+            .await?
+            .into_iter()
+            .collect();
+    }
+    Ok(plan_rows(parsed, &catalog))
 }
 
 /// What the change set of an import is called and why its prices changed.
@@ -291,7 +374,7 @@ impl Default for ImportNote<'_> {
 }
 
 /// Carries out a plan (call inside the transaction that planned it): one change set for the
-/// price and field changes, then the new products. A plan with errors writes nothing and fails
+/// price and field changes, then the new products, then the galleries that change. A plan with errors writes nothing and fails
 /// with [`AppError::Invalid`] listing them; a product changed since the plan fails with
 /// [`AppError::Conflict`] and the transaction must roll back.
 pub async fn write(
@@ -318,13 +401,35 @@ pub async fn write(
     let updates: Vec<(Product, Product)> = plan
         .updates
         .iter()
+        .filter(|u| u.changes_fields())
         .map(|u| (u.current.clone(), u.changed.clone()))
         .collect();
-    report.updated = products::save_many(conn, scope, &updates, edit, actor)
+    let mut now: HashMap<Uuid, Product> = products::save_many(conn, scope, &updates, edit, actor)
         .await?
-        .len();
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    report.updated = plan.updates.len();
     let new: Vec<NewProduct> = plan.creates.iter().map(|c| c.product.clone()).collect();
-    report.created = products::create_many(conn, scope, &new, actor).await?.len();
+    let created = products::create_many(conn, scope, &new, actor).await?;
+    report.created = created.len();
+    let created_by_sku: HashMap<&str, &Product> =
+        created.iter().map(|p| (p.sku.as_str(), p)).collect();
+    let mut galleries: Vec<(Product, Vec<Uuid>)> = Vec::new();
+    for update in &plan.updates {
+        if let Some(images) = &update.images {
+            let product = now
+                .remove(&update.current.id)
+                .unwrap_or_else(|| update.current.clone());
+            galleries.push((product, images.clone()));
+        }
+    }
+    for create in plan.creates.iter().filter(|c| !c.images.is_empty()) {
+        if let Some(product) = created_by_sku.get(create.product.sku.as_str()) {
+            galleries.push(((*product).clone(), create.images.clone()));
+        }
+    }
+    gallery::set_many(conn, scope, &galleries, actor).await?;
     Ok(report)
 }
 
@@ -426,6 +531,13 @@ fn parse_row(
             None
         }
     });
+    let images = field("images").and_then(|value| {
+        let shaped = gallery::parse_ids(&value)
+            .and_then(|ids| gallery::shape_error(&ids).map_or(Ok(ids), Err));
+        shaped
+            .map_err(|reason| errors.push(RowError::new(line, "images", reason)))
+            .ok()
+    });
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -438,6 +550,7 @@ fn parse_row(
         wholesale_price,
         retail_price,
         in_stock,
+        images,
     })
 }
 
@@ -687,8 +800,12 @@ mod tests {
             .into_iter()
             .map(|p| (p.sku.clone(), p))
             .collect();
+        let catalog = Catalog {
+            products: existing,
+            ..Catalog::default()
+        };
         let parsed = parse_all(b"sku,retail_price,in_stock\nA-1,12.5,true\nA-2,20,true\n");
-        let plan = plan_rows(&parsed, &existing);
+        let plan = plan_rows(&parsed, &catalog);
         assert_eq!(plan.unchanged, 1);
         assert_eq!(plan.updates.len(), 1);
         assert_eq!(
@@ -710,7 +827,7 @@ mod tests {
     #[test]
     fn a_new_sku_needs_every_required_column_and_errors_come_in_line_order() {
         let parsed = parse_all(b"sku,retail_price\nNEW-1,3.00\nBAD!,1\n");
-        let plan = plan_rows(&parsed, &HashMap::new());
+        let plan = plan_rows(&parsed, &Catalog::default());
         assert_eq!(
             plan.error_lines(),
             vec![
@@ -721,6 +838,58 @@ mod tests {
             ]
         );
         assert!(!plan.has_changes());
+    }
+
+    #[test]
+    fn image_cells_are_checked_as_they_are_read() {
+        let a = Uuid::from_u128(1);
+        let data = format!("sku,images\nA-1,x\nA-2,{a} {a}\nA-3,\nA-4,media:{a}\n");
+        let parsed = parse_all(data.as_bytes());
+        assert_eq!(
+            parsed
+                .errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            vec![
+                "line 2, column images: “x” is not an image id".to_owned(),
+                format!("line 3, column images: the image {a} is listed twice"),
+            ]
+        );
+        assert_eq!(parsed.rows[0].images, Some(Vec::new()), "empty: no images");
+        assert_eq!(parsed.rows[1].images, Some(vec![a]));
+        assert_eq!(parse_all(b"sku,name\nA-1,N\n").rows[0].images, None);
+    }
+
+    #[test]
+    fn images_are_planned_against_the_galleries_and_the_library() {
+        let [a, b, foreign] = [1, 2, 3].map(Uuid::from_u128);
+        let (one, two) = (stored("A-1", "10.00"), stored("A-2", "10.00"));
+        let catalog = Catalog {
+            galleries: [(one.id, vec![a, b])].into_iter().collect(),
+            products: [one, two].into_iter().map(|p| (p.sku.clone(), p)).collect(),
+            unknown_images: [foreign].into_iter().collect(),
+        };
+        let data = format!("sku,images\nA-1,{a} {b}\nA-2,{b} {a}\nNEW,{foreign}\n");
+        let plan = plan_rows(&parse_all(data.as_bytes()), &catalog);
+        assert_eq!(plan.unchanged, 1);
+        assert_eq!(plan.updates.len(), 1);
+        let update = &plan.updates[0];
+        assert_eq!(update.images, Some(vec![b, a]));
+        assert!(!update.changes_fields());
+        assert_eq!(
+            update.columns,
+            vec![ColumnChange {
+                column: "images",
+                old: String::new(),
+                new: format!("{b} {a}"),
+            }]
+        );
+        assert_eq!(
+            plan.error_lines()[0],
+            format!("line 4, column images: no image {foreign} in the media library")
+        );
+        assert!(plan.creates.is_empty());
     }
 
     #[test]

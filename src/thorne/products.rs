@@ -705,3 +705,43 @@ pub async fn sku_taken(
     let found: Option<Uuid> = query.first(conn).await.optional()?;
     Ok(found.is_some())
 }
+
+/// Bumps the version (and the time of the last change) of products whose fields stay as they are
+/// but whose related rows change (their gallery), each only if it is still at the version it was
+/// read at; if any is not, [`AppError::Conflict`] names it and the caller's transaction must roll
+/// back. The caller records the audit event of what changed.
+pub async fn bump_versions(
+    conn: &mut Conn,
+    scope: Scope,
+    current: &[&Product],
+) -> AppResult<Vec<Product>> {
+    use diesel::sql_types::{Array, Int4, Timestamptz, Uuid as SqlUuid};
+    if current.is_empty() {
+        return Ok(Vec::new());
+    }
+    let saved: Vec<Product> = diesel::sql_query(
+        "UPDATE thorne.products AS p
+            SET version = p.version + 1, updated_at = $2
+           FROM unnest($3::uuid[], $4::int4[]) AS u(id, version)
+          WHERE p.customer_id = $1 AND p.id = u.id AND p.version = u.version
+      RETURNING p.*",
+    )
+    .bind::<SqlUuid, _>(scope.customer_uuid())
+    .bind::<Timestamptz, _>(crate::db::now())
+    .bind::<Array<SqlUuid>, _>(current.iter().map(|p| p.id).collect::<Vec<_>>())
+    .bind::<Array<Int4>, _>(current.iter().map(|p| p.version).collect::<Vec<_>>())
+    .load(conn)
+    .await?;
+    if saved.len() != current.len() {
+        let stale: Vec<&str> = current
+            .iter()
+            .filter(|c| !saved.iter().any(|s| s.id == c.id))
+            .map(|c| c.sku.as_str())
+            .collect();
+        return Err(AppError::Conflict(format!(
+            "changed by someone else meanwhile: {}",
+            stale.join(", ")
+        )));
+    }
+    Ok(saved)
+}

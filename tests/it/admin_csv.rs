@@ -17,6 +17,9 @@ use crate::common::{catalog_snapshot as catalog, sql_count as count, sql_text as
 
 const PRICING: &str = "pricing@alpha.test";
 const HEADER: &str = "sku,name,description,category,wholesale_price,retail_price,in_stock";
+/// The export's header: the import's columns and the gallery.
+const EXPORT_HEADER: &str =
+    "sku,name,description,category,wholesale_price,retail_price,in_stock,images";
 const BOUNDARY: &str = "----agoat-test-boundary-7MA4YWxkTrZu0gW";
 
 /// The catalog plus the uploads and the audit log: what a refused request must not change.
@@ -147,19 +150,19 @@ async fn post_multipart(browser: &mut Browser<'_>, body: Vec<u8>) -> Response {
 }
 
 /// Uploads a file through the form, with the session's CSRF token.
-async fn upload(browser: &mut Browser<'_>, name: &str, content: &[u8]) -> Response {
+pub(crate) async fn upload(browser: &mut Browser<'_>, name: &str, content: &[u8]) -> Response {
     let token = import_token(browser).await;
     post_multipart(browser, multipart_body(Some(&token), Some((name, content)))).await
 }
 
 /// The upload id a report's apply form posts to.
-fn apply_path(report: &Response) -> String {
+pub(crate) fn apply_path(report: &Response) -> String {
     report
         .attr("form[action$='/apply']", "action")
         .unwrap_or_else(|| panic!("no apply form on the report: {}", report.body))
 }
 
-fn counts(report: &Response) -> (String, String, String, String) {
+pub(crate) fn counts(report: &Response) -> (String, String, String, String) {
     let one = |id: &str| report.texts(&format!("#count-{id}")).concat();
     (
         one("create"),
@@ -169,11 +172,15 @@ fn counts(report: &Response) -> (String, String, String, String) {
     )
 }
 
-fn errors(report: &Response) -> Vec<String> {
+pub(crate) fn errors(report: &Response) -> Vec<String> {
     report.texts("ul.import-errors li")
 }
 
-async fn apply(browser: &mut Browser<'_>, path: &str, fields: &[(&str, &str)]) -> Response {
+pub(crate) async fn apply(
+    browser: &mut Browser<'_>,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> Response {
     browser.post("/admin/products/import", path, fields).await
 }
 
@@ -210,9 +217,9 @@ async fn the_export_is_the_import_format_exactly() {
     assert_eq!(
         res.body,
         format!(
-            "{HEADER}\n\
-             ALPHA-1,Product ALPHA-1,Description of ALPHA-1,Vitamins,10.00,18.00,true\n\
-             ALPHA-2,Grüner Tee – 緑茶,\"Quoted \"\"words\"\", commas\nand a second line\",Vitamins,5.00,7.50,true\n"
+            "{EXPORT_HEADER}\n\
+             ALPHA-1,Product ALPHA-1,Description of ALPHA-1,Vitamins,10.00,18.00,true,\n\
+             ALPHA-2,Grüner Tee – 緑茶,\"Quoted \"\"words\"\", commas\nand a second line\",Vitamins,5.00,7.50,true,\n"
         ),
         "active products by SKU, no archived one, none of the other customer's"
     );
@@ -595,7 +602,7 @@ async fn every_kind_of_bad_file_gets_its_own_clear_error() {
         ),
         (
             "sku,colour\nALPHA-1,red\n",
-            "line 1, column 2: unknown column \"colour\" (expected sku,name,description,category,wholesale_price,retail_price,in_stock)",
+            "line 1, column 2: unknown column \"colour\" (expected sku,name,description,category,wholesale_price,retail_price,in_stock,images)",
         ),
         (
             "sku,retail_price\nNEW-9,3.00\n",
@@ -899,7 +906,7 @@ async fn uploads_and_skus_of_another_customer_are_out_of_reach() {
     assert_eq!(
         export.body,
         format!(
-            "{HEADER}\nBETA-1,Product BETA-1,Description of BETA-1,Minerals,11.00,19.50,true\n"
+            "{EXPORT_HEADER}\nBETA-1,Product BETA-1,Description of BETA-1,Minerals,11.00,19.50,true,\n"
         )
     );
 }

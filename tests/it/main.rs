@@ -20,6 +20,7 @@ mod page_cache;
 mod post_writes;
 mod preview_links;
 mod pricing;
+mod product_gallery;
 mod public_pages;
 mod route_matrix;
 mod routing;

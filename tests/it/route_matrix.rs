@@ -15,7 +15,7 @@ use actix_web::test::TestRequest;
 use agoat::content::posts::Post;
 use agoat::content::preview_links;
 use agoat::tenancy::users::Role;
-use agoat::thorne::{csv_import, csv_uploads};
+use agoat::thorne::{csv_import, csv_uploads, gallery, products};
 use scoped_futures::ScopedFutureExt;
 
 use crate::common::{
@@ -105,6 +105,7 @@ fn product_form(f: &Foreign) -> Vec<(&'static str, String)> {
         ("in_stock", "on".into()),
         ("reason", "takeover".into()),
         ("version", "1".into()),
+        ("images", f.media.clone()),
     ]
 }
 
@@ -593,7 +594,8 @@ impl Foreign {
 }
 
 /// Two customers; B has a published post, a draft with a preview link, a product whose price
-/// an import changed (a change set), a pending CSV upload, an image, and an owner and an editor.
+/// an import changed (a change set) and whose gallery shows B's image, a pending CSV upload, and
+/// an owner and an editor.
 /// A has one user per role.
 async fn world(app: &TestApp) -> (TwoTenants, Foreign) {
     let t = two_tenants(app).await;
@@ -613,6 +615,14 @@ async fn world(app: &TestApp) -> (TwoTenants, Foreign) {
     let (change_set, upload, link) = b_catalog_and_link(app, &t, draft).await;
     let picture = crate::media::picture(40, 30, image::ImageFormat::Png);
     let media = crate::media::add_image(app, t.b, "beta-secret.png", picture).await;
+    app.in_scope(t.b, move |conn, scope| {
+        async move {
+            let product = products::by_skus(conn, scope, &["BETA-1".to_owned()]).await?;
+            gallery::set(conn, scope, &product[0], &[media], &actor()).await
+        }
+        .scope_boxed()
+    })
+    .await;
     let foreign = Foreign {
         post: post_id(app, "beta-post").await,
         post_slug: "beta-post".into(),

@@ -59,6 +59,15 @@ pub mod thorne {
     }
 
     diesel::table! {
+        thorne.product_images (customer_id, product_id, media_id) {
+            customer_id -> Uuid,
+            product_id -> Uuid,
+            media_id -> Uuid,
+            position -> Int4,
+        }
+    }
+
+    diesel::table! {
         thorne.products (customer_id, id) {
             customer_id -> Uuid,
             id -> Uuid,
@@ -83,6 +92,7 @@ pub mod thorne {
         change_sets,
         csv_uploads,
         price_changes,
+        product_images,
         products,
     );
 }

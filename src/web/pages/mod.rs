@@ -18,6 +18,8 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 
 use crate::error::AppError;
+use crate::media::library::{Media, MediaFile};
+use crate::media::pictures;
 use crate::web::error::wording;
 use crate::web::response;
 use crate::web::site::RequestSite;
@@ -52,8 +54,31 @@ pub struct Layout {
     pub stylesheet: String,
     pub feed_url: String,
     pub noindex: bool,
-    /// The absolute address of the image link previews show (`og:image`), if the page has one.
-    pub og_image: Option<String>,
+    /// The image shared links show (`og:image`, and a large Twitter card), when the page has one.
+    pub image: Option<ShareImage>,
+}
+
+/// The image of a page for shared links: an absolute address on the site's primary domain, its
+/// pixel size and its alt text.
+pub struct ShareImage {
+    pub url: String,
+    pub width: i32,
+    pub height: i32,
+    pub alt: String,
+}
+
+impl ShareImage {
+    /// The share image of a library image: its widest file in its own format up to `PREVIEW_MAX_WIDTH` pixels (what
+    /// link previews show), on `site`; `None` when it has no such file.
+    pub fn of(site: &RequestSite, media: &Media, files: &[MediaFile]) -> Option<ShareImage> {
+        let file = pictures::own_file_within(media, files, pictures::PREVIEW_MAX_WIDTH)?;
+        Some(ShareImage {
+            url: site.url(&pictures::path(file)),
+            width: file.width,
+            height: file.height,
+            alt: media.alt_text.clone(),
+        })
+    }
 }
 
 impl Layout {
@@ -68,7 +93,7 @@ impl Layout {
             stylesheet: crate::web::assets::url("app.css"),
             feed_url: site.url("/feed.xml"),
             noindex: false,
-            og_image: None,
+            image: None,
         }
     }
 }

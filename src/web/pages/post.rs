@@ -11,7 +11,7 @@ use crate::content::posts::{self, PublicPost};
 use crate::content::slug_redirects;
 use crate::error::{AppError, AppResult};
 use crate::media::pictures::{self, Pictures};
-use crate::web::pages::{Layout, display_time, iso_time};
+use crate::web::pages::{Layout, ShareImage, display_time, iso_time};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 
@@ -49,7 +49,10 @@ impl PostPage {
         );
         layout.og_type = "article";
         layout.noindex = noindex;
-        layout.og_image = featured.as_ref().map(|f| site.url(&f.preview_path));
+        layout.image = post
+            .featured_media_id
+            .and_then(|id| pictures.with_files(id))
+            .and_then(|(media, files)| ShareImage::of(site, media, files));
         PostPage {
             layout,
             title: post.title,

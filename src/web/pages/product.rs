@@ -1,16 +1,18 @@
 //! `/products/{sku}`: one active product — name, description, category, retail price with the
 //! currency symbol (and, when the customer shows it, the lowest retail price of the previous 30
-//! days), stock state. Never the wholesale price.
+//! days), stock state, its main image large and the rest of its gallery below (each linking to its
+//! widest file); the main image is also the page's `og:image`. Never the wholesale price.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
 use crate::error::AppResult;
+use crate::media::pictures::{self, Loading, Pictures};
 use crate::thorne::money::format_price;
-use crate::thorne::{price_history, products};
-use crate::web::pages::Layout;
+use crate::thorne::{gallery, price_history, products};
 use crate::web::pages::products::category_href;
+use crate::web::pages::{Layout, ShareImage};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 
@@ -27,6 +29,40 @@ pub struct ProductPage {
     /// The lowest retail price of the previous 30 days, when the customer shows it.
     pub lowest_30_day_price: Option<String>,
     pub in_stock: bool,
+    /// The main image, large.
+    pub main_image: Option<Figure>,
+    /// The other images of the gallery, in order.
+    pub gallery: Vec<Figure>,
+}
+
+/// An image of the product: its `<picture>` (safe HTML), the address of its widest file and its
+/// caption.
+pub struct Figure {
+    pub picture: String,
+    pub full_size: String,
+    pub caption: String,
+}
+
+/// The figures of the images `ids` that are loaded, in order (the first as the main image).
+fn figures(pictures: &Pictures, ids: &[uuid::Uuid]) -> Vec<Figure> {
+    ids.iter()
+        .enumerate()
+        .filter_map(|(i, id)| {
+            let (media, files) = pictures.with_files(*id)?;
+            let (sizes, loading) = if i == 0 {
+                (pictures::MAIN_SIZES, Loading::Eager)
+            } else {
+                (pictures::GALLERY_SIZES, Loading::Lazy)
+            };
+            let picture =
+                pictures::picture_html_with(media, files, &media.alt_text, sizes, loading)?;
+            Some(Figure {
+                picture,
+                full_size: pictures::path(pictures::widest_own_file(media, files)?),
+                caption: media.caption.clone(),
+            })
+        })
+        .collect()
 }
 
 pub async fn page(
@@ -38,7 +74,7 @@ pub async fn page(
     let scope = site.ctx.scope;
     let sku = sku.into_inner();
     let show_lowest = site.ctx.show_lowest_30_day_price;
-    let (product, lowest) = state
+    let (product, lowest, images, pictures) = state
         .db
         .tenant_read(scope, |conn| {
             let sku = &sku;
@@ -56,7 +92,9 @@ pub async fn page(
                 } else {
                     None
                 };
-                Ok((product, lowest))
+                let images = gallery::of_product(conn, scope, product.id).await?;
+                let pictures = Pictures::load(conn, scope, &images).await?;
+                Ok((product, lowest, images, pictures))
             }
             .scope_boxed()
         })
@@ -68,6 +106,12 @@ pub async fn page(
         &format!("/products/{}", urlencoding::encode(&product.sku)),
     );
     layout.og_type = "product";
+    let mut figures = figures(&pictures, &images).into_iter();
+    let main_image = figures.next();
+    layout.image = images
+        .first()
+        .and_then(|id| pictures.with_files(*id))
+        .and_then(|(media, files)| ShareImage::of(&site, media, files));
     let body = response::render(&ProductPage {
         layout,
         price: format_price(&product.retail_price, &site.ctx.currency),
@@ -78,6 +122,8 @@ pub async fn page(
         description: product.description,
         category: product.category,
         in_stock: product.in_stock,
+        main_image,
+        gallery: figures.collect(),
     })?;
     Ok(response::html(&req, body))
 }

@@ -1,12 +1,19 @@
 //! `/products`: the customer's active products grouped by category, with a `?category=` filter,
-//! [`PAGE_SIZE`] to a page (`?after=SKU` continues after that product). Retail prices only.
+//! [`PAGE_SIZE`] to a page (`?after=SKU` continues after that product). Retail prices only. Each
+//! card shows the product's main image (the first of its gallery) as a small lazy `<picture>`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
 use crate::error::{AppError, AppResult};
+use crate::media::pictures::{self, Pictures};
+use crate::thorne::gallery;
 use crate::thorne::money::format_price;
 use crate::thorne::products::{self, PublicProduct};
 use crate::web::pages::Layout;
@@ -31,6 +38,8 @@ pub struct CategoryLink {
 
 pub struct ProductCard {
     pub href: String,
+    /// The main image's `<picture>` (safe HTML), when the product has one.
+    pub picture: Option<String>,
     pub name: String,
     pub price: String,
     pub in_stock: bool,
@@ -68,7 +77,7 @@ pub async fn page(
     let scope = site.ctx.scope;
     let category = non_empty(query.category.as_deref());
     let after = non_empty(query.after.as_deref());
-    let (categories, mut listing) = state
+    let (categories, mut listing, main_images, pictures) = state
         .db
         .tenant_read(scope, |conn| {
             async move {
@@ -87,7 +96,11 @@ pub async fn page(
                 let limit = PAGE_SIZE as i64 + 1;
                 let listing =
                     products::active_listing(conn, scope, category, cursor.as_ref(), limit).await?;
-                Ok((categories, listing))
+                let ids: Vec<Uuid> = listing.iter().take(PAGE_SIZE).map(|p| p.id).collect();
+                let main_images = gallery::main_images(conn, scope, &ids).await?;
+                let media: Vec<Uuid> = main_images.values().copied().collect();
+                let pictures = Pictures::load(conn, scope, &media).await?;
+                Ok((categories, listing, main_images, pictures))
             }
             .scope_boxed()
         })
@@ -125,7 +138,7 @@ pub async fn page(
             })
             .collect(),
         all_active: category.is_none(),
-        groups: group_by_category(listing, &site.ctx.currency),
+        groups: group_by_category(listing, &site.ctx.currency, &main_images, &pictures),
         first_href: after.map(|_| first_path),
         next_href,
     })?;
@@ -137,11 +150,19 @@ fn non_empty(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn group_by_category(listing: Vec<PublicProduct>, currency: &str) -> Vec<CategoryGroup> {
+fn group_by_category(
+    listing: Vec<PublicProduct>,
+    currency: &str,
+    main_images: &HashMap<Uuid, Uuid>,
+    pictures: &Pictures,
+) -> Vec<CategoryGroup> {
     let mut groups: Vec<CategoryGroup> = Vec::new();
     for product in listing {
         let card = ProductCard {
             href: format!("/products/{}", urlencoding::encode(&product.sku)),
+            picture: main_images
+                .get(&product.id)
+                .and_then(|id| pictures.html(*id, "", pictures::PRODUCT_CARD_SIZES)),
             name: product.name,
             price: format_price(&product.retail_price, currency),
             in_stock: product.in_stock,

@@ -1,6 +1,7 @@
 //! `POST /admin/media/{id}/delete`: deletes an image read at the form's version. An image that
-//! posts still show is deleted only with `confirm=yes`; without it the answer is a 409 with the
-//! image's page listing the posts whose picture would break. After the commit the files no other
+//! posts or product galleries still show is deleted only with `confirm=yes`; without it the answer
+//! is a 409 with the image's page listing the posts whose picture would break and the products it
+//! would leave (deleting takes it out of their galleries). After the commit the files no other
 //! image of the customer has are removed from the store; they stop being served at once, since
 //! serving goes through the records.
 
@@ -43,12 +44,22 @@ pub async fn delete(
     let expected = edit::version(&form.version)?;
     let scope = user.scope;
     let loaded = edit::load(&state, scope, id).await?;
-    if !loaded.uses.is_empty() && form.confirm != "yes" {
-        let message = format!(
-            "{} post(s) show this image: deleting it breaks their picture. Confirm below to delete \
-             it anyway.",
-            loaded.uses.len()
-        );
+    let in_use = !loaded.uses.is_empty() || !loaded.products.is_empty();
+    if in_use && form.confirm != "yes" {
+        let mut message = String::new();
+        if !loaded.uses.is_empty() {
+            message.push_str(&format!(
+                "{} post(s) show this image: deleting it breaks their picture. ",
+                loaded.uses.len()
+            ));
+        }
+        if !loaded.products.is_empty() {
+            message.push_str(&format!(
+                "{} product(s) show it in their gallery: deleting it takes it out of them. ",
+                loaded.products.len()
+            ));
+        }
+        message.push_str("Confirm below to delete it anyway.");
         let mut page = EditPage::new(&site, &user, &session, &loaded, Some(message));
         page.confirm_delete = true;
         return response::private_page(StatusCode::CONFLICT, &page);

@@ -1,5 +1,6 @@
 //! `GET /admin/media/{id}`: one image — its preview, the files made from it, the Markdown that
-//! shows it in a post, the posts that use it, the alt text and caption form and the delete button.
+//! shows it in a post, the posts and the product galleries that use it, the alt text and caption
+//! form and the delete button.
 //! `POST /admin/media/{id}`: saves the alt text and caption at the version the form was loaded
 //! at; a bad field is a 422 with the form again, a stale version a 409.
 
@@ -15,6 +16,8 @@ use crate::error::{AppError, AppResult};
 use crate::media::library::{self, Media, MediaFile, Use};
 use crate::media::pictures;
 use crate::tenancy::Scope;
+use crate::thorne::gallery;
+use crate::thorne::products::Product;
 use crate::web::AppState;
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::media::{ROLES, human_size, media_id};
@@ -66,6 +69,8 @@ pub struct EditPage {
     pub version: i32,
     pub files: Vec<FileRow>,
     pub uses: Vec<UseRow>,
+    /// The products whose gallery shows the image.
+    pub product_uses: Vec<UseRow>,
     pub error: Option<String>,
     /// Shown when a delete needs confirming.
     pub confirm_delete: bool,
@@ -76,6 +81,8 @@ pub struct Loaded {
     pub media: Media,
     pub files: Vec<MediaFile>,
     pub uses: Vec<Use>,
+    /// The products whose gallery shows it.
+    pub products: Vec<Product>,
 }
 
 /// The image, its files and its uses.
@@ -87,7 +94,13 @@ pub async fn load(state: &AppState, scope: Scope, id: Uuid) -> AppResult<Loaded>
                 let media = library::find(conn, scope, id).await?;
                 let files = library::files_of(conn, scope, &[id]).await?;
                 let uses = library::uses(conn, scope, id).await?;
-                Ok(Loaded { media, files, uses })
+                let products = gallery::products_showing(conn, scope, id).await?;
+                Ok(Loaded {
+                    media,
+                    files,
+                    uses,
+                    products,
+                })
             }
             .scope_boxed()
         })
@@ -144,6 +157,14 @@ impl EditPage {
                 .map(|u| UseRow {
                     url: format!("/admin/posts/{}/edit", u.post_id),
                     title: u.title.clone(),
+                })
+                .collect(),
+            product_uses: loaded
+                .products
+                .iter()
+                .map(|p| UseRow {
+                    url: format!("/admin/products/{}", p.id),
+                    title: format!("{} ({})", p.name, p.sku),
                 })
                 .collect(),
             error,

@@ -6,6 +6,7 @@ use actix_session::Session;
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use askama::Template;
+use uuid::Uuid;
 
 use crate::error::AppResult;
 use crate::thorne::products::Product;
@@ -60,6 +61,11 @@ fn pairs(mine: &FormView, current: &FormView) -> Vec<FieldPair> {
         pair("Retail price", &mine.retail_price, &current.retail_price),
         pair("Stock", &stock(mine.in_stock), &stock(current.in_stock)),
         pair("Description", &mine.description, &current.description),
+        pair(
+            "Images (ids, main first)",
+            mine.images.as_deref().unwrap_or(""),
+            current.images.as_deref().unwrap_or(""),
+        ),
     ]
 }
 
@@ -69,10 +75,15 @@ pub fn respond(
     user: &CurrentUser,
     session: &Session,
     current: &Product,
+    current_images: &[Uuid],
     form: &ProductForm,
 ) -> AppResult<HttpResponse> {
-    let mine = FormView::of_form(form, Some(current.version), Default::default());
-    let stored = FormView::of_product(current);
+    let mut mine = FormView::of_form(form, Some(current.version), Default::default());
+    let stored = FormView::of_product(current, current_images);
+    if mine.images.is_none() {
+        // A form without a gallery leaves it as it is.
+        mine.images.clone_from(&stored.images);
+    }
     let page = ConflictPage {
         layout: AdminLayout::new("Conflicting changes", site, user, session),
         product_id: current.id.to_string(),

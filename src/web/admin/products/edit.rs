@@ -1,6 +1,7 @@
 //! `GET /admin/products/{id}`: the edit form of a product of this customer, loaded with its
-//! version, with its price history, the lowest retail price of the previous 30 days and its archive
-//! or restore button; also the form page that the new page and failed saves render.
+//! version and its gallery, with its price history, the lowest retail price of the previous 30 days
+//! and its archive or restore button; also the form page that the new page, failed saves and the
+//! gallery buttons render.
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -13,11 +14,13 @@ use uuid::Uuid;
 use crate::error::AppResult;
 use crate::tenancy::Scope;
 use crate::tenancy::users::Role;
+use crate::thorne::gallery;
 use crate::thorne::money::format_price;
 use crate::thorne::price_history::{self, PriceChange};
 use crate::thorne::products::{self, Product};
 use crate::web::admin::layout::AdminLayout;
 use crate::web::admin::products::form::{FormView, negative_margin_warning};
+use crate::web::admin::products::gallery::{self as gallery_field, GalleryView};
 use crate::web::admin::products::product_id;
 use crate::web::auth::CurrentUser;
 use crate::web::pages::display_time;
@@ -27,6 +30,8 @@ use crate::web::{AppState, response};
 /// A stored product with what its edit page shows besides the form.
 pub struct Stored {
     pub product: Product,
+    /// The gallery's image ids, the main image first.
+    pub images: Vec<uuid::Uuid>,
     /// Newest first, each with the name of its change set.
     pub history: Vec<(PriceChange, String)>,
     pub lowest_retail_30_days: BigDecimal,
@@ -39,12 +44,14 @@ pub async fn load(state: &AppState, scope: Scope, id: Uuid) -> AppResult<Stored>
         .tenant_read(scope, |conn| {
             async move {
                 let product = products::find(conn, scope, id).await?;
+                let images = gallery::of_product(conn, scope, id).await?;
                 let history = price_history::for_product_with_set_names(conn, scope, id).await?;
                 let lowest_retail_30_days =
                     price_history::lowest_retail_30_days(conn, scope, &product, crate::db::now())
                         .await?;
                 Ok(Stored {
                     product,
+                    images,
                     history,
                     lowest_retail_30_days,
                 })
@@ -114,6 +121,7 @@ pub struct FormPage {
     pub stored_margin_warning: Option<String>,
     pub show_margin_confirmation: bool,
     pub currency: String,
+    pub gallery: GalleryView,
 }
 
 impl FormPage {
@@ -124,6 +132,7 @@ impl FormPage {
         action_url: String,
         stored: Option<(StoredView, Option<String>)>,
         currency: &str,
+        gallery: GalleryView,
     ) -> FormPage {
         let (stored, stored_margin_warning) = match stored {
             Some((view, warning)) => (Some(view), warning.filter(|_| !form.errors.any())),
@@ -140,6 +149,7 @@ impl FormPage {
             stored,
             stored_margin_warning,
             currency: currency.to_owned(),
+            gallery,
         }
     }
 }
@@ -150,6 +160,7 @@ pub fn new_product_page(
     user: &CurrentUser,
     session: &Session,
     form: FormView,
+    gallery: GalleryView,
 ) -> FormPage {
     FormPage::new(
         "New product".into(),
@@ -158,6 +169,7 @@ pub fn new_product_page(
         "/admin/products".into(),
         None,
         &site.ctx.currency,
+        gallery,
     )
 }
 
@@ -168,6 +180,7 @@ pub fn edit_product_page(
     session: &Session,
     stored: &Stored,
     form: FormView,
+    gallery: GalleryView,
 ) -> FormPage {
     let product = &stored.product;
     let currency = site.ctx.currency.as_str();
@@ -197,6 +210,7 @@ pub fn edit_product_page(
         format!("/admin/products/{}", product.id),
         Some((view, warning)),
         currency,
+        gallery,
     )
 }
 
@@ -210,9 +224,10 @@ pub async fn page(
     user.require(&[Role::Pricing])?;
     let id = product_id(&path)?;
     let stored = load(&state, user.scope, id).await?;
-    let form = FormView::of_product(&stored.product);
+    let form = FormView::of_product(&stored.product, &stored.images);
+    let gallery = gallery_field::load(&state, user.scope, &stored.images).await?;
     response::private_page(
         StatusCode::OK,
-        &edit_product_page(&site, &user, &session, &stored, form),
+        &edit_product_page(&site, &user, &session, &stored, form, gallery),
     )
 }

@@ -1,10 +1,14 @@
 //! The product form shared by the new and edit pages and the conflict page: the raw fields as
 //! posted, checking them into a [`Checked`] product with an error next to each field (prices parsed
-//! exactly, a negative margin only with its confirmation), and what the template shows.
+//! exactly, a negative margin only with its confirmation, the gallery's image ids), and what the
+//! template shows.
 
 use bigdecimal::BigDecimal;
 use serde::Deserialize;
+use uuid::Uuid;
 
+use crate::error::{AppError, AppResult};
+use crate::thorne::gallery;
 use crate::thorne::money::{format_price, parse_price};
 use crate::thorne::products::{NewProduct, Product, valid_sku};
 
@@ -39,6 +43,43 @@ pub struct ProductForm {
     pub reason: String,
     /// The version the edit form was loaded at.
     pub version: Option<String>,
+    /// The gallery: image ids separated by spaces, the main image first. Absent: the gallery stays
+    /// as it is.
+    pub images: Option<String>,
+    /// A gallery button (`main:{id}`, `up:{id}`, `down:{id}`, `remove:{id}`, `add:{id}`): the form
+    /// comes back with the gallery rearranged, nothing saved.
+    pub gallery: Option<String>,
+}
+
+impl ProductForm {
+    /// The gallery button pressed, if any, as `(operation, image id)`; anything else is a 400.
+    pub fn gallery_button(&self) -> AppResult<Option<(&str, Uuid)>> {
+        let Some(button) = self.gallery.as_deref() else {
+            return Ok(None);
+        };
+        let bad = || AppError::BadRequest("the gallery button is not valid".into());
+        let (op, id) = button.split_once(':').ok_or_else(bad)?;
+        if !["main", "up", "down", "remove", "add"].contains(&op) {
+            return Err(bad());
+        }
+        let id = Uuid::try_parse(id).map_err(|_| bad())?;
+        Ok(Some((op, id)))
+    }
+}
+
+/// The image ids of a gallery field, each once (the first time it is listed).
+pub fn gallery_ids(text: &str) -> Result<Vec<Uuid>, String> {
+    let mut ids =
+        gallery::parse_ids(text).map_err(|e| format!("The images are not valid: {e}."))?;
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(*id));
+    if ids.len() > gallery::MAX_IMAGES {
+        return Err(format!(
+            "Too many images: a gallery holds at most {}.",
+            gallery::MAX_IMAGES
+        ));
+    }
+    Ok(ids)
 }
 
 /// An error next to each field that has one.
@@ -52,6 +93,7 @@ pub struct FormErrors {
     pub reason: Option<String>,
     /// The retail price is below the wholesale price and that was not confirmed.
     pub negative_margin: Option<String>,
+    pub images: Option<String>,
 }
 
 impl FormErrors {
@@ -63,6 +105,15 @@ impl FormErrors {
             || self.retail_price.is_some()
             || self.reason.is_some()
             || self.negative_margin.is_some()
+            || self.images.is_some()
+    }
+
+    /// The error of images the library does not have (or another check of the gallery).
+    pub fn images(message: &str) -> FormErrors {
+        FormErrors {
+            images: Some(format!("The images cannot be saved: {message}.")),
+            ..FormErrors::default()
+        }
     }
 
     /// The error of a SKU another product of the customer has.
@@ -81,6 +132,8 @@ impl FormErrors {
 pub struct Checked {
     pub product: NewProduct,
     pub reason: String,
+    /// The gallery, when the form carries one.
+    pub images: Option<Vec<Uuid>>,
 }
 
 impl Checked {
@@ -164,6 +217,14 @@ pub fn check(form: &ProductForm, currency: &str) -> Result<Checked, Box<FormErro
     {
         errors.negative_margin = Some(negative_margin_warning(wholesale, retail, currency));
     }
+    let images = match form.images.as_deref().map(gallery_ids) {
+        None => None,
+        Some(Ok(ids)) => Some(ids),
+        Some(Err(error)) => {
+            errors.images = Some(error);
+            None
+        }
+    };
     match (name, category, wholesale, retail) {
         (Ok(name), Ok(category), Ok(wholesale_price), Ok(retail_price)) if !errors.any() => {
             Ok(Checked {
@@ -177,6 +238,7 @@ pub fn check(form: &ProductForm, currency: &str) -> Result<Checked, Box<FormErro
                     in_stock: form.in_stock.is_some(),
                 },
                 reason: reason.to_owned(),
+                images,
             })
         }
         _ => Err(Box::new(errors)),
@@ -197,6 +259,8 @@ pub struct FormView {
     pub reason: String,
     /// The version the form was loaded at (edit forms only).
     pub version: Option<i32>,
+    /// The gallery's image ids as the field shows them; `None` when a posted form had no gallery.
+    pub images: Option<String>,
     pub errors: FormErrors,
 }
 
@@ -214,14 +278,15 @@ impl Default for FormView {
             confirm_negative_margin: false,
             reason: String::new(),
             version: None,
+            images: Some(String::new()),
             errors: FormErrors::default(),
         }
     }
 }
 
 impl FormView {
-    /// The fields of a stored product.
-    pub fn of_product(product: &Product) -> FormView {
+    /// The fields of a stored product with its gallery.
+    pub fn of_product(product: &Product, images: &[Uuid]) -> FormView {
         FormView {
             sku: product.sku.clone(),
             name: product.name.clone(),
@@ -233,6 +298,7 @@ impl FormView {
             confirm_negative_margin: false,
             reason: String::new(),
             version: Some(product.version),
+            images: Some(gallery::format_ids(images)),
             errors: FormErrors::default(),
         }
     }
@@ -250,6 +316,7 @@ impl FormView {
             confirm_negative_margin: form.confirm_negative_margin.is_some(),
             reason: form.reason.clone(),
             version,
+            images: form.images.clone(),
             errors,
         }
     }
@@ -325,5 +392,44 @@ mod tests {
             ..form("20", "15")
         };
         assert!(check(&confirmed, "EUR").is_ok());
+    }
+
+    #[test]
+    fn the_gallery_field_is_read_once_per_image() {
+        let [a, b] = [1, 2].map(Uuid::from_u128);
+        let with = ProductForm {
+            images: Some(format!("{a} {b} media:{a}")),
+            ..form("1", "2")
+        };
+        assert_eq!(check(&with, "USD").unwrap().images, Some(vec![a, b]));
+        assert_eq!(check(&form("1", "2"), "USD").unwrap().images, None);
+        let bad = ProductForm {
+            images: Some("cat.jpg".into()),
+            ..form("1", "2")
+        };
+        let errors = check(&bad, "USD").unwrap_err();
+        assert!(
+            errors
+                .images
+                .unwrap()
+                .contains("“cat.jpg” is not an image id")
+        );
+    }
+
+    #[test]
+    fn gallery_buttons_name_an_operation_and_an_image() {
+        let id = Uuid::from_u128(7);
+        let pressed = |value: &str| ProductForm {
+            gallery: Some(value.to_owned()),
+            ..ProductForm::default()
+        };
+        assert_eq!(
+            pressed(&format!("up:{id}")).gallery_button().unwrap(),
+            Some(("up", id))
+        );
+        assert!(ProductForm::default().gallery_button().unwrap().is_none());
+        for bad in ["up", "jump:{id}", "up:not-an-id"] {
+            assert!(pressed(bad).gallery_button().is_err(), "{bad}");
+        }
     }
 }

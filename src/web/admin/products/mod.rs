@@ -1,5 +1,6 @@
 //! Products admin under `/admin/products` (pricing staff and owners): the catalog list, create and
-//! edit with exact prices and the conflict page, archive and restore, price history; bulk price
+//! edit with exact prices, the gallery (`gallery.rs`) and the conflict page, archive and restore,
+//! price history; bulk price
 //! changes (`bulk/`), change sets and their revert (`change_sets/`), CSV export and import
 //! (`csv/`).
 //!
@@ -12,6 +13,7 @@ pub mod conflict;
 pub mod csv;
 pub mod edit;
 pub mod form;
+pub mod gallery;
 pub mod list;
 pub mod new;
 pub mod save;

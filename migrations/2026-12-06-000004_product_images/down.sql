@@ -1,0 +1,1 @@
+DROP TABLE thorne.product_images;
