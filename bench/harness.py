@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Helpers of bench/run and bench/citus: parse wrk output, sample a process's memory, time an
 admin post save over HTTP, follow the home page's "older" links, fetch a list of pages once each,
-write the CSV import files, and collect the results (one JSON object per line in results.jsonl)."""
+write the CSV import files, read /usr/bin/time -v reports, and collect the results (one JSON
+object per line in results.jsonl)."""
 
 import argparse
 import csv
@@ -287,6 +288,47 @@ def cmd_pages(args):
     print(json.dumps(summary))
 
 
+def gnu_time(path):
+    """Wall time, CPU time, peak RSS and exit status from a `/usr/bin/time -v` report."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+
+    def figure(label):
+        match = re.search(rf"^\s*{re.escape(label)}: (.+)$", text, re.M)
+        if not match:
+            sys.exit(f"{path}: no {label!r}")
+        return match.group(1).strip()
+
+    wall = 0.0
+    for part in figure("Elapsed (wall clock) time (h:mm:ss or m:ss)").split(":"):
+        wall = wall * 60 + float(part)
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s": round(float(figure("User time (seconds)")) + float(figure("System time (seconds)")), 2),
+        "max_rss_kb": int(figure("Maximum resident set size (kbytes)")),
+        "exit": int(figure("Exit status")),
+    }
+
+
+def cmd_gnu_time(args):
+    """Prints the figures of processes run under `/usr/bin/time -v` as JSON: each one's, the
+    largest and the total peak RSS, and `--extra` `key=value` pairs (whole numbers as numbers)."""
+    processes = [gnu_time(path) for path in args.reports]
+    failed = [p for p in processes if p["exit"] != 0]
+    if failed:
+        sys.exit(f"a timed process failed: {failed}")
+    summary = {
+        "processes": processes,
+        "max_rss_kb": max(p["max_rss_kb"] for p in processes),
+        "max_rss_kb_total": sum(p["max_rss_kb"] for p in processes),
+        "cpu_s_total": round(sum(p["cpu_s"] for p in processes), 2),
+    }
+    for pair in (args.extra or "").split():
+        key, _, value = pair.partition("=")
+        summary[key] = int(value) if value.isdigit() else value
+    print(json.dumps(summary))
+
+
 def cmd_csv(args):
     """Writes a product CSV of `--rows` rows; `--price-step` shifts every price by that many
     cents, so a second file updates every product of the first."""
@@ -351,6 +393,11 @@ def main():
     pages.add_argument("--targets", required=True)
     pages.add_argument("--count", type=int, default=100)
     pages.set_defaults(run=cmd_pages)
+
+    timed = sub.add_parser("gnu-time")
+    timed.add_argument("reports", nargs="+")
+    timed.add_argument("--extra", help="more fields, as key=value pairs separated by spaces")
+    timed.set_defaults(run=cmd_gnu_time)
 
     rows = sub.add_parser("csv")
     rows.add_argument("--file", required=True)

@@ -18,6 +18,8 @@ TARGET_BULK_SECONDS = 2.0
 
 PAGES = ["post_page", "home_page", "archive_page_1", "archive_page_500", "products_page",
          "product_page", "feed", "post_page_browser", "feed_browser"]
+# Served files that are not pages: in the table with their nginx ratio, not in the page targets.
+FILES = ["media_file"]
 
 # Where a sampled symbol's time is counted, first match wins: (label, dso pattern, symbol pattern).
 BUCKETS = [
@@ -87,7 +89,7 @@ def page_table(results):
         "| × nginx req/s | p99 ÷ nginx p99 | Load avg (1 min) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for name in PAGES:
+    for name in PAGES + FILES:
         page, nginx = results.get(name), limit_of(results, name)
         if not page:
             continue
@@ -124,7 +126,7 @@ def targets(results, machine, run_dir):
                      else f"{factor / TARGET_P99_FACTOR:.1f}× over the limit"))
             rows.append((f"{page['label']}: p99 ≤ 2× nginx's p99", ms(page["p99_ms"]),
                          verdict(factor <= TARGET_P99_FACTOR, by)))
-    rss = [p.get("rss_max_kb") for n, p in results.items() if n in PAGES and p.get("rss_max_kb")]
+    rss = [p.get("rss_max_kb") for n, p in results.items() if n in PAGES + FILES and p.get("rss_max_kb")]
     if rss:
         peak = max(rss) / MB
         rows.append(("Server RSS during load ≤ 150 MB", f"{peak:.1f} MB",
@@ -153,6 +155,27 @@ def targets(results, machine, run_dir):
         rows.append(("Bulk price change over 10,000 products ≤ 2 s", "not measured yet",
                      "— (the bulk price change is not in this build; bench/run has a step for it)"))
     return rows
+
+
+def media_detail(name, step, results):
+    """The detail of a media addition: the photo and its files, CPU time and peak memory, and for
+    two at once the bound on the memory of decoded images."""
+    if name == "media_add_one":
+        return (f"a {step['width']:,} × {step['height']:,} photo-like JPEG of "
+                f"{step['photo_bytes'] / 1e6:.1f} MB made into {step['files']} files "
+                f"({step['files_bytes'] / 1e6:.1f} MB in all); CPU {step['cpu_s_total']:.2f} s; "
+                f"peak RSS {step['max_rss_kb'] / MB:.0f} MB")
+    one = results.get("media_add_one", {})
+    each = " and ".join(f"{p['max_rss_kb'] / MB:.0f} MB" for p in step["processes"])
+    decoded_mb = step["max_pixels"] * 4 / 1e6
+    return (f"two other photos of the same size, both done after {step['seconds']:.2f} s"
+            + (f" (one alone: {one['seconds']:.2f} s)" if "seconds" in one else "")
+            + f"; CPU {step['cpu_s_total']:.2f} s in all; peak RSS {each} (together "
+            f"{step['max_rss_kb_total'] / MB:.0f} MB). The bound: a process decodes at most "
+            f"`AGOAT_MEDIA_WORKERS` = {step['workers']} images at once, each at most "
+            f"{step['max_pixels'] / 1e6:.0f} megapixels × 4 bytes = {decoded_mb:.0f} MB, so at most "
+            f"{step['workers'] * decoded_mb:.0f} MB of decoded pixels however many uploads arrive "
+            "(a 12-megapixel image: 48 MB); `agoat media add` processes its own files one after another")
 
 
 def large_rows(results, machine, run_dir):
@@ -397,14 +420,22 @@ def main():
     for name in ("build", "seed"):
         if name in results:
             out.append(results[name]["command"])
+    one = results.get("media_add_one")
+    if one:
+        out.append(f"agoat bench photo --width {one['width']} --height {one['height']} --seed N photo-N.jpg   # N = 1, 2, 3")
+    for name in ("media_add_one", "media_add_two"):
+        if name in results:
+            out.append(results[name]["command"])
     out += [
         "agoat serve --no-migrate --bind 127.0.0.1:<free port>   # DATABASE_URL=postgres://postgres@127.0.0.1:5432/agoat_bench, RUST_LOG unset (info, one log line per request)",
     ]
-    for name in PAGES:
+    for name in PAGES + FILES:
         if name in results:
             out.append(results[name]["command"])
     if "nginx_for_post_page" in results:
         out.append(results["nginx_for_post_page"]["command"] + "   # after each page above")
+    if "nginx_for_media_file" in results:
+        out.append(results["nginx_for_media_file"]["command"] + "   # after the library image")
     out += [
         "nginx -p <temp dir> -c <temp dir>/nginx.conf   # bench/nginx.conf: worker_processes auto, sendfile, access log on",
     ]
@@ -426,11 +457,16 @@ def main():
         "",
     ]
     out += page_table(results)
-    hwm = max((p.get("hwm_kb") or 0) for n, p in results.items() if n in PAGES) if results else 0
+    hwm = max((p.get("hwm_kb") or 0) for n, p in results.items() if n in PAGES + FILES) if results else 0
     if hwm:
         out += ["", f"Peak resident memory of the server over the whole run (VmHWM): {hwm / MB:.1f} MB."]
+    if "media_file" in results:
+        out += ["", "The library image is not in the page cache: each request looks up the file's record "
+                "(on the owning customer's domains only) and reads its bytes from the media store (files "
+                "on disk here); nginx sends the same bytes with `sendfile`."]
     out += ["", "## Timed operations", "", "| Operation | Time | Detail |", "|---|---:|---|"]
-    for name in ("post_save", "csv_import_new", "csv_import_update", "bulk_price_change"):
+    for name in ("post_save", "csv_import_new", "csv_import_update", "bulk_price_change",
+                 "media_add_one", "media_add_two"):
         step = results.get(name)
         if not step:
             continue
@@ -438,6 +474,8 @@ def main():
             detail = (f"POST median {step['save_median_ms']} ms, p90 {step['save_p90_ms']} ms, max "
                       f"{step['save_max_ms']} ms; edit round (GET form + POST) median {step['round_median_ms']} ms; "
                       f"{step['saves']} saves of a {num(step['body_chars'])}-character body, version {step['versions']}")
+        elif name.startswith("media_add"):
+            detail = media_detail(name, step, results)
         else:
             detail = step.get("detail", "")
         time = f"{step['seconds']:.3f} s" if "seconds" in step else "not measured yet"
@@ -446,7 +484,10 @@ def main():
         "",
         "The CSV imports are timed around the whole `agoat import products` command (process start, "
         "connection, migration check, parse, one transaction with the audit events and, for the price "
-        "changes, the change set and price history).",
+        "changes, the change set and price history). So are the media additions (`agoat media add`: "
+        "read, check, decode, turn upright, resize and encode every file, write them to the store, "
+        "one transaction for the records), each under `/usr/bin/time -v` for its CPU time and peak "
+        "resident memory (RSS).",
         "",
         "## Targets",
         "",

@@ -79,7 +79,7 @@ pub enum Command {
     /// Manage admin users of a customer.
     #[command(subcommand)]
     User(users::UserCommand),
-    /// Benchmark support: seed the benchmark data set.
+    /// Benchmark support: seed the benchmark data set, write a photo for the media benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
@@ -160,6 +160,10 @@ fn one_line(text: &str) -> String {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
+    // The benchmark photo needs no database.
+    if let Command::Bench(bench::BenchCommand::Photo(args)) = &cli.command {
+        return bench::write_photo(args);
+    }
     let migrate = !matches!(&cli.command, Command::Serve(args) if args.no_migrate);
     let target = DatabaseTarget::open(
         cli.database.database_url.as_deref(),

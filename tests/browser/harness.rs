@@ -1,6 +1,6 @@
 //! Starting the stack for one browser test: a test database with a customer, a site on
-//! `<name>.localhost` (Chromium resolves `*.localhost` to this machine), an `agoat serve` process,
-//! chromedriver and a headless Chromium session.
+//! `<name>.localhost` (Chromium resolves `*.localhost` to this machine), an `agoat serve` process
+//! (its media files in the test's own folder), chromedriver and a headless Chromium session.
 
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -106,6 +106,11 @@ pub async fn start() -> Option<Stack> {
                 &format!("127.0.0.1:{port}"),
             ])
             .env("DATABASE_URL", &app.db.url)
+            // The test's own media folder, shared with `app` (and removed with it).
+            .env(
+                "AGOAT_MEDIA_URL",
+                format!("file://{}", app.media_dir().display()),
+            )
             .env("AGOAT_SESSION_KEY", "k".repeat(64))
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())

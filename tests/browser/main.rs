@@ -9,4 +9,5 @@ mod common;
 mod harness;
 
 mod admin_flows;
+mod media_flows;
 mod pricing_flows;

@@ -9,6 +9,8 @@
 //! event.
 //! The text ([`text`]) is deterministic: the same options seed the same titles, bodies and prices
 //! (ids are random).
+//!
+//! `agoat bench photo FILE` writes a photo-like JPEG for the media benchmarks ([`photo`]).
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +21,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
+mod photo;
 mod text;
 
 use crate::audit::Actor;
@@ -32,6 +35,7 @@ use crate::tenancy::users::{self, Role};
 use crate::tenancy::{CustomerId, Scope, SiteId, customers, sites};
 use crate::thorne::products::{self, NewProduct};
 
+pub use photo::{PhotoArgs, write as write_photo};
 pub use text::BodyPool;
 use text::{CATEGORIES, FORMS, NOUNS, Rng, TAGS, WORDS, capitalize, mix, sentence, title};
 
@@ -50,6 +54,8 @@ const DEEP_PAGE: usize = 500;
 pub enum BenchCommand {
     /// Seed the benchmark data set into an empty database; prints `key=value` lines.
     Seed(SeedArgs),
+    /// Write a photo-like JPEG (12 megapixels by default) for the media benchmarks.
+    Photo(PhotoArgs),
 }
 
 /// The size of the data set: `--large` changes the defaults, each flag overrides one figure.
@@ -115,6 +121,7 @@ impl Shape {
 pub async fn run(db: &Database, command: BenchCommand) -> Result<(), Failure> {
     match command {
         BenchCommand::Seed(args) => seed(db, &args).await,
+        BenchCommand::Photo(args) => photo::write(&args),
     }
 }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 pub struct Reply {
     pub status: u16,
     pub location: Option<String>,
+    pub content_type: Option<String>,
     /// The `name=value` part of the last `Set-Cookie`, if any.
     pub cookie: Option<String>,
     pub body: String,
@@ -50,12 +51,16 @@ pub fn send(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let location = head.lines().skip(1).find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("location")
-            .then(|| value.trim().to_owned())
-    });
+    let header = |wanted: &str| {
+        head.lines().skip(1).find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case(wanted)
+                .then(|| value.trim().to_owned())
+        })
+    };
+    let location = header("location");
+    let content_type = header("content-type");
     let cookie = head
         .lines()
         .skip(1)
@@ -69,6 +74,7 @@ pub fn send(
     Ok(Reply {
         status,
         location,
+        content_type,
         cookie,
         body: body.to_owned(),
     })
