@@ -2,8 +2,8 @@
 //!
 //! Every request is routed by its `Host` to a site and its customer (`tenancy`), every query runs
 //! inside that customer's scope (`db`), and every change is audited (`audit`). Posts live in
-//! `content`, the Thorne product catalog in `thorne`, the public pages in `web`, the command line in
-//! `cli`; which characters outside text may hold in `input`.
+//! `content`, the Thorne product catalog in `thorne`, the search of both in `search`, the public
+//! pages in `web`, the command line in `cli`; which characters outside text may hold in `input`.
 
 pub mod audit;
 pub mod cli;
@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod input;
 pub mod media;
+pub mod search;
 pub mod tenancy;
 pub mod thorne;
 pub mod web;

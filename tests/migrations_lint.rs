@@ -292,6 +292,43 @@ const FORBIDDEN_WORDS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Full-text search functions PostgreSQL (and so Citus) has and CockroachDB does not (v25.x):
+/// refused in the portable core except in a migration whose directory name ends in
+/// [`POSTGRESQL_ONLY`] (which CockroachDB's guide records as applied without running it), and
+/// nowhere in the sources but where the table says.
+const POSTGRESQL_ONLY_FULL_TEXT: &[(&str, &str)] = &[
+    // The search vectors' weights: written by src/search/vector.rs alone, for which CockroachDB's
+    // overlay defines an unweighted stand-in.
+    ("SETWEIGHT", "src/search/vector.rs"),
+    // Parsing a web search: src/search/query.rs builds the tsquery itself.
+    ("WEBSEARCH_TO_TSQUERY", ""),
+    // Snippets: src/search/snippet.rs makes them from the results shown.
+    ("TS_HEADLINE", ""),
+    // Ranking by cover density: src/search ranks with ts_rank.
+    ("TS_RANK_CD", ""),
+];
+
+/// The end of the name of a migration that only PostgreSQL (and Citus) runs.
+const POSTGRESQL_ONLY: &str = "_postgresql_only";
+
+/// PostgreSQL-only full-text functions in a core migration.
+fn postgresql_only_full_text(sql: &str) -> Vec<Finding> {
+    tokenize(sql)
+        .iter()
+        .filter(|t| t.kind == Kind::Word)
+        .filter(|t| POSTGRESQL_ONLY_FULL_TEXT.iter().any(|(f, _)| t.text == *f))
+        .map(|t| {
+            finding(
+                t.line,
+                format!(
+                    "{}() is PostgreSQL-only full-text search: only a migration named                      *{POSTGRESQL_ONLY} may use it, with its CockroachDB counterpart in the overlay",
+                    t.text.to_lowercase()
+                ),
+            )
+        })
+        .collect()
+}
+
 /// Functions whose value changes per row or per call: bind the time from Rust instead.
 const VOLATILE: &[&str] = &[
     "NOW",
@@ -479,6 +516,12 @@ fn cockroach_statement(words: &[&str]) -> Result<(), String> {
                 Err("an index without USING HASH belongs in the portable core".into())
             }
         }
+        // An inverted index led by a plain column (customer_id), which CockroachDB builds itself
+        // and PostgreSQL only with the btree_gin extension.
+        ["CREATE", "INVERTED", "INDEX", ..] => Ok(()),
+        // The unweighted stand-in for PostgreSQL's setweight (src/search/vector.rs).
+        ["CREATE", "FUNCTION", "SETWEIGHT", ..]
+        | ["CREATE", "OR", "REPLACE", "FUNCTION", "SETWEIGHT", ..] => Ok(()),
         ["DROP", "INDEX", ..] => Ok(()),
         ["ALTER", "TABLE", ..]
             if has(&["CONFIGURE", "ZONE"])
@@ -529,6 +572,13 @@ fn core_migration_files() -> Vec<PathBuf> {
         .collect()
 }
 
+/// Whether the migration of this file is one only PostgreSQL runs.
+fn is_postgresql_only(path: &Path) -> bool {
+    path.parent()
+        .and_then(Path::file_name)
+        .is_some_and(|dir| dir.to_string_lossy().ends_with(POSTGRESQL_ONLY))
+}
+
 fn report(path: &Path, findings: &[Finding]) -> Vec<String> {
     let shown = path.strip_prefix(root()).unwrap_or(path);
     findings
@@ -548,6 +598,9 @@ fn core_migrations_are_portable() {
     for path in &files {
         let sql = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         problems.extend(report(path, &lint_core(&sql)));
+        if !is_postgresql_only(path) {
+            problems.extend(report(path, &postgresql_only_full_text(&sql)));
+        }
     }
     assert!(
         problems.is_empty(),
@@ -643,6 +696,66 @@ fn each_rule_flags_its_bad_snippet() {
 }
 
 #[test]
+fn postgresql_only_full_text_stays_in_its_migrations() {
+    for sql in [
+        "ALTER TABLE x.y ALTER COLUMN v TYPE TSVECTOR USING (setweight(to_tsvector('english', t), 'A'));",
+        "CREATE INDEX i ON x.y (customer_id) WHERE websearch_to_tsquery('a') IS NULL;",
+        "CREATE INDEX i ON x.y (customer_id) WHERE ts_headline(t, q) IS NULL;",
+        "CREATE INDEX i ON x.y (customer_id) WHERE ts_rank_cd(v, q) > 0;",
+    ] {
+        assert!(!postgresql_only_full_text(sql).is_empty(), "passed {sql:?}");
+    }
+    let portable = "CREATE INDEX i ON x.y USING GIN (v);
+        -- setweight in a comment, and in a string:
+        COMMENT ON COLUMN x.y.v IS 'setweight(…)';
+        ALTER TABLE x.y ADD COLUMN v TSVECTOR NOT NULL DEFAULT '';";
+    assert_eq!(postgresql_only_full_text(portable), Vec::new());
+    let marked = Path::new("migrations/2026-01-01-000001_x_postgresql_only/up.sql");
+    assert!(is_postgresql_only(marked));
+    assert!(!is_postgresql_only(Path::new("migrations/2026-01-01-000001_x/up.sql")));
+}
+
+/// The sources never call a PostgreSQL-only full-text function, but where the table says.
+#[test]
+fn postgresql_only_full_text_in_the_sources_is_where_it_is_marked() {
+    let mut problems = Vec::new();
+    for path in rust_files(&root().join("src")) {
+        let shown = path.strip_prefix(root()).unwrap().to_string_lossy().into_owned();
+        let text = fs::read_to_string(&path).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            let upper = line.to_uppercase();
+            for (function, allowed_in) in POSTGRESQL_ONLY_FULL_TEXT {
+                if upper.contains(function) && shown != *allowed_in {
+                    problems.push(format!(
+                        "{shown}:{}: {} is PostgreSQL-only full-text search",
+                        number + 1,
+                        function.to_lowercase()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
 fn findings_name_the_line() {
     let sql = "CREATE TABLE x.y (\n    a INT4,\n    b INT\n);\nCREATE SEQUENCE x.s;\n";
     let found = lint_core(sql);
@@ -716,6 +829,7 @@ fn overlays_refuse_anything_but_engine_ddl() {
         "ALTER TABLE x.y ADD COLUMN b INT4;",
         "SET sql_safe_updates = false;",
         "-- only a comment",
+        "CREATE FUNCTION other(v TSVECTOR) RETURNS TSVECTOR LANGUAGE SQL AS $$ SELECT v $$;",
     ];
     for sql in cockroach_bad {
         assert!(
@@ -723,7 +837,9 @@ fn overlays_refuse_anything_but_engine_ddl() {
             "passed {sql:?}"
         );
     }
-    let cockroach_good = "-- hash-sharded\nCREATE INDEX a_hashed ON x.y (customer_id, at DESC) USING HASH;\nDROP INDEX x.y@a;\n";
+    let cockroach_good = "-- hash-sharded\nCREATE INDEX a_hashed ON x.y (customer_id, at DESC) USING HASH;\nDROP INDEX x.y@a;\n\
+        CREATE INVERTED INDEX v_by_customer ON x.y (customer_id, v);\n\
+        CREATE FUNCTION setweight(v TSVECTOR, w STRING) RETURNS TSVECTOR IMMUTABLE LANGUAGE SQL AS $$ SELECT v $$;\n";
     assert_eq!(
         lint_overlay(cockroach_good, Engine::CockroachDb),
         Vec::new()

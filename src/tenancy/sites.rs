@@ -1,5 +1,7 @@
 //! Sites of a customer. Each site has one primary domain and any number of aliases.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
@@ -9,6 +11,7 @@ use uuid::Uuid;
 use crate::audit::{self, Actor, Change};
 use crate::db::{Conn, schema::tenancy::sites};
 use crate::error::{AppError, AppResult};
+use crate::search::Language;
 use crate::tenancy::customers::valid_name;
 use crate::tenancy::{Scope, SiteId, domains};
 
@@ -107,4 +110,38 @@ pub async fn deactivate(conn: &mut Conn, scope: Scope, id: SiteId, actor: &Actor
         },
     )
     .await
+}
+
+/// The language the site's posts are searched in.
+pub async fn search_language(conn: &mut Conn, scope: Scope, id: SiteId) -> AppResult<Language> {
+    let name: String = sites::table
+        .filter(sites::customer_id.eq(scope.customer_uuid()))
+        .filter(sites::id.eq(id.as_uuid()))
+        .select(sites::search_language)
+        .first(conn)
+        .await?;
+    language(&name)
+}
+
+/// The search language of each of these sites of the customer in scope, by site id.
+pub async fn search_languages(
+    conn: &mut Conn,
+    scope: Scope,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Language>> {
+    let rows: Vec<(Uuid, String)> = sites::table
+        .filter(sites::customer_id.eq(scope.customer_uuid()))
+        .filter(sites::id.eq_any(ids))
+        .select((sites::id, sites::search_language))
+        .load(conn)
+        .await?;
+    rows.into_iter()
+        .map(|(id, name)| Ok((id, language(&name)?)))
+        .collect()
+}
+
+/// A stored language name (the column's CHECK constraint allows only known ones).
+fn language(name: &str) -> AppResult<Language> {
+    name.parse()
+        .map_err(|e| AppError::Internal(format!("site search language: {e}")))
 }

@@ -14,8 +14,10 @@ use uuid::Uuid;
 
 use crate::audit::{self, Actor, Change};
 use crate::db::keyset::{PageAt, Window};
+use crate::db::schema::thorne::sql_types::Tsvector as ProductVector;
 use crate::db::{Conn, schema::thorne::products};
 use crate::error::{AppError, AppResult};
+use crate::search::vector::{PRODUCT_LANGUAGE, Weighted, product_fields, product_vector_sql};
 use crate::tenancy::Scope;
 use crate::thorne::price_history;
 
@@ -73,8 +75,9 @@ pub fn valid_sku(sku: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
+/// The filter of the customer's active products: what visitors may see of its catalog.
 #[diesel::dsl::auto_type]
-fn active_of(customer: Uuid) -> _ {
+pub(crate) fn active_of(customer: Uuid) -> _ {
     products::customer_id
         .eq(customer)
         .and(products::archived_at.is_null())
@@ -164,6 +167,21 @@ pub async fn active_by_sku(conn: &mut Conn, scope: Scope, sku: &str) -> AppResul
         .map_err(AppError::from)
 }
 
+/// The active products among these ids.
+pub async fn active_by_ids(
+    conn: &mut Conn,
+    scope: Scope,
+    ids: &[Uuid],
+) -> AppResult<Vec<PublicProduct>> {
+    products::table
+        .filter(active_of(scope.customer_uuid()))
+        .filter(products::id.eq_any(ids))
+        .select(PublicProduct::as_select())
+        .load(conn)
+        .await
+        .map_err(AppError::from)
+}
+
 /// SKUs and modification times of active products, for the sitemap.
 pub async fn active_skus(
     conn: &mut Conn,
@@ -191,6 +209,19 @@ pub async fn by_skus(conn: &mut Conn, scope: Scope, skus: &[String]) -> AppResul
         .map_err(AppError::from)
 }
 
+/// The search vector of a product (see [`crate::search::vector`]).
+fn search_vector(product: &NewProduct) -> Weighted<'_, ProductVector, 3> {
+    Weighted::new(
+        PRODUCT_LANGUAGE,
+        product_fields(
+            &product.name,
+            &product.category,
+            &product.sku,
+            &product.description,
+        ),
+    )
+}
+
 /// Inserts new products in bulk, with an audit event each.
 pub async fn create_many(
     conn: &mut Conn,
@@ -216,6 +247,7 @@ pub async fn create_many(
                     products::in_stock.eq(p.in_stock),
                     products::created_at.eq(now),
                     products::updated_at.eq(now),
+                    products::search_vector.eq(search_vector(p)),
                 )
             })
             .collect();
@@ -564,19 +596,20 @@ pub async fn save_many(
         return Ok(Vec::new());
     }
     let now = crate::db::now();
-    let saved: Vec<Product> = diesel::sql_query(
+    let saved: Vec<Product> = diesel::sql_query(format!(
         "UPDATE thorne.products AS p
             SET sku = u.sku, name = u.name, description = u.description, category = u.category,
                 wholesale_price = u.wholesale_price, retail_price = u.retail_price,
                 in_stock = u.in_stock, archived_at = u.archived_at, version = p.version + 1,
-                updated_at = $2
+                updated_at = $2, search_vector = {}
            FROM unnest($3::uuid[], $4::int4[], $5::text[], $6::text[], $7::text[],
                        $8::numeric[], $9::numeric[], $10::bool[], $11::text[], $12::timestamptz[])
                 AS u(id, version, name, description, category, wholesale_price, retail_price,
                      in_stock, sku, archived_at)
           WHERE p.customer_id = $1 AND p.id = u.id AND p.version = u.version
       RETURNING p.*",
-    )
+        product_vector_sql("u")
+    ))
     .bind::<SqlUuid, _>(scope.customer_uuid())
     .bind::<Timestamptz, _>(now)
     .bind::<Array<SqlUuid>, _>(changes.iter().map(|(c, _)| c.id).collect::<Vec<_>>())

@@ -11,9 +11,9 @@
 //!   on time.
 //!
 //! Only successful `GET`/`HEAD` responses of public pages are kept (never the admin, previews,
-//! errors or anything setting a cookie); the key is the site's base URL (its primary domain on the
-//! configured public origin, never a port or scheme the request names) and the path with the
-//! query. Memory is bounded by [`PageCache::MAX_BYTES`].
+//! search results, errors or anything setting a cookie); the key is the site's base URL (its
+//! primary domain on the configured public origin, never a port or scheme the request names) and
+//! the path with the query. Memory is bounded by [`PageCache::MAX_BYTES`].
 //!
 //! Renders are coalesced so that a busy page never makes a crowd of requests render it at once:
 //! in the last [`PageCache::REFRESH_AHEAD`] of a page's life one request renders its successor
@@ -178,6 +178,7 @@ fn cacheable_request(req: &ServiceRequest) -> bool {
         && !(path == "/admin"
             || path.starts_with("/admin/")
             || path.starts_with("/preview/")
+            || path == "/search"
             || path.starts_with(crate::content::markdown::MEDIA_PATH))
         && !req
             .headers()

@@ -25,6 +25,7 @@ mod public_pages;
 mod route_matrix;
 mod routing;
 mod schema_rules;
+mod search;
 mod security_headers;
 mod serialization;
 mod tenant_isolation;

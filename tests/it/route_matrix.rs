@@ -177,6 +177,8 @@ const MATRIX: &[Route] = &[
     route("GET", "/posts/{slug}", Anyone, PathId, no_form),
     route("GET", "/products", Anyone, Nothing, no_form),
     route("GET", "/products/{sku}", Anyone, PathId, no_form),
+    // Searched for B's words (see `Foreign::fill`): a page of A's own results only.
+    route("GET", "/search", Anyone, Nothing, no_form),
     route("GET", "/feed.xml", Anyone, Nothing, no_form),
     route("GET", "/sitemap.xml", Anyone, Nothing, no_form),
     route("GET", "/robots.txt", Anyone, Nothing, no_form),
@@ -522,6 +524,11 @@ impl Foreign {
     /// The path of `route` naming B's things; panics on a placeholder it does not know.
     fn fill(&self, route: &Route) -> String {
         let path = route.path;
+        if path == "/search" {
+            // Words of B's post, product and names, any of which would do.
+            return "/search?q=beta%20OR%20post%20OR%20product%20OR%20description%20OR%20labs"
+                .to_owned();
+        }
         let id = if path.starts_with("/admin/posts/") {
             &self.post
         } else if path.starts_with("/admin/media/") {

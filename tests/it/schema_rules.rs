@@ -165,6 +165,12 @@ async fn secondary_indexes_start_with_the_customer() {
     .unwrap();
     assert!(!indexes.is_empty());
     for index in indexes {
+        // The full-text indexes: PostgreSQL leads a GIN index with a uuid only through the
+        // btree_gin extension, which CockroachDB lacks; every search filters by customer first,
+        // and CockroachDB's overlay leads them with customer_id.
+        if index.detail.ends_with("USING gin (search_vector)") {
+            continue;
+        }
         let columns = index.detail.split_once('(').unwrap().1;
         assert!(
             columns.starts_with("customer_id"),

@@ -5,7 +5,8 @@
 //! - keeps the slug unique on the site, offering a free one when it is taken;
 //! - keeps old addresses working: when the slug of a published post changes, the old slug becomes
 //!   a redirect to the post, and a redirect of a slug that a post now has is removed;
-//! - renders the Markdown once, bumps the version, records a revision and an audit event;
+//! - renders the Markdown once, writes the search vector of the text in the site's language, bumps
+//!   the version, records a revision and an audit event;
 //! - says what happened as an [`Outcome`] that callers only translate into pages or messages.
 //!
 //! Deleting a trashed post for good is [`delete`].
@@ -20,9 +21,12 @@ use uuid::Uuid;
 use super::{Post, PostInput, Status, audit_fields, by_slug, find};
 use crate::audit::{self, Actor};
 use crate::content::{markdown, revisions, slug_redirects};
+use crate::db::schema::content::sql_types::Tsvector as PostVector;
 use crate::db::{Conn, schema::content::posts};
 use crate::error::{AppError, AppResult};
 use crate::media::pictures::Pictures;
+use crate::search::Language;
+use crate::search::vector::{Weighted, post_fields};
 use crate::tenancy::{Scope, SiteId};
 
 /// Which post a write is about.
@@ -134,7 +138,8 @@ pub struct NewPost<'a> {
     pub featured_media_id: Option<Uuid>,
 }
 
-/// New posts per statement: a row binds 14 values, PostgreSQL takes at most 65,535.
+/// New posts per statement: a row binds 18 values (14 fields and the 4 texts of its search
+/// vector), PostgreSQL takes at most 65,535.
 const INSERT_BATCH: usize = 1_000;
 
 /// Creates or changes one post of the customer in scope (see the module documentation). Call it
@@ -193,12 +198,26 @@ pub async fn create_many(
         validate_fields(post.title, post.slug, post.status, post.published_at)?;
     }
     check_featured(conn, scope, new.iter().filter_map(|p| p.featured_media_id)).await?;
+    let mut sites: Vec<Uuid> = new.iter().map(|p| p.site.as_uuid()).collect();
+    sites.sort_unstable();
+    sites.dedup();
+    let languages = crate::tenancy::sites::search_languages(conn, scope, &sites).await?;
     let now = crate::db::now();
     let mut created = Vec::with_capacity(new.len());
     for batch in new.chunks(INSERT_BATCH) {
-        let rows: Vec<Row<'_>> = batch.iter().map(|p| Row::of(scope, p, now)).collect();
+        let rows = batch
+            .iter()
+            .map(|p| {
+                let language = languages.get(&p.site.as_uuid()).copied().ok_or_else(|| {
+                    AppError::Invalid(format!("the site {} does not exist", p.site.as_uuid()))
+                })?;
+                let row = Row::of(scope, p, now);
+                let vector = search_vector(language, row.title, p.tags, row.description, row.body_html);
+                Ok((row, posts::search_vector.eq(vector)))
+            })
+            .collect::<AppResult<Vec<_>>>()?;
         let posts: Vec<Post> = diesel::insert_into(posts::table)
-            .values(&rows)
+            .values(rows)
             .returning(Post::as_returning())
             .get_results(conn)
             .await
@@ -298,7 +317,8 @@ async fn edit(
         check_featured(conn, scope, input.featured_media_id).await?;
     }
     let body = Body::prepare(conn, scope, input.body_markdown.clone()).await?;
-    let Some(post) = update_fields(conn, scope, current, input, &body).await? else {
+    let language = crate::tenancy::sites::search_language(conn, scope, site).await?;
+    let Some(post) = update_fields(conn, scope, current, input, &body, language).await? else {
         return stale_outcome(conn, scope, current).await;
     };
     if post.slug != current.slug {
@@ -317,29 +337,52 @@ async fn update_fields(
     current: &Post,
     input: &PostInput,
     body: &Body,
+    language: Language,
 ) -> AppResult<Option<Post>> {
+    let (title, description) = (input.title.trim(), input.description.trim());
     diesel::update(posts::table)
         .filter(posts::customer_id.eq(scope.customer_uuid()))
         .filter(posts::id.eq(current.id))
         .filter(posts::version.eq(current.version))
         .set((
-            posts::title.eq(input.title.trim()),
+            posts::title.eq(title),
             posts::slug.eq(&input.slug),
             posts::body_markdown.eq(body.markdown()),
             posts::body_html.eq(body.html()),
-            posts::description.eq(input.description.trim()),
+            posts::description.eq(description),
             posts::tags.eq(&input.tags),
             posts::status.eq(input.status.as_str()),
             posts::published_at.eq(input.published_at),
             posts::featured_media_id.eq(input.featured_media_id),
             posts::version.eq(posts::version + 1),
             posts::updated_at.eq(crate::db::now()),
+            posts::search_vector.eq(search_vector(
+                language,
+                title,
+                &input.tags,
+                description,
+                body.html(),
+            )),
         ))
         .returning(Post::as_returning())
         .get_result(conn)
         .await
         .optional()
         .map_err(|e| slug_conflict(e, &input.slug))
+}
+
+/// The search vector of a post's text in its site's language (see [`crate::search::vector`]).
+fn search_vector<'a>(
+    language: Language,
+    title: &'a str,
+    tags: &[String],
+    description: &'a str,
+    body_html: &'a str,
+) -> Weighted<'a, PostVector, 4> {
+    Weighted::new(
+        language,
+        post_fields(title, tags, description, body_html),
+    )
 }
 
 async fn set_trashed(

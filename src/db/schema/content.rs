@@ -1,6 +1,12 @@
 // @generated automatically by Diesel CLI.
 
 pub mod content {
+    pub mod sql_types {
+        #[derive(diesel::sql_types::SqlType)]
+        #[diesel(postgres_type(name = "tsvector", schema = "pg_catalog"))]
+        pub struct Tsvector;
+    }
+
     diesel::table! {
         content.media (customer_id, id) {
             customer_id -> Uuid,
@@ -67,6 +73,9 @@ pub mod content {
     }
 
     diesel::table! {
+        use diesel::sql_types::*;
+        use super::sql_types::Tsvector;
+
         content.posts (customer_id, id) {
             customer_id -> Uuid,
             id -> Uuid,
@@ -87,6 +96,7 @@ pub mod content {
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
             featured_media_id -> Nullable<Uuid>,
+            search_vector -> Tsvector,
         }
     }
 

@@ -37,6 +37,8 @@ pub mod tenancy {
             version -> Int4,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+            #[max_length = 20]
+            search_language -> Varchar,
         }
     }
 

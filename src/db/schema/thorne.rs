@@ -1,6 +1,12 @@
 // @generated automatically by Diesel CLI.
 
 pub mod thorne {
+    pub mod sql_types {
+        #[derive(diesel::sql_types::SqlType)]
+        #[diesel(postgres_type(name = "tsvector", schema = "pg_catalog"))]
+        pub struct Tsvector;
+    }
+
     diesel::table! {
         thorne.change_sets (customer_id, id) {
             customer_id -> Uuid,
@@ -68,6 +74,9 @@ pub mod thorne {
     }
 
     diesel::table! {
+        use diesel::sql_types::*;
+        use super::sql_types::Tsvector;
+
         thorne.products (customer_id, id) {
             customer_id -> Uuid,
             id -> Uuid,
@@ -85,6 +94,7 @@ pub mod thorne {
             version -> Int4,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+            search_vector -> Tsvector,
         }
     }
 

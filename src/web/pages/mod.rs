@@ -10,6 +10,7 @@ pub mod preview;
 pub mod product;
 pub mod products;
 pub mod robots;
+pub mod search;
 pub mod sitemap;
 
 use actix_web::http::StatusCode;
@@ -30,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/posts/{slug}").route(page().to(post::page)))
         .service(web::resource("/products").route(page().to(products::page)))
         .service(web::resource("/products/{sku}").route(page().to(product::page)))
+        .service(web::resource("/search").route(page().to(search::page)))
         .service(web::resource("/feed.xml").route(page().to(feed::page)))
         .service(web::resource("/sitemap.xml").route(page().to(sitemap::page)))
         .service(web::resource("/robots.txt").route(page().to(robots::page)))

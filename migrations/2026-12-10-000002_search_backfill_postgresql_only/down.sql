@@ -1,0 +1,1 @@
+-- Nothing to undo: the vectors go with their columns in the previous migration's down.
