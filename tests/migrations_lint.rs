@@ -712,7 +712,9 @@ fn postgresql_only_full_text_stays_in_its_migrations() {
     assert_eq!(postgresql_only_full_text(portable), Vec::new());
     let marked = Path::new("migrations/2026-01-01-000001_x_postgresql_only/up.sql");
     assert!(is_postgresql_only(marked));
-    assert!(!is_postgresql_only(Path::new("migrations/2026-01-01-000001_x/up.sql")));
+    assert!(!is_postgresql_only(Path::new(
+        "migrations/2026-01-01-000001_x/up.sql"
+    )));
 }
 
 /// The sources never call a PostgreSQL-only full-text function, but where the table says.
@@ -720,7 +722,11 @@ fn postgresql_only_full_text_stays_in_its_migrations() {
 fn postgresql_only_full_text_in_the_sources_is_where_it_is_marked() {
     let mut problems = Vec::new();
     for path in rust_files(&root().join("src")) {
-        let shown = path.strip_prefix(root()).unwrap().to_string_lossy().into_owned();
+        let shown = path
+            .strip_prefix(root())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let text = fs::read_to_string(&path).unwrap();
         for (number, line) in text.lines().enumerate() {
             if line.trim_start().starts_with("//") {

@@ -268,7 +268,10 @@ mod tests {
 
     #[test]
     fn quoted_words_form_a_phrase() {
-        assert_eq!(ts("\"fish oil\" capsules"), "('fish' <-> 'oil') & 'capsules'");
+        assert_eq!(
+            ts("\"fish oil\" capsules"),
+            "('fish' <-> 'oil') & 'capsules'"
+        );
         assert_eq!(ts("\"omega\""), "'omega'");
         // A quote left open runs to the end.
         assert_eq!(ts("\"fish oil"), "('fish' <-> 'oil')");
@@ -354,13 +357,23 @@ mod tests {
         let phrase = format!("\"{}\"", "w ".repeat(40));
         let query = Query::parse(&phrase);
         assert!(query.cut);
-        assert!(matches!(&query.conditions[0], Condition::AnyOf(t) if t[0].words.len() == MAX_WORDS));
+        assert!(
+            matches!(&query.conditions[0], Condition::AnyOf(t) if t[0].words.len() == MAX_WORDS)
+        );
         assert!(!Query::parse("short words").cut);
     }
 
     #[test]
     fn empty_and_unreadable_input_has_no_words() {
-        for input in ["", "   ", "\u{FFFD}\u{FFFD}", "\u{0}\u{7}", "---", "\"\"", "OR"] {
+        for input in [
+            "",
+            "   ",
+            "\u{FFFD}\u{FFFD}",
+            "\u{0}\u{7}",
+            "---",
+            "\"\"",
+            "OR",
+        ] {
             let query = Query::parse(input);
             assert!(!query.has_words(), "{input:?}");
             assert_eq!(query.to_tsquery(), "", "{input:?}");
@@ -375,6 +388,9 @@ mod tests {
             query.wanted_tsquery(),
             "'zinc' & (('zinc' <-> 'picolinate') | 'iron')"
         );
-        assert_eq!(any_of_tsquery(&query.wanted_words()), "'zinc' | 'picolinate' | 'iron'");
+        assert_eq!(
+            any_of_tsquery(&query.wanted_words()),
+            "'zinc' | 'picolinate' | 'iron'"
+        );
     }
 }

@@ -74,7 +74,13 @@ fn is_match(word: &str, matches: &HashSet<String>) -> bool {
 }
 
 /// `text[from..to]` as pieces, the words in `matches` marked.
-fn pieces(text: &str, words: &[(usize, usize)], from: usize, to: usize, matches: &HashSet<String>) -> Vec<Piece> {
+fn pieces(
+    text: &str,
+    words: &[(usize, usize)],
+    from: usize,
+    to: usize,
+    matches: &HashSet<String>,
+) -> Vec<Piece> {
     let mut pieces: Vec<Piece> = Vec::new();
     let mut push = |text: &str, marked: bool| {
         if text.is_empty() {
@@ -236,7 +242,10 @@ mod tests {
     #[test]
     fn titles_are_marked_whole() {
         let snippet = Snippet::whole("Running fast, run!", &set(&["running", "run"]));
-        assert_eq!(html(&snippet), "<mark>Running</mark> fast, <mark>run</mark>!");
+        assert_eq!(
+            html(&snippet),
+            "<mark>Running</mark> fast, <mark>run</mark>!"
+        );
         assert!(snippet.has_marks());
         assert!(!Snippet::whole("Nothing here", &set(&["run"])).has_marks());
     }
@@ -249,7 +258,9 @@ mod tests {
         let shown = html(&snippet);
         assert!(snippet.cut_before && snippet.cut_after, "{shown}");
         assert!(
-            shown.starts_with("…lorem ipsum lorem ipsum here <mark>zinc</mark> and <mark>iron</mark> together."),
+            shown.starts_with(
+                "…lorem ipsum lorem ipsum here <mark>zinc</mark> and <mark>iron</mark> together."
+            ),
             "{shown}"
         );
         let words = snippet
@@ -269,7 +280,10 @@ mod tests {
         let short = Snippet::best_passage("just a few words", &set(&["few"]));
         assert_eq!(html(&short), "just a <mark>few</mark> words");
         assert_eq!(Snippet::best_passage("", &set(&["x"])), Snippet::default());
-        assert_eq!(Snippet::best_passage("?!", &set(&["x"])), Snippet::default());
+        assert_eq!(
+            Snippet::best_passage("?!", &set(&["x"])),
+            Snippet::default()
+        );
     }
 
     #[test]
@@ -286,7 +300,10 @@ mod tests {
     fn long_texts_are_looked_at_up_to_the_bound() {
         let text = format!("{} needle", "word ".repeat(10_000));
         let snippet = Snippet::best_passage(&text, &set(&["needle"]));
-        assert!(!snippet.has_marks(), "a match past the bound is not looked for");
+        assert!(
+            !snippet.has_marks(),
+            "a match past the bound is not looked for"
+        );
         let multibyte = "é".repeat(MAX_TEXT_BYTES);
         let snippet = Snippet::best_passage(&multibyte, &set(&["x"]));
         assert!(snippet.cut_after);

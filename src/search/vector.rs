@@ -100,15 +100,9 @@ impl<ST: SqlType + diesel::sql_types::SingleValue, const N: usize> Expression
     type SqlType = ST;
 }
 
-impl<ST, QS, const N: usize> AppearsOnTable<QS> for Weighted<'_, ST, N> where
-    Self: Expression
-{
-}
+impl<ST, QS, const N: usize> AppearsOnTable<QS> for Weighted<'_, ST, N> where Self: Expression {}
 
-impl<ST, QS, const N: usize> SelectableExpression<QS> for Weighted<'_, ST, N> where
-    Self: Expression
-{
-}
+impl<ST, QS, const N: usize> SelectableExpression<QS> for Weighted<'_, ST, N> where Self: Expression {}
 
 impl<ST, GB, const N: usize> ValidGrouping<GB> for Weighted<'_, ST, N> {
     type IsAggregate = diesel::expression::is_aggregate::Never;
@@ -162,7 +156,10 @@ pub fn product_vector_sql(prefix: &str) -> String {
         PRODUCT_LANGUAGE,
         &[
             (Weight::A, &format!("{prefix}.name")),
-            (Weight::B, &format!("{prefix}.category || ' ' || {prefix}.sku")),
+            (
+                Weight::B,
+                &format!("{prefix}.category || ' ' || {prefix}.sku"),
+            ),
             (Weight::C, &format!("{prefix}.description")),
         ],
     )
@@ -212,7 +209,10 @@ mod tests {
     fn fields_carry_their_weights() {
         let tags = vec!["trail running".to_owned(), "shoes".to_owned()];
         let post = post_fields("T", &tags, "D", "<p>B</p>");
-        assert_eq!(post[1], (Weight::B, Cow::Owned("trail running shoes".into())));
+        assert_eq!(
+            post[1],
+            (Weight::B, Cow::Owned("trail running shoes".into()))
+        );
         let product = product_fields("Zinc", "Minerals", "ZN-1", "About zinc");
         assert_eq!(product[1].1, "Minerals ZN-1");
         assert_eq!(

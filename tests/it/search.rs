@@ -11,9 +11,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::RunQueryDsl;
 use scoped_futures::ScopedFutureExt;
 
-use crate::common::{
-    Response, TestApp, actor, minutes_ago, post_input, sql_count, two_tenants,
-};
+use crate::common::{Response, TestApp, actor, minutes_ago, post_input, sql_count, two_tenants};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -41,14 +39,19 @@ fn links(res: &Response) -> Vec<String> {
 /// The inner HTML of every element matching `selector`.
 fn inner_html(res: &Response, selector: &str) -> Vec<String> {
     let selector = scraper::Selector::parse(selector).unwrap();
-    res.html().select(&selector).map(|e| e.inner_html()).collect()
+    res.html()
+        .select(&selector)
+        .map(|e| e.inner_html())
+        .collect()
 }
 
 /// Asserts a page of the search: its form, `noindex` in the page and the header, never stored.
 fn is_search_page(res: &Response, case: &str) {
     assert_eq!(res.status, 200, "{case}: {}", res.body);
     assert!(
-        res.attr("form.search-form input[name=q]", "type").as_deref() == Some("search"),
+        res.attr("form.search-form input[name=q]", "type")
+            .as_deref()
+            == Some("search"),
         "{case}: the page has its search form"
     );
     assert_eq!(
@@ -145,7 +148,10 @@ async fn a_match_in_the_title_ranks_above_one_in_the_body() {
     );
     assert_eq!(
         links(&res),
-        vec!["/posts/in-the-title".to_owned(), "/posts/in-the-body".to_owned()]
+        vec![
+            "/posts/in-the-title".to_owned(),
+            "/posts/in-the-body".to_owned()
+        ]
     );
     assert_eq!(
         inner_html(&res, ".search-result h2 a")[0],
@@ -184,8 +190,24 @@ async fn phrases_exclusions_and_or() {
     let app = TestApp::new().await;
     let t = two_tenants(&app).await;
     post(&app, t.a, t.a_site, "one", "One", "Fish oil in capsules.").await;
-    post(&app, t.a, t.a_site, "two", "Two", "Oil from a fish, no capsules.").await;
-    post(&app, t.a, t.a_site, "three", "Three", "A fish and nothing else.").await;
+    post(
+        &app,
+        t.a,
+        t.a_site,
+        "two",
+        "Two",
+        "Oil from a fish, no capsules.",
+    )
+    .await;
+    post(
+        &app,
+        t.a,
+        t.a_site,
+        "three",
+        "Three",
+        "A fish and nothing else.",
+    )
+    .await;
     let found = |res: &Response| {
         let mut t = titles(res);
         t.sort();
@@ -215,8 +237,24 @@ async fn only_visible_posts_of_this_site_are_found() {
     let word = "zephyr";
     let other_site = app.site(t.a, "Alpha Shop", "shop.alpha.test").await;
     post(&app, t.a, t.a_site, "shown", "Shown zephyr", "Body.").await;
-    post(&app, t.a, other_site, "other-site", "Other site zephyr", "Body.").await;
-    post(&app, t.b, t.b_site, "other-customer", "Other customer zephyr", "Body.").await;
+    post(
+        &app,
+        t.a,
+        other_site,
+        "other-site",
+        "Other site zephyr",
+        "Body.",
+    )
+    .await;
+    post(
+        &app,
+        t.b,
+        t.b_site,
+        "other-customer",
+        "Other customer zephyr",
+        "Body.",
+    )
+    .await;
     let mut draft = post_input("draft", None);
     draft.title = "Draft zephyr".into();
     save_new(&app, t.a, t.a_site, draft).await;
@@ -241,7 +279,13 @@ async fn only_visible_posts_of_this_site_are_found() {
     let res = search(&app, "alpha.test", word).await;
     is_search_page(&res, word);
     assert_eq!(titles(&res), vec!["Shown zephyr".to_owned()]);
-    for hidden in ["Draft", "Scheduled", "Trashed", "Other site", "Other customer"] {
+    for hidden in [
+        "Draft",
+        "Scheduled",
+        "Trashed",
+        "Other site",
+        "Other customer",
+    ] {
         assert!(!res.body.contains(hidden), "{hidden} was found");
     }
     let res = search(&app, "shop.alpha.test", word).await;
@@ -282,7 +326,10 @@ async fn active_products_of_the_customer_are_found_with_their_retail_price_only(
     is_search_page(&res, "zephyr");
     assert_eq!(titles(&res), vec!["Zephyr Zinc".to_owned()]);
     assert_eq!(links(&res), vec!["/products/ZN-1".to_owned()]);
-    assert_eq!(res.texts(".search-result.product .search-kind"), vec!["Product"]);
+    assert_eq!(
+        res.texts(".search-result.product .search-kind"),
+        vec!["Product"]
+    );
     assert!(res.texts(".search-result .price")[0].contains("19.99"));
     for never in ["7.77", "7,77", "Iron", "Copper", "6.66", "5.55"] {
         assert!(!res.body.contains(never), "{never} is shown");
@@ -302,7 +349,10 @@ async fn active_products_of_the_customer_are_found_with_their_retail_price_only(
         .scope_boxed()
     })
     .await;
-    assert_eq!(titles(&search(&app, "alpha.test", "quartz").await), vec!["Quartz Zinc"]);
+    assert_eq!(
+        titles(&search(&app, "alpha.test", "quartz").await),
+        vec!["Quartz Zinc"]
+    );
     assert!(titles(&search(&app, "alpha.test", "zephyr").await).is_empty());
 }
 
@@ -310,14 +360,31 @@ async fn active_products_of_the_customer_are_found_with_their_retail_price_only(
 async fn posts_and_products_share_one_ranking() {
     let app = TestApp::new().await;
     let t = two_tenants(&app).await;
-    post(&app, t.a, t.a_site, "mentions", "A story", "It mentions selenium once.").await;
+    post(
+        &app,
+        t.a,
+        t.a_site,
+        "mentions",
+        "A story",
+        "It mentions selenium once.",
+    )
+    .await;
     app.products(
         t.a,
-        vec![product("SE-1", "Selenium", "Selenium for the thyroid.", "3.00", "8.00")],
+        vec![product(
+            "SE-1",
+            "Selenium",
+            "Selenium for the thyroid.",
+            "3.00",
+            "8.00",
+        )],
     )
     .await;
     let res = search(&app, "alpha.test", "selenium").await;
-    assert_eq!(titles(&res), vec!["Selenium".to_owned(), "A story".to_owned()]);
+    assert_eq!(
+        titles(&res),
+        vec!["Selenium".to_owned(), "A story".to_owned()]
+    );
     assert_eq!(
         res.texts(".search-kind"),
         vec!["Product".to_owned(), "Post".to_owned()]
@@ -341,7 +408,10 @@ async fn hostile_queries_get_a_page() {
         ("operators", "%26%7C%21%3A*()%3C-%3E".into()),
         ("operators around a word", "!(zephyr%3A*)%20%26%7C".into()),
         ("a backslash", "%5C".into()),
-        ("an apostrophe", "'%3B%20DROP%20TABLE%20content.posts%3B--".into()),
+        (
+            "an apostrophe",
+            "'%3B%20DROP%20TABLE%20content.posts%3B--".into(),
+        ),
         ("ten kilobytes", ten_kb),
         ("ten thousand characters of words", many_words),
         ("stop words only", "the+and+of+it".into()),
@@ -352,7 +422,10 @@ async fn hostile_queries_get_a_page() {
         ("OR alone", "OR".into()),
         ("a negated stop word and a word", "-the+zephyr".into()),
         ("a stop word and a negated word", "the+-zephyr".into()),
-        ("zero-width and bidi characters", "%E2%80%8Bzephyr%E2%80%AE".into()),
+        (
+            "zero-width and bidi characters",
+            "%E2%80%8Bzephyr%E2%80%AE".into(),
+        ),
         ("emoji", "%F0%9F%90%90".into()),
         ("SQL LIKE wildcards", "%25_%25".into()),
         ("nothing", "".into()),
@@ -377,7 +450,10 @@ async fn hostile_queries_get_a_page() {
             .is_some_and(|v| v.chars().count() <= search::query::MAX_CHARS)
     );
     let res = search(&app, "alpha.test", "the+-zephyr").await;
-    assert!(titles(&res).is_empty(), "a stop word and an exclusion find nothing");
+    assert!(
+        titles(&res).is_empty(),
+        "a stop word and an exclusion find nothing"
+    );
     let res = app.get("alpha.test", "/search").await;
     is_search_page(&res, "no q at all");
     assert!(res.texts(".notice").is_empty());
@@ -426,9 +502,15 @@ async fn snippets_and_titles_are_escaped() {
     assert!(!res.body.contains("onerror"), "{}", res.body);
     assert!(res.texts(".search-result h2")[0].starts_with("<script>alert(1)</script>"));
     let snippet = res.texts(".search-snippet").join("");
-    assert!(snippet.contains("<script>alert(\"x\")</script>"), "{snippet}");
+    assert!(
+        snippet.contains("<script>alert(\"x\")</script>"),
+        "{snippet}"
+    );
     let marked = inner_html(&res, ".search-snippet mark");
-    assert!(marked.iter().all(|m| m == "script" || m == "zephyr"), "{marked:?}");
+    assert!(
+        marked.iter().all(|m| m == "script" || m == "zephyr"),
+        "{marked:?}"
+    );
     assert!(marked.iter().any(|m| m == "zephyr"));
 }
 
@@ -453,20 +535,32 @@ async fn results_come_twenty_a_page() {
     }
     let first = search(&app, "alpha.test", "zephyr").await;
     assert_eq!(links(&first).len(), search::PAGE_SIZE);
-    assert_eq!(first.attr("ol.search-results", "start").as_deref(), Some("1"));
+    assert_eq!(
+        first.attr("ol.search-results", "start").as_deref(),
+        Some("1")
+    );
     assert_eq!(first.attr("a[rel=prev]", "href"), None);
     let next = first.attr("a[rel=next]", "href").expect("a next page");
     assert_eq!(next, "/search?q=zephyr&page=2");
     let second = app.get("alpha.test", &next).await;
     is_search_page(&second, "page 2");
-    assert_eq!(second.attr("ol.search-results", "start").as_deref(), Some("21"));
-    assert_eq!(second.attr("a[rel=prev]", "href").as_deref(), Some("/search?q=zephyr"));
+    assert_eq!(
+        second.attr("ol.search-results", "start").as_deref(),
+        Some("21")
+    );
+    assert_eq!(
+        second.attr("a[rel=prev]", "href").as_deref(),
+        Some("/search?q=zephyr")
+    );
     let third = app
         .get("alpha.test", &second.attr("a[rel=next]", "href").unwrap())
         .await;
     assert_eq!(links(&third).len(), 5);
     assert_eq!(third.attr("a[rel=next]", "href"), None);
-    let mut all: Vec<String> = [&first, &second, &third].into_iter().flat_map(links).collect();
+    let mut all: Vec<String> = [&first, &second, &third]
+        .into_iter()
+        .flat_map(links)
+        .collect();
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 45, "every result once over the pages");
@@ -494,11 +588,18 @@ async fn results_are_never_kept_by_the_page_cache() {
 async fn every_public_page_has_a_search_box_in_its_header() {
     let app = TestApp::new().await;
     two_tenants(&app).await;
-    for path in ["/", "/posts/alpha-post", "/products", "/no-such-page", "/search?q=x"] {
+    for path in [
+        "/",
+        "/posts/alpha-post",
+        "/products",
+        "/no-such-page",
+        "/search?q=x",
+    ] {
         let res = app.get("alpha.test", path).await;
         let form = "header form.site-search[role=search][action='/search'][method=get]";
         assert_eq!(
-            res.attr(&format!("{form} input[type=search]"), "name").as_deref(),
+            res.attr(&format!("{form} input[type=search]"), "name")
+                .as_deref(),
             Some("q"),
             "{path}"
         );
@@ -561,7 +662,9 @@ async fn every_write_path_stores_the_vector_of_the_text() {
                 input: &edited,
                 action: "update",
             };
-            posts::save(conn, scope, target, change, &actor()).await?.saved()
+            posts::save(conn, scope, target, change, &actor())
+                .await?
+                .saved()
         }
         .scope_boxed()
     })
@@ -612,18 +715,28 @@ async fn every_write_path_stores_the_vector_of_the_text() {
 async fn the_backfill_migration_gives_stored_rows_their_vectors() {
     let app = TestApp::new().await;
     let t = two_tenants(&app).await;
-    post(&app, t.a, t.a_site, "old", "Old zephyr", "Stored before search.").await;
+    post(
+        &app,
+        t.a,
+        t.a_site,
+        "old",
+        "Old zephyr",
+        "Stored before search.",
+    )
+    .await;
     let mut owner = app.db.owner_conn().await;
     for statement in [
         "UPDATE content.posts SET search_vector = ''",
         "UPDATE thorne.products SET search_vector = ''",
     ] {
-        diesel::sql_query(statement).execute(&mut owner).await.unwrap();
+        diesel::sql_query(statement)
+            .execute(&mut owner)
+            .await
+            .unwrap();
     }
     assert!(titles(&search(&app, "alpha.test", "zephyr").await).is_empty());
-    let migration = include_str!(
-        "../../migrations/2026-12-10-000002_search_backfill_postgresql_only/up.sql"
-    );
+    let migration =
+        include_str!("../../migrations/2026-12-10-000002_search_backfill_postgresql_only/up.sql");
     diesel_async::SimpleAsyncConnection::batch_execute(&mut owner, migration)
         .await
         .unwrap();
@@ -638,7 +751,15 @@ async fn the_backfill_migration_gives_stored_rows_their_vectors() {
 async fn a_site_searches_in_its_own_language() {
     let app = TestApp::new().await;
     let t = two_tenants(&app).await;
-    post(&app, t.a, t.a_site, "haeuser", "Alte Häuser", "Die Häuser der Stadt.").await;
+    post(
+        &app,
+        t.a,
+        t.a_site,
+        "haeuser",
+        "Alte Häuser",
+        "Die Häuser der Stadt.",
+    )
+    .await;
     // English stems leave "häuser" as it is: "Haus" does not find it.
     assert!(titles(&search(&app, "alpha.test", "Haus").await).is_empty());
     let mut owner = app.db.owner_conn().await;
@@ -661,7 +782,10 @@ async fn a_site_searches_in_its_own_language() {
     assert!(snippet.contains("<mark>Häuser</mark>"), "{snippet}");
     // A post written now is indexed in German at once; the other site stays English.
     post(&app, t.a, t.a_site, "baeume", "Bäume", "Viele Bäume.").await;
-    assert_eq!(titles(&search(&app, "alpha.test", "Baum").await), vec!["Bäume"]);
+    assert_eq!(
+        titles(&search(&app, "alpha.test", "Baum").await),
+        vec!["Bäume"]
+    );
     // An unknown language is refused by the database.
     let refused = diesel::sql_query(format!(
         "UPDATE tenancy.sites SET search_language = 'klingon' WHERE id = '{site}'"
@@ -696,13 +820,23 @@ async fn the_search_vectors_have_inverted_indexes() {
     .unwrap();
     assert_eq!(found.n, 2);
     // The index serves a search that row-level security does not filter (the owner's).
-    diesel::sql_query("SET enable_seqscan = off").execute(&mut owner).await.unwrap();
+    diesel::sql_query("SET enable_seqscan = off")
+        .execute(&mut owner)
+        .await
+        .unwrap();
     let plan: Vec<Plan> = diesel::sql_query(
         "EXPLAIN SELECT id FROM content.posts WHERE search_vector @@ to_tsquery('english', 'zephyr')",
     )
     .load(&mut owner)
     .await
     .unwrap();
-    let plan: String = plan.into_iter().map(|p| p.line).collect::<Vec<_>>().join("\n");
-    assert!(plan.contains("posts_search") || crate::common::on_citus(), "{plan}");
+    let plan: String = plan
+        .into_iter()
+        .map(|p| p.line)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        plan.contains("posts_search") || crate::common::on_citus(),
+        "{plan}"
+    );
 }

@@ -212,7 +212,8 @@ pub async fn create_many(
                     AppError::Invalid(format!("the site {} does not exist", p.site.as_uuid()))
                 })?;
                 let row = Row::of(scope, p, now);
-                let vector = search_vector(language, row.title, p.tags, row.description, row.body_html);
+                let vector =
+                    search_vector(language, row.title, p.tags, row.description, row.body_html);
                 Ok((row, posts::search_vector.eq(vector)))
             })
             .collect::<AppResult<Vec<_>>>()?;
@@ -379,10 +380,7 @@ fn search_vector<'a>(
     description: &'a str,
     body_html: &'a str,
 ) -> Weighted<'a, PostVector, 4> {
-    Weighted::new(
-        language,
-        post_fields(title, tags, description, body_html),
-    )
+    Weighted::new(language, post_fields(title, tags, description, body_html))
 }
 
 async fn set_trashed(

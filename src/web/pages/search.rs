@@ -127,9 +127,8 @@ pub async fn page(
     if !q.is_empty() && !searched {
         notices.push("Type a word to search for: letters or digits.".to_owned());
     } else if results.only_common_words {
-        notices.push(
-            "Those words are too common to search for: try more particular ones.".to_owned(),
-        );
+        notices
+            .push("Those words are too common to search for: try more particular ones.".to_owned());
     } else if searched && results.hits.is_empty() {
         notices.push(if page == 1 {
             "Nothing matches your search.".to_owned()
@@ -223,7 +222,10 @@ mod tests {
 
     #[test]
     fn page_links_keep_the_query() {
-        assert_eq!(page_href("fish oil & zinc", 1), "/search?q=fish%20oil%20%26%20zinc");
+        assert_eq!(
+            page_href("fish oil & zinc", 1),
+            "/search?q=fish%20oil%20%26%20zinc"
+        );
         assert_eq!(page_href("x", 3), "/search?q=x&page=3");
     }
 }
