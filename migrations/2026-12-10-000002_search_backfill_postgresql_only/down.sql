@@ -1,1 +1,3 @@
--- Nothing to undo: the vectors go with their columns in the previous migration's down.
+-- The vectors as they were before: empty (by a rewrite, as the up migration wrote them).
+ALTER TABLE content.posts ALTER COLUMN search_vector TYPE TSVECTOR USING '';
+ALTER TABLE thorne.products ALTER COLUMN search_vector TYPE TSVECTOR USING '';

@@ -339,7 +339,7 @@ async fn hits(
             let snippet = passages
                 .iter()
                 .find(|s| s.has_marks())
-                .or(passages.iter().next())
+                .or(<[Snippet]>::first(&passages))
                 .cloned()
                 .unwrap_or_default();
             Hit {
