@@ -136,19 +136,62 @@ pub async fn search(
 
 /// Recomputes the search vectors of every post of the site from its stored text, in the site's
 /// search language: what a change of that language needs. Returns how many posts it wrote.
+///
+/// The texts are read and written back bound, [`REINDEX_BATCH`] posts a statement: Citus refuses
+/// an `UPDATE` that calls a stable function (`array_to_string`, for the tags) on columns.
 pub async fn reindex_site(conn: &mut Conn, scope: Scope, site: SiteId) -> AppResult<usize> {
     let language = sites::search_language(conn, scope, site).await?;
-    let written = diesel::sql_query(format!(
-        "UPDATE content.posts AS p SET search_vector = {}
-          WHERE p.customer_id = $1 AND p.site_id = $2",
-        vector::post_vector_sql(language, "p")
-    ))
-    .bind::<SqlUuid, _>(scope.customer_uuid())
-    .bind::<SqlUuid, _>(site.as_uuid())
-    .execute(conn)
-    .await?;
-    Ok(written)
+    let set = vector::vector_sql(
+        language,
+        &[
+            (vector::Weight::A, "u.title"),
+            (vector::Weight::B, "u.tags"),
+            (vector::Weight::C, "u.description"),
+            (vector::Weight::D, "u.body_html"),
+        ],
+    );
+    let mut after = Uuid::nil();
+    let mut written = 0;
+    loop {
+        type Texts = (Uuid, String, Vec<String>, String, String);
+        let batch: Vec<Texts> = posts::table
+            .filter(posts::customer_id.eq(scope.customer_uuid()))
+            .filter(posts::site_id.eq(site.as_uuid()))
+            .filter(posts::id.gt(after))
+            .order(posts::id.asc())
+            .limit(REINDEX_BATCH)
+            .select((
+                posts::id,
+                posts::title,
+                posts::tags,
+                posts::description,
+                posts::body_html,
+            ))
+            .load(conn)
+            .await?;
+        let Some(last) = batch.last() else {
+            return Ok(written);
+        };
+        after = last.0;
+        written += diesel::sql_query(format!(
+            "UPDATE content.posts AS p SET search_vector = {set}
+               FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[])
+                    AS u(id, title, tags, description, body_html)
+              WHERE p.customer_id = $1 AND p.id = u.id"
+        ))
+        .bind::<SqlUuid, _>(scope.customer_uuid())
+        .bind::<Array<SqlUuid>, _>(batch.iter().map(|p| p.0).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(batch.iter().map(|p| p.1.clone()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(batch.iter().map(|p| p.2.join(" ")).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(batch.iter().map(|p| p.3.clone()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(batch.iter().map(|p| p.4.clone()).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+    }
 }
+
+/// Posts a statement of [`reindex_site`] reads and writes.
+const REINDEX_BATCH: i64 = 500;
 
 /// The query as the database runs it.
 struct Condition {

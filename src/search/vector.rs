@@ -165,7 +165,9 @@ pub fn product_vector_sql(prefix: &str) -> String {
     )
 }
 
-/// [`vector_sql`] of a post whose columns are `{prefix}.title` and so on.
+/// [`vector_sql`] of a post whose columns are `{prefix}.title` and so on, as the backfill
+/// migration computes it. It joins the tags with `array_to_string`, a stable function, which Citus
+/// refuses on columns in an `UPDATE`: writes bind the joined tags instead.
 pub fn post_vector_sql(language: Language, prefix: &str) -> String {
     vector_sql(
         language,
