@@ -68,6 +68,8 @@ pub enum Found {
     },
     Product {
         sku: String,
+        /// The category, its matching words marked (a product's category counts as its tags do).
+        category: Snippet,
         /// The retail price (the only price visitors see).
         retail_price: BigDecimal,
         in_stock: bool,
@@ -355,10 +357,11 @@ async fn hits(
     for (kind, found) in &shown {
         let mut texts = texts(found);
         texts.insert(0, found.title().to_owned());
-        texts_by_language
-            .entry(languages(*kind))
-            .or_default()
-            .extend(texts.iter().cloned());
+        let checked = texts_by_language.entry(languages(*kind)).or_default();
+        checked.extend(texts.iter().cloned());
+        if let Shown::Product(product) = found {
+            checked.push(product.category.clone());
+        }
         all_texts.push((*kind, texts));
     }
     let mut matches: HashMap<Language, HashSet<String>> = HashMap::new();
@@ -395,6 +398,7 @@ async fn hits(
                         published_at: post.published_at,
                     },
                     Shown::Product(product) => Found::Product {
+                        category: Snippet::whole(&product.category, matches),
                         sku: product.sku,
                         retail_price: product.retail_price,
                         in_stock: product.in_stock,

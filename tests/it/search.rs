@@ -334,6 +334,13 @@ async fn active_products_of_the_customer_are_found_with_their_retail_price_only(
     for never in ["7.77", "7,77", "Iron", "Copper", "6.66", "5.55"] {
         assert!(!res.body.contains(never), "{never} is shown");
     }
+    // A product found by its category, marked next to its price.
+    let res = search(&app, "alpha.test", "minerals").await;
+    assert!(titles(&res).contains(&"Zephyr Zinc".to_owned()));
+    assert_eq!(
+        inner_html(&res, ".search-result.product .category")[0],
+        "<mark>Minerals</mark>"
+    );
     // A product found by a word of its description, with the word marked.
     let res = search(&app, "alpha.test", "picolinate").await;
     assert_eq!(titles(&res), vec!["Zephyr Zinc".to_owned()]);

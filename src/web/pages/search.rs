@@ -34,6 +34,8 @@ pub struct ResultView {
     pub date_iso: Option<String>,
     pub price: Option<String>,
     pub in_stock: Option<bool>,
+    /// A product's category.
+    pub category: Option<Snippet>,
 }
 
 #[derive(Template)]
@@ -186,6 +188,7 @@ fn view(hit: search::Hit, currency: &str) -> ResultView {
         date_iso: None,
         price: None,
         in_stock: None,
+        category: None,
     };
     match hit.found {
         Found::Post { slug, published_at } => {
@@ -195,9 +198,11 @@ fn view(hit: search::Hit, currency: &str) -> ResultView {
         }
         Found::Product {
             sku,
+            category,
             retail_price,
             in_stock,
         } => {
+            view.category = Some(category);
             view.href = format!("/products/{}", urlencoding::encode(&sku));
             view.price = Some(format_price(&retail_price, currency));
             view.in_stock = Some(in_stock);
