@@ -7,6 +7,8 @@ use std::str::FromStr;
 use agoat::content::front_matter::{self, slugify, valid_slug};
 use agoat::content::markdown::{excerpt, render};
 use agoat::input::{Shape, control_character};
+use agoat::search::query::{MAX_WORDS, Query};
+use agoat::search::snippet::{Snippet, WINDOW_WORDS, plain_text};
 use agoat::tenancy::host::{normalize, normalize_domain};
 use agoat::thorne::csv_import;
 use agoat::thorne::money::{format_price, parse_price};
@@ -48,6 +50,17 @@ fn host_like() -> impl Strategy<Value = String> {
         "\\PC{0,30}",
         lossy(),
         "(xn--[a-z0-9\\-]{0,12}\\.){1,3}[a-z]{0,5}",
+        control_laced(),
+    ]
+}
+
+/// What a visitor might type into a search box: words, operators, quotes and anything else.
+fn search_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-zA-Z0-9 \"'\\-&|!:*()<>\\\\]{0,80}",
+        "((OR|-|\"|[a-z]{1,6}) ){0,30}",
+        "\\PC{0,300}",
+        lossy(),
         control_laced(),
     ]
 }
@@ -255,5 +268,38 @@ proptest! {
     fn markdown_never_panics_on_bytes(text in lossy(), max in 0usize..60) {
         let _ = render(&text);
         prop_assert!(excerpt(&text, max).chars().count() <= max);
+    }
+
+    #[test]
+    fn search_queries_never_panic_and_keep_their_operands_quoted(typed in search_like()) {
+        let query = Query::parse(&typed);
+        let text = query.to_tsquery();
+        // Between quotes only letters and digits; outside them only the operators built here.
+        for (i, part) in text.split('\'').enumerate() {
+            if i % 2 == 1 {
+                prop_assert!(part.chars().all(char::is_alphanumeric), "{:?} gave {:?}", typed, text);
+            } else {
+                prop_assert!(
+                    part.chars().all(|c| " &|!()<->".contains(c)),
+                    "{:?} gave {:?}", typed, text
+                );
+            }
+        }
+        let words: usize = text.split('\'').skip(1).step_by(2).count();
+        prop_assert!(words <= MAX_WORDS);
+        prop_assert_eq!(query.has_words(), !query.wanted_tsquery().is_empty());
+    }
+
+    #[test]
+    fn snippets_never_panic_and_stay_short(text in "\\PC{0,400}", typed in search_like()) {
+        let query = Query::parse(&typed);
+        let matches = query.wanted_words().iter().map(|w| w.to_string()).collect();
+        let snippet = Snippet::best_passage(&text, &matches);
+        let shown: String = snippet.pieces.iter().map(|p| p.text.as_str()).collect();
+        prop_assert!(text.contains(&shown));
+        let words = shown.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).count();
+        prop_assert!(words <= WINDOW_WORDS);
+        let _ = Snippet::whole(&text, &matches);
+        let _ = plain_text(&text);
     }
 }
