@@ -67,6 +67,18 @@ pub mod content {
     }
 
     diesel::table! {
+        content.post_tags (customer_id, post_id, slug) {
+            customer_id -> Uuid,
+            post_id -> Uuid,
+            site_id -> Uuid,
+            #[max_length = 200]
+            slug -> Varchar,
+            #[max_length = 100]
+            name -> Varchar,
+        }
+    }
+
+    diesel::table! {
         content.posts (customer_id, id) {
             customer_id -> Uuid,
             id -> Uuid,
@@ -121,6 +133,7 @@ pub mod content {
         media,
         media_files,
         post_revisions,
+        post_tags,
         posts,
         preview_links,
         slug_redirects,
