@@ -291,7 +291,7 @@ async fn a_gallery_set_in_the_admin_shows_on_the_catalog_and_the_product_page() 
     assert_eq!(list.attr(img, "loading").as_deref(), Some("lazy"));
     assert_eq!(
         list.attr(img, "sizes").as_deref(),
-        Some(agoat::media::pictures::CARD_SIZES)
+        Some(agoat::media::pictures::PRODUCT_CARD_SIZES)
     );
     assert!(list.attr(img, "srcset").unwrap().contains("320w"));
 
@@ -332,10 +332,15 @@ async fn a_gallery_set_in_the_admin_shows_on_the_catalog_and_the_product_page() 
         page.attr("meta[name='twitter:card']", "content").as_deref(),
         Some("summary_large_image")
     );
-    // A page without an image has neither.
+    // A page without an image has no og:image and a small card.
     let plain = app.get("beta.test", "/products/BETA-1").await;
     assert_eq!(plain.attr("meta[property='og:image']", "content"), None);
-    assert_eq!(plain.attr("meta[name='twitter:card']", "content"), None);
+    assert_eq!(
+        plain
+            .attr("meta[name='twitter:card']", "content")
+            .as_deref(),
+        Some("summary")
+    );
     assert!(plain.texts("picture").is_empty());
 }
 

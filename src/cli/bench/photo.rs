@@ -48,7 +48,7 @@ pub fn write(args: &PhotoArgs) -> Result<(), Failure> {
 /// A sky that lightens towards the horizon, hills whose outline is a sum of waves, ground that
 /// darkens towards the front with a texture of a few pixels' scale, and grain over everything.
 fn landscape(width: u32, height: u32, seed: u64) -> RgbImage {
-    let mut rng = Rng::new(mix(seed, 0x9407_0));
+    let mut rng = Rng::new(mix(seed, 0x0009_4070));
     let mut phase = || (rng.next() % 6283) as f64 / 1000.0;
     let (p1, p2, p3) = (phase(), phase(), phase());
     let (w, h) = (f64::from(width.max(1)), f64::from(height.max(1)));
@@ -62,7 +62,7 @@ fn landscape(width: u32, height: u32, seed: u64) -> RgbImage {
                 + 0.015 * (17.0 * t + p3).sin())
         })
         .collect();
-    let mut grain = Rng::new(mix(seed, 0x6a41_2));
+    let mut grain = Rng::new(mix(seed, 0x0006_a412));
     RgbImage::from_fn(width, height, |x, y| {
         let (fx, fy) = (f64::from(x), f64::from(y));
         let line = horizon[x as usize];
