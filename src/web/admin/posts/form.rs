@@ -181,7 +181,11 @@ pub fn wanted_slug(form: &PostForm) -> String {
 }
 
 /// Checks the fields for `action` at time `now`.
-pub fn check(form: &PostForm, action: Action, now: DateTime<Utc>) -> Result<Checked, FormErrors> {
+pub fn check(
+    form: &PostForm,
+    action: Action,
+    now: DateTime<Utc>,
+) -> Result<Checked, Box<FormErrors>> {
     let mut errors = FormErrors::default();
     let title = form.title.trim();
     if title.is_empty() {
@@ -241,7 +245,7 @@ pub fn check(form: &PostForm, action: Action, now: DateTime<Utc>) -> Result<Chec
         errors.tags = Some(format!("{}.", capitalised(&problem)));
     }
     if errors.any() {
-        return Err(errors);
+        return Err(Box::new(errors));
     }
     Ok(Checked {
         title: title.to_owned(),
