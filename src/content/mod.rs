@@ -1,6 +1,7 @@
 //! Content: posts of a site (and the queries the posts admin lists them with), their full
-//! revision history and how two revisions compare, redirects from old slugs, shareable preview
-//! links, Markdown rendering and sanitising, and importing Markdown files with front matter.
+//! revision history and how two revisions compare, redirects from old slugs, tags (their address
+//! form and what visitors see of them), shareable preview links, Markdown rendering and
+//! sanitising, and importing Markdown files with front matter.
 
 pub mod admin_queries;
 pub mod diff;
@@ -11,3 +12,4 @@ pub mod posts;
 pub mod preview_links;
 pub mod revisions;
 pub mod slug_redirects;
+pub mod tags;

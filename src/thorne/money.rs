@@ -1,5 +1,6 @@
 //! Exact money: parsing what staff type or import into `BigDecimal` (two decimals at most, never a
-//! float on the path) and formatting prices with the customer's currency symbol.
+//! float on the path) and formatting prices with the customer's currency symbol, or as plain
+//! decimals for machines.
 
 use std::str::FromStr;
 
@@ -64,6 +65,14 @@ pub fn currency_symbol(code: &str) -> &str {
     }
 }
 
+/// `1234.50`: the amount at two decimals (half-up), digits and a dot only, as machines read it
+/// (structured data for search engines).
+pub fn decimal_string(amount: &BigDecimal) -> String {
+    amount
+        .with_scale_round(2, RoundingMode::HalfUp)
+        .to_plain_string()
+}
+
 /// `$1,234.50`: the amount at two decimals (half-up), thousands grouped, with the symbol.
 pub fn format_price(amount: &BigDecimal, currency: &str) -> String {
     let rounded = amount.with_scale_round(2, RoundingMode::HalfUp).to_string();
@@ -85,6 +94,20 @@ pub fn format_price(amount: &BigDecimal, currency: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_strings_are_exact_with_two_decimals() {
+        for (value, expected) in [
+            ("12.5", "12.50"),
+            ("0", "0.00"),
+            ("99999999.99", "99999999.99"),
+            ("1234.5", "1234.50"),
+            ("1E+3", "1000.00"),
+        ] {
+            let amount = BigDecimal::from_str(value).unwrap();
+            assert_eq!(decimal_string(&amount), expected, "{value}");
+        }
+    }
 
     #[test]
     fn accepts_plain_decimals() {

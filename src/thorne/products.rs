@@ -108,52 +108,103 @@ pub async fn listing_cursor(
         .map_err(AppError::from)
 }
 
-/// Up to `limit` active products after `after` (from the start without one), by category, name
-/// and SKU; only `category` when given.
+/// A page of `size` active products at `at` in the listing order (category, name, SKU); only the
+/// categories spelt `categories`, when given.
 pub async fn active_listing(
     conn: &mut Conn,
     scope: Scope,
-    category: Option<&str>,
-    after: Option<&ListingCursor>,
-    limit: i64,
-) -> AppResult<Vec<PublicProduct>> {
+    categories: Option<&[String]>,
+    at: &PageAt<ListingCursor>,
+    size: usize,
+) -> AppResult<Window<PublicProduct>> {
     let mut query = products::table
         .filter(active_of(scope.customer_uuid()))
         .select(PublicProduct::as_select())
-        .order((
+        .limit(size as i64 + 1)
+        .into_boxed();
+    if let Some(categories) = categories {
+        query = query.filter(products::category.eq_any(categories));
+    }
+    query = match at {
+        PageAt::First => query.order((
             products::category.asc(),
             products::name.asc(),
             products::sku.asc(),
-        ))
-        .limit(limit)
-        .into_boxed();
-    if let Some(category) = category {
-        query = query.filter(products::category.eq(category));
-    }
-    if let Some(at) = after {
-        query = query.filter(
-            products::category
-                .gt(&at.category)
-                .or(products::category.eq(&at.category).and(
-                    products::name
-                        .gt(&at.name)
-                        .or(products::name.eq(&at.name).and(products::sku.gt(&at.sku))),
-                )),
-        );
-    }
-    query.load(conn).await.map_err(AppError::from)
+        )),
+        PageAt::After(c) => query
+            .filter(
+                products::category
+                    .gt(&c.category)
+                    .or(products::category.eq(&c.category).and(
+                        products::name
+                            .gt(&c.name)
+                            .or(products::name.eq(&c.name).and(products::sku.gt(&c.sku))),
+                    )),
+            )
+            .order((
+                products::category.asc(),
+                products::name.asc(),
+                products::sku.asc(),
+            )),
+        PageAt::Before(c) => query
+            .filter(
+                products::category
+                    .lt(&c.category)
+                    .or(products::category.eq(&c.category).and(
+                        products::name
+                            .lt(&c.name)
+                            .or(products::name.eq(&c.name).and(products::sku.lt(&c.sku))),
+                    )),
+            )
+            .order((
+                products::category.desc(),
+                products::name.desc(),
+                products::sku.desc(),
+            )),
+    };
+    let rows = query.load(conn).await?;
+    Ok(Window::of(at, rows, size))
 }
 
-/// The categories that have active products, sorted.
-pub async fn active_categories(conn: &mut Conn, scope: Scope) -> AppResult<Vec<String>> {
-    products::table
+/// A category of the customer's active products, as visitors see it: every spelling of one
+/// address form is one category.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    /// The address form of its name ([`crate::address::form`]); `None` when the name has none
+    /// that can be a path segment.
+    pub slug: Option<String>,
+    /// Its name: the first spelling in sort order.
+    pub name: String,
+    /// Every spelling its products use.
+    pub spellings: Vec<String>,
+}
+
+/// The categories that have active products, sorted by name.
+pub async fn active_categories(conn: &mut Conn, scope: Scope) -> AppResult<Vec<Category>> {
+    let names: Vec<String> = products::table
         .filter(active_of(scope.customer_uuid()))
         .select(products::category)
         .distinct()
         .order(products::category.asc())
         .load(conn)
-        .await
-        .map_err(AppError::from)
+        .await?;
+    let mut categories: Vec<Category> = Vec::new();
+    for name in names {
+        let form = crate::address::form(&name);
+        let slug = crate::address::usable(&form).then_some(form);
+        match categories
+            .iter_mut()
+            .find(|c| slug.is_some() && c.slug == slug)
+        {
+            Some(category) => category.spellings.push(name),
+            None => categories.push(Category {
+                slug,
+                spellings: vec![name.clone()],
+                name,
+            }),
+        }
+    }
+    Ok(categories)
 }
 
 /// The active product with this SKU.
@@ -182,15 +233,28 @@ pub async fn active_by_ids(
         .map_err(AppError::from)
 }
 
-/// SKUs and modification times of active products, for the sitemap.
+/// How many active products the customer has.
+pub async fn active_count(conn: &mut Conn, scope: Scope) -> AppResult<i64> {
+    products::table
+        .filter(active_of(scope.customer_uuid()))
+        .count()
+        .get_result(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// SKUs and modification times of active products by SKU, `limit` of them after skipping
+/// `offset` (for the sitemap).
 pub async fn active_skus(
     conn: &mut Conn,
     scope: Scope,
+    offset: i64,
     limit: i64,
 ) -> AppResult<Vec<(String, DateTime<Utc>)>> {
     products::table
         .filter(active_of(scope.customer_uuid()))
         .order(products::sku.asc())
+        .offset(offset)
         .limit(limit)
         .select((products::sku, products::updated_at))
         .load(conn)

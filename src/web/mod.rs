@@ -5,7 +5,7 @@
 //! `error`, conditional responses in `response`, fingerprinted assets in `assets`, health checks
 //! in `ops`, the per-request log line in `request_log`, the security headers of every response in
 //! `security_headers`, the refusal of control characters in addresses and forms in `input_guard`
-//! (bodies read within their limits by `body`).
+//! (bodies read within their limits by `body`), the structured data of public pages in `json_ld`.
 
 pub mod admin;
 pub mod assets;
@@ -13,6 +13,7 @@ pub mod auth;
 pub mod body;
 pub mod error;
 pub mod input_guard;
+pub mod json_ld;
 pub mod ops;
 pub mod page_cache;
 pub mod pages;

@@ -32,6 +32,9 @@ pub struct AppState {
     pub media_store: Arc<dyn Store>,
     /// What the media library accepts.
     pub media_limits: MediaLimits,
+    /// The most addresses one sitemap file holds before `/sitemap.xml` becomes an index: the
+    /// protocol's [`crate::web::pages::sitemap::MAX_URLS`] (tests lower it).
+    pub sitemap_max_urls: usize,
 }
 
 impl AppState {
@@ -61,6 +64,7 @@ impl AppState {
             public_origin,
             media_store,
             media_limits: MediaLimits::from_env(),
+            sitemap_max_urls: crate::web::pages::sitemap::MAX_URLS,
         }
     }
 }

@@ -507,7 +507,7 @@ async fn products_filter_by_category() {
     let t = two_tenants(&app).await;
     catalogue(&app, &t).await;
 
-    let res = app.get("alpha.test", "/products?category=Vitamins").await;
+    let res = app.get("alpha.test", "/products/category/vitamins").await;
     assert_eq!(res.status, 200);
     assert_eq!(res.texts("main h1"), vec!["Vitamins"]);
     assert_eq!(res.texts("section.category h2"), vec!["Vitamins"]);
@@ -518,21 +518,21 @@ async fn products_filter_by_category() {
     assert_eq!(res.texts(".category-filter a.active"), vec!["Vitamins"]);
     has_page_head(
         &res,
-        "http://alpha.test/products?category=Vitamins",
+        "http://alpha.test/products/category/vitamins",
         "website",
     );
 
     let res = app
-        .get("alpha.test", "/products?category=Amino%20Acids")
+        .get("alpha.test", "/products/category/amino-acids")
         .await;
     assert_eq!(res.status, 200);
     assert_eq!(res.texts("section.category h2"), vec!["Amino Acids"]);
     assert_eq!(res.texts(".product-card h3"), vec!["Product AMI-1"]);
 
     for path in [
-        "/products?category=Nope",
-        "/products?category=vitamins",
-        "/products?category=Vitamin",
+        "/products/category/nope",
+        "/products/category/vitamin",
+        "/products/category/amino",
     ] {
         is_site_404(&app.get("alpha.test", path).await, "Alpha Blog");
     }
@@ -551,7 +551,7 @@ async fn product_page_shows_retail_price_and_stock() {
     assert_eq!(res.texts(".product-category a"), vec!["Vitamins"]);
     assert_eq!(
         res.attr(".product-category a", "href").as_deref(),
-        Some("/products?category=Vitamins")
+        Some("/products/category/vitamins")
     );
     assert_eq!(res.texts("article.product .price"), vec!["$18.00"]);
     assert_eq!(res.texts("article.product .stock"), vec!["In stock"]);
@@ -565,7 +565,7 @@ async fn product_page_shows_retail_price_and_stock() {
     assert_eq!(res.status, 200);
     assert_eq!(res.texts("article.product .price"), vec!["$9.50"]);
     assert_eq!(res.texts("article.product .stock"), vec!["Out of stock"]);
-    let list = app.get("alpha.test", "/products?category=Vitamins").await;
+    let list = app.get("alpha.test", "/products/category/vitamins").await;
     assert_eq!(
         list.texts(".product-card .stock"),
         vec!["In stock", "In stock", "Out of stock"]
@@ -589,11 +589,14 @@ async fn wholesale_price_never_appears_publicly() {
     for path in [
         "/",
         "/products",
-        "/products?category=Vitamins",
+        "/products/category/vitamins",
         "/products/VIT-1",
         "/products/AMI-1",
         "/feed.xml",
         "/sitemap.xml",
+        "/tags",
+        "/tags/test",
+        "/tags/test/feed.xml",
         "/robots.txt",
         "/posts/alpha-post",
     ] {
@@ -635,7 +638,7 @@ async fn archived_product_is_404_and_not_listed() {
     assert!(!res.body.contains("VIT-2"));
     // Minerals only had the archived product.
     is_site_404(
-        &app.get("alpha.test", "/products?category=Minerals").await,
+        &app.get("alpha.test", "/products/category/minerals").await,
         "Alpha Blog",
     );
     let sitemap = app.get("alpha.test", "/sitemap.xml").await;
@@ -664,11 +667,11 @@ async fn another_tenants_content_is_404_on_every_route() {
         ("beta.test", "Beta Blog", "/posts/alpha-post"),
         ("beta.test", "Beta Blog", "/products/ALPHA-1"),
         ("beta.test", "Beta Blog", "/products/VIT-1"),
-        ("beta.test", "Beta Blog", "/products?category=Vitamins"),
-        ("beta.test", "Beta Blog", "/products?category=Amino%20Acids"),
+        ("beta.test", "Beta Blog", "/products/category/vitamins"),
+        ("beta.test", "Beta Blog", "/products/category/amino-acids"),
         ("alpha.test", "Alpha Blog", "/posts/beta-post"),
         ("alpha.test", "Alpha Blog", "/products/BETA-1"),
-        ("alpha.test", "Alpha Blog", "/products?category=Minerals"),
+        ("alpha.test", "Alpha Blog", "/products/category/minerals"),
     ] {
         let res = app.get(host, path).await;
         is_site_404(&res, site);
@@ -677,7 +680,7 @@ async fn another_tenants_content_is_404_on_every_route() {
     // The owner still sees its own.
     assert_eq!(app.get("alpha.test", "/products/VIT-1").await.status, 200);
     assert_eq!(
-        app.get("beta.test", "/products?category=Minerals")
+        app.get("beta.test", "/products/category/minerals")
             .await
             .status,
         200
@@ -686,8 +689,11 @@ async fn another_tenants_content_is_404_on_every_route() {
     for path in [
         "/",
         "/products",
-        "/products?category=Minerals",
+        "/products/category/minerals",
         "/products/BETA-1",
+        "/tags",
+        "/tags/test",
+        "/tags/test/feed.xml",
         "/posts/beta-post",
         "/feed.xml",
         "/sitemap.xml",
@@ -700,7 +706,14 @@ async fn another_tenants_content_is_404_on_every_route() {
             assert!(!body.contains(word), "beta.test{path} shows {word}");
         }
     }
-    for path in ["/", "/products", "/feed.xml", "/sitemap.xml"] {
+    for path in [
+        "/",
+        "/products",
+        "/feed.xml",
+        "/sitemap.xml",
+        "/tags",
+        "/tags/test",
+    ] {
         let body = app.get("alpha.test", path).await.body.to_lowercase();
         for word in ["beta", "minerals", "19.50"] {
             assert!(!body.contains(word), "alpha.test{path} shows {word}");
@@ -835,7 +848,19 @@ async fn sitemap_lists_posts_and_products_but_no_drafts() {
         res.body
             .contains("<loc>http://alpha.test/products/ALPHA-1</loc>")
     );
-    assert_eq!(res.body.matches("<url>").count(), 4);
+    for loc in [
+        "/products",
+        "/tags",
+        "/products/category/vitamins",
+        "/tags/test",
+    ] {
+        assert!(
+            res.body
+                .contains(&format!("<loc>http://alpha.test{loc}</loc>")),
+            "{loc}"
+        );
+    }
+    assert_eq!(res.body.matches("<url>").count(), 7);
     assert!(!res.body.contains("a-draft"));
     assert!(!res.body.contains("a-scheduled"));
     assert!(!res.body.contains("beta"));
@@ -883,10 +908,12 @@ async fn every_html_page_has_title_description_canonical_and_open_graph() {
         ),
         ("/products", "http://alpha.test/products", "website"),
         (
-            "/products?category=Amino%20Acids",
-            "http://alpha.test/products?category=Amino%20Acids",
+            "/products/category/amino-acids",
+            "http://alpha.test/products/category/amino-acids",
             "website",
         ),
+        ("/tags", "http://alpha.test/tags", "website"),
+        ("/tags/test", "http://alpha.test/tags/test", "website"),
         (
             "/products/ALPHA-1",
             "http://alpha.test/products/ALPHA-1",
@@ -1140,7 +1167,7 @@ async fn the_product_list_comes_in_pages_that_follow_one_another() {
     );
     assert_eq!(pages.concat(), expected, "every product once, in order");
 
-    let vitamins = follow_product_pages(&app, "/products?category=Vitamins").await;
+    let vitamins = follow_product_pages(&app, "/products/category/vitamins").await;
     assert_eq!(
         vitamins.iter().map(Vec::len).collect::<Vec<_>>(),
         [PAGE_SIZE, 61 - PAGE_SIZE]
@@ -1209,6 +1236,7 @@ async fn control_characters_in_the_address_are_a_400_that_says_where() {
     for (path, parameter) in [
         ("/?after=x%00", "after"),
         ("/products?category=Vitamins%00", "category"),
+        ("/tags/test?after=%00", "after"),
         ("/products?after=ALPHA-1%07", "after"),
         ("/feed.xml?x=%0D%0A", "x"),
     ] {

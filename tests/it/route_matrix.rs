@@ -19,7 +19,8 @@ use agoat::thorne::{csv_import, csv_uploads, gallery, products};
 use scoped_futures::ScopedFutureExt;
 
 use crate::common::{
-    Response, STAFF_PASSWORD, TestApp, TwoTenants, actor, database_digest, sql_text, two_tenants,
+    Response, STAFF_PASSWORD, TestApp, TwoTenants, actor, database_digest, minutes_ago, post_input,
+    sql_text, two_tenants,
 };
 
 /// Who may use a route (owners may use every admin route).
@@ -177,6 +178,16 @@ const MATRIX: &[Route] = &[
     route("GET", "/posts/{slug}", Anyone, PathId, no_form),
     route("GET", "/products", Anyone, Nothing, no_form),
     route("GET", "/products/{sku}", Anyone, PathId, no_form),
+    route(
+        "GET",
+        "/products/category/{category}",
+        Anyone,
+        PathId,
+        no_form,
+    ),
+    route("GET", "/tags", Anyone, Nothing, no_form),
+    route("GET", "/tags/{tag}", Anyone, PathId, no_form),
+    route("GET", "/tags/{tag}/feed.xml", Anyone, PathId, no_form),
     // Searched for B's words (see `Foreign::fill`): a page of A's own results only.
     route("GET", "/search", Anyone, Nothing, no_form),
     route("GET", "/feed.xml", Anyone, Nothing, no_form),
@@ -506,6 +517,10 @@ fn the_matrix_lists_every_registered_route() {
 struct Foreign {
     post: String,
     post_slug: String,
+    /// A tag only B's posts have (one published, one draft), in its address form.
+    tag: String,
+    /// A category only B's products have, in its address form.
+    category: String,
     draft: String,
     product: String,
     sku: String,
@@ -547,6 +562,8 @@ impl Foreign {
             .replace("{number}", "1")
             .replace("{link_id}", &self.link)
             .replace("{slug}", &self.post_slug)
+            .replace("{tag}", &self.tag)
+            .replace("{category}", &self.category)
             .replace("{sku}", &self.sku)
             .replace("{token}", &self.token)
             .replace(
@@ -581,6 +598,8 @@ impl Foreign {
             "Beta spring prices",
             "beta-secret.csv",
             "beta-secret.png",
+            "Beta Only Tag",
+            "Beta Draft Tag",
         ]
         .map(str::to_owned)
         .to_vec();
@@ -600,13 +619,18 @@ impl Foreign {
     }
 }
 
-/// Two customers; B has a published post, a draft with a preview link, a product whose price
-/// an import changed (a change set) and whose gallery shows B's image, a pending CSV upload, and
-/// an owner and an editor.
+/// Two customers; B has a published post with a tag of its own, a draft with a preview link and
+/// a tag of its own, a product whose price an import changed (a change set) and whose gallery
+/// shows B's image, a pending CSV upload, and an owner and an editor.
 /// A has one user per role.
 async fn world(app: &TestApp) -> (TwoTenants, Foreign) {
     let t = two_tenants(app).await;
-    let draft = app.post(t.b, t.b_site, "beta-draft", None).await;
+    let mut tagged = post_input("beta-tagged", Some(minutes_ago(30)));
+    tagged.tags = vec!["Beta Only Tag".into()];
+    app.save_post(t.b, t.b_site, tagged).await;
+    let mut draft = post_input("beta-draft", None);
+    draft.tags = vec!["Beta Draft Tag".into()];
+    let draft = app.save_post(t.b, t.b_site, draft).await;
     for (email, role) in [
         ("owner@alpha.test", Role::Owner),
         ("editor@alpha.test", Role::Editor),
@@ -633,6 +657,8 @@ async fn world(app: &TestApp) -> (TwoTenants, Foreign) {
     let foreign = Foreign {
         post: post_id(app, "beta-post").await,
         post_slug: "beta-post".into(),
+        tag: "beta-only-tag".into(),
+        category: "minerals".into(),
         draft: post_id(app, "beta-draft").await,
         product: sql_text(
             app,

@@ -1,6 +1,8 @@
 //! Two app servers on one database, as behind a load balancer: a sign-in on one is valid on the
-//! other, and a publish, an edit, an unpublish, a settings change or a price change made through
-//! one is served by the other within 1 s, as is a domain added or removed with the command line.
+//! other, and a publish, an edit, an unpublish, a settings change, a price change, a new tag or a
+//! new category made through one is served by the other within 1 s (on the post, product, tag and
+//! category pages, the tag's feed and the list of tags), as is a domain added or removed with the
+//! command line.
 
 use std::time::Duration;
 
@@ -279,4 +281,89 @@ async fn a_price_change_and_a_domain_change_show_on_the_other_server_within_a_se
         let (reply, took) = server.poll("alias.alpha.test", "/", WITHIN, |r| r.status == 404);
         assert_eq!(reply.status, 404, "a removed domain after {took:?}");
     }
+}
+
+#[actix_web::test]
+async fn tag_and_category_pages_show_the_other_servers_changes_within_a_second() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.user(t.a, OWNER, Role::Owner, PASSWORD).await;
+    let key = "k".repeat(64);
+    let env = [("AGOAT_SESSION_KEY", key.as_str())];
+    let (one, two) = (
+        Server::start_with(&app.db, &env),
+        Server::start_with(&app.db, &env),
+    );
+    // Both servers have the pages in their caches.
+    for server in [&one, &two] {
+        assert_eq!(server.get("alpha.test", "/tags/fresh-news").status, 404);
+        assert!(
+            !server
+                .get("alpha.test", "/tags")
+                .body
+                .contains("Fresh News")
+        );
+        assert!(
+            server
+                .get("alpha.test", "/products/category/vitamins")
+                .body
+                .contains("Product ALPHA-1")
+        );
+    }
+
+    let mut admin = sign_in(&one);
+    let reply = admin.post(
+        "/admin/posts/new",
+        "/admin/posts",
+        &[
+            ("title", "Fresh news"),
+            ("slug", "fresh-news"),
+            ("body", "Tagged on one server."),
+            ("description", ""),
+            ("tags", "Fresh News"),
+            ("publish_at", ""),
+            ("action", "publish"),
+        ],
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    seen_on(&two, "/tags/fresh-news", "a tagged post", |r| {
+        r.status == 200 && r.body.contains("Fresh news")
+    });
+    seen_on(&two, "/tags/fresh-news/feed.xml", "a tag's feed", |r| {
+        r.status == 200 && r.body.contains("Fresh news")
+    });
+    seen_on(&two, "/tags", "the list of tags", |r| {
+        r.body.contains("Fresh News")
+    });
+
+    let product = sql_text(
+        &app,
+        "SELECT id::text AS s FROM thorne.products WHERE sku = 'ALPHA-1'",
+    )
+    .await;
+    let edit = format!("/admin/products/{product}");
+    let reply = admin.post(
+        &edit,
+        &edit,
+        &[
+            ("sku", "ALPHA-1"),
+            ("name", "Product ALPHA-1"),
+            ("description", "Description of ALPHA-1"),
+            ("category", "Herbs"),
+            ("wholesale_price", "10.00"),
+            ("retail_price", "18.00"),
+            ("in_stock", "on"),
+            ("reason", "recategorised"),
+        ],
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    seen_on(&two, "/products/category/herbs", "a new category", |r| {
+        r.status == 200 && r.body.contains("Product ALPHA-1")
+    });
+    seen_on(
+        &two,
+        "/products/category/vitamins",
+        "an emptied category",
+        |r| r.status == 404,
+    );
 }

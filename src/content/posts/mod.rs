@@ -1,5 +1,6 @@
-//! Posts: the stored row, what visitors may see of it and keyset-paginated listings; every
-//! creation and change goes through the one write path in [`write`] (re-exported here).
+//! Posts: the stored row, what visitors may see of it and keyset-paginated listings (of a site,
+//! or of one of its tags); every creation and change goes through the one write path in
+//! [`write`] (re-exported here).
 //!
 //! A post is visible to visitors when `status = 'published' AND published_at <= now()` and it is
 //! not in the trash, computed in the query: a scheduled post appears on time with no job runner.
@@ -10,6 +11,7 @@ use diesel_async::RunQueryDsl;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::content::tags;
 use crate::db::keyset::TimeCursor;
 use crate::db::{Conn, schema::content::posts};
 use crate::error::{AppError, AppResult};
@@ -169,11 +171,13 @@ pub async fn next_scheduled_at(
         .map_err(AppError::from)
 }
 
-/// A page of the site's visible posts (keyset pagination on `(published_at, id)`).
+/// A page of the site's visible posts (keyset pagination on `(published_at, id)`); only those
+/// with the tag whose address form is `tag`, when given.
 pub async fn visible_page(
     conn: &mut Conn,
     scope: Scope,
     site: SiteId,
+    tag: Option<&str>,
     request: PageRequest,
 ) -> AppResult<PostPage> {
     let visible = visible_on(scope.customer_uuid(), site.as_uuid());
@@ -181,6 +185,9 @@ pub async fn visible_page(
         .filter(visible)
         .select(PostSummary::as_select())
         .into_boxed();
+    if let Some(tag) = tag {
+        query = query.filter(posts::id.eq_any(tags::post_ids_with(scope, site, tag)));
+    }
     query = match request {
         PageRequest::Newest => query.order((posts::published_at.desc(), posts::id.desc())),
         // The first condition bounds the index scan; the second settles ties.
@@ -237,33 +244,50 @@ pub async fn visible_by_slug(
         .map_err(AppError::from)
 }
 
-/// The newest visible posts with their bodies, for the feed.
+/// The newest visible posts with their bodies, for a feed; only those with the tag whose address
+/// form is `tag`, when given.
 pub async fn visible_recent(
     conn: &mut Conn,
     scope: Scope,
     site: SiteId,
+    tag: Option<&str>,
     limit: i64,
 ) -> AppResult<Vec<PublicPost>> {
-    posts::table
+    let mut query = posts::table
         .filter(visible_on(scope.customer_uuid(), site.as_uuid()))
         .order((posts::published_at.desc(), posts::id.desc()))
         .limit(limit)
         .select(PublicPost::as_select())
-        .load(conn)
+        .into_boxed();
+    if let Some(tag) = tag {
+        query = query.filter(posts::id.eq_any(tags::post_ids_with(scope, site, tag)));
+    }
+    query.load(conn).await.map_err(AppError::from)
+}
+
+/// How many posts of the site visitors may see.
+pub async fn visible_count(conn: &mut Conn, scope: Scope, site: SiteId) -> AppResult<i64> {
+    posts::table
+        .filter(visible_on(scope.customer_uuid(), site.as_uuid()))
+        .count()
+        .get_result(conn)
         .await
         .map_err(AppError::from)
 }
 
-/// Slugs and modification times of every visible post, for the sitemap.
+/// Slugs and modification times of the visible posts, newest first, `limit` of them after
+/// skipping `offset` (for the sitemap).
 pub async fn visible_slugs(
     conn: &mut Conn,
     scope: Scope,
     site: SiteId,
+    offset: i64,
     limit: i64,
 ) -> AppResult<Vec<(String, DateTime<Utc>)>> {
     posts::table
         .filter(visible_on(scope.customer_uuid(), site.as_uuid()))
         .order((posts::published_at.desc(), posts::id.desc()))
+        .offset(offset)
         .limit(limit)
         .select((posts::slug, posts::updated_at))
         .load(conn)

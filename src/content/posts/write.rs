@@ -5,6 +5,7 @@
 //! - keeps the slug unique on the site, offering a free one when it is taken;
 //! - keeps old addresses working: when the slug of a published post changes, the old slug becomes
 //!   a redirect to the post, and a redirect of a slug that a post now has is removed;
+//! - keeps the post's tags in their address form (`content.post_tags`), which tag pages read;
 //! - renders the Markdown once, writes the search vector of the text in the site's language, bumps
 //!   the version, records a revision and an audit event;
 //! - says what happened as an [`Outcome`] that callers only translate into pages or messages.
@@ -20,7 +21,7 @@ use uuid::Uuid;
 
 use super::{Post, PostInput, Status, audit_fields, by_slug, find};
 use crate::audit::{self, Actor};
-use crate::content::{markdown, revisions, slug_redirects};
+use crate::content::{markdown, revisions, slug_redirects, tags};
 use crate::db::schema::content::sql_types::Tsvector as PostVector;
 use crate::db::{Conn, schema::content::posts};
 use crate::error::{AppError, AppResult};
@@ -196,6 +197,7 @@ pub async fn create_many(
 ) -> AppResult<Vec<Post>> {
     for post in new {
         validate_fields(post.title, post.slug, post.status, post.published_at)?;
+        tags::check(post.tags)?;
     }
     check_featured(conn, scope, new.iter().filter_map(|p| p.featured_media_id)).await?;
     let mut sites: Vec<Uuid> = new.iter().map(|p| p.site.as_uuid()).collect();
@@ -224,6 +226,7 @@ pub async fn create_many(
             .await
             .map_err(|e| slug_conflict(e, "one of the slugs"))?;
         forget_redirects_of(conn, scope, &posts).await?;
+        tags::record_new(conn, scope, &posts).await?;
         revisions::record_first(conn, scope, &posts, actor).await?;
         let events = posts.iter().map(|post| created_event(post)).collect();
         audit::record_many(conn, scope, actor, events).await?;
@@ -234,7 +237,8 @@ pub async fn create_many(
 
 /// Checks the fields an editor or an import supplies.
 pub fn validate(input: &PostInput) -> AppResult<()> {
-    validate_fields(&input.title, &input.slug, input.status, input.published_at)
+    validate_fields(&input.title, &input.slug, input.status, input.published_at)?;
+    tags::check(&input.tags)
 }
 
 fn validate_fields(
@@ -322,6 +326,9 @@ async fn edit(
     let Some(post) = update_fields(conn, scope, current, input, &body, language).await? else {
         return stale_outcome(conn, scope, current).await;
     };
+    if post.tags != current.tags {
+        tags::replace(conn, scope, &post).await?;
+    }
     if post.slug != current.slug {
         slug_redirects::forget(conn, scope, site, &post.slug).await?;
         if current.status == Status::Published.as_str() {

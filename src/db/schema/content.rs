@@ -73,6 +73,18 @@ pub mod content {
     }
 
     diesel::table! {
+        content.post_tags (customer_id, post_id, slug) {
+            customer_id -> Uuid,
+            post_id -> Uuid,
+            site_id -> Uuid,
+            #[max_length = 200]
+            slug -> Varchar,
+            #[max_length = 100]
+            name -> Varchar,
+        }
+    }
+
+    diesel::table! {
         use diesel::sql_types::*;
         use super::sql_types::Tsvector;
 
@@ -131,6 +143,7 @@ pub mod content {
         media,
         media_files,
         post_revisions,
+        post_tags,
         posts,
         preview_links,
         slug_redirects,

@@ -1,20 +1,20 @@
 //! `/feed.xml`: an Atom feed of the site's twenty newest published posts, with full bodies (the
 //! featured image first, and as the entry's enclosure); relative addresses in them resolve
-//! against the site (`xml:base`).
+//! against the site (`xml:base`). A tag's feed (`tag_feed.rs`) is written by the same [`render`].
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
-use crate::content::posts;
+use crate::content::posts::{self, PublicPost};
 use crate::error::AppResult;
 use crate::media::pictures::{BODY_SIZES, Pictures};
 use crate::web::pages::iso_time;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 
-/// Entries in the feed.
-const FEED_LENGTH: i64 = 20;
+/// Entries in a feed.
+pub const FEED_LENGTH: i64 = 20;
 
 pub struct FeedEntry {
     pub id: String,
@@ -31,11 +31,21 @@ pub struct FeedEntry {
 #[derive(Template)]
 #[template(path = "site/feed.xml")]
 pub struct Feed {
+    pub title: String,
     pub site_name: String,
     pub home_url: String,
+    /// The page the feed follows (the home page, a tag page); also the feed's id.
+    pub alternate_url: String,
     pub self_url: String,
     pub updated: String,
     pub entries: Vec<FeedEntry>,
+}
+
+/// What a feed is of: its title and the paths of the page it follows and of itself.
+pub struct Source<'a> {
+    pub title: String,
+    pub alternate_path: &'a str,
+    pub self_path: &'a str,
 }
 
 pub async fn page(
@@ -48,7 +58,7 @@ pub async fn page(
         .db
         .tenant_read(scope, |conn| {
             async move {
-                let recent = posts::visible_recent(conn, scope, site_id, FEED_LENGTH).await?;
+                let recent = posts::visible_recent(conn, scope, site_id, None, FEED_LENGTH).await?;
                 let featured: Vec<_> = recent.iter().filter_map(|p| p.featured_media_id).collect();
                 let pictures = Pictures::load(conn, scope, &featured).await?;
                 Ok((recent, pictures))
@@ -56,6 +66,22 @@ pub async fn page(
             .scope_boxed()
         })
         .await?;
+    let source = Source {
+        title: site.ctx.site_name.clone(),
+        alternate_path: "/",
+        self_path: "/feed.xml",
+    };
+    render(&req, &site, source, recent, &pictures)
+}
+
+/// The Atom feed of `recent` (newest first) with their featured images from `pictures`.
+pub fn render(
+    req: &HttpRequest,
+    site: &RequestSite,
+    source: Source<'_>,
+    recent: Vec<PublicPost>,
+    pictures: &Pictures,
+) -> AppResult<HttpResponse> {
     let updated = recent
         .iter()
         .map(|p| p.updated_at.max(p.published_at))
@@ -63,9 +89,11 @@ pub async fn page(
         .map(iso_time)
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
     let feed = Feed {
+        title: source.title,
         site_name: site.ctx.site_name.clone(),
         home_url: site.url("/"),
-        self_url: site.url("/feed.xml"),
+        alternate_url: site.url(source.alternate_path),
+        self_url: site.url(source.self_path),
         updated,
         entries: recent
             .into_iter()
@@ -96,7 +124,7 @@ pub async fn page(
             .collect(),
     };
     Ok(response::conditional(
-        &req,
+        req,
         response::render(&feed)?,
         "application/atom+xml; charset=utf-8",
     ))

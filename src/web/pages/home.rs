@@ -1,12 +1,13 @@
 //! `/`: the newest published posts of the site, ten a page, with older/newer links (keyset
-//! pagination by `?before=` and `?after=` cursors).
+//! pagination by `?before=` and `?after=` cursors, also as `<link rel="prev"/"next">`). The post
+//! cards and the cursors serve the tag pages too.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
-use crate::content::posts::{self, Cursor, PageRequest};
+use crate::content::posts::{self, Cursor, PageRequest, PostSummary};
 use crate::error::{AppError, AppResult};
 use crate::media::pictures::{CARD_SIZES, Pictures};
 use crate::web::pages::{Layout, display_time, iso_time};
@@ -19,6 +20,7 @@ pub struct HomeQuery {
     after: Option<String>,
 }
 
+/// A post in a listing (the home page, a tag page).
 pub struct PostCard {
     /// The featured image's `<picture>`.
     pub picture: Option<String>,
@@ -27,6 +29,23 @@ pub struct PostCard {
     pub description: String,
     pub date_display: String,
     pub date_iso: String,
+}
+
+impl PostCard {
+    /// The card of `post`, with its featured image from `pictures`.
+    pub fn of(post: &PostSummary, pictures: &Pictures) -> PostCard {
+        PostCard {
+            picture: post
+                .featured_media_id
+                .and_then(|id| pictures.shown(id, CARD_SIZES))
+                .map(|shown| shown.html),
+            href: format!("/posts/{}", post.slug),
+            title: post.title.clone(),
+            description: post.description.clone(),
+            date_display: display_time(post.published_at),
+            date_iso: iso_time(post.published_at),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -38,7 +57,9 @@ pub struct HomePage {
     pub newer_href: Option<String>,
 }
 
-fn page_request(query: &HomeQuery) -> AppResult<PageRequest> {
+/// The page a listing of posts is asked for by `?before=` or `?after=`; a bad cursor, or both,
+/// is a 400.
+pub fn page_request(query: &HomeQuery) -> AppResult<PageRequest> {
     let cursor = |text: &str| {
         Cursor::decode(text)
             .ok_or_else(|| AppError::BadRequest("The page link is not valid.".into()))
@@ -65,7 +86,7 @@ pub async fn page(
         .db
         .tenant_read(scope, |conn| {
             async move {
-                let page = posts::visible_page(conn, scope, site_id, request).await?;
+                let page = posts::visible_page(conn, scope, site_id, None, request).await?;
                 let featured: Vec<_> = page
                     .posts
                     .iter()
@@ -83,12 +104,15 @@ pub async fn page(
         PageRequest::After(c) => format!("/?after={}", c.encode()),
     };
     let name = &site.ctx.site_name;
+    let older_href = page.older.map(|c| format!("/?before={}", c.encode()));
+    let newer_href = page.newer.map(|c| format!("/?after={}", c.encode()));
     let mut layout = Layout::new(
         &site,
         name,
         &format!("The latest posts from {name}."),
         &path,
-    );
+    )
+    .with_neighbours(&site, newer_href.as_deref(), older_href.as_deref());
     // Only the first page is worth indexing; the rest are reachable from it.
     layout.noindex = request != PageRequest::Newest;
     let body = response::render(&HomePage {
@@ -96,20 +120,10 @@ pub async fn page(
         posts: page
             .posts
             .iter()
-            .map(|p| PostCard {
-                picture: p
-                    .featured_media_id
-                    .and_then(|id| pictures.shown(id, CARD_SIZES))
-                    .map(|shown| shown.html),
-                href: format!("/posts/{}", p.slug),
-                title: p.title.clone(),
-                description: p.description.clone(),
-                date_display: display_time(p.published_at),
-                date_iso: iso_time(p.published_at),
-            })
+            .map(|p| PostCard::of(p, &pictures))
             .collect(),
-        older_href: page.older.map(|c| format!("/?before={}", c.encode())),
-        newer_href: page.newer.map(|c| format!("/?after={}", c.encode())),
+        older_href,
+        newer_href,
     })?;
     Ok(response::html(&req, body))
 }

@@ -1,6 +1,8 @@
 //! Public pages of a site, one file per page, each a page struct rendered with an askama template
-//! under `templates/site/` that extends `base.html`.
+//! under `templates/site/` that extends `base.html`. Every HTML page names its canonical address
+//! on the primary domain; every listing links its neighbouring pages (`rel="prev"`/`"next"`).
 
+pub mod category;
 pub mod feed;
 pub mod home;
 pub mod media;
@@ -12,13 +14,17 @@ pub mod products;
 pub mod robots;
 pub mod search;
 pub mod sitemap;
+pub mod tag;
+pub mod tag_feed;
+pub mod tags;
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, Route, guard, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::media::library::{Media, MediaFile};
 use crate::media::pictures;
 use crate::web::error::wording;
@@ -31,6 +37,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/posts/{slug}").route(page().to(post::page)))
         .service(web::resource("/products").route(page().to(products::page)))
         .service(web::resource("/products/{sku}").route(page().to(product::page)))
+        .service(web::resource("/products/category/{category}").route(page().to(category::page)))
+        .service(web::resource("/tags").route(page().to(tags::page)))
+        .service(web::resource("/tags/{tag}").route(page().to(tag::page)))
+        .service(web::resource("/tags/{tag}/feed.xml").route(page().to(tag_feed::page)))
         .service(web::resource("/search").route(page().to(search::page)))
         .service(web::resource("/feed.xml").route(page().to(feed::page)))
         .service(web::resource("/sitemap.xml").route(page().to(sitemap::page)))
@@ -54,10 +64,17 @@ pub struct Layout {
     /// Open Graph type: `website` or `article`.
     pub og_type: &'static str,
     pub stylesheet: String,
+    /// The feed a feed reader finds on the page (the site's, or a tag's on a tag page).
     pub feed_url: String,
+    pub feed_title: String,
     pub noindex: bool,
     /// The image shared links show (`og:image`, and a large Twitter card), when the page has one.
     pub image: Option<ShareImage>,
+    /// The neighbouring pages of a listing (`<link rel="prev">`, `<link rel="next">`), absolute.
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+    /// Structured data for search engines, as [`crate::web::json_ld::script_text`] writes it.
+    pub json_ld: Option<String>,
 }
 
 /// The image of a page for shared links: an absolute address on the site's primary domain, its
@@ -94,9 +111,25 @@ impl Layout {
             og_type: "website",
             stylesheet: crate::web::assets::url("app.css"),
             feed_url: site.url("/feed.xml"),
+            feed_title: site.ctx.site_name.clone(),
             noindex: false,
             image: None,
+            prev_url: None,
+            next_url: None,
+            json_ld: None,
         }
+    }
+
+    /// Links the neighbouring pages of a listing, given as paths.
+    pub fn with_neighbours(
+        mut self,
+        site: &RequestSite,
+        prev: Option<&str>,
+        next: Option<&str>,
+    ) -> Layout {
+        self.prev_url = prev.map(|path| site.url(path));
+        self.next_url = next.map(|path| site.url(path));
+        self
     }
 }
 
@@ -135,6 +168,31 @@ pub fn error_page(
         Ok(body) => response::error_page(status, body),
         Err(_) => crate::web::error::bare_page(status, error),
     }
+}
+
+/// The address form of a tag or category named by a path segment ([`crate::address::form`]):
+/// `Ok` when the segment is that form already, else a 301 to the address `path_of` the form makes
+/// (with the same query). A segment without a usable form is the site's 404.
+pub fn address_form(
+    req: &HttpRequest,
+    segment: &str,
+    path_of: impl Fn(&str) -> String,
+) -> AppResult<Result<String, HttpResponse>> {
+    let form = crate::address::form(segment);
+    if !crate::address::usable(&form) {
+        return Err(AppError::NotFound);
+    }
+    if form == segment {
+        return Ok(Ok(form));
+    }
+    let mut location = path_of(&form);
+    if !req.query_string().is_empty() {
+        location = format!("{location}?{}", req.query_string());
+    }
+    Ok(Err(HttpResponse::MovedPermanently()
+        .insert_header((LOCATION, location))
+        .insert_header((CACHE_CONTROL, "public, max-age=60"))
+        .finish()))
 }
 
 /// `27 November 2026, 14:05 UTC`: how dates are shown to visitors.

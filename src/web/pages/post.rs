@@ -1,5 +1,5 @@
-//! `/posts/{slug}`: one published post — title, date with its zone, body, tags; the description
-//! as meta. Drafts, scheduled posts before their time, trashed posts and other sites' posts are
+//! `/posts/{slug}`: one published post — title, date with its zone, body, tags (each linking to
+//! its tag page); the description as meta, and a schema.org `BlogPosting` for search engines. Drafts, scheduled posts before their time, trashed posts and other sites' posts are
 //! the site's 404. An old slug of a published post answers 301 to the post's current address.
 
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
@@ -7,13 +7,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
+use crate::address;
 use crate::content::posts::{self, PublicPost};
-use crate::content::slug_redirects;
+use crate::content::{slug_redirects, tags};
 use crate::error::{AppError, AppResult};
 use crate::media::pictures::{self, Pictures};
-use crate::web::pages::{Layout, ShareImage, display_time, iso_time};
+use crate::web::pages::{Layout, ShareImage, display_time, iso_time, tag};
 use crate::web::site::RequestSite;
-use crate::web::{AppState, response};
+use crate::web::{AppState, json_ld, response};
 
 #[derive(Template)]
 #[template(path = "site/post.html")]
@@ -24,9 +25,27 @@ pub struct PostPage {
     pub date_iso: String,
     pub updated_iso: String,
     pub body_html: String,
-    pub tags: Vec<String>,
+    pub tags: Vec<TagLink>,
     /// The featured image's `<picture>`.
     pub featured_html: Option<String>,
+}
+
+/// A tag of the post as it spells it, and the address of its page.
+pub struct TagLink {
+    pub name: String,
+    /// `None` for a tag without an address (saved before tags had pages).
+    pub href: Option<String>,
+}
+
+impl TagLink {
+    /// The link of the tag spelt `name`.
+    pub fn of(name: &str) -> TagLink {
+        let slug = tags::slug(name);
+        TagLink {
+            name: name.to_owned(),
+            href: address::usable(&slug).then(|| tag::href(&slug)),
+        }
+    }
 }
 
 impl PostPage {
@@ -53,14 +72,30 @@ impl PostPage {
             .featured_media_id
             .and_then(|id| pictures.with_files(id))
             .and_then(|(media, files)| ShareImage::of(site, media, files));
+        let date_iso = iso_time(post.published_at);
+        // Published a moment ago and saved since: the modification is never before the publication.
+        let updated_iso = iso_time(post.updated_at.max(post.published_at));
+        let data = json_ld::blog_posting(&json_ld::Article {
+            headline: &post.title,
+            description: &post.description,
+            published: &date_iso,
+            modified: &updated_iso,
+            url: &layout.canonical,
+            image: layout.image.as_ref().map(|image| image.url.as_str()),
+            // Posts name no author.
+            author: None,
+            site_name: &site.ctx.site_name,
+            keywords: &post.tags,
+        });
+        layout.json_ld = Some(json_ld::script_text(&data));
         PostPage {
             layout,
             title: post.title,
             date_display: display_time(post.published_at),
-            date_iso: iso_time(post.published_at),
-            updated_iso: iso_time(post.updated_at),
+            date_iso,
+            updated_iso,
             body_html: post.body_html,
-            tags: post.tags,
+            tags: post.tags.iter().map(|name| TagLink::of(name)).collect(),
             featured_html: featured.map(|f| f.html),
         }
     }

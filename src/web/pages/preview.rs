@@ -12,7 +12,7 @@ use scoped_futures::ScopedFutureExt;
 use crate::content::{posts, preview_links, revisions};
 use crate::error::{AppError, AppResult};
 use crate::media::pictures::{BODY_SIZES, Pictures};
-use crate::web::pages::post::PostPage;
+use crate::web::pages::post::{PostPage, TagLink};
 use crate::web::pages::{Layout, display_time, iso_time, page};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
@@ -72,7 +72,7 @@ async fn preview(
         date_iso: iso_time(shown_time),
         updated_iso: iso_time(revision.created_at),
         body_html: pictures.render(&revision.body_markdown),
-        tags: revision.tags,
+        tags: revision.tags.iter().map(|name| TagLink::of(name)).collect(),
         featured_html: revision
             .featured_media_id
             .and_then(|id| pictures.shown(id, BODY_SIZES))

@@ -1,7 +1,9 @@
 //! `/products/{sku}`: one active product — name, description, category, retail price with the
 //! currency symbol (and, when the customer shows it, the lowest retail price of the previous 30
 //! days), stock state, its main image large and the rest of its gallery below (each linking to its
-//! widest file); the main image is also the page's `og:image`. Never the wholesale price.
+//! widest file); the main image is also the page's `og:image`. The category links to its page.
+//! A schema.org `Product` with its `Offer` (the retail price as an exact decimal, the currency,
+//! the stock state) tells search engines the same. Never the wholesale price.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -9,12 +11,12 @@ use scoped_futures::ScopedFutureExt;
 
 use crate::error::AppResult;
 use crate::media::pictures::{self, Loading, Pictures};
-use crate::thorne::money::format_price;
+use crate::thorne::money::{decimal_string, format_price};
 use crate::thorne::{gallery, price_history, products};
 use crate::web::pages::products::category_href;
 use crate::web::pages::{Layout, ShareImage};
 use crate::web::site::RequestSite;
-use crate::web::{AppState, response};
+use crate::web::{AppState, json_ld, response};
 
 #[derive(Template)]
 #[template(path = "site/product.html")]
@@ -24,7 +26,8 @@ pub struct ProductPage {
     pub sku: String,
     pub description: String,
     pub category: String,
-    pub category_href: String,
+    /// The category's page (none for a name without an address form).
+    pub category_href: Option<String>,
     pub price: String,
     /// The lowest retail price of the previous 30 days, when the customer shows it.
     pub lowest_30_day_price: Option<String>,
@@ -112,6 +115,18 @@ pub async fn page(
         .first()
         .and_then(|id| pictures.with_files(*id))
         .and_then(|(media, files)| ShareImage::of(&site, media, files));
+    let data = json_ld::product(&json_ld::Offered {
+        name: &product.name,
+        sku: &product.sku,
+        description: &product.description,
+        category: &product.category,
+        url: &layout.canonical,
+        image: layout.image.as_ref().map(|image| image.url.as_str()),
+        price: &decimal_string(&product.retail_price),
+        currency: &site.ctx.currency,
+        in_stock: product.in_stock,
+    });
+    layout.json_ld = Some(json_ld::script_text(&data));
     let body = response::render(&ProductPage {
         layout,
         price: format_price(&product.retail_price, &site.ctx.currency),

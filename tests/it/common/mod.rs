@@ -434,15 +434,24 @@ impl TestApp {
 
     /// The application with absolute addresses on `origin`.
     pub async fn with_origin(origin: PublicOrigin) -> TestApp {
-        TestApp::build(origin, MediaLimits::default()).await
+        TestApp::build(origin, |_| {}).await
     }
 
     /// The application with these limits on media uploads.
     pub async fn with_media_limits(limits: MediaLimits) -> TestApp {
-        TestApp::build(PublicOrigin::default(), limits).await
+        TestApp::build(PublicOrigin::default(), |state| state.media_limits = limits).await
     }
 
-    async fn build(origin: PublicOrigin, media_limits: MediaLimits) -> TestApp {
+    /// The application with `/sitemap.xml` an index once a site has more than `max_urls`
+    /// addresses.
+    pub async fn with_sitemap_max_urls(max_urls: usize) -> TestApp {
+        TestApp::build(PublicOrigin::default(), |state| {
+            state.sitemap_max_urls = max_urls
+        })
+        .await
+    }
+
+    async fn build(origin: PublicOrigin, configure: impl FnOnce(&mut AppState)) -> TestApp {
         let db = TestDb::new().await;
         let pool = Database::connect(&db.app_url, &PoolSettings::default()).unwrap();
         let media = MediaFolder::new();
@@ -453,7 +462,8 @@ impl TestApp {
             origin,
             store,
         );
-        state.media_limits = media_limits;
+        state.media_limits = MediaLimits::default();
+        configure(&mut state);
         TestApp {
             db,
             pool,
@@ -600,6 +610,16 @@ impl TestApp {
     ) -> posts::Post {
         let mut input = post_input(slug, Some(minutes_ago(60)));
         input.body_markdown = body.to_owned();
+        self.save_new_post(customer, site, input).await
+    }
+
+    /// A new post with these fields.
+    pub async fn save_post(
+        &self,
+        customer: CustomerId,
+        site: SiteId,
+        input: PostInput,
+    ) -> posts::Post {
         self.save_new_post(customer, site, input).await
     }
 

@@ -116,12 +116,14 @@ pub struct FormErrors {
     pub slug_suggestion: Option<String>,
     pub publish_at: Option<String>,
     pub featured_media: Option<String>,
+    pub tags: Option<String>,
 }
 
 impl FormErrors {
     pub fn any(&self) -> bool {
         self.title.is_some()
             || self.slug.is_some()
+            || self.tags.is_some()
             || self.publish_at.is_some()
             || self.featured_media.is_some()
     }
@@ -137,6 +139,15 @@ pub struct Checked {
     pub tags: Vec<String>,
     pub publish_at: Option<DateTime<Utc>>,
     pub featured_media_id: Option<Uuid>,
+}
+
+/// `text` with its first letter in upper case.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// Splits comma-separated tags: trimmed, no empty ones, no duplicates, in order.
@@ -170,7 +181,11 @@ pub fn wanted_slug(form: &PostForm) -> String {
 }
 
 /// Checks the fields for `action` at time `now`.
-pub fn check(form: &PostForm, action: Action, now: DateTime<Utc>) -> Result<Checked, FormErrors> {
+pub fn check(
+    form: &PostForm,
+    action: Action,
+    now: DateTime<Utc>,
+) -> Result<Checked, Box<FormErrors>> {
     let mut errors = FormErrors::default();
     let title = form.title.trim();
     if title.is_empty() {
@@ -225,15 +240,19 @@ pub fn check(form: &PostForm, action: Action, now: DateTime<Utc>) -> Result<Chec
             }
         },
     };
+    let tags = split_tags(&form.tags);
+    if let Some(problem) = crate::content::tags::problem(&tags) {
+        errors.tags = Some(format!("{}.", capitalised(&problem)));
+    }
     if errors.any() {
-        return Err(errors);
+        return Err(Box::new(errors));
     }
     Ok(Checked {
         title: title.to_owned(),
         slug,
         body: form.body.replace("\r\n", "\n"),
         description: form.description.trim().to_owned(),
-        tags: split_tags(&form.tags),
+        tags,
         publish_at,
         featured_media_id,
     })

@@ -51,7 +51,7 @@ pub async fn create(
     let checked = match form::check(&form, action, now) {
         Ok(checked) => checked,
         Err(errors) => {
-            let view = FormView::of_form(&form, None, errors);
+            let view = FormView::of_form(&form, None, *errors);
             return response::private_page(
                 StatusCode::BAD_REQUEST,
                 &new_post_page(&site, &user, &session, view)
@@ -130,7 +130,7 @@ pub async fn update(
                 let current = admin_queries::find_on_site(conn, scope, site_id, id).await?;
                 let checked = match checked {
                     Ok(checked) => checked,
-                    Err(errors) => return Ok(Updated::Invalid(current, errors.clone())),
+                    Err(errors) => return Ok(Updated::Invalid(current, errors.as_ref().clone())),
                 };
                 let input = form::input(checked, action, Some(&current), now);
                 let target = Target::Existing {

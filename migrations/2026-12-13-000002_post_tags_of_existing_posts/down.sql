@@ -1,0 +1,1 @@
+DELETE FROM content.post_tags;
