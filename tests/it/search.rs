@@ -77,29 +77,7 @@ async fn post(
     input.body_markdown = body.to_owned();
     input.description = String::new();
     input.tags = Vec::new();
-    save_new(app, customer, site, input).await
-}
-
-async fn save_new(
-    app: &TestApp,
-    customer: CustomerId,
-    site: SiteId,
-    input: posts::PostInput,
-) -> posts::Post {
-    app.in_scope(customer, move |conn, scope| {
-        let input = input.clone();
-        async move {
-            let change = posts::Change::Fields {
-                input: &input,
-                action: "create",
-            };
-            posts::save(conn, scope, posts::Target::New(site), change, &actor())
-                .await?
-                .saved()
-        }
-        .scope_boxed()
-    })
-    .await
+    app.save_new_post(customer, site, input).await
 }
 
 fn product(sku: &str, name: &str, description: &str, wholesale: &str, retail: &str) -> NewProduct {
@@ -257,10 +235,10 @@ async fn only_visible_posts_of_this_site_are_found() {
     .await;
     let mut draft = post_input("draft", None);
     draft.title = "Draft zephyr".into();
-    save_new(&app, t.a, t.a_site, draft).await;
+    app.save_new_post(t.a, t.a_site, draft).await;
     let mut scheduled = post_input("scheduled", Some(minutes_ago(-60)));
     scheduled.title = "Scheduled zephyr".into();
-    save_new(&app, t.a, t.a_site, scheduled).await;
+    app.save_new_post(t.a, t.a_site, scheduled).await;
     let trashed = post(&app, t.a, t.a_site, "trashed", "Trashed zephyr", "Body.").await;
     app.in_scope(t.a, move |conn, scope| {
         let trashed = trashed.clone();
@@ -652,7 +630,7 @@ async fn every_write_path_stores_the_vector_of_the_text() {
     let t = two_tenants(&app).await;
     let mut input = post_input("tagged", Some(minutes_ago(5)));
     input.tags = vec!["trail running".into(), "shoes".into()];
-    let saved = save_new(&app, t.a, t.a_site, input.clone()).await;
+    let saved = app.save_new_post(t.a, t.a_site, input.clone()).await;
     // An edit through the write path.
     app.in_scope(t.a, move |conn, scope| {
         let (saved, input) = (saved.clone(), input.clone());

@@ -623,7 +623,8 @@ impl TestApp {
         self.save_new_post(customer, site, input).await
     }
 
-    async fn save_new_post(
+    /// A new post of `site` saved through the write path from `input`.
+    pub async fn save_new_post(
         &self,
         customer: CustomerId,
         site: SiteId,
