@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use crate::content::posts::Post;
+use crate::content::posts::{Kind, Post};
 use crate::db::keyset::{PageAt, TimeCursor, Window};
 use crate::db::{Conn, schema::content::posts as p};
 use crate::error::{AppError, AppResult};
@@ -103,6 +103,7 @@ pub async fn list(
     conn: &mut Conn,
     scope: Scope,
     site: SiteId,
+    kind: Kind,
     filter: Filter,
     search: &str,
     at: PageAt<AdminCursor>,
@@ -111,6 +112,7 @@ pub async fn list(
     let mut query = p::table
         .filter(p::customer_id.eq(scope.customer_uuid()))
         .filter(p::site_id.eq(site.as_uuid()))
+        .filter(p::kind.eq(kind.as_str()))
         .select(Post::as_select())
         .into_boxed();
     query = match filter {
@@ -163,11 +165,13 @@ pub async fn find_on_site(
     conn: &mut Conn,
     scope: Scope,
     site: SiteId,
+    kind: Kind,
     id: Uuid,
 ) -> AppResult<Post> {
     p::table
         .filter(p::customer_id.eq(scope.customer_uuid()))
         .filter(p::site_id.eq(site.as_uuid()))
+        .filter(p::kind.eq(kind.as_str()))
         .filter(p::id.eq(id))
         .select(Post::as_select())
         .first(conn)

@@ -1,5 +1,5 @@
-//! Old slugs of published posts: when the slug of a published post changes, its old address keeps
-//! working as a 301 to the current one.
+//! Old slugs of published posts and pages: when the slug of a published post (or the address of a
+//! page) changes, its old address keeps working as a 301 to the current one.
 //!
 //! A redirect points at the post (not at a slug), so chains collapse by themselves: after A→B and
 //! B→C, both A and B lead to the post whose slug is now C. A redirect whose old slug is taken by a
@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use crate::content::posts::visible_on;
+use crate::content::posts::{Kind, visible_on, visible_pages_on};
 use crate::db::Conn;
 use crate::db::schema::content::{posts, slug_redirects};
 use crate::error::{AppError, AppResult};
@@ -71,12 +71,13 @@ pub async fn forget_all(
     Ok(())
 }
 
-/// The current slug of the post that `old_slug` of the site leads to, if visitors may see it
-/// (by the one visibility rule of [`crate::content::posts`]).
+/// The current slug of the post (or page, by `kind`) that `old_slug` of the site leads to, if
+/// visitors may see it (by the one visibility rule of [`crate::content::posts`]).
 pub async fn target(
     conn: &mut Conn,
     scope: Scope,
     site: SiteId,
+    kind: Kind,
     old_slug: &str,
 ) -> AppResult<Option<String>> {
     let customer = scope.customer_uuid();
@@ -85,14 +86,25 @@ pub async fn target(
         .filter(slug_redirects::site_id.eq(site.as_uuid()))
         .filter(slug_redirects::old_slug.eq(old_slug))
         .select(slug_redirects::post_id);
-    posts::table
-        .filter(visible_on(customer, site.as_uuid()))
-        .filter(posts::id.eq_any(redirected))
-        .select(posts::slug)
-        .first(conn)
-        .await
-        .optional()
-        .map_err(AppError::from)
+    let found = match kind {
+        Kind::Post => {
+            posts::table
+                .filter(visible_on(customer, site.as_uuid()))
+                .filter(posts::id.eq_any(redirected))
+                .select(posts::slug)
+                .first(conn)
+                .await
+        }
+        Kind::Page => {
+            posts::table
+                .filter(visible_pages_on(customer, site.as_uuid()))
+                .filter(posts::id.eq_any(redirected))
+                .select(posts::slug)
+                .first(conn)
+                .await
+        }
+    };
+    found.optional().map_err(AppError::from)
 }
 
 /// The old slugs that lead to a post, oldest first.

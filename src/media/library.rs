@@ -91,12 +91,14 @@ pub struct Filter {
     pub format: Option<String>,
 }
 
-/// A post whose body or featured image uses an upload.
+/// A post or page whose body or featured image uses an upload.
 #[derive(Debug, Clone, Queryable)]
 pub struct Use {
     pub post_id: Uuid,
     pub site_id: Uuid,
     pub title: String,
+    /// `post` or `page`.
+    pub kind: String,
 }
 
 /// The name a file is kept under: without any folder part or control character, at most
@@ -332,7 +334,7 @@ pub async fn update_text(
     Ok(updated)
 }
 
-/// The posts (not in the trash) that show an upload: as their featured image, or in their
+/// The posts and pages (not in the trash) that show an upload: as their featured image, or in their
 /// Markdown (`media:{id}`).
 pub async fn uses(conn: &mut Conn, scope: Scope, id: Uuid) -> AppResult<Vec<Use>> {
     posts::table
@@ -344,7 +346,7 @@ pub async fn uses(conn: &mut Conn, scope: Scope, id: Uuid) -> AppResult<Vec<Use>
                 .or(posts::body_markdown.like(like_contains(&reference(id)))),
         )
         .order((posts::updated_at.desc(), posts::id.desc()))
-        .select((posts::id, posts::site_id, posts::title))
+        .select((posts::id, posts::site_id, posts::title, posts::kind))
         .limit(200)
         .load(conn)
         .await

@@ -1,11 +1,11 @@
-//! Site search: a site's visible posts and its customer's active products that match what a
+//! Site search: a site's visible posts and pages and its customer's active products that match what a
 //! visitor typed, ranked together, [`PAGE_SIZE`] to a page, each with its title and a snippet of
 //! its text, the query's words marked.
 //!
 //! - The query is read in Rust ([`query`]) into the text of `to_tsquery`, bound as a value.
 //! - Each post and product carries a stored, weighted search vector ([`vector`]) in its language
 //!   ([`language`]: the site's for posts, English for products), indexed with GIN.
-//! - Posts are those visitors may see ([`crate::content::posts::visible_on`]), products the
+//! - Posts and pages are those visitors may see ([`crate::content::posts`]), products the
 //!   active ones (never a wholesale price); every statement names the customer.
 //! - Ranks are `ts_rank`, which CockroachDB also runs. Both kinds are ranked in the database, at
 //!   most `page × PAGE_SIZE + 1` of each, and merged here: pages are offsets, bounded by
@@ -13,7 +13,8 @@
 //! - Snippets are made here from the results of one page ([`snippet`]); the database only says
 //!   which of their words match (it stems them as it stemmed the vectors).
 //!
-//! Results are of a [`Kind`]; pages of a site are to join posts and products as a third.
+//! Results are of a [`Kind`]: posts and pages (ranked together, as rows of one table) and
+//! products.
 
 pub mod language;
 pub mod query;
@@ -34,7 +35,7 @@ use diesel::sql_types::{Array, Bool, Float4, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use crate::content::posts::visible_on;
+use crate::content::posts::{Kind as PostKind, visible_content_on};
 use crate::db::Conn;
 use crate::db::schema::content::posts;
 use crate::db::schema::thorne::products;
@@ -56,6 +57,8 @@ pub const MAX_PAGES: u32 = 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     Post,
+    /// A page of the site ([`crate::content::pages`]); ranked with the posts.
+    Page,
     Product,
 }
 
@@ -65,6 +68,10 @@ pub enum Found {
     Post {
         slug: String,
         published_at: DateTime<Utc>,
+    },
+    Page {
+        /// Its address below the site's root.
+        address: String,
     },
     Product {
         sku: String,
@@ -215,7 +222,7 @@ async fn ranked_posts(
     const VECTOR: &str = "content.posts.search_vector";
     let rank = TextSearch::<Float4>::rank(VECTOR, language, &condition.all);
     posts::table
-        .filter(visible_on(scope.customer_uuid(), site.as_uuid()))
+        .filter(visible_content_on(scope.customer_uuid(), site.as_uuid()))
         .filter(TextSearch::<Bool>::matches(VECTOR, language, condition))
         .select((posts::id, rank.clone()))
         .order((rank.desc(), posts::published_at.desc(), posts::id.desc()))
@@ -282,6 +289,7 @@ struct PostText {
     body_markdown: String,
     #[diesel(select_expression = posts::published_at.assume_not_null())]
     published_at: DateTime<Utc>,
+    kind: String,
 }
 
 /// The texts of a result that a snippet may come from, most telling first.
@@ -326,7 +334,7 @@ async fn hits(
             .collect()
     };
     let mut posts: HashMap<Uuid, PostText> = posts::table
-        .filter(visible_on(scope.customer_uuid(), site.as_uuid()))
+        .filter(visible_content_on(scope.customer_uuid(), site.as_uuid()))
         .filter(posts::id.eq_any(ids(Kind::Post)))
         .select(PostText::as_select())
         .load::<PostText>(conn)
@@ -344,12 +352,18 @@ async fn hits(
     let shown: Vec<(Kind, Shown)> = shown
         .iter()
         .filter_map(|(kind, id)| match kind {
-            Kind::Post => posts.remove(id).map(|p| (*kind, Shown::Post(p))),
+            Kind::Post | Kind::Page => posts.remove(id).map(|p| {
+                let kind = match PostKind::parse(&p.kind) {
+                    PostKind::Post => Kind::Post,
+                    PostKind::Page => Kind::Page,
+                };
+                (kind, Shown::Post(p))
+            }),
             Kind::Product => products.remove(id).map(|p| (*kind, Shown::Product(p))),
         })
         .collect();
     let languages = |kind: Kind| match kind {
-        Kind::Post => language,
+        Kind::Post | Kind::Page => language,
         Kind::Product => PRODUCT_LANGUAGE,
     };
     let mut texts_by_language: HashMap<Language, Vec<String>> = HashMap::new();
@@ -393,6 +407,7 @@ async fn hits(
                 title,
                 snippet,
                 found: match found {
+                    Shown::Post(post) if kind == Kind::Page => Found::Page { address: post.slug },
                     Shown::Post(post) => Found::Post {
                         slug: post.slug,
                         published_at: post.published_at,

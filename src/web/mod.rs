@@ -70,7 +70,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .wrap(from_fn(site::resolve_site))
                         .configure(admin::routes)
                         .configure(pages::routes)
-                        .default_service(web::to(pages::not_found::page)),
+                        .default_service(web::to(pages::page::page_or_not_found)),
                 ),
         );
 }

@@ -143,6 +143,7 @@ async fn bulk_creation_records_what_a_single_creation_does() {
                     .iter()
                     .map(|slug| NewPost {
                         id: Uuid::new_v4(),
+                        kind: posts::Kind::Post,
                         site,
                         title: slug,
                         slug,
@@ -196,6 +197,7 @@ async fn a_bulk_creation_with_a_taken_slug_writes_nothing() {
                     .iter()
                     .map(|slug| NewPost {
                         id: Uuid::new_v4(),
+                        kind: posts::Kind::Post,
                         site,
                         title: slug,
                         slug,

@@ -95,6 +95,15 @@ fn post_form(_: &Foreign) -> Vec<(&'static str, String)> {
     ]
 }
 
+fn menu_form(f: &Foreign) -> Vec<(&'static str, String)> {
+    vec![
+        ("version", "0".into()),
+        ("label_0", "Theirs".into()),
+        ("target_0", format!("page:{}", f.page)),
+        ("order_0", "1".into()),
+    ]
+}
+
 fn product_form(f: &Foreign) -> Vec<(&'static str, String)> {
     vec![
         ("sku", f.sku.clone()),
@@ -195,6 +204,8 @@ const MATRIX: &[Route] = &[
     route("GET", "/robots.txt", Anyone, Nothing, no_form),
     route("GET", "/media/{name}", Anyone, PathId, no_form),
     route("GET", "/preview/{token}", Anyone, PathId, no_form),
+    // Any other address: a page of the site, else the site's 404.
+    route("GET", "/{page}", Anyone, PathId, no_form),
     route("GET", "/healthz", Anyone, NotTenant, no_form),
     route("GET", "/readyz", Anyone, NotTenant, no_form),
     route("GET", "/static/{name}", Anyone, NotTenant, no_form),
@@ -304,6 +315,84 @@ const MATRIX: &[Route] = &[
     route(
         "POST",
         "/admin/posts/{id}/preview-links/{link_id}/revoke",
+        Editors,
+        PathId,
+        no_form,
+    ),
+    // Pages: the same pages as posts, under their own path.
+    route("GET", "/admin/pages", Editors, Nothing, no_form),
+    route("POST", "/admin/pages", Editors, Nothing, post_form),
+    route("GET", "/admin/pages/new", Editors, Nothing, no_form),
+    route("POST", "/admin/pages/preview", Editors, Nothing, post_form),
+    route("GET", "/admin/pages/{id}", Editors, PathId, no_form),
+    route("POST", "/admin/pages/{id}", Editors, PathId, post_form),
+    route("GET", "/admin/pages/{id}/edit", Editors, PathId, no_form),
+    route(
+        "POST",
+        "/admin/pages/{id}/preview",
+        Editors,
+        PathId,
+        post_form,
+    ),
+    route(
+        "POST",
+        "/admin/pages/{id}/trash",
+        Editors,
+        PathId,
+        version_form,
+    ),
+    route(
+        "POST",
+        "/admin/pages/{id}/restore",
+        Editors,
+        PathId,
+        version_form,
+    ),
+    route(
+        "POST",
+        "/admin/pages/{id}/delete",
+        Owners,
+        PathId,
+        version_form,
+    ),
+    route(
+        "GET",
+        "/admin/pages/{id}/revisions",
+        Editors,
+        PathId,
+        no_form,
+    ),
+    route(
+        "GET",
+        "/admin/pages/{id}/revisions/compare",
+        Editors,
+        PathId,
+        no_form,
+    ),
+    route(
+        "POST",
+        "/admin/pages/{id}/revisions/{number}/restore",
+        Editors,
+        PathId,
+        version_form,
+    ),
+    route(
+        "GET",
+        "/admin/pages/{id}/preview-links",
+        Editors,
+        PathId,
+        no_form,
+    ),
+    route(
+        "POST",
+        "/admin/pages/{id}/preview-links",
+        Editors,
+        PathId,
+        lifetime_form,
+    ),
+    route(
+        "POST",
+        "/admin/pages/{id}/preview-links/{link_id}/revoke",
         Editors,
         PathId,
         no_form,
@@ -439,6 +528,15 @@ const MATRIX: &[Route] = &[
         PathId,
         reset_form,
     ),
+    route("GET", "/admin/menus", Owners, Nothing, no_form),
+    // A's menu linking B's page.
+    route(
+        "POST",
+        "/admin/menus/{placement}",
+        Owners,
+        FormReference,
+        menu_form,
+    ),
     route("GET", "/admin/audit", Owners, Nothing, no_form),
     route("GET", "/admin/audit.csv", Owners, Nothing, no_form),
 ];
@@ -459,18 +557,27 @@ fn registered_routes() -> BTreeSet<String> {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        let prefix = if relative.starts_with("admin/") {
-            "/admin"
+        // Posts and pages share their admin pages, registered under both paths.
+        let writing = ["admin/posts/", "admin/revisions/", "admin/preview_links/"];
+        let prefixes: &[&str] = if writing.iter().any(|w| relative.starts_with(w)) {
+            &["/admin/posts", "/admin/pages"]
+        } else if relative.starts_with("admin/") {
+            &["/admin"]
         } else if relative == "assets.rs" {
-            "/static"
+            &["/static"]
         } else {
-            ""
+            &[""]
         };
         for caps in route.captures_iter(&text) {
-            found.insert(format!("{} {prefix}{}", caps[2].to_uppercase(), &caps[1]));
+            for prefix in prefixes {
+                found.insert(format!("{} {prefix}{}", caps[2].to_uppercase(), &caps[1]));
+            }
         }
         for caps in page.captures_iter(&text) {
-            found.insert(format!("GET {prefix}{}", &caps[1]));
+            found.insert(format!("GET {}{}", prefixes[0], &caps[1]));
+        }
+        if text.contains(".default_service(web::to(pages::page::page_or_not_found))") {
+            found.insert("GET /{page}".to_owned());
         }
     }
     found
@@ -517,6 +624,9 @@ fn the_matrix_lists_every_registered_route() {
 struct Foreign {
     post: String,
     post_slug: String,
+    /// A published page of B's, and its address.
+    page: String,
+    page_address: String,
     /// A tag only B's posts have (one published, one draft), in its address form.
     tag: String,
     /// A category only B's products have, in its address form.
@@ -546,6 +656,8 @@ impl Foreign {
         }
         let id = if path.starts_with("/admin/posts/") {
             &self.post
+        } else if path.starts_with("/admin/pages/") {
+            &self.page
         } else if path.starts_with("/admin/media/") {
             &self.media
         } else if path.starts_with("/admin/products/change-sets/") {
@@ -562,6 +674,8 @@ impl Foreign {
             .replace("{number}", "1")
             .replace("{link_id}", &self.link)
             .replace("{slug}", &self.post_slug)
+            .replace("{page}", &self.page_address)
+            .replace("{placement}", "header")
             .replace("{tag}", &self.tag)
             .replace("{category}", &self.category)
             .replace("{sku}", &self.sku)
@@ -600,11 +714,13 @@ impl Foreign {
             "beta-secret.png",
             "Beta Only Tag",
             "Beta Draft Tag",
+            "Title of beta-about",
         ]
         .map(str::to_owned)
         .to_vec();
         markers.extend([
             self.post.clone(),
+            self.page.clone(),
             self.draft.clone(),
             self.product.clone(),
             self.user.clone(),
@@ -619,7 +735,7 @@ impl Foreign {
     }
 }
 
-/// Two customers; B has a published post with a tag of its own, a draft with a preview link and
+/// Two customers; B has a published post with a tag of its own, a published page, a draft with a preview link and
 /// a tag of its own, a product whose price an import changed (a change set) and whose gallery
 /// shows B's image, a pending CSV upload, and an owner and an editor.
 /// A has one user per role.
@@ -644,6 +760,13 @@ async fn world(app: &TestApp) -> (TwoTenants, Foreign) {
         .user(t.b, "editor@beta.test", Role::Editor, STAFF_PASSWORD)
         .await;
     let (change_set, upload, link) = b_catalog_and_link(app, &t, draft).await;
+    let page = app
+        .save_page(
+            t.b,
+            t.b_site,
+            post_input("beta-about", Some(minutes_ago(30))),
+        )
+        .await;
     let picture = crate::media::picture(40, 30, image::ImageFormat::Png);
     let media = crate::media::add_image(app, t.b, "beta-secret.png", picture).await;
     app.in_scope(t.b, move |conn, scope| {
@@ -657,6 +780,8 @@ async fn world(app: &TestApp) -> (TwoTenants, Foreign) {
     let foreign = Foreign {
         post: post_id(app, "beta-post").await,
         post_slug: "beta-post".into(),
+        page: page.id.to_string(),
+        page_address: "beta-about".into(),
         tag: "beta-only-tag".into(),
         category: "minerals".into(),
         draft: post_id(app, "beta-draft").await,

@@ -664,6 +664,7 @@ async fn every_write_path_stores_the_vector_of_the_text() {
                 .iter()
                 .map(|slug| posts::NewPost {
                     id: uuid::Uuid::new_v4(),
+                    kind: posts::Kind::Post,
                     site: t.a_site,
                     title: slug,
                     slug,

@@ -207,6 +207,7 @@ impl PostRow {
         let body = &bodies.variants[self.body];
         NewPost {
             id: self.id,
+            kind: posts::Kind::Post,
             site: SiteId::from_uuid(self.site_id),
             title: &self.title,
             slug: &self.slug,

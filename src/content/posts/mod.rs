@@ -45,6 +45,71 @@ pub struct Post {
     pub updated_at: DateTime<Utc>,
     /// An image of the media library shown with the post.
     pub featured_media_id: Option<Uuid>,
+    /// `post` or `page` ([`Kind`]).
+    pub kind: String,
+}
+
+impl Post {
+    /// Whether it is a post or a page.
+    pub fn kind(&self) -> Kind {
+        Kind::parse(&self.kind)
+    }
+
+    /// Where visitors find it when it is visible.
+    pub fn public_path(&self) -> String {
+        self.kind().public_path(&self.slug)
+    }
+}
+
+/// What a row of `content.posts` is: a dated post of the listing and the feed, or a page
+/// ([`crate::content::pages`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Post,
+    Page,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Post => "post",
+            Kind::Page => "page",
+        }
+    }
+
+    /// The kind stored as `text`; anything else is a post (the column's check allows nothing else).
+    pub fn parse(text: &str) -> Kind {
+        if text == "page" {
+            Kind::Page
+        } else {
+            Kind::Post
+        }
+    }
+
+    pub fn is_page(self) -> bool {
+        self == Kind::Page
+    }
+
+    /// The word for one of them, as messages and the audit log name it.
+    pub fn noun(self) -> &'static str {
+        self.as_str()
+    }
+
+    /// The public address of one with this slug.
+    pub fn public_path(self, slug: &str) -> String {
+        match self {
+            Kind::Post => format!("/posts/{slug}"),
+            Kind::Page => crate::content::pages::href(slug),
+        }
+    }
+
+    /// Where the admin manages them.
+    pub fn admin_base(self) -> &'static str {
+        match self {
+            Kind::Post => "/admin/posts",
+            Kind::Page => "/admin/pages",
+        }
+    }
 }
 
 /// What the public post page shows.
@@ -137,13 +202,43 @@ pub struct PostPage {
     pub newer: Option<Cursor>,
 }
 
-/// The filter of what visitors may see of one site. The status is written into the SQL (not
-/// bound) so that every plan of it, generic ones included, can use the partial index
-/// `posts_public_listing`.
+/// The filter of the posts (not pages) visitors may see of one site. The status and the kind are
+/// written into the SQL (not bound) so that every plan of it, generic ones included, can use the
+/// partial index `posts_public_listing`.
 #[diesel::dsl::auto_type]
 pub(crate) fn visible_on(customer: Uuid, site: Uuid) -> _ {
+    let filter: visible_where = visible_where(
+        customer,
+        site,
+        "content.posts.status = 'published' AND content.posts.kind = 'post'",
+    );
+    filter
+}
+
+/// The filter of the pages visitors may see of one site.
+#[diesel::dsl::auto_type]
+pub(crate) fn visible_pages_on(customer: Uuid, site: Uuid) -> _ {
+    let filter: visible_where = visible_where(
+        customer,
+        site,
+        "content.posts.status = 'published' AND content.posts.kind = 'page'",
+    );
+    filter
+}
+
+/// The filter of the posts and pages visitors may see of one site (what search finds).
+#[diesel::dsl::auto_type]
+pub(crate) fn visible_content_on(customer: Uuid, site: Uuid) -> _ {
+    let filter: visible_where = visible_where(customer, site, "content.posts.status = 'published'");
+    filter
+}
+
+/// Rows of the site that are visible by their status (`published`, given as SQL text), time and
+/// trash.
+#[diesel::dsl::auto_type]
+fn visible_where(customer: Uuid, site: Uuid, published_sql: &'static str) -> _ {
     let published: diesel::expression::SqlLiteral<diesel::sql_types::Bool> =
-        diesel::dsl::sql("content.posts.status = 'published'");
+        diesel::dsl::sql(published_sql);
     posts::customer_id
         .eq(customer)
         .and(posts::site_id.eq(site))

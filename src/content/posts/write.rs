@@ -1,4 +1,4 @@
-//! The one way a post is created or changed. The admin form, a restored revision, the trash, the
+//! The one way a post or page is created or changed. The admin forms, a restored revision, the trash, the
 //! Markdown import, the benchmark's seeding and every importer to come go through [`save`] (or
 //! [`create_many`] for many new posts at once), which:
 //! - checks the fields, and the version the caller loaded the post at (optimistic concurrency);
@@ -19,7 +19,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::{Post, PostInput, Status, audit_fields, by_slug, find};
+use super::{Kind, Post, PostInput, Status, audit_fields, by_slug, find};
 use crate::audit::{self, Actor};
 use crate::content::{markdown, revisions, slug_redirects, tags};
 use crate::db::schema::content::sql_types::Tsvector as PostVector;
@@ -35,6 +35,8 @@ use crate::tenancy::{Scope, SiteId};
 pub enum Target<'a> {
     /// A new post on this site.
     New(SiteId),
+    /// A new page on this site ([`crate::content::pages`]).
+    NewPage(SiteId),
     /// A post as the caller loaded it (in the same transaction), and the version the editor saw.
     Existing {
         post: &'a Post,
@@ -128,6 +130,7 @@ impl Body {
 #[derive(Debug, Clone, Copy)]
 pub struct NewPost<'a> {
     pub id: Uuid,
+    pub kind: Kind,
     pub site: SiteId,
     pub title: &'a str,
     pub slug: &'a str,
@@ -153,10 +156,21 @@ pub async fn save(
     actor: &Actor,
 ) -> AppResult<Outcome> {
     match target {
-        Target::New(site) => match change {
-            Change::Fields { input, .. } => create_one(conn, scope, site, input, actor).await,
-            Change::Trash | Change::Untrash => Ok(Outcome::Refused("the post does not exist yet")),
-        },
+        Target::New(site) | Target::NewPage(site) => {
+            let kind = match target {
+                Target::NewPage(_) => Kind::Page,
+                _ => Kind::Post,
+            };
+            match change {
+                Change::Fields { input, .. } => {
+                    create_one(conn, scope, kind, site, input, actor).await
+                }
+                Change::Trash | Change::Untrash => Ok(Outcome::Refused(match kind {
+                    Kind::Post => "the post does not exist yet",
+                    Kind::Page => "the page does not exist yet",
+                })),
+            }
+        }
         Target::Existing {
             post,
             expected_version,
@@ -171,10 +185,16 @@ pub async fn save(
                     edit(conn, scope, post, input, action, actor).await
                 }
                 Change::Trash if post.trashed_at.is_some() => {
-                    Ok(Outcome::Refused("the post is already in the trash"))
+                    Ok(Outcome::Refused(match post.kind() {
+                        Kind::Post => "the post is already in the trash",
+                        Kind::Page => "the page is already in the trash",
+                    }))
                 }
                 Change::Untrash if post.trashed_at.is_none() => {
-                    Ok(Outcome::Refused("the post is not in the trash"))
+                    Ok(Outcome::Refused(match post.kind() {
+                        Kind::Post => "the post is not in the trash",
+                        Kind::Page => "the page is not in the trash",
+                    }))
                 }
                 Change::Trash => {
                     let at = Some(crate::db::now());
@@ -196,8 +216,8 @@ pub async fn create_many(
     actor: &Actor,
 ) -> AppResult<Vec<Post>> {
     for post in new {
-        validate_fields(post.title, post.slug, post.status, post.published_at)?;
-        tags::check(post.tags)?;
+        validate_fields(post.kind, post.title, post.slug, post.tags)?;
+        check_publication(post.status, post.published_at)?;
     }
     check_featured(conn, scope, new.iter().filter_map(|p| p.featured_media_id)).await?;
     let mut sites: Vec<Uuid> = new.iter().map(|p| p.site.as_uuid()).collect();
@@ -235,18 +255,13 @@ pub async fn create_many(
     Ok(created)
 }
 
-/// Checks the fields an editor or an import supplies.
-pub fn validate(input: &PostInput) -> AppResult<()> {
-    validate_fields(&input.title, &input.slug, input.status, input.published_at)?;
-    tags::check(&input.tags)
+/// Checks the fields an editor or an import supplies for a post or page of this kind.
+pub fn validate(kind: Kind, input: &PostInput) -> AppResult<()> {
+    validate_fields(kind, &input.title, &input.slug, &input.tags)?;
+    check_publication(input.status, input.published_at)
 }
 
-fn validate_fields(
-    title: &str,
-    slug: &str,
-    status: Status,
-    published_at: Option<DateTime<Utc>>,
-) -> AppResult<()> {
+fn validate_fields(kind: Kind, title: &str, slug: &str, tags: &[String]) -> AppResult<()> {
     let title = title.trim();
     if title.is_empty() {
         return Err(AppError::Invalid("the title must not be empty".into()));
@@ -256,11 +271,26 @@ fn validate_fields(
             "the title must be at most 500 characters".into(),
         ));
     }
-    if !crate::content::front_matter::valid_slug(slug) {
-        return Err(AppError::Invalid(format!(
-            "the slug {slug:?} is not valid (use a-z, 0-9 and -)"
-        )));
+    match kind {
+        Kind::Post => {
+            if !crate::content::front_matter::valid_slug(slug) {
+                return Err(AppError::Invalid(format!(
+                    "the slug {slug:?} is not valid (use a-z, 0-9 and -)"
+                )));
+            }
+            tags::check(tags)
+        }
+        Kind::Page => {
+            crate::content::pages::check_address(slug).map_err(AppError::Invalid)?;
+            if !tags.is_empty() {
+                return Err(AppError::Invalid("pages have no tags".into()));
+            }
+            Ok(())
+        }
     }
+}
+
+fn check_publication(status: Status, published_at: Option<DateTime<Utc>>) -> AppResult<()> {
     if status == Status::Published && published_at.is_none() {
         return Err(AppError::Invalid(
             "a published post needs a publication time".into(),
@@ -272,17 +302,19 @@ fn validate_fields(
 async fn create_one(
     conn: &mut Conn,
     scope: Scope,
+    kind: Kind,
     site: SiteId,
     input: &PostInput,
     actor: &Actor,
 ) -> AppResult<Outcome> {
-    validate(input)?;
+    validate(kind, input)?;
     if let Some(free) = taken_slug(conn, scope, site, &input.slug, None).await? {
         return Ok(Outcome::SlugTaken { free });
     }
     let body = Body::prepare(conn, scope, input.body_markdown.clone()).await?;
     let new = NewPost {
         id: Uuid::new_v4(),
+        kind,
         site,
         title: &input.title,
         slug: &input.slug,
@@ -306,11 +338,12 @@ async fn edit(
     actor: &Actor,
 ) -> AppResult<Outcome> {
     if current.trashed_at.is_some() {
-        return Ok(Outcome::Refused(
-            "the post is in the trash: restore it before editing",
-        ));
+        return Ok(Outcome::Refused(match current.kind() {
+            Kind::Post => "the post is in the trash: restore it before editing",
+            Kind::Page => "the page is in the trash: restore it before editing",
+        }));
     }
-    validate(input)?;
+    validate(current.kind(), input)?;
     let site = SiteId::from_uuid(current.site_id);
     if input.slug != current.slug
         && let Some(free) = taken_slug(conn, scope, site, &input.slug, Some(current.id)).await?
@@ -433,7 +466,7 @@ async fn record_change(
         scope,
         actor,
         audit::Change {
-            entity: "post",
+            entity: after.kind().noun(),
             entity_id: after.id,
             action,
             before: Some(audit_fields(before)),
@@ -445,7 +478,7 @@ async fn record_change(
 
 fn created_event(post: &Post) -> audit::Change<'static> {
     audit::Change {
-        entity: "post",
+        entity: post.kind().noun(),
         entity_id: post.id,
         action: "create",
         before: None,
@@ -545,7 +578,10 @@ pub async fn delete(
         });
     }
     if current.trashed_at.is_none() {
-        return Ok(Outcome::Refused("only posts in the trash can be deleted"));
+        return Ok(Outcome::Refused(match current.kind() {
+            Kind::Post => "only posts in the trash can be deleted",
+            Kind::Page => "only pages in the trash can be deleted",
+        }));
     }
     let deleted = diesel::delete(posts::table)
         .filter(posts::customer_id.eq(scope.customer_uuid()))
@@ -562,7 +598,7 @@ pub async fn delete(
         scope,
         actor,
         audit::Change {
-            entity: "post",
+            entity: current.kind().noun(),
             entity_id: current.id,
             action: "delete",
             before: Some(audit_fields(current)),
@@ -602,7 +638,7 @@ fn stale() -> AppError {
 fn slug_conflict(error: diesel::result::Error, slug: &str) -> AppError {
     match AppError::from(error) {
         e if e.violates_unique("posts_slug_per_site") => {
-            AppError::Conflict(format!("the slug {slug} is already taken on this site"))
+            AppError::Conflict(format!("the address {slug} is already taken on this site"))
         }
         other => other,
     }
@@ -614,6 +650,7 @@ fn slug_conflict(error: diesel::result::Error, slug: &str) -> AppError {
 struct Row<'a> {
     customer_id: Uuid,
     id: Uuid,
+    kind: &'static str,
     site_id: Uuid,
     title: &'a str,
     slug: &'a str,
@@ -633,6 +670,7 @@ impl<'a> Row<'a> {
         Row {
             customer_id: scope.customer_uuid(),
             id: post.id,
+            kind: post.kind.as_str(),
             site_id: post.site.as_uuid(),
             title: post.title.trim(),
             slug: post.slug,

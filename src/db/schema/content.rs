@@ -48,6 +48,35 @@ pub mod content {
     }
 
     diesel::table! {
+        content.menu_items (customer_id, id) {
+            customer_id -> Uuid,
+            id -> Uuid,
+            site_id -> Uuid,
+            #[max_length = 10]
+            placement -> Varchar,
+            ordinal -> Int4,
+            #[max_length = 100]
+            label -> Varchar,
+            #[max_length = 20]
+            target -> Varchar,
+            page_id -> Nullable<Uuid>,
+            #[max_length = 2000]
+            target_value -> Varchar,
+        }
+    }
+
+    diesel::table! {
+        content.menus (customer_id, site_id, placement) {
+            customer_id -> Uuid,
+            site_id -> Uuid,
+            #[max_length = 10]
+            placement -> Varchar,
+            version -> Int4,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         content.post_revisions (customer_id, id) {
             customer_id -> Uuid,
             id -> Uuid,
@@ -109,6 +138,8 @@ pub mod content {
             updated_at -> Timestamptz,
             featured_media_id -> Nullable<Uuid>,
             search_vector -> Tsvector,
+            #[max_length = 10]
+            kind -> Varchar,
         }
     }
 
@@ -142,6 +173,8 @@ pub mod content {
     diesel::allow_tables_to_appear_in_same_query!(
         media,
         media_files,
+        menu_items,
+        menus,
         post_revisions,
         post_tags,
         posts,

@@ -1,5 +1,6 @@
 //! The editorial admin under `/admin` on each site's own domain: one file per page or action,
-//! templates under `templates/admin/`. Every admin response is `no-store` and may not be framed
+//! templates under `templates/admin/`. Posts (`/admin/posts`) and pages (`/admin/pages`) share
+//! their pages (`posts`, `revisions`, `preview_links`). Every admin response is `no-store` and may not be framed
 //! (see `web::security_headers`);
 //! every state-changing request must carry the session's CSRF token, and its form fields may hold
 //! no control characters (see `web::input_guard`). Errors render in the admin layout (`error`).
@@ -10,6 +11,7 @@ pub mod error;
 pub mod layout;
 pub mod login;
 pub mod media;
+pub mod menus;
 pub mod pagination;
 pub mod posts;
 pub mod preview_links;
@@ -23,6 +25,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{Error, web};
+
+use crate::content::posts::Kind;
 
 /// Whether a path is the admin's (`/admin` and everything under it).
 pub fn is_admin_path(path: &str) -> bool {
@@ -41,15 +45,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/login", web::get().to(login::form))
             .route("/login", web::post().to(login::submit))
             .route("/logout", web::post().to(login::sign_out))
-            .configure(posts::routes)
-            .configure(revisions::routes)
+            .service(writing_scope("/posts", Kind::Post))
+            .service(writing_scope("/pages", Kind::Page))
             .configure(settings::routes)
-            .configure(preview_links::routes)
+            .configure(menus::routes)
             .configure(products::routes)
             .configure(users::routes)
             .configure(media::routes)
             .configure(audit::routes),
     );
+}
+
+/// Posts or pages, their revisions and preview links, under `path`: the same pages for both, told
+/// apart by the [`Kind`] each request carries.
+fn writing_scope(path: &str, kind: Kind) -> actix_web::Scope {
+    web::scope(path)
+        .app_data(kind)
+        .configure(posts::routes)
+        .configure(revisions::routes)
+        .configure(preview_links::routes)
 }
 
 /// Admin pages are never cached (framing and the CSP are set by

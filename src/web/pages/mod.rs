@@ -6,7 +6,7 @@ pub mod category;
 pub mod feed;
 pub mod home;
 pub mod media;
-pub mod not_found;
+pub mod page;
 pub mod post;
 pub mod preview;
 pub mod product;
@@ -24,6 +24,7 @@ use actix_web::{HttpRequest, HttpResponse, Route, guard, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 
+use crate::content::menus::Link;
 use crate::error::{AppError, AppResult};
 use crate::media::library::{Media, MediaFile};
 use crate::media::pictures;
@@ -75,6 +76,48 @@ pub struct Layout {
     pub next_url: Option<String>,
     /// Structured data for search engines, as [`crate::web::json_ld::script_text`] writes it.
     pub json_ld: Option<String>,
+    /// The header's links: the site's header menu, or the default one while it has none.
+    pub nav: Vec<NavLink>,
+    /// The footer's links (the site's footer menu).
+    pub footer_links: Vec<NavLink>,
+}
+
+/// A link of a menu, marked when it leads to the page shown (`aria-current="page"`).
+pub struct NavLink {
+    pub label: String,
+    pub href: String,
+    pub external: bool,
+    pub current: bool,
+}
+
+impl NavLink {
+    /// The links of a menu on the page at `path`.
+    fn all(links: &[Link], path: &str) -> Vec<NavLink> {
+        links
+            .iter()
+            .map(|link| NavLink {
+                label: link.label.clone(),
+                current: !link.external && link.href == path,
+                href: link.href.clone(),
+                external: link.external,
+            })
+            .collect()
+    }
+}
+
+/// The header's links of a site without a header menu.
+fn default_nav() -> Vec<Link> {
+    [
+        ("Posts", "/"),
+        ("Products", "/products"),
+        ("Feed", "/feed.xml"),
+    ]
+    .map(|(label, href)| Link {
+        label: label.to_owned(),
+        href: href.to_owned(),
+        external: false,
+    })
+    .to_vec()
 }
 
 /// The image of a page for shared links: an absolute address on the site's primary domain, its
@@ -103,7 +146,15 @@ impl ShareImage {
 impl Layout {
     /// The layout of a page at `path` of `site`.
     pub fn new(site: &RequestSite, title: &str, description: &str, path: &str) -> Layout {
+        let menus = &site.ctx.menus;
+        let header = if menus.header.is_empty() {
+            NavLink::all(&default_nav(), path)
+        } else {
+            NavLink::all(&menus.header, path)
+        };
         Layout {
+            nav: header,
+            footer_links: NavLink::all(&menus.footer, path),
             site_name: site.ctx.site_name.clone(),
             title: title.to_owned(),
             description: description.to_owned(),

@@ -128,7 +128,9 @@ pub async fn page(
                         Ok(Found::Post(Box::new((post, pictures))))
                     }
                     Err(AppError::NotFound) => {
-                        match slug_redirects::target(conn, scope, site_id, slug).await? {
+                        match slug_redirects::target(conn, scope, site_id, posts::Kind::Post, slug)
+                            .await?
+                        {
                             Some(current) => Ok(Found::Moved(current)),
                             None => Err(AppError::NotFound),
                         }

@@ -9,9 +9,11 @@ use actix_web::http::header::{CACHE_CONTROL, REFERRER_POLICY};
 use actix_web::{HttpRequest, HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
 
+use crate::content::posts::PublicPost;
 use crate::content::{posts, preview_links, revisions};
 use crate::error::{AppError, AppResult};
 use crate::media::pictures::{BODY_SIZES, Pictures};
+use crate::web::pages::page::PageView;
 use crate::web::pages::post::{PostPage, TagLink};
 use crate::web::pages::{Layout, display_time, iso_time, page};
 use crate::web::site::RequestSite;
@@ -31,7 +33,7 @@ async fn preview(
     let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
     let token = token.into_inner();
     let now = crate::db::now();
-    let (revision, pictures) = state
+    let (kind, revision, pictures) = state
         .db
         .tenant_read(scope, |conn| {
             let token = &token;
@@ -51,7 +53,7 @@ async fn preview(
                     revision.featured_media_id,
                 )
                 .await?;
-                Ok((revision, pictures))
+                Ok((post.kind(), revision, pictures))
             }
             .scope_boxed()
         })
@@ -62,8 +64,25 @@ async fn preview(
         &revision.description,
         req.path(),
     );
-    layout.og_type = "article";
     layout.noindex = true;
+    if kind == posts::Kind::Page {
+        let page = PublicPost {
+            id: revision.post_id,
+            slug: revision.slug,
+            title: revision.title,
+            description: revision.description,
+            body_html: pictures.render(&revision.body_markdown),
+            tags: Vec::new(),
+            published_at: revision.created_at,
+            updated_at: revision.created_at,
+            featured_media_id: revision.featured_media_id,
+        };
+        let mut view = PageView::of(&site, page, &pictures, Vec::new(), true);
+        view.layout.title = layout.title;
+        view.layout.canonical = layout.canonical;
+        return Ok(private_preview(response::render(&view)?));
+    }
+    layout.og_type = "article";
     let shown_time = revision.published_at.unwrap_or(revision.created_at);
     let body = response::render(&PostPage {
         layout,
@@ -78,10 +97,15 @@ async fn preview(
             .and_then(|id| pictures.shown(id, BODY_SIZES))
             .map(|shown| shown.html),
     })?;
-    Ok(HttpResponse::Ok()
+    Ok(private_preview(body))
+}
+
+/// A preview's response: never stored, never indexed, sent with no referrer.
+fn private_preview(body: String) -> HttpResponse {
+    HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .insert_header(("X-Robots-Tag", "noindex"))
         .insert_header((REFERRER_POLICY, "no-referrer"))
         .content_type("text/html; charset=utf-8")
-        .body(body))
+        .body(body)
 }

@@ -14,6 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
+use crate::content::pages;
 use crate::error::{AppError, AppResult};
 use crate::search::{self, Found, Kind, Query, Results, Snippet, query::MAX_CHARS};
 use crate::thorne::money::format_price;
@@ -176,6 +177,7 @@ pub async fn page(
 fn view(hit: search::Hit, currency: &str) -> ResultView {
     let (kind, kind_label) = match hit.kind {
         Kind::Post => ("post", "Post"),
+        Kind::Page => ("page", "Page"),
         Kind::Product => ("product", "Product"),
     };
     let mut view = ResultView {
@@ -196,6 +198,7 @@ fn view(hit: search::Hit, currency: &str) -> ResultView {
             view.date_display = Some(display_time(published_at));
             view.date_iso = Some(iso_time(published_at));
         }
+        Found::Page { address } => view.href = pages::href(&address),
         Found::Product {
             sku,
             category,

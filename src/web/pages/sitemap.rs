@@ -1,6 +1,6 @@
 //! `/sitemap.xml`: every address of the site that search engines should know — the home page, the
-//! catalog, the list of tags, each category page and tag page, every published post and every
-//! active product. When a site has more addresses than one sitemap may hold ([`MAX_URLS`]), it
+//! catalog, the list of tags, every published page, each category page and tag page, every
+//! published post and every active product. When a site has more addresses than one sitemap may hold ([`MAX_URLS`]), it
 //! becomes a sitemap index naming its parts, `/sitemap.xml?page=1`, `?page=2`…, each holding at
 //! most that many in the order above; a part that does not exist is the site's 404.
 
@@ -9,7 +9,7 @@ use askama::Template;
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
-use crate::content::{posts, tags};
+use crate::content::{pages, posts, tags};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{Scope, SiteId};
@@ -50,6 +50,8 @@ pub struct SitemapIndex {
 
 /// How many addresses of each kind the site has, in sitemap order.
 struct Counts {
+    /// Pages are few: their addresses and modification times are read with the counts.
+    pages: Vec<(String, chrono::DateTime<chrono::Utc>)>,
     categories: Vec<String>,
     tags: usize,
     posts: usize,
@@ -58,7 +60,12 @@ struct Counts {
 
 impl Counts {
     fn total(&self) -> usize {
-        FIXED.len() + self.categories.len() + self.tags + self.posts + self.products
+        FIXED.len()
+            + self.pages.len()
+            + self.categories.len()
+            + self.tags
+            + self.posts
+            + self.products
     }
 }
 
@@ -123,6 +130,7 @@ async fn counts(conn: &mut Conn, scope: Scope, site: SiteId) -> AppResult<Counts
         .collect();
     let count = |n: i64| usize::try_from(n).unwrap_or(0);
     Ok(Counts {
+        pages: pages::visible_addresses(conn, scope, site).await?,
         categories,
         tags: count(tags::visible_count(conn, scope, site).await?),
         posts: count(posts::visible_count(conn, scope, site).await?),
@@ -157,6 +165,17 @@ async fn urls_in(
     if let Some((offset, limit)) = take(FIXED.len()) {
         let fixed = FIXED.iter().skip(offset as usize).take(limit as usize);
         urls.extend(fixed.map(|path| plain((*path).to_owned())));
+    }
+    if let Some((offset, limit)) = take(counts.pages.len()) {
+        let shown = counts
+            .pages
+            .iter()
+            .skip(offset as usize)
+            .take(limit as usize);
+        urls.extend(shown.map(|(address, updated)| SitemapUrl {
+            loc: site.url(&pages::href(address)),
+            lastmod: Some(iso_time(*updated)),
+        }));
     }
     if let Some((offset, limit)) = take(counts.categories.len()) {
         let slugs = counts.categories.iter().skip(offset as usize);

@@ -630,6 +630,30 @@ impl TestApp {
         site: SiteId,
         input: PostInput,
     ) -> posts::Post {
+        self.save_new(customer, site, posts::Kind::Post, input)
+            .await
+    }
+
+    /// A new page of `site` (at the address `input.slug`) saved through the write path from
+    /// `input`, without its tags (pages have none).
+    pub async fn save_page(
+        &self,
+        customer: CustomerId,
+        site: SiteId,
+        mut input: PostInput,
+    ) -> posts::Post {
+        input.tags.clear();
+        self.save_new(customer, site, posts::Kind::Page, input)
+            .await
+    }
+
+    async fn save_new(
+        &self,
+        customer: CustomerId,
+        site: SiteId,
+        kind: posts::Kind,
+        input: PostInput,
+    ) -> posts::Post {
         self.in_scope(customer, move |conn, scope| {
             let input = input.clone();
             async move {
@@ -637,7 +661,11 @@ impl TestApp {
                     input: &input,
                     action: "create",
                 };
-                posts::save(conn, scope, posts::Target::New(site), change, &actor())
+                let target = match kind {
+                    posts::Kind::Post => posts::Target::New(site),
+                    posts::Kind::Page => posts::Target::NewPage(site),
+                };
+                posts::save(conn, scope, target, change, &actor())
                     .await?
                     .saved()
             }

@@ -12,6 +12,7 @@ use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::content::posts::Kind;
 use crate::error::{AppError, AppResult};
 use crate::media::library::{self, Media, MediaFile, Use};
 use crate::media::pictures;
@@ -155,7 +156,7 @@ impl EditPage {
                 .uses
                 .iter()
                 .map(|u| UseRow {
-                    url: format!("/admin/posts/{}/edit", u.post_id),
+                    url: format!("{}/{}/edit", Kind::parse(&u.kind).admin_base(), u.post_id),
                     title: u.title.clone(),
                 })
                 .collect(),

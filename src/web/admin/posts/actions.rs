@@ -8,7 +8,7 @@ use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
 use crate::content::admin_queries;
-use crate::content::posts::{self, Change, Target};
+use crate::content::posts::{self, Change, Kind, Target};
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
 use crate::web::AppState;
@@ -22,10 +22,17 @@ pub struct ActionForm {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+enum Act {
     Trash,
     Restore,
     Delete,
+}
+
+/// Which post or page an action is about, as the request names it.
+struct Named {
+    kind: Kind,
+    id: String,
+    version: Option<String>,
 }
 
 async fn act(
@@ -33,81 +40,119 @@ async fn act(
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
     session: Session,
-    path: web::Path<String>,
-    form: web::Form<ActionForm>,
-    kind: Kind,
+    named: Named,
+    act: Act,
 ) -> AppResult<HttpResponse> {
-    match kind {
-        Kind::Delete => user.require(&[])?,
-        Kind::Trash | Kind::Restore => user.require(&[Role::Editor])?,
+    let kind = named.kind;
+    match act {
+        Act::Delete => user.require(&[])?,
+        Act::Trash | Act::Restore => user.require(&[Role::Editor])?,
     }
-    let id = post_id(&path)?;
+    let id = post_id(&named.id)?;
     let (scope, site_id, actor) = (user.scope, site.ctx.site_id, &user.actor);
     let current = state
         .db
         .tenant_read(scope, |conn| {
-            async move { admin_queries::find_on_site(conn, scope, site_id, id).await }.scope_boxed()
+            async move { admin_queries::find_on_site(conn, scope, site_id, kind, id).await }
+                .scope_boxed()
         })
         .await?;
     drop(current);
-    let expected = version(form.version.as_deref())?;
+    let expected = version(named.version.as_deref())?;
     let outcome = state
         .db
         .tenant_tx(scope, |conn| {
             async move {
-                let current = admin_queries::find_on_site(conn, scope, site_id, id).await?;
+                let current = admin_queries::find_on_site(conn, scope, site_id, kind, id).await?;
                 let target = Target::Existing {
                     post: &current,
                     expected_version: expected,
                 };
-                match kind {
-                    Kind::Trash => posts::save(conn, scope, target, Change::Trash, actor).await,
-                    Kind::Restore => posts::save(conn, scope, target, Change::Untrash, actor).await,
-                    Kind::Delete => posts::delete(conn, scope, &current, expected, actor).await,
+                match act {
+                    Act::Trash => posts::save(conn, scope, target, Change::Trash, actor).await,
+                    Act::Restore => posts::save(conn, scope, target, Change::Untrash, actor).await,
+                    Act::Delete => posts::delete(conn, scope, &current, expected, actor).await,
                 }
             }
             .scope_boxed()
         })
         .await?;
     outcome.saved()?;
-    let (message, location) = match kind {
-        Kind::Trash => ("Moved to trash.", "/admin/posts".to_owned()),
-        Kind::Restore => ("Restored from trash.", format!("/admin/posts/{id}/edit")),
-        Kind::Delete => ("Deleted for good.", "/admin/posts?status=trash".to_owned()),
+    super::save::forget_menus_of(&state, kind);
+    let base = kind.admin_base();
+    let (message, location) = match act {
+        Act::Trash => ("Moved to trash.", base.to_owned()),
+        Act::Restore => ("Restored from trash.", format!("{base}/{id}/edit")),
+        Act::Delete => ("Deleted for good.", format!("{base}?status=trash")),
     };
     flash::flash(&session, message);
     Ok(see_other(&location))
+}
+
+fn named(kind: Kind, path: web::Path<String>, form: web::Form<ActionForm>) -> Named {
+    Named {
+        kind,
+        id: path.into_inner(),
+        version: form.into_inner().version,
+    }
 }
 
 pub async fn trash(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
+    kind: Kind,
     session: Session,
     path: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> AppResult<HttpResponse> {
-    act(state, site, user, session, path, form, Kind::Trash).await
+    act(
+        state,
+        site,
+        user,
+        session,
+        named(kind, path, form),
+        Act::Trash,
+    )
+    .await
 }
 
 pub async fn restore(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
+    kind: Kind,
     session: Session,
     path: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> AppResult<HttpResponse> {
-    act(state, site, user, session, path, form, Kind::Restore).await
+    act(
+        state,
+        site,
+        user,
+        session,
+        named(kind, path, form),
+        Act::Restore,
+    )
+    .await
 }
 
 pub async fn delete(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
+    kind: Kind,
     session: Session,
     path: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> AppResult<HttpResponse> {
-    act(state, site, user, session, path, form, Kind::Delete).await
+    act(
+        state,
+        site,
+        user,
+        session,
+        named(kind, path, form),
+        Act::Delete,
+    )
+    .await
 }

@@ -20,6 +20,10 @@ use crate::web::site::RequestSite;
 #[template(path = "admin/posts/conflict.html")]
 pub struct ConflictPage {
     pub layout: AdminLayout,
+    /// `/admin/posts` or `/admin/pages`.
+    pub base: &'static str,
+    /// `post` or `page`.
+    pub current_kind: &'static str,
     pub post_id: String,
     /// What the editor typed.
     pub mine: FormView,
@@ -44,6 +48,8 @@ pub fn respond(
     mine.version = Some(current.version);
     let page = ConflictPage {
         layout: AdminLayout::new("Conflicting changes", site, user, session),
+        base: current.kind().admin_base(),
+        current_kind: current.kind().noun(),
         post_id: current.id.to_string(),
         mine,
         current: FormView::of_post(current),

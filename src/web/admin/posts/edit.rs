@@ -1,5 +1,6 @@
 //! `GET /admin/posts/{id}/edit` (and `GET /admin/posts/{id}`, where a reload after a failed
-//! save lands): the edit form of a post of this site, loaded with its version;
+//! save lands; likewise under `/admin/pages`): the edit form of a post or page of this site,
+//! loaded with its version;
 //! also the form page the new page and failed saves render.
 
 use actix_session::Session;
@@ -9,7 +10,7 @@ use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
 use crate::content::admin_queries;
-use crate::content::posts::Post;
+use crate::content::posts::{Kind, Post};
 use crate::error::AppResult;
 use crate::tenancy::Scope;
 use crate::tenancy::users::Role;
@@ -41,6 +42,10 @@ const fn button(action: &'static str, label: &'static str, secondary: bool) -> B
 #[template(path = "admin/posts/form.html")]
 pub struct FormPage {
     pub layout: AdminLayout,
+    /// Whether a post or a page is edited.
+    pub kind: Kind,
+    /// Where the admin of its kind is (`/admin/posts` or `/admin/pages`).
+    pub base: &'static str,
     pub heading: String,
     pub form: FormView,
     /// Where the form posts.
@@ -67,19 +72,27 @@ impl FormPage {
     }
 }
 
-/// The form page of a new post.
+/// The form page of a new post or page.
 pub fn new_post_page(
     site: &RequestSite,
     user: &CurrentUser,
     session: &Session,
+    kind: Kind,
     form: FormView,
 ) -> FormPage {
+    let heading = match kind {
+        Kind::Post => "New post",
+        Kind::Page => "New page",
+    };
+    let base = kind.admin_base();
     FormPage {
-        layout: AdminLayout::new("New post", site, user, session),
-        heading: "New post".into(),
+        layout: AdminLayout::new(heading, site, user, session),
+        kind,
+        base,
+        heading: heading.into(),
         form,
-        action_url: "/admin/posts".into(),
-        preview_url: "/admin/posts/preview".into(),
+        action_url: base.into(),
+        preview_url: format!("{base}/preview"),
         post_id: None,
         status: None,
         public_url: None,
@@ -121,14 +134,17 @@ pub fn edit_post_page(
             button("unpublish", "Unpublish", true),
         ],
     };
+    let base = post.kind().admin_base();
     FormPage {
         layout: AdminLayout::new(&format!("Edit “{}”", post.title), site, user, session),
+        kind: post.kind(),
+        base,
         heading: format!("Edit “{}”", post.title),
         form,
-        action_url: format!("/admin/posts/{}", post.id),
-        preview_url: format!("/admin/posts/{}/preview", post.id),
+        action_url: format!("{base}/{}", post.id),
+        preview_url: format!("{base}/{}/preview", post.id),
         post_id: Some(post.id.to_string()),
-        public_url: status.is_visible().then(|| format!("/posts/{}", post.slug)),
+        public_url: status.is_visible().then(|| post.public_path()),
         status: Some(status),
         buttons,
         trashed: post.trashed_at.is_some(),
@@ -141,6 +157,7 @@ pub async fn page(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
+    kind: Kind,
     session: Session,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
@@ -150,7 +167,8 @@ pub async fn page(
     let post = state
         .db
         .tenant_read(scope, |conn| {
-            async move { admin_queries::find_on_site(conn, scope, site_id, id).await }.scope_boxed()
+            async move { admin_queries::find_on_site(conn, scope, site_id, kind, id).await }
+                .scope_boxed()
         })
         .await?;
     let page = edit_post_page(&site, &user, &session, &post, FormView::of_post(&post))

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::content::front_matter::{MAX_TITLE_CHARS, slugify, valid_slug};
-use crate::content::posts::{Post, PostInput, Status};
+use crate::content::posts::{Kind, Post, PostInput, Status};
 use crate::error::{AppError, AppResult};
 use crate::input::{self, Shape};
 
@@ -101,7 +101,9 @@ impl Action {
                 Some(at) => format!("Scheduled for {}.", crate::web::pages::display_time(at)),
                 None => "Scheduled.".into(),
             },
-            Action::Unpublish => "Unpublished: the post is a draft again.".into(),
+            Action::Unpublish => {
+                format!("Unpublished: the {} is a draft again.", post.kind().noun())
+            }
             Action::Save => "Saved.".into(),
         }
     }
@@ -170,9 +172,10 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
-/// The slug the form asks for: the typed one, or one made from the title when left empty.
+/// The slug the form asks for: the typed one (a page's address may be typed with its slashes,
+/// `/about/team/`), or one made from the title when left empty.
 pub fn wanted_slug(form: &PostForm) -> String {
-    let typed = form.slug.trim();
+    let typed = form.slug.trim().trim_matches('/');
     if typed.is_empty() {
         slugify(form.title.trim())
     } else {
@@ -180,9 +183,10 @@ pub fn wanted_slug(form: &PostForm) -> String {
     }
 }
 
-/// Checks the fields for `action` at time `now`.
+/// Checks the fields of a post or page for `action` at time `now`.
 pub fn check(
     form: &PostForm,
+    kind: Kind,
     action: Action,
     now: DateTime<Utc>,
 ) -> Result<Checked, Box<FormErrors>> {
@@ -203,11 +207,8 @@ pub fn check(
         if errors.title.is_none() {
             errors.slug = Some("Enter a slug: the title gives none (use a-z, 0-9 and -).".into());
         }
-    } else if !valid_slug(&slug) {
-        errors.slug = Some(format!(
-            "The slug {slug:?} is not valid: use lower-case letters a-z, digits and single dashes \
-             (not at the start or the end), at most 200 characters."
-        ));
+    } else {
+        errors.slug = slug_problem(kind, &slug);
     }
     let publish_at = match form.publish_at.trim() {
         "" => None,
@@ -241,7 +242,9 @@ pub fn check(
         },
     };
     let tags = split_tags(&form.tags);
-    if let Some(problem) = crate::content::tags::problem(&tags) {
+    if kind == Kind::Page && !tags.is_empty() {
+        errors.tags = Some("Pages have no tags.".into());
+    } else if let Some(problem) = crate::content::tags::problem(&tags) {
         errors.tags = Some(format!("{}.", capitalised(&problem)));
     }
     if errors.any() {
@@ -256,6 +259,20 @@ pub fn check(
         publish_at,
         featured_media_id,
     })
+}
+
+/// What is wrong with the slug of a post, or the address of a page.
+fn slug_problem(kind: Kind, slug: &str) -> Option<String> {
+    match kind {
+        Kind::Post if !valid_slug(slug) => Some(format!(
+            "The slug {slug:?} is not valid: use lower-case letters a-z, digits and single dashes \
+             (not at the start or the end), at most 200 characters."
+        )),
+        Kind::Post => None,
+        Kind::Page => crate::content::pages::check_address(slug)
+            .err()
+            .map(|problem| format!("{}.", capitalised(&problem))),
+    }
 }
 
 /// The post to save for `action`, over `current` (none for a new post).
@@ -361,7 +378,13 @@ mod tests {
 
     #[test]
     fn an_empty_slug_comes_from_the_title() {
-        let checked = check(&form("My Title!", "", ""), Action::Draft, Utc::now()).unwrap();
+        let checked = check(
+            &form("My Title!", "", ""),
+            Kind::Post,
+            Action::Draft,
+            Utc::now(),
+        )
+        .unwrap();
         assert_eq!(checked.slug, "my-title");
     }
 
@@ -369,6 +392,7 @@ mod tests {
     fn bad_fields_get_their_own_errors() {
         let errors = check(
             &form("", "Bad Slug!", "tomorrow"),
+            Kind::Post,
             Action::Draft,
             Utc::now(),
         )
@@ -378,7 +402,13 @@ mod tests {
 
     #[test]
     fn a_title_is_one_line() {
-        let errors = check(&form("Two\nlines", "", ""), Action::Draft, Utc::now()).unwrap_err();
+        let errors = check(
+            &form("Two\nlines", "", ""),
+            Kind::Post,
+            Action::Draft,
+            Utc::now(),
+        )
+        .unwrap_err();
         assert!(errors.title.unwrap().contains("line breaks"));
     }
 
@@ -388,9 +418,9 @@ mod tests {
         let past = (now - chrono::Duration::hours(1))
             .format(TIME_INPUT_FORMAT)
             .to_string();
-        let errors = check(&form("T", "", &past), Action::Schedule, now).unwrap_err();
+        let errors = check(&form("T", "", &past), Kind::Post, Action::Schedule, now).unwrap_err();
         assert!(errors.publish_at.unwrap().contains("future"));
-        let errors = check(&form("T", "", ""), Action::Schedule, now).unwrap_err();
+        let errors = check(&form("T", "", ""), Kind::Post, Action::Schedule, now).unwrap_err();
         assert!(errors.publish_at.is_some());
     }
 

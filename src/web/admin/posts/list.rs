@@ -1,4 +1,4 @@
-//! `GET /admin/posts`: the site's posts, most recently changed first, with a status filter (all,
+//! `GET /admin/posts` and `GET /admin/pages`: the site's posts (or pages), most recently changed first, with a status filter (all,
 //! draft, scheduled, published, trash), a case-insensitive title search and keyset pagination
 //! (20 a page, `?after=` and `?before=` a post, links that keep the filter and the search); each
 //! row links to its edit page and has its trash or restore button.
@@ -10,6 +10,7 @@ use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
 use crate::content::admin_queries::{self, AdminCursor, Filter};
+use crate::content::posts::Kind;
 use crate::db::keyset::PageAt;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
@@ -51,6 +52,9 @@ pub struct FilterLink {
 #[template(path = "admin/posts/list.html")]
 pub struct ListPage {
     pub layout: AdminLayout,
+    pub kind: Kind,
+    /// `/admin/posts` or `/admin/pages`.
+    pub base: &'static str,
     pub filters: Vec<FilterLink>,
     pub filter: &'static str,
     pub search: String,
@@ -60,7 +64,8 @@ pub struct ListPage {
 }
 
 /// The address of a page of the listing with this filter and search.
-fn url(filter: Filter, search: &str, at: &PageAt<AdminCursor>) -> String {
+fn url(kind: Kind, filter: Filter, search: &str, at: &PageAt<AdminCursor>) -> String {
+    let base = kind.admin_base();
     let mut query = form_urlencoded::Serializer::new(String::new());
     if filter != Filter::All {
         query.append_pair("status", filter.as_str());
@@ -71,9 +76,9 @@ fn url(filter: Filter, search: &str, at: &PageAt<AdminCursor>) -> String {
     append_position(&mut query, at, AdminCursor::encode);
     let query = query.finish();
     if query.is_empty() {
-        "/admin/posts".to_owned()
+        base.to_owned()
     } else {
-        format!("/admin/posts?{query}")
+        format!("{base}?{query}")
     }
 }
 
@@ -90,6 +95,7 @@ pub async fn page(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
+    kind: Kind,
     session: Session,
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
@@ -102,7 +108,7 @@ pub async fn page(
         .db
         .tenant_read(scope, |conn| {
             let search = &search;
-            async move { admin_queries::list(conn, scope, site_id, filter, search, at).await }
+            async move { admin_queries::list(conn, scope, site_id, kind, filter, search, at).await }
                 .scope_boxed()
         })
         .await?;
@@ -121,7 +127,17 @@ pub async fn page(
         })
         .collect();
     let body = response::render(&ListPage {
-        layout: AdminLayout::new("Posts", &site, &user, &session),
+        layout: AdminLayout::new(
+            match kind {
+                Kind::Post => "Posts",
+                Kind::Page => "Pages",
+            },
+            &site,
+            &user,
+            &session,
+        ),
+        kind,
+        base: kind.admin_base(),
         filters: Filter::ALL
             .iter()
             .map(|f| FilterLink {
@@ -132,7 +148,7 @@ pub async fn page(
             .collect(),
         filter: filter.as_str(),
         pages: PageLinks::new(&at, page.previous, page.next, |at| {
-            url(filter, &search, &at)
+            url(kind, filter, &search, &at)
         }),
         search,
         rows,

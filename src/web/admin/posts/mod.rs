@@ -1,9 +1,10 @@
-//! Posts admin under `/admin/posts` (editors and owners): list, new, edit, save, publish, schedule,
-//! unpublish, trash, restore, delete (owners), preview with the public template, and the conflict
-//! page that keeps an editor's text when someone else saved first.
+//! Posts admin under `/admin/posts` and pages admin under `/admin/pages` (editors and owners):
+//! list, new, edit, save, publish, schedule, unpublish, trash, restore, delete (owners), preview
+//! with the public template, and the conflict page that keeps an editor's text when someone else
+//! saved first. Each request is about one [`Kind`], taken from the scope it arrived in.
 //!
-//! The admin runs on the site's own domain: only posts of that site exist here; any other id is
-//! a 404.
+//! The admin runs on the site's own domain: only posts (or pages) of that site exist here; any
+//! other id, a page's id under `/admin/posts` included, is a 404.
 
 pub mod actions;
 pub mod conflict;
@@ -15,29 +16,43 @@ pub mod new;
 pub mod preview;
 pub mod save;
 
-use actix_web::HttpResponse;
+use actix_web::dev::Payload;
 use actix_web::http::header::LOCATION;
 use actix_web::web;
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::content::posts::Post;
+use crate::content::posts::{Kind, Post};
 use crate::error::{AppError, AppResult};
 use crate::web::pages::display_time;
 
-/// Registers this part of the admin (paths relative to `/admin`).
+/// Registers this part of the admin (paths relative to `/admin/posts` or `/admin/pages`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/posts", web::get().to(list::page))
-        .route("/posts", web::post().to(save::create))
-        .route("/posts/new", web::get().to(new::page))
-        .route("/posts/preview", web::post().to(preview::unsaved))
-        .route("/posts/{id}", web::get().to(edit::page))
-        .route("/posts/{id}", web::post().to(save::update))
-        .route("/posts/{id}/edit", web::get().to(edit::page))
-        .route("/posts/{id}/preview", web::post().to(preview::of_post))
-        .route("/posts/{id}/trash", web::post().to(actions::trash))
-        .route("/posts/{id}/restore", web::post().to(actions::restore))
-        .route("/posts/{id}/delete", web::post().to(actions::delete));
+    cfg.route("", web::get().to(list::page))
+        .route("", web::post().to(save::create))
+        .route("/new", web::get().to(new::page))
+        .route("/preview", web::post().to(preview::unsaved))
+        .route("/{id}", web::get().to(edit::page))
+        .route("/{id}", web::post().to(save::update))
+        .route("/{id}/edit", web::get().to(edit::page))
+        .route("/{id}/preview", web::post().to(preview::of_post))
+        .route("/{id}/trash", web::post().to(actions::trash))
+        .route("/{id}/restore", web::post().to(actions::restore))
+        .route("/{id}/delete", web::post().to(actions::delete));
+}
+
+/// Whether a request is about posts or pages: the scope it arrived in says
+/// ([`crate::web::admin`]).
+impl FromRequest for Kind {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Kind, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(req.app_data::<Kind>().copied().ok_or_else(|| {
+            actix_web::error::ErrorInternalServerError("the kind of content is not configured")
+        }))
+    }
 }
 
 /// A post id from the path; anything that is not one is a post that does not exist.

@@ -1,5 +1,6 @@
-//! `POST /admin/posts/preview` and `POST /admin/posts/{id}/preview`: the unsaved form content
-//! rendered with the public post page (the same `PostPage`), marked `noindex` and never stored.
+//! `POST /admin/posts/preview` and `POST /admin/posts/{id}/preview` (and the same under
+//! `/admin/pages`): the unsaved form content rendered with the public post page (the same
+//! `PostPage`, or `PageView` for a page), marked `noindex` and never stored.
 //! Nothing is saved.
 
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -8,6 +9,7 @@ use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
 use crate::content::admin_queries;
+use crate::content::posts::Kind;
 use crate::content::posts::PublicPost;
 use crate::error::AppResult;
 use crate::media::pictures::Pictures;
@@ -17,6 +19,7 @@ use crate::web::AppState;
 use crate::web::admin::posts::form::{self, PostForm};
 use crate::web::admin::posts::post_id;
 use crate::web::auth::CurrentUser;
+use crate::web::pages::page::PageView;
 use crate::web::pages::post::PostPage;
 use crate::web::response;
 use crate::web::site::RequestSite;
@@ -24,6 +27,7 @@ use crate::web::site::RequestSite;
 fn render(
     site: &RequestSite,
     form: &PostForm,
+    kind: Kind,
     id: Uuid,
     pictures: &Pictures,
 ) -> AppResult<HttpResponse> {
@@ -43,7 +47,10 @@ fn render(
         published_at: form::parse_time(&form.publish_at).unwrap_or(now),
         updated_at: now,
     };
-    let body = response::render(&PostPage::of(site, post, pictures, true))?;
+    let body = match kind {
+        Kind::Post => response::render(&PostPage::of(site, post, pictures, true))?,
+        Kind::Page => response::render(&PageView::of(site, post, pictures, Vec::new(), true))?,
+    };
     let mut res = response::private_html(body);
     res.headers_mut().insert(
         HeaderName::from_static("x-robots-tag"),
@@ -79,17 +86,19 @@ pub async fn unsaved(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
+    kind: Kind,
     form: web::Form<PostForm>,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Editor])?;
     let pictures = pictures_of(&state, user.scope, &form).await?;
-    render(&site, &form, Uuid::nil(), &pictures)
+    render(&site, &form, kind, Uuid::nil(), &pictures)
 }
 
 pub async fn of_post(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
+    kind: Kind,
     path: web::Path<String>,
     form: web::Form<PostForm>,
 ) -> AppResult<HttpResponse> {
@@ -99,9 +108,10 @@ pub async fn of_post(
     let post = state
         .db
         .tenant_read(scope, |conn| {
-            async move { admin_queries::find_on_site(conn, scope, site_id, id).await }.scope_boxed()
+            async move { admin_queries::find_on_site(conn, scope, site_id, kind, id).await }
+                .scope_boxed()
         })
         .await?;
     let pictures = pictures_of(&state, scope, &form).await?;
-    render(&site, &form, post.id, &pictures)
+    render(&site, &form, kind, post.id, &pictures)
 }

@@ -1,5 +1,5 @@
 //! `POST /admin/posts` (create) and `POST /admin/posts/{id}` (save over the version the form was
-//! loaded at): save draft, publish now, schedule, unpublish, save changes. Bad fields re-render
+//! loaded at), and the same under `/admin/pages`: save draft, publish now, schedule, unpublish, save changes. Bad fields re-render
 //! the form with an error next to each (400, nothing saved); a taken slug comes with a free one;
 //! a stale version answers the 409 conflict page.
 
@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
 
 use crate::content::admin_queries;
-use crate::content::posts::{self, Change, Outcome, Post, Target};
+use crate::content::posts::{self, Change, Kind, Outcome, Post, Target};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
 use crate::web::admin::posts::conflict;
@@ -21,10 +21,14 @@ use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 
 /// The errors of a slug that another post of the site has.
-fn slug_taken_errors(slug: &str, suggestion: String) -> FormErrors {
+fn slug_taken_errors(kind: Kind, slug: &str, suggestion: String) -> FormErrors {
+    let what = match kind {
+        Kind::Post => "slug",
+        Kind::Page => "address",
+    };
     FormErrors {
         slug: Some(format!(
-            "The slug “{slug}” is already used by another post of this site. \
+            "The {what} “{slug}” is already used by another post or page of this site. \
              “{suggestion}” is free."
         )),
         slug_suggestion: Some(suggestion),
@@ -36,6 +40,7 @@ pub async fn create(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
+    kind: Kind,
     session: Session,
     form: web::Form<PostForm>,
 ) -> AppResult<HttpResponse> {
@@ -43,18 +48,19 @@ pub async fn create(
     let form = form.into_inner();
     let action = Action::parse(form.action.as_deref())?;
     if action == Action::Unpublish || action == Action::Save {
-        return Err(AppError::BadRequest(
-            "a new post can be saved as a draft, published or scheduled".into(),
-        ));
+        return Err(AppError::BadRequest(format!(
+            "a new {} can be saved as a draft, published or scheduled",
+            kind.noun()
+        )));
     }
     let now = crate::db::now();
-    let checked = match form::check(&form, action, now) {
+    let checked = match form::check(&form, kind, action, now) {
         Ok(checked) => checked,
         Err(errors) => {
             let view = FormView::of_form(&form, None, *errors);
             return response::private_page(
                 StatusCode::BAD_REQUEST,
-                &new_post_page(&site, &user, &session, view)
+                &new_post_page(&site, &user, &session, kind, view)
                     .with_media(&state, user.scope)
                     .await?,
             );
@@ -69,25 +75,41 @@ pub async fn create(
                 input: &input,
                 action: "create",
             };
-            async move { posts::save(conn, scope, Target::New(site_id), change, actor).await }
-                .scope_boxed()
+            let target = match kind {
+                Kind::Post => Target::New(site_id),
+                Kind::Page => Target::NewPage(site_id),
+            };
+            async move { posts::save(conn, scope, target, change, actor).await }.scope_boxed()
         })
         .await?;
     match outcome {
         Outcome::SlugTaken { free } => {
-            let view = FormView::of_form(&form, None, slug_taken_errors(&input.slug, free));
+            let view = FormView::of_form(&form, None, slug_taken_errors(kind, &input.slug, free));
             response::private_page(
                 StatusCode::BAD_REQUEST,
-                &new_post_page(&site, &user, &session, view)
+                &new_post_page(&site, &user, &session, kind, view)
                     .with_media(&state, user.scope)
                     .await?,
             )
         }
         other => {
             let post = other.saved()?;
+            forget_menus_of(&state, kind);
             flash::flash(&session, &action.done(&post));
-            Ok(see_other(&format!("/admin/posts/{}/edit", post.id)))
+            Ok(see_other(&format!(
+                "{}/{}/edit",
+                kind.admin_base(),
+                post.id
+            )))
         }
+    }
+}
+
+/// After a page changed: menus, kept with the site's context, link pages by their address and
+/// only while they are visible.
+pub(super) fn forget_menus_of(state: &AppState, kind: Kind) {
+    if kind == Kind::Page {
+        state.directory.invalidate();
     }
 }
 
@@ -102,6 +124,7 @@ pub async fn update(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
+    kind: Kind,
     session: Session,
     path: web::Path<String>,
     form: web::Form<PostForm>,
@@ -114,20 +137,21 @@ pub async fn update(
     let exists = state
         .db
         .tenant_read(scope, |conn| {
-            async move { admin_queries::find_on_site(conn, scope, site_id, id).await }.scope_boxed()
+            async move { admin_queries::find_on_site(conn, scope, site_id, kind, id).await }
+                .scope_boxed()
         })
         .await?;
     drop(exists);
     let action = Action::parse(form.action.as_deref())?;
     let expected = version(form.version.as_deref())?;
     let now = crate::db::now();
-    let checked = form::check(&form, action, now);
+    let checked = form::check(&form, kind, action, now);
     let updated = state
         .db
         .tenant_tx(scope, |conn| {
             let checked = &checked;
             async move {
-                let current = admin_queries::find_on_site(conn, scope, site_id, id).await?;
+                let current = admin_queries::find_on_site(conn, scope, site_id, kind, id).await?;
                 let checked = match checked {
                     Ok(checked) => checked,
                     Err(errors) => return Ok(Updated::Invalid(current, errors.as_ref().clone())),
@@ -163,7 +187,8 @@ pub async fn update(
         }
         Updated::SlugTaken(current, free) => {
             let slug = form::wanted_slug(&form);
-            let view = FormView::of_form(&form, Some(expected), slug_taken_errors(&slug, free));
+            let view =
+                FormView::of_form(&form, Some(expected), slug_taken_errors(kind, &slug, free));
             response::private_page(
                 StatusCode::BAD_REQUEST,
                 &edit_post_page(&site, &user, &session, &current, view)
@@ -176,8 +201,13 @@ pub async fn update(
         }
         Updated::Done(other) => {
             let post = other.saved()?;
+            forget_menus_of(&state, kind);
             flash::flash(&session, &action.done(&post));
-            Ok(see_other(&format!("/admin/posts/{}/edit", post.id)))
+            Ok(see_other(&format!(
+                "{}/{}/edit",
+                kind.admin_base(),
+                post.id
+            )))
         }
     }
 }

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
+use crate::content::posts::Kind;
 use crate::content::preview_links;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
@@ -25,6 +26,7 @@ pub async fn submit(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
+    kind: Kind,
     session: Session,
     path: web::Path<String>,
     form: web::Form<CreateForm>,
@@ -39,7 +41,7 @@ pub async fn submit(
                 error,
                 lifetime: typed,
             };
-            return render(&state, &site, &user, &session, id, outcome).await;
+            return render(&state, &site, &user, &session, kind, id, outcome).await;
         }
         Err(other) => return Err(other),
     };
@@ -49,7 +51,7 @@ pub async fn submit(
         .db
         .tenant_tx(scope, |conn| {
             async move {
-                let post = post_of_site(conn, scope, site_id, id).await?;
+                let post = post_of_site(conn, scope, site_id, kind, id).await?;
                 preview_links::create(conn, scope, &post, lifetime, actor).await
             }
             .scope_boxed()
@@ -60,5 +62,5 @@ pub async fn submit(
         expires: admin_time(created.link.expires_at),
         revision_number: created.link.revision_number,
     });
-    render(&state, &site, &user, &session, id, outcome).await
+    render(&state, &site, &user, &session, kind, id, outcome).await
 }

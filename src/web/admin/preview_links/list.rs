@@ -9,7 +9,7 @@ use askama::Template;
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
-use crate::content::posts::Post;
+use crate::content::posts::{Kind, Post};
 use crate::content::preview_links::{self, DEFAULT_LIFETIME_HOURS, MAX_LIFETIME_HOURS};
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
@@ -40,6 +40,8 @@ pub struct NewLink {
 #[template(path = "admin/preview_links/list.html")]
 pub struct PreviewLinksPage {
     pub layout: AdminLayout,
+    /// `/admin/posts` or `/admin/pages`.
+    pub base: &'static str,
     pub post_id: String,
     pub post_title: String,
     pub post_status: String,
@@ -55,12 +57,13 @@ pub async fn page(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
+    kind: Kind,
     session: Session,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Editor])?;
     let id = post_id(&path)?;
-    render(&state, &site, &user, &session, id, Outcome::Plain).await
+    render(&state, &site, &user, &session, kind, id, Outcome::Plain).await
 }
 
 /// What the page reports besides the list.
@@ -80,6 +83,7 @@ pub async fn render(
     site: &RequestSite,
     user: &CurrentUser,
     session: &Session,
+    kind: Kind,
     id: Uuid,
     outcome: Outcome,
 ) -> AppResult<HttpResponse> {
@@ -88,7 +92,7 @@ pub async fn render(
         .db
         .tenant_read(scope, |conn| {
             async move {
-                let post = post_of_site(conn, scope, site_id, id).await?;
+                let post = post_of_site(conn, scope, site_id, kind, id).await?;
                 let links = preview_links::for_post(conn, scope, post.id).await?;
                 Ok((post, links))
             }
@@ -124,6 +128,7 @@ pub async fn render(
             user,
             session,
         ),
+        base: post.kind().admin_base(),
         post_id: post.id.to_string(),
         post_title: post.title,
         post_status: post.status,

@@ -1,5 +1,6 @@
-//! Shareable preview links of a post under `/admin/posts/{id}/preview-links`: list, create,
-//! revoke. Editors and owners only; a post of another customer or another site is not found.
+//! Shareable preview links of a post under `/admin/posts/{id}/preview-links` (of a page under
+//! `/admin/pages/{id}/preview-links`): list, create, revoke. Editors and owners only; a post of
+//! another customer or another site is not found.
 
 mod create;
 mod list;
@@ -7,12 +8,12 @@ mod revoke;
 
 use actix_web::web;
 
-/// Registers this part of the admin (paths relative to `/admin`).
+/// Registers this part of the admin (paths relative to `/admin/posts` or `/admin/pages`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/posts/{id}/preview-links", web::get().to(list::page))
-        .route("/posts/{id}/preview-links", web::post().to(create::submit))
+    cfg.route("/{id}/preview-links", web::get().to(list::page))
+        .route("/{id}/preview-links", web::post().to(create::submit))
         .route(
-            "/posts/{id}/preview-links/{link_id}/revoke",
+            "/{id}/preview-links/{link_id}/revoke",
             web::post().to(revoke::submit),
         );
 }

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
+use crate::content::posts::Kind;
 use crate::content::preview_links;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
@@ -18,6 +19,7 @@ pub async fn submit(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
+    kind: Kind,
     session: Session,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
@@ -31,7 +33,7 @@ pub async fn submit(
         .db
         .tenant_tx(scope, |conn| {
             async move {
-                let post = post_of_site(conn, scope, site_id, id).await?;
+                let post = post_of_site(conn, scope, site_id, kind, id).await?;
                 preview_links::revoke(conn, scope, post.id, link_id, actor).await
             }
             .scope_boxed()
@@ -42,6 +44,9 @@ pub async fn submit(
         "The preview link was revoked; it no longer opens.",
     );
     Ok(HttpResponse::SeeOther()
-        .insert_header((LOCATION, format!("/admin/posts/{id}/preview-links")))
+        .insert_header((
+            LOCATION,
+            format!("{}/{id}/preview-links", kind.admin_base()),
+        ))
         .finish())
 }

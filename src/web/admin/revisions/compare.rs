@@ -8,6 +8,7 @@ use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
 use crate::content::diff::{self, DiffPiece, FieldChange};
+use crate::content::posts::Kind;
 use crate::content::revisions::{self, Revision};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
@@ -43,6 +44,8 @@ impl RevisionHeading {
 #[template(path = "admin/revisions/compare.html")]
 pub struct ComparePage {
     pub layout: AdminLayout,
+    /// `/admin/posts` or `/admin/pages`.
+    pub base: &'static str,
     pub post_id: String,
     pub post_title: String,
     pub version: i32,
@@ -67,6 +70,7 @@ pub async fn page(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
+    kind: Kind,
     session: Session,
     path: web::Path<String>,
     query: web::Query<CompareQuery>,
@@ -80,7 +84,7 @@ pub async fn page(
         .db
         .tenant_read(scope, |conn| {
             async move {
-                let post = super::post_of_site(conn, scope, site_id, id).await?;
+                let post = super::post_of_site(conn, scope, site_id, kind, id).await?;
                 let from = revisions::find(conn, scope, post.id, from_number).await?;
                 let to = revisions::find(conn, scope, post.id, to_number).await?;
                 let current = revisions::latest_number(conn, scope, post.id)
@@ -102,6 +106,7 @@ pub async fn page(
             &user,
             &session,
         ),
+        base: post.kind().admin_base(),
         post_id: post.id.to_string(),
         post_title: post.title,
         version: post.version,

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
+use crate::content::posts::Kind;
 use crate::content::revisions;
 use crate::error::AppResult;
 use crate::tenancy::users::Role;
@@ -28,6 +29,8 @@ pub struct RevisionRow {
 #[template(path = "admin/revisions/list.html")]
 pub struct RevisionsPage {
     pub layout: AdminLayout,
+    /// `/admin/posts` or `/admin/pages`.
+    pub base: &'static str,
     pub post_id: String,
     pub post_title: String,
     /// The post's version, sent back with a restore to detect concurrent edits.
@@ -42,6 +45,7 @@ pub async fn page(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
+    kind: Kind,
     session: Session,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
@@ -52,7 +56,7 @@ pub async fn page(
         .db
         .tenant_read(scope, |conn| {
             async move {
-                let post = super::post_of_site(conn, scope, site_id, id).await?;
+                let post = super::post_of_site(conn, scope, site_id, kind, id).await?;
                 let list = revisions::for_post(conn, scope, post.id).await?;
                 Ok((post, list))
             }
@@ -78,6 +82,7 @@ pub async fn page(
             &user,
             &session,
         ),
+        base: post.kind().admin_base(),
         post_id: post.id.to_string(),
         post_title: post.title,
         version: post.version,

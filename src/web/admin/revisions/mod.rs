@@ -1,5 +1,6 @@
-//! Revisions of a post under `/admin/posts/{id}/revisions`: list, compare, restore. Editors and
-//! owners only; a post of another customer or of another site of the customer is not found.
+//! Revisions of a post under `/admin/posts/{id}/revisions` (of a page under
+//! `/admin/pages/{id}/revisions`): list, compare, restore. Editors and owners only; a post of
+//! another customer or of another site of the customer is not found.
 
 mod compare;
 mod list;
@@ -8,20 +9,17 @@ mod restore;
 use actix_web::web;
 use uuid::Uuid;
 
-use crate::content::posts::{self, Post};
+use crate::content::posts::{self, Kind, Post};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{Scope, SiteId};
 
-/// Registers this part of the admin (paths relative to `/admin`).
+/// Registers this part of the admin (paths relative to `/admin/posts` or `/admin/pages`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/posts/{id}/revisions", web::get().to(list::page))
+    cfg.route("/{id}/revisions", web::get().to(list::page))
+        .route("/{id}/revisions/compare", web::get().to(compare::page))
         .route(
-            "/posts/{id}/revisions/compare",
-            web::get().to(compare::page),
-        )
-        .route(
-            "/posts/{id}/revisions/{number}/restore",
+            "/{id}/revisions/{number}/restore",
             web::post().to(restore::submit),
         );
 }
@@ -39,15 +37,17 @@ fn revision_number(text: &str) -> AppResult<i32> {
         .ok_or(AppError::NotFound)
 }
 
-/// The post `id` if it belongs to `site` (the site whose admin this is); otherwise not found.
+/// The post (or page, by `kind`) `id` if it belongs to `site` (the site whose admin this is);
+/// otherwise not found.
 pub(in crate::web::admin) async fn post_of_site(
     conn: &mut Conn,
     scope: Scope,
     site: SiteId,
+    kind: Kind,
     id: Uuid,
 ) -> AppResult<Post> {
     let post = posts::find(conn, scope, id).await?;
-    if post.site_id == site.as_uuid() {
+    if post.site_id == site.as_uuid() && post.kind() == kind {
         Ok(post)
     } else {
         Err(AppError::NotFound)

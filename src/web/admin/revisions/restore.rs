@@ -12,7 +12,7 @@ use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
 use crate::content::diff::{self, FieldChange};
-use crate::content::posts::{self, Change, Target};
+use crate::content::posts::{self, Change, Kind, Target};
 use crate::content::revisions;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users::Role;
@@ -30,6 +30,8 @@ pub struct RestoreForm {
 #[template(path = "admin/revisions/conflict.html")]
 pub struct ConflictPage {
     pub layout: AdminLayout,
+    /// `/admin/posts` or `/admin/pages`.
+    pub base: &'static str,
     pub message: String,
     pub post_id: String,
     pub post_title: String,
@@ -43,6 +45,7 @@ pub async fn submit(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     user: CurrentUser,
+    kind: Kind,
     session: Session,
     path: web::Path<(String, String)>,
     form: web::Form<RestoreForm>,
@@ -62,7 +65,7 @@ pub async fn submit(
         .db
         .tenant_tx(scope, |conn| {
             async move {
-                let post = super::post_of_site(conn, scope, site_id, id).await?;
+                let post = super::post_of_site(conn, scope, site_id, kind, id).await?;
                 let revision = revisions::find(conn, scope, post.id, number).await?;
                 let input = diff::restore_input(&revision)?;
                 let target = Target::Existing {
@@ -91,11 +94,11 @@ pub async fn submit(
                 ),
             );
             Ok(HttpResponse::SeeOther()
-                .insert_header((LOCATION, format!("/admin/posts/{id}/revisions")))
+                .insert_header((LOCATION, format!("{}/{id}/revisions", kind.admin_base())))
                 .finish())
         }
         Err(AppError::Conflict(message)) => {
-            conflict(&state, &site, &user, &session, id, number, message).await
+            conflict(&state, &site, &user, &session, (kind, id), number, message).await
         }
         Err(other) => Err(other),
     }
@@ -107,7 +110,7 @@ async fn conflict(
     site: &RequestSite,
     user: &CurrentUser,
     session: &Session,
-    id: uuid::Uuid,
+    (kind, id): (Kind, uuid::Uuid),
     number: i32,
     message: String,
 ) -> AppResult<HttpResponse> {
@@ -116,7 +119,7 @@ async fn conflict(
         .db
         .tenant_read(scope, |conn| {
             async move {
-                let post = super::post_of_site(conn, scope, site_id, id).await?;
+                let post = super::post_of_site(conn, scope, site_id, kind, id).await?;
                 let current_number = revisions::latest_number(conn, scope, post.id)
                     .await?
                     .ok_or(AppError::NotFound)?;
@@ -130,6 +133,7 @@ async fn conflict(
     let page = ConflictPage {
         layout: AdminLayout::new("Not restored", site, user, session),
         message,
+        base: post.kind().admin_base(),
         post_id: post.id.to_string(),
         post_title: post.title,
         version: post.version,

@@ -1,0 +1,2 @@
+DROP TABLE content.menu_items;
+DROP TABLE content.menus;
