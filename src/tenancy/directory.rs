@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use scoped_futures::ScopedFutureExt;
 
+use crate::branding::{self, Brand};
 use crate::coalesce::{Flights, Turn, claim_renewal};
 use crate::db::Database;
 use crate::error::{AppError, AppResult};
@@ -30,6 +31,8 @@ pub struct SiteContext {
     pub currency: String,
     /// Whether product pages show the lowest retail price of the previous 30 days.
     pub show_lowest_30_day_price: bool,
+    /// What public pages and the admin header show of the site's branding.
+    pub brand: Arc<Brand>,
 }
 
 /// What a host resolves to.
@@ -195,6 +198,7 @@ impl Directory {
                     if !entry.is_primary {
                         return Ok(Resolution::Redirect(primary.host));
                     }
+                    let brand = branding::brand_of(conn, scope, site_id).await?;
                     Ok(Resolution::Site(Arc::new(SiteContext {
                         scope,
                         site_id,
@@ -202,6 +206,7 @@ impl Directory {
                         primary_host: primary.host,
                         currency: customer.currency.trim().to_owned(),
                         show_lowest_30_day_price: customer.show_lowest_30_day_price,
+                        brand: Arc::new(brand),
                     })))
                 }
                 .scope_boxed()

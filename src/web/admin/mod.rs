@@ -5,6 +5,7 @@
 //! no control characters (see `web::input_guard`). Errors render in the admin layout (`error`).
 
 pub mod audit;
+pub mod branding;
 pub mod dashboard;
 pub mod error;
 pub mod layout;
@@ -44,6 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(posts::routes)
             .configure(revisions::routes)
             .configure(settings::routes)
+            .configure(branding::routes)
             .configure(preview_links::routes)
             .configure(products::routes)
             .configure(users::routes)
