@@ -42,8 +42,9 @@ use social::SocialLink;
 
 /// Longest tagline.
 pub const MAX_TAGLINE_CHARS: usize = 200;
-/// Longest footer text (Markdown).
-pub const MAX_FOOTER_CHARS: usize = 5_000;
+/// Longest footer text (Markdown): a footer is a line or two, and every host entry of the
+/// directory carries its HTML.
+pub const MAX_FOOTER_CHARS: usize = 2_000;
 /// The language of a site that has chosen none.
 pub const DEFAULT_LANGUAGE: &str = "en";
 /// The widest logo file a page loads (twice the header's height on a dense screen is far less).
@@ -436,13 +437,17 @@ pub async fn save(
     }
     let before_language = sites::search_language(conn, scope, site).await?;
     let branding = checked.branding;
-    for (id, role) in [
+    let chosen = [
         (branding.logo, LOGO),
         (branding.favicon, FAVICON),
         (branding.share_image, SHARE_IMAGE),
-    ] {
+    ];
+    let ids: Vec<Uuid> = chosen.iter().filter_map(|(id, _)| *id).collect();
+    // Images of another customer are not even visible here.
+    let found = library::find_many(conn, scope, &ids).await?;
+    for (id, role) in chosen {
         if let Some(id) = id
-            && library::find_many(conn, scope, &[id]).await?.is_empty()
+            && !found.iter().any(|media| media.id == id)
         {
             return Err(not_in_library(role));
         }

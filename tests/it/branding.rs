@@ -381,7 +381,7 @@ async fn each_bad_input_is_refused_with_its_reason_and_nothing_changes() {
         ),
         ("title", "  ".into(), 422, "site title must not be empty"),
         ("tagline", "x".repeat(201), 422, "at most 200"),
-        ("footer", "x".repeat(5001), 422, "at most 5000"),
+        ("footer", "x".repeat(2001), 422, "at most 2000"),
         (
             "search_language",
             "klingon".into(),
