@@ -19,10 +19,10 @@ pub mod tag;
 pub mod tag_feed;
 pub mod tags;
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use std::sync::Arc;
 
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, Route, guard, web};
 use askama::Template;
 use chrono::{DateTime, Utc};

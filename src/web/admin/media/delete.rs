@@ -62,7 +62,7 @@ pub async fn delete(
         }
         if !loaded.sites.is_empty() {
             message.push_str(&format!(
-                "{} site(s) show it in their branding: deleting it takes it out of it. ",
+                "{} site(s) show it in their branding: deleting it takes it out of their branding. ",
                 loaded.sites.len()
             ));
         }

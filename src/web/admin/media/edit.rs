@@ -52,6 +52,13 @@ pub struct UseRow {
     pub title: String,
 }
 
+/// A site whose branding shows the image, and as what; its branding form is linked when it is the
+/// site this admin runs on (another site's is in the admin on its own domain).
+pub struct SiteUseRow {
+    pub url: Option<String>,
+    pub title: String,
+}
+
 #[derive(Template)]
 #[template(path = "admin/media/edit.html")]
 pub struct EditPage {
@@ -73,7 +80,7 @@ pub struct EditPage {
     /// The products whose gallery shows the image.
     pub product_uses: Vec<UseRow>,
     /// The sites whose branding shows the image (as logo, favicon or default share image).
-    pub site_uses: Vec<UseRow>,
+    pub site_uses: Vec<SiteUseRow>,
     pub error: Option<String>,
     /// Shown when a delete needs confirming.
     pub confirm_delete: bool,
@@ -177,8 +184,9 @@ impl EditPage {
             site_uses: loaded
                 .sites
                 .iter()
-                .map(|u| UseRow {
-                    url: "/admin/settings/branding".to_owned(),
+                .map(|u| SiteUseRow {
+                    url: (u.site_id == site.ctx.site_id.as_uuid())
+                        .then(|| "/admin/settings/branding".to_owned()),
                     title: format!("{} ({})", u.site_name, u.roles.join(", ")),
                 })
                 .collect(),
