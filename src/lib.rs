@@ -2,12 +2,13 @@
 //!
 //! Every request is routed by its `Host` to a site and its customer (`tenancy`), every query runs
 //! inside that customer's scope (`db`), and every change is audited (`audit`). Posts live in
-//! `content`, the Thorne product catalog in `thorne`, the search of both in `search`, the public
-//! pages in `web`, the command line in `cli`; which characters outside text may hold in `input`,
-//! the address form of tags and categories in `address`.
+//! `content`, the Thorne product catalog in `thorne`, the search of both in `search`, each site's
+//! branding in `branding`, the public pages in `web`, the command line in `cli`; which characters
+//! outside text may hold in `input`, the address form of tags and categories in `address`.
 
 pub mod address;
 pub mod audit;
+pub mod branding;
 pub mod cli;
 pub mod coalesce;
 pub mod config;

@@ -246,6 +246,18 @@ pub async fn file_named(conn: &mut Conn, scope: Scope, name: &str) -> AppResult<
         .map_err(AppError::from)
 }
 
+/// The newest `limit` uploads of the customer in scope, newest first (what a picker offers).
+pub async fn newest(conn: &mut Conn, scope: Scope, limit: i64) -> AppResult<Vec<Media>> {
+    media::table
+        .filter(media::customer_id.eq(scope.customer_uuid()))
+        .order((media::created_at.desc(), media::id.desc()))
+        .select(Media::as_select())
+        .limit(limit)
+        .load(conn)
+        .await
+        .map_err(AppError::from)
+}
+
 /// The position of a listed upload.
 pub fn cursor_of(media: &Media) -> TimeCursor {
     TimeCursor {
@@ -359,7 +371,8 @@ pub fn reference(id: Uuid) -> String {
 }
 
 /// Removes an upload read at `expected_version` and its files' records (the caller removes the
-/// bytes from the store after the commit); returns the names of the files it had.
+/// bytes from the store after the commit), after taking it out of every site's branding; returns
+/// the names of the files it had.
 pub async fn delete(
     conn: &mut Conn,
     scope: Scope,
@@ -377,6 +390,7 @@ pub async fn delete(
         .select(media_files::name)
         .load(conn)
         .await?;
+    crate::branding::forget_media(conn, scope, id, actor).await?;
     let deleted = diesel::delete(media::table)
         .filter(media::customer_id.eq(scope.customer_uuid()))
         .filter(media::id.eq(id))

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use scoped_futures::ScopedFutureExt;
 
+use crate::branding::{self, Brand};
 use crate::coalesce::{Flights, Turn, claim_renewal};
 use crate::content::menus::{self, SiteMenus};
 use crate::db::Database;
@@ -33,6 +34,8 @@ pub struct SiteContext {
     pub show_lowest_30_day_price: bool,
     /// The header and footer menus as visitors see them.
     pub menus: SiteMenus,
+    /// What public pages and the admin header show of the site's branding.
+    pub brand: Arc<Brand>,
 }
 
 /// What a host resolves to.
@@ -199,6 +202,7 @@ impl Directory {
                         return Ok(Resolution::Redirect(primary.host));
                     }
                     let menus = menus::visible(conn, scope, site_id).await?;
+                    let brand = branding::brand_of(conn, scope, site_id).await?;
                     Ok(Resolution::Site(Arc::new(SiteContext {
                         scope,
                         site_id,
@@ -207,6 +211,7 @@ impl Directory {
                         currency: customer.currency.trim().to_owned(),
                         show_lowest_30_day_price: customer.show_lowest_30_day_price,
                         menus,
+                        brand: Arc::new(brand),
                     })))
                 }
                 .scope_boxed()

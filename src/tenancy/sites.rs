@@ -112,6 +112,50 @@ pub async fn deactivate(conn: &mut Conn, scope: Scope, id: SiteId, actor: &Actor
     .await
 }
 
+/// Renames a site and sets the language its posts are searched in, if the site is still at
+/// `expected_version`; `None` (nothing written) otherwise. The caller (the branding's write path)
+/// audits the change and reindexes the posts when the language changed.
+pub async fn save_details(
+    conn: &mut Conn,
+    scope: Scope,
+    id: SiteId,
+    expected_version: i32,
+    name: &str,
+    search_language: Language,
+) -> AppResult<Option<Site>> {
+    let name = valid_name(name)?;
+    diesel::update(sites::table)
+        .filter(sites::customer_id.eq(scope.customer_uuid()))
+        .filter(sites::id.eq(id.as_uuid()))
+        .filter(sites::version.eq(expected_version))
+        .set((
+            sites::name.eq(&name),
+            sites::search_language.eq(search_language.config()),
+            sites::version.eq(sites::version + 1),
+            sites::updated_at.eq(crate::db::now()),
+        ))
+        .returning(Site::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+        .map_err(AppError::from)
+}
+
+/// Gives a site a new version (something of it changed, such as its branding): a form loaded
+/// before is stale.
+pub async fn bump_version(conn: &mut Conn, scope: Scope, id: SiteId) -> AppResult<()> {
+    diesel::update(sites::table)
+        .filter(sites::customer_id.eq(scope.customer_uuid()))
+        .filter(sites::id.eq(id.as_uuid()))
+        .set((
+            sites::version.eq(sites::version + 1),
+            sites::updated_at.eq(crate::db::now()),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The language the site's posts are searched in.
 pub async fn search_language(conn: &mut Conn, scope: Scope, id: SiteId) -> AppResult<Language> {
     let name: String = sites::table

@@ -9,5 +9,6 @@ mod common;
 mod harness;
 
 mod admin_flows;
+mod branding_flows;
 mod media_flows;
 mod pricing_flows;

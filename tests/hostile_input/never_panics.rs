@@ -4,6 +4,8 @@
 
 use std::str::FromStr;
 
+use agoat::branding::colour::{Accent, Colour, MIN_CONTRAST};
+use agoat::branding::{self, language_tag, social};
 use agoat::content::front_matter::{self, slugify, valid_slug};
 use agoat::content::markdown::{excerpt, render};
 use agoat::input::{Shape, control_character};
@@ -301,5 +303,41 @@ proptest! {
         prop_assert!(words <= WINDOW_WORDS);
         let _ = Snippet::whole(&text, &matches);
         let _ = plain_text(&text);
+    }
+
+    #[test]
+    fn branding_parsers_never_panic_and_what_they_take_reads_back_the_same(
+        text in prop_oneof![
+            "#[0-9a-fA-F]{0,7}",
+            "[a-zA-Z]{1,9}(-[a-zA-Z0-9]{1,9}){0,4}",
+            "https?://[a-zA-Z0-9.\\-]{0,20}(/[a-zA-Z0-9@_\\-]{0,10}){0,2}",
+            "[A-Za-z_]{1,12}/[A-Za-z_]{1,14}",
+            "\\PC{0,40}",
+            lossy(),
+            control_laced(),
+        ]
+    ) {
+        if let Ok(colour) = text.parse::<Colour>() {
+            prop_assert_eq!(colour.to_string().parse::<Colour>(), Ok(colour));
+            if let Ok(accent) = Accent::check(colour) {
+                prop_assert!(accent.colour.contrast(accent.text) >= MIN_CONTRAST);
+                prop_assert!(!accent.stylesheet().contains(['<', '\\', '"']));
+            }
+        }
+        if let Ok(tag) = language_tag::normalise(&text) {
+            prop_assert!(tag.len() <= language_tag::MAX_LEN);
+            prop_assert!(tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'), "{:?}", tag);
+            prop_assert_eq!(language_tag::normalise(&tag), Ok(tag.clone()));
+        }
+        if let Ok(links) = social::check(&[&text]) {
+            for link in &links {
+                prop_assert!(link.starts_with("https://"), "{:?}", link);
+                prop_assert_eq!(control_character(link, Shape::Line), None);
+                prop_assert_eq!(social::check(&[link]), Ok(vec![link.clone()]));
+            }
+        }
+        if let Ok(zone) = branding::time_zone(&text) {
+            prop_assert_eq!(branding::time_zone(&zone), Ok(zone.clone()));
+        }
     }
 }

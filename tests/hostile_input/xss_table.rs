@@ -1,6 +1,7 @@
 //! Known XSS vectors (OWASP filter-evasion cheat sheet, PortSwigger's XSS cheat sheet, mutation
 //! XSS write-ups), each in a post body: the rendered HTML must be harmless.
 
+use agoat::branding;
 use agoat::content::markdown::render;
 
 use crate::checker::assert_harmless;
@@ -171,6 +172,24 @@ fn payloads_stay_harmless_inside_ordinary_markdown() {
         assert_harmless(&wrapped, &render(&wrapped));
         let inline = format!("A paragraph {payload} continues.");
         assert_harmless(&inline, &render(&inline));
+    }
+}
+
+#[test]
+fn payloads_in_a_sites_footer_render_harmless() {
+    for payload in PAYLOADS {
+        let input = branding::Input {
+            title: "Site".into(),
+            footer_markdown: (*payload).into(),
+            language: "en".into(),
+            time_zone: "UTC".into(),
+            search_language: "english".into(),
+            ..branding::Input::default()
+        };
+        // A payload with a control character is refused outright.
+        if let Ok(checked) = branding::check(&input) {
+            assert_harmless(payload, &checked.branding.footer_html);
+        }
     }
 }
 

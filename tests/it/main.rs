@@ -10,6 +10,7 @@ mod admin_products;
 mod admin_revisions;
 mod admin_settings;
 mod admin_users;
+mod branding;
 mod categories;
 mod cli;
 mod cli_users;

@@ -784,11 +784,10 @@ async fn feed_is_atom_with_one_entry_per_visible_post() {
         res.header("content-type")
     );
     assert!(res.body.starts_with("<?xml"));
-    assert!(
-        res.body.contains(
-            "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"http://alpha.test/\">"
-        )
-    );
+    assert!(res.body.contains(
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"http://alpha.test/\" \
+             xml:lang=\"en\">"
+    ));
     assert!(res.body.trim_end().ends_with("</feed>"));
     assert_eq!(res.body.matches("<entry>").count(), 2);
     assert_eq!(res.body.matches("</entry>").count(), 2);

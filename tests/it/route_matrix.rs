@@ -177,6 +177,24 @@ fn lifetime_form(_: &Foreign) -> Vec<(&'static str, String)> {
     vec![("lifetime_hours", "2".into())]
 }
 
+/// A valid branding form but for its logo, an image of B's library.
+fn branding_form(f: &Foreign) -> Vec<(&'static str, String)> {
+    vec![
+        ("title", "Taken over".into()),
+        ("tagline", String::new()),
+        ("logo", f.media.clone()),
+        ("favicon", String::new()),
+        ("share_image", String::new()),
+        ("accent", "#0b5cad".into()),
+        ("footer", String::new()),
+        ("social_links", String::new()),
+        ("language", "en".into()),
+        ("time_zone", "UTC".into()),
+        ("search_language", "english".into()),
+        ("version", "1".into()),
+    ]
+}
+
 use For::*;
 use Presents::*;
 
@@ -202,6 +220,8 @@ const MATRIX: &[Route] = &[
     route("GET", "/feed.xml", Anyone, Nothing, no_form),
     route("GET", "/sitemap.xml", Anyone, Nothing, no_form),
     route("GET", "/robots.txt", Anyone, Nothing, no_form),
+    // The accent colour's stylesheet of A's own site.
+    route("GET", "/brand.css", Anyone, Nothing, no_form),
     route("GET", "/media/{name}", Anyone, PathId, no_form),
     route("GET", "/preview/{token}", Anyone, PathId, no_form),
     // Any other address: a page of the site, else the site's 404.
@@ -502,6 +522,15 @@ const MATRIX: &[Route] = &[
     // Owners' pages.
     route("GET", "/admin/settings", Owners, Nothing, no_form),
     route("POST", "/admin/settings", Owners, Nothing, no_form),
+    route("GET", "/admin/settings/branding", Owners, Nothing, no_form),
+    // B's image as A's logo.
+    route(
+        "POST",
+        "/admin/settings/branding",
+        Owners,
+        FormReference,
+        branding_form,
+    ),
     route("GET", "/admin/users", Owners, Nothing, no_form),
     route("POST", "/admin/users", Owners, Nothing, no_form),
     route("GET", "/admin/users/new", Owners, Nothing, no_form),

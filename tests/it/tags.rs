@@ -407,11 +407,10 @@ async fn a_tag_feed_is_the_site_feed_of_that_tag_only() {
     );
     let body = &res.body;
     assert!(body.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"));
-    assert!(
-        body.contains(
-            "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"http://alpha.test/\">"
-        )
-    );
+    assert!(body.contains(
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"http://alpha.test/\" \
+             xml:lang=\"en\">"
+    ));
     assert!(
         body.contains("<title>Alpha Blog: Health Tips</title>"),
         "{body}"

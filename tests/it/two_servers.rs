@@ -1,8 +1,8 @@
 //! Two app servers on one database, as behind a load balancer: a sign-in on one is valid on the
-//! other, and a publish, an edit, an unpublish, a settings change, a price change, a new tag or a
-//! new category made through one is served by the other within 1 s (on the post, product, tag and
-//! category pages, the tag's feed and the list of tags), as is a domain added or removed with the
-//! command line.
+//! other, and a publish, an edit, an unpublish, a settings change, a branding change, a price
+//! change, a new tag or a new category made through one is served by the other within 1 s (on the
+//! post, product, tag and category pages, the tag's feed and the list of tags), as is a domain
+//! added or removed with the command line.
 
 use std::time::Duration;
 
@@ -202,6 +202,23 @@ async fn two_servers_share_sessions_and_serve_each_others_changes() {
     assert_eq!(reply.status, 303, "{}", reply.body);
     seen_on(&two, "/products/ALPHA-1", "a currency change", |r| {
         r.body.contains("€18.00")
+    });
+
+    let reply = admin.post(
+        "/admin/settings/branding",
+        "/admin/settings/branding",
+        &[
+            ("title", "Alpha Home"),
+            ("tagline", "Branded on one server"),
+            ("accent", "#0b5cad"),
+            ("language", "de-CH"),
+            ("time_zone", "Europe/Zurich"),
+            ("search_language", "english"),
+        ],
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    seen_on(&two, "/", "a branding change", |r| {
+        r.body.contains("Branded on one server") && r.body.contains("lang=\"de-CH\"")
     });
 }
 

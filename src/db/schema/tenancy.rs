@@ -28,6 +28,29 @@ pub mod tenancy {
     }
 
     diesel::table! {
+        tenancy.site_branding (customer_id, site_id) {
+            customer_id -> Uuid,
+            site_id -> Uuid,
+            #[max_length = 200]
+            tagline -> Varchar,
+            logo_media_id -> Nullable<Uuid>,
+            favicon_media_id -> Nullable<Uuid>,
+            share_image_media_id -> Nullable<Uuid>,
+            #[max_length = 7]
+            accent_colour -> Nullable<Bpchar>,
+            footer_markdown -> Text,
+            footer_html -> Text,
+            social_links -> Array<Nullable<Text>>,
+            #[max_length = 35]
+            language -> Varchar,
+            #[max_length = 64]
+            time_zone -> Varchar,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         tenancy.sites (customer_id, id) {
             customer_id -> Uuid,
             id -> Uuid,
@@ -59,8 +82,9 @@ pub mod tenancy {
         }
     }
 
+    diesel::joinable!(site_branding -> customers (customer_id));
     diesel::joinable!(sites -> customers (customer_id));
     diesel::joinable!(users -> customers (customer_id));
 
-    diesel::allow_tables_to_appear_in_same_query!(customers, domains, sites, users,);
+    diesel::allow_tables_to_appear_in_same_query!(customers, domains, site_branding, sites, users,);
 }

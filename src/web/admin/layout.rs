@@ -9,6 +9,8 @@ use crate::web::site::RequestSite;
 pub struct AdminLayout {
     pub title: String,
     pub site_name: String,
+    /// The site's logo (`/media/…`), shown beside its name in the header.
+    pub logo: Option<String>,
     pub stylesheet: String,
     /// Signed-in user's e-mail, empty on the sign-in page.
     pub user_email: String,
@@ -40,6 +42,7 @@ impl AdminLayout {
         AdminLayout {
             title: format!("{title} · {} admin", site.ctx.site_name),
             site_name: site.ctx.site_name.clone(),
+            logo: logo(site),
             stylesheet: crate::web::assets::url("admin.css"),
             user_email: user.email.clone(),
             role: user.role.as_str(),
@@ -61,6 +64,7 @@ impl AdminLayout {
         AdminLayout {
             title: format!("{title} · {} admin", site.ctx.site_name),
             site_name: site.ctx.site_name.clone(),
+            logo: logo(site),
             stylesheet: crate::web::assets::url("admin.css"),
             user_email: String::new(),
             role: "",
@@ -71,4 +75,8 @@ impl AdminLayout {
             is_owner: false,
         }
     }
+}
+
+fn logo(site: &RequestSite) -> Option<String> {
+    site.ctx.brand.logo.as_ref().map(|logo| logo.path.clone())
 }

@@ -6,6 +6,7 @@
 //! no control characters (see `web::input_guard`). Errors render in the admin layout (`error`).
 
 pub mod audit;
+pub mod branding;
 pub mod dashboard;
 pub mod error;
 pub mod layout;
@@ -49,6 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(writing_scope("/pages", Kind::Page))
             .configure(settings::routes)
             .configure(menus::routes)
+            .configure(branding::routes)
             .configure(products::routes)
             .configure(users::routes)
             .configure(media::routes)

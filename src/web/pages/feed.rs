@@ -39,6 +39,12 @@ pub struct Feed {
     pub self_url: String,
     pub updated: String,
     pub entries: Vec<FeedEntry>,
+    /// The site's language (`xml:lang`), tagline (`<subtitle>`), favicon (`<icon>`) and logo
+    /// (`<logo>`, absolute addresses).
+    pub lang: String,
+    pub subtitle: String,
+    pub icon_url: Option<String>,
+    pub logo_url: Option<String>,
 }
 
 /// What a feed is of: its title and the paths of the page it follows and of itself.
@@ -88,7 +94,12 @@ pub fn render(
         .max()
         .map(iso_time)
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
+    let brand = &site.ctx.brand;
     let feed = Feed {
+        lang: brand.language.clone(),
+        subtitle: brand.tagline.clone(),
+        icon_url: brand.favicon.as_ref().map(|image| site.url(&image.path)),
+        logo_url: brand.logo.as_ref().map(|image| site.url(&image.path)),
         title: source.title,
         site_name: site.ctx.site_name.clone(),
         home_url: site.url("/"),

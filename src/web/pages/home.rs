@@ -4,13 +4,14 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use chrono_tz::Tz;
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
 use crate::content::posts::{self, Cursor, PageRequest, PostSummary};
 use crate::error::{AppError, AppResult};
 use crate::media::pictures::{CARD_SIZES, Pictures};
-use crate::web::pages::{Layout, display_time, iso_time};
+use crate::web::pages::{Layout, display_time_in, iso_time};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 
@@ -32,8 +33,8 @@ pub struct PostCard {
 }
 
 impl PostCard {
-    /// The card of `post`, with its featured image from `pictures`.
-    pub fn of(post: &PostSummary, pictures: &Pictures) -> PostCard {
+    /// The card of `post`, with its featured image from `pictures` and its date in `zone`.
+    pub fn of(post: &PostSummary, pictures: &Pictures, zone: Tz) -> PostCard {
         PostCard {
             picture: post
                 .featured_media_id
@@ -42,7 +43,7 @@ impl PostCard {
             href: format!("/posts/{}", post.slug),
             title: post.title.clone(),
             description: post.description.clone(),
-            date_display: display_time(post.published_at),
+            date_display: display_time_in(post.published_at, zone),
             date_iso: iso_time(post.published_at),
         }
     }
@@ -106,13 +107,16 @@ pub async fn page(
     let name = &site.ctx.site_name;
     let older_href = page.older.map(|c| format!("/?before={}", c.encode()));
     let newer_href = page.newer.map(|c| format!("/?after={}", c.encode()));
-    let mut layout = Layout::new(
+    // The tagline describes the site, when it has one.
+    let description = match site.ctx.brand.tagline.as_str() {
+        "" => format!("The latest posts from {name}."),
+        tagline => tagline.to_owned(),
+    };
+    let mut layout = Layout::new(&site, name, &description, &path).with_neighbours(
         &site,
-        name,
-        &format!("The latest posts from {name}."),
-        &path,
-    )
-    .with_neighbours(&site, newer_href.as_deref(), older_href.as_deref());
+        newer_href.as_deref(),
+        older_href.as_deref(),
+    );
     // Only the first page is worth indexing; the rest are reachable from it.
     layout.noindex = request != PageRequest::Newest;
     let body = response::render(&HomePage {
@@ -120,7 +124,7 @@ pub async fn page(
         posts: page
             .posts
             .iter()
-            .map(|p| PostCard::of(p, &pictures))
+            .map(|p| PostCard::of(p, &pictures, site.ctx.brand.time_zone))
             .collect(),
         older_href,
         newer_href,

@@ -2,6 +2,7 @@
 //! under `templates/site/` that extends `base.html`. Every HTML page names its canonical address
 //! on the primary domain; every listing links its neighbouring pages (`rel="prev"`/`"next"`).
 
+pub mod brand_css;
 pub mod category;
 pub mod feed;
 pub mod home;
@@ -18,12 +19,16 @@ pub mod tag;
 pub mod tag_feed;
 pub mod tags;
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, Route, guard, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
+use crate::branding::{Brand, BrandImage};
 use crate::content::menus::Link;
 use crate::error::{AppError, AppResult};
 use crate::media::library::{Media, MediaFile};
@@ -46,6 +51,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/feed.xml").route(page().to(feed::page)))
         .service(web::resource("/sitemap.xml").route(page().to(sitemap::page)))
         .service(web::resource("/robots.txt").route(page().to(robots::page)))
+        .service(web::resource("/brand.css").route(page().to(brand_css::stylesheet)))
         .service(web::resource("/media/{name}").route(page().to(media::file)))
         .configure(preview::routes);
 }
@@ -80,6 +86,13 @@ pub struct Layout {
     pub nav: Vec<NavLink>,
     /// The footer's links (the site's footer menu).
     pub footer_links: Vec<NavLink>,
+    /// The site's branding: tagline, logo, favicon, footer, social links (the header's brand
+    /// block and the footer).
+    pub brand: Arc<Brand>,
+    /// `<html lang>`: the site's language.
+    pub lang: String,
+    /// The site's accent colour stylesheet (`/brand.css?v=…`), when it has one.
+    pub brand_stylesheet: Option<String>,
 }
 
 /// A link of a menu, marked when it leads to the page shown (`aria-current="page"`).
@@ -130,6 +143,16 @@ pub struct ShareImage {
 }
 
 impl ShareImage {
+    /// The share image of a site's branding, absolute on `site`.
+    pub fn of_brand(site: &RequestSite, image: &BrandImage) -> ShareImage {
+        ShareImage {
+            url: site.url(&image.path),
+            width: image.width,
+            height: image.height,
+            alt: image.alt.clone(),
+        }
+    }
+
     /// The share image of a library image: its widest file in its own format up to `PREVIEW_MAX_WIDTH` pixels (what
     /// link previews show), on `site`; `None` when it has no such file.
     pub fn of(site: &RequestSite, media: &Media, files: &[MediaFile]) -> Option<ShareImage> {
@@ -144,7 +167,8 @@ impl ShareImage {
 }
 
 impl Layout {
-    /// The layout of a page at `path` of `site`.
+    /// The layout of a page at `path` of `site`. Its share image is the site's default one until
+    /// the page sets its own.
     pub fn new(site: &RequestSite, title: &str, description: &str, path: &str) -> Layout {
         let menus = &site.ctx.menus;
         let header = if menus.header.is_empty() {
@@ -152,6 +176,7 @@ impl Layout {
         } else {
             NavLink::all(&menus.header, path)
         };
+        let brand = site.ctx.brand.clone();
         Layout {
             nav: header,
             footer_links: NavLink::all(&menus.footer, path),
@@ -164,11 +189,29 @@ impl Layout {
             feed_url: site.url("/feed.xml"),
             feed_title: site.ctx.site_name.clone(),
             noindex: false,
-            image: None,
+            image: brand
+                .share_image
+                .as_ref()
+                .map(|image| ShareImage::of_brand(site, image)),
             prev_url: None,
             next_url: None,
             json_ld: None,
+            lang: brand.language.clone(),
+            brand_stylesheet: brand
+                .stylesheet
+                .as_ref()
+                .map(|sheet| brand_css::href(&sheet.version)),
+            brand,
         }
+    }
+
+    /// Makes `image` the page's share image, if it has one of its own (else the site's default
+    /// stays).
+    pub fn with_own_image(mut self, image: Option<ShareImage>) -> Layout {
+        if image.is_some() {
+            self.image = image;
+        }
+        self
     }
 
     /// Links the neighbouring pages of a listing, given as paths.
@@ -246,12 +289,45 @@ pub fn address_form(
         .finish()))
 }
 
-/// `27 November 2026, 14:05 UTC`: how dates are shown to visitors.
+/// `27 November 2026, 14:05 UTC`: how dates are shown in the admin (in UTC, the zone its forms
+/// take times in).
 pub fn display_time(time: DateTime<Utc>) -> String {
-    time.format("%-d %B %Y, %H:%M UTC").to_string()
+    display_time_in(time, Tz::UTC)
+}
+
+/// `27 November 2026, 15:05 CET`: how dates are shown to visitors, in the site's time zone
+/// with its abbreviation (a zone without one shows its offset, `+04`). Stored times stay UTC, and
+/// `<time datetime>` gets [`iso_time`].
+pub fn display_time_in(time: DateTime<Utc>, zone: Tz) -> String {
+    time.with_timezone(&zone)
+        .format("%-d %B %Y, %H:%M %Z")
+        .to_string()
 }
 
 /// RFC 3339, for `<time datetime>`, feeds and sitemaps.
 pub fn iso_time(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_show_in_the_zone_with_its_abbreviation() {
+        let time = DateTime::parse_from_rfc3339("2026-11-27T14:05:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(display_time(time), "27 November 2026, 14:05 UTC");
+        assert_eq!(
+            display_time_in(time, chrono_tz::Europe::Zurich),
+            "27 November 2026, 15:05 CET"
+        );
+        let summer = time + chrono::Duration::days(200);
+        assert!(display_time_in(summer, chrono_tz::Europe::Zurich).ends_with("CEST"));
+        assert_eq!(
+            display_time_in(time, chrono_tz::America::New_York),
+            "27 November 2026, 09:05 EST"
+        );
+    }
 }

@@ -43,17 +43,18 @@ impl PageView {
         trail: Vec<Crumb>,
         noindex: bool,
     ) -> PageView {
+        let own_image = page
+            .featured_media_id
+            .and_then(|id| pictures.with_files(id))
+            .and_then(|(media, files)| ShareImage::of(site, media, files));
         let mut layout = Layout::new(
             site,
             &format!("{} · {}", page.title, site.ctx.site_name),
             &page.description,
             &pages::href(&page.slug),
-        );
+        )
+        .with_own_image(own_image);
         layout.noindex = noindex;
-        layout.image = page
-            .featured_media_id
-            .and_then(|id| pictures.with_files(id))
-            .and_then(|(media, files)| ShareImage::of(site, media, files));
         let featured = page
             .featured_media_id
             .and_then(|id| pictures.shown(id, pictures::BODY_SIZES));

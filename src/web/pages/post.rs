@@ -12,7 +12,7 @@ use crate::content::posts::{self, PublicPost};
 use crate::content::{slug_redirects, tags};
 use crate::error::{AppError, AppResult};
 use crate::media::pictures::{self, Pictures};
-use crate::web::pages::{Layout, ShareImage, display_time, iso_time, tag};
+use crate::web::pages::{Layout, ShareImage, display_time_in, iso_time, tag};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, json_ld, response};
 
@@ -68,10 +68,12 @@ impl PostPage {
         );
         layout.og_type = "article";
         layout.noindex = noindex;
-        layout.image = post
+        let own_image = post
             .featured_media_id
             .and_then(|id| pictures.with_files(id))
             .and_then(|(media, files)| ShareImage::of(site, media, files));
+        let image_url = own_image.as_ref().map(|image| image.url.clone());
+        layout = layout.with_own_image(own_image);
         let date_iso = iso_time(post.published_at);
         // Published a moment ago and saved since: the modification is never before the publication.
         let updated_iso = iso_time(post.updated_at.max(post.published_at));
@@ -81,7 +83,7 @@ impl PostPage {
             published: &date_iso,
             modified: &updated_iso,
             url: &layout.canonical,
-            image: layout.image.as_ref().map(|image| image.url.as_str()),
+            image: image_url.as_deref(),
             // Posts name no author.
             author: None,
             site_name: &site.ctx.site_name,
@@ -91,7 +93,7 @@ impl PostPage {
         PostPage {
             layout,
             title: post.title,
-            date_display: display_time(post.published_at),
+            date_display: display_time_in(post.published_at, site.ctx.brand.time_zone),
             date_iso,
             updated_iso,
             body_html: post.body_html,

@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::media::pictures::{BODY_SIZES, Pictures};
 use crate::web::pages::page::PageView;
 use crate::web::pages::post::{PostPage, TagLink};
-use crate::web::pages::{Layout, display_time, iso_time, page};
+use crate::web::pages::{Layout, display_time_in, iso_time, page};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 
@@ -87,7 +87,7 @@ async fn preview(
     let body = response::render(&PostPage {
         layout,
         title: revision.title,
-        date_display: display_time(shown_time),
+        date_display: display_time_in(shown_time, site.ctx.brand.time_zone),
         date_iso: iso_time(shown_time),
         updated_iso: iso_time(revision.created_at),
         body_html: pictures.render(&revision.body_markdown),

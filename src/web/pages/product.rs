@@ -111,17 +111,19 @@ pub async fn page(
     layout.og_type = "product";
     let mut figures = figures(&pictures, &images).into_iter();
     let main_image = figures.next();
-    layout.image = images
+    let own_image = images
         .first()
         .and_then(|id| pictures.with_files(*id))
         .and_then(|(media, files)| ShareImage::of(&site, media, files));
+    let image_url = own_image.as_ref().map(|image| image.url.clone());
+    layout = layout.with_own_image(own_image);
     let data = json_ld::product(&json_ld::Offered {
         name: &product.name,
         sku: &product.sku,
         description: &product.description,
         category: &product.category,
         url: &layout.canonical,
-        image: layout.image.as_ref().map(|image| image.url.as_str()),
+        image: image_url.as_deref(),
         price: &decimal_string(&product.retail_price),
         currency: &site.ctx.currency,
         in_stock: product.in_stock,

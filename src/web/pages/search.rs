@@ -18,7 +18,7 @@ use crate::content::pages;
 use crate::error::{AppError, AppResult};
 use crate::search::{self, Found, Kind, Query, Results, Snippet, query::MAX_CHARS};
 use crate::thorne::money::format_price;
-use crate::web::pages::{Layout, display_time, iso_time};
+use crate::web::pages::{Layout, display_time_in, iso_time};
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 
@@ -160,7 +160,7 @@ pub async fn page(
         results: results
             .hits
             .into_iter()
-            .map(|hit| view(hit, currency))
+            .map(|hit| view(hit, currency, site.ctx.brand.time_zone))
             .collect(),
         layout,
         q,
@@ -174,7 +174,7 @@ pub async fn page(
         .body(body))
 }
 
-fn view(hit: search::Hit, currency: &str) -> ResultView {
+fn view(hit: search::Hit, currency: &str, zone: chrono_tz::Tz) -> ResultView {
     let (kind, kind_label) = match hit.kind {
         Kind::Post => ("post", "Post"),
         Kind::Page => ("page", "Page"),
@@ -195,7 +195,7 @@ fn view(hit: search::Hit, currency: &str) -> ResultView {
     match hit.found {
         Found::Post { slug, published_at } => {
             view.href = format!("/posts/{slug}");
-            view.date_display = Some(display_time(published_at));
+            view.date_display = Some(display_time_in(published_at, zone));
             view.date_iso = Some(iso_time(published_at));
         }
         Found::Page { address } => view.href = pages::href(&address),

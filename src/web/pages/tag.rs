@@ -96,7 +96,7 @@ pub async fn page(
         posts: page
             .posts
             .iter()
-            .map(|p| PostCard::of(p, &pictures))
+            .map(|p| PostCard::of(p, &pictures, site.ctx.brand.time_zone))
             .collect(),
         older_href,
         newer_href,

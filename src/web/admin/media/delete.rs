@@ -1,9 +1,10 @@
 //! `POST /admin/media/{id}/delete`: deletes an image read at the form's version. An image that
-//! posts or product galleries still show is deleted only with `confirm=yes`; without it the answer
-//! is a 409 with the image's page listing the posts whose picture would break and the products it
-//! would leave (deleting takes it out of their galleries). After the commit the files no other
-//! image of the customer has are removed from the store; they stop being served at once, since
-//! serving goes through the records.
+//! posts, product galleries or a site's branding still show is deleted only with `confirm=yes`;
+//! without it the answer is a 409 with the image's page listing the posts whose picture would
+//! break, the products it would leave (deleting takes it out of their galleries) and the sites
+//! whose logo, favicon or default share image it is (deleting takes it out of their branding).
+//! After the commit the files no other image of the customer has are removed from the store; they
+//! stop being served at once, since serving goes through the records.
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -44,7 +45,7 @@ pub async fn delete(
     let expected = edit::version(&form.version)?;
     let scope = user.scope;
     let loaded = edit::load(&state, scope, id).await?;
-    let in_use = !loaded.uses.is_empty() || !loaded.products.is_empty();
+    let in_use = !loaded.uses.is_empty() || !loaded.products.is_empty() || !loaded.sites.is_empty();
     if in_use && form.confirm != "yes" {
         let mut message = String::new();
         if !loaded.uses.is_empty() {
@@ -59,6 +60,12 @@ pub async fn delete(
                 loaded.products.len()
             ));
         }
+        if !loaded.sites.is_empty() {
+            message.push_str(&format!(
+                "{} site(s) show it in their branding: deleting it takes it out of their branding. ",
+                loaded.sites.len()
+            ));
+        }
         message.push_str("Confirm below to delete it anyway.");
         let mut page = EditPage::new(&site, &user, &session, &loaded, Some(message));
         page.confirm_delete = true;
@@ -71,6 +78,8 @@ pub async fn delete(
             async move { library::delete(conn, scope, id, expected, actor).await }.scope_boxed()
         })
         .await?;
+    // A site's branding may have shown it: its host entries are loaded afresh.
+    state.directory.invalidate();
     remove_unused_files(&state, scope, &names).await;
     flash(
         &session,

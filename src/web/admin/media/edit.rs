@@ -12,6 +12,7 @@ use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::branding;
 use crate::content::posts::Kind;
 use crate::error::{AppError, AppResult};
 use crate::media::library::{self, Media, MediaFile, Use};
@@ -52,6 +53,13 @@ pub struct UseRow {
     pub title: String,
 }
 
+/// A site whose branding shows the image, and as what; its branding form is linked when it is the
+/// site this admin runs on (another site's is in the admin on its own domain).
+pub struct SiteUseRow {
+    pub url: Option<String>,
+    pub title: String,
+}
+
 #[derive(Template)]
 #[template(path = "admin/media/edit.html")]
 pub struct EditPage {
@@ -72,6 +80,8 @@ pub struct EditPage {
     pub uses: Vec<UseRow>,
     /// The products whose gallery shows the image.
     pub product_uses: Vec<UseRow>,
+    /// The sites whose branding shows the image (as logo, favicon or default share image).
+    pub site_uses: Vec<SiteUseRow>,
     pub error: Option<String>,
     /// Shown when a delete needs confirming.
     pub confirm_delete: bool,
@@ -84,6 +94,8 @@ pub struct Loaded {
     pub uses: Vec<Use>,
     /// The products whose gallery shows it.
     pub products: Vec<Product>,
+    /// The sites whose branding shows it.
+    pub sites: Vec<branding::Use>,
 }
 
 /// The image, its files and its uses.
@@ -96,11 +108,13 @@ pub async fn load(state: &AppState, scope: Scope, id: Uuid) -> AppResult<Loaded>
                 let files = library::files_of(conn, scope, &[id]).await?;
                 let uses = library::uses(conn, scope, id).await?;
                 let products = gallery::products_showing(conn, scope, id).await?;
+                let sites = branding::uses_of_media(conn, scope, id).await?;
                 Ok(Loaded {
                     media,
                     files,
                     uses,
                     products,
+                    sites,
                 })
             }
             .scope_boxed()
@@ -166,6 +180,15 @@ impl EditPage {
                 .map(|p| UseRow {
                     url: format!("/admin/products/{}", p.id),
                     title: format!("{} ({})", p.name, p.sku),
+                })
+                .collect(),
+            site_uses: loaded
+                .sites
+                .iter()
+                .map(|u| SiteUseRow {
+                    url: (u.site_id == site.ctx.site_id.as_uuid())
+                        .then(|| "/admin/settings/branding".to_owned()),
+                    title: format!("{} ({})", u.site_name, u.roles.join(", ")),
                 })
                 .collect(),
             error,
