@@ -79,9 +79,19 @@ impl Checks {
     /// Finds the checkers and starts the Nu HTML Checker's service (once per test binary);
     /// `None` when neither is there.
     pub fn start() -> Option<Checks> {
-        let vnu = match VnuService::shared() {
-            Ok(service) => Some(service),
-            Err(why) => {
+        Checks::find(true)
+    }
+
+    /// Finds axe-core alone ([`Checks::check_html`] reports nothing).
+    pub fn accessibility_only() -> Option<Checks> {
+        Checks::find(false)
+    }
+
+    fn find(html: bool) -> Option<Checks> {
+        let vnu = match html.then(VnuService::shared) {
+            None => None,
+            Some(Ok(service)) => Some(service),
+            Some(Err(why)) => {
                 assert!(!required(), "AGOAT_REQUIRE_BROWSER=1 but {why}");
                 eprintln!("HTML checks skipped: {why}");
                 None

@@ -2,10 +2,11 @@
 //! and has no serious or critical accessibility violation (axe-core), on content like a real
 //! site's.
 //!
-//! One test walks the list [`pages`] in one browser session: the visitors' pages signed out,
-//! then the admin's signed in as an owner (who sees every admin page). For each page it checks
-//! the bytes the server sends (fetched by the browser, with its cookies) and runs axe-core on the
-//! page the browser shows; it reports the problems of every page at the end.
+//! A test walks the list [`pages`] in one browser session: the visitors' pages signed out, then
+//! the admin's signed in as an owner (who sees every admin page). For each page it checks the
+//! bytes the server sends (fetched by the browser, with its cookies) and runs axe-core on the
+//! page the browser shows; it reports the problems of every page at the end. A second walk runs
+//! axe-core again with the browser asking for the dark colour scheme.
 //!
 //! **A new page** goes into [`pages`]: `Page::visitor(name, address)` or `Page::owner(name,
 //! address)`, with `.status(404)` when it answers another status than 200, and
@@ -242,12 +243,40 @@ fn pages(stack: &Stack, world: &World, files: &Files) -> Vec<Page> {
     ]
 }
 
+/// The colour scheme the browser asks pages for (`prefers-color-scheme`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Light,
+    Dark,
+}
+
 #[actix_web::test]
 async fn every_page_is_valid_html_without_serious_accessibility_violations() {
-    let Some(checks) = Checks::start() else {
+    walk(Scheme::Light).await;
+}
+
+/// Both stylesheets have a dark theme: its contrasts are checked too (the server sends the same
+/// HTML in both schemes, so it is checked once).
+#[actix_web::test]
+async fn no_page_has_serious_accessibility_violations_in_the_dark_theme() {
+    walk(Scheme::Dark).await;
+}
+
+/// Seeds a site and checks every page of [`pages`] in one browser session.
+async fn walk(scheme: Scheme) {
+    let checks = match scheme {
+        Scheme::Light => Checks::start(),
+        Scheme::Dark => Checks::accessibility_only(),
+    };
+    let Some(checks) = checks else {
         return;
     };
-    let Some(stack) = harness::start().await else {
+    let switches: &[&str] = match scheme {
+        Scheme::Light => &[],
+        // Blink's setting for `prefers-color-scheme`: 0 is dark.
+        Scheme::Dark => &["--blink-settings=preferredColorScheme=0"],
+    };
+    let Some(stack) = harness::start_with(switches).await else {
         return;
     };
     let started = Instant::now();
@@ -298,7 +327,7 @@ async fn every_page_is_valid_html_without_serious_accessibility_violations() {
         }
     }
     eprintln!(
-        "page checks: content seeded in {:.1} s, {} pages checked in {:.1} s",
+        "page checks ({scheme:?}): content seeded in {:.1} s, {} pages checked in {:.1} s",
         seeded.as_secs_f64(),
         pages.len(),
         (started.elapsed() - seeded).as_secs_f64()
