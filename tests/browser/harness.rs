@@ -72,6 +72,11 @@ fn browser() -> Option<(PathBuf, PathBuf)> {
 /// Starts the stack, or `None` (after saying why) when no browser is installed and none is
 /// required.
 pub async fn start() -> Option<Stack> {
+    start_with(&[]).await
+}
+
+/// Like [`start`], with Chromium given these switches too.
+pub async fn start_with(chromium_switches: &[&str]) -> Option<Stack> {
     let Some((chromium, driver)) = browser() else {
         let required = std::env::var("AGOAT_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
         assert!(
@@ -134,19 +139,20 @@ pub async fn start() -> Option<Stack> {
     let profile = TempDir(
         std::env::temp_dir().join(format!("agoat-chromium-{}", uuid::Uuid::new_v4().simple())),
     );
+    let mut options = serde_json::json!({
+        "binary": chromium,
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-quic", "--window-size=1280,900",
+            format!("--user-data-dir={}", profile.0.display()),
+        ],
+    });
+    if let Some(args) = options["args"].as_array_mut() {
+        args.extend(chromium_switches.iter().map(|s| serde_json::json!(s)));
+    }
     let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-quic", "--window-size=1280,900",
-                format!("--user-data-dir={}", profile.0.display()),
-            ],
-        }),
-    );
+    capabilities.insert("goog:chromeOptions".to_owned(), options);
     let client = ClientBuilder::native()
         .capabilities(capabilities)
         .connect(&format!("http://127.0.0.1:{driver_port}"))

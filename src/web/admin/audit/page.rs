@@ -19,7 +19,10 @@ use crate::web::{AppState, response};
 
 /// One event as shown.
 pub struct Row {
+    /// As shown: `2026-11-27 14:05:09 UTC`.
     pub time: String,
+    /// As the `<time>` element's `datetime`: `2026-11-27T14:05:09Z`.
+    pub datetime: String,
     pub actor: String,
     pub actor_id: Option<String>,
     pub entity: String,
@@ -99,6 +102,7 @@ pub async fn page(
                 .occurred_at
                 .format("%Y-%m-%d %H:%M:%S UTC")
                 .to_string(),
+            datetime: event.occurred_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             actor: event.actor_label.clone(),
             actor_id: event.actor_id.map(|id| id.to_string()),
             entity: event.entity.clone(),
