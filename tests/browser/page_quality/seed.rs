@@ -35,6 +35,8 @@ pub struct World {
     /// A change set that cannot be reverted any more (its product's price changed since).
     pub stale_change_set: Uuid,
     pub editor: Uuid,
+    /// A published page nested under another, linked from the menus.
+    pub page: Post,
 }
 
 const MAIN_BODY: &str = "Most of us reach for coffee before we have had a glass of water. A \
@@ -341,6 +343,8 @@ pub async fn world(stack: &Stack) -> World {
         })
         .await;
 
+    let page = pages_and_menus(stack, image_b).await;
+
     let editor = sql_text(
         app,
         "SELECT id::text AS s FROM tenancy.users WHERE email = 'editor@alpha.test'",
@@ -359,5 +363,62 @@ pub async fn world(stack: &Stack) -> World {
         tag: "energy",
         stale_change_set,
         editor,
+        page,
     }
+}
+
+/// An About page with a Team page under it, and header and footer menus linking them.
+async fn pages_and_menus(stack: &Stack, image: Uuid) -> Post {
+    let app = &stack.app;
+    let (customer, site) = (stack.customer, stack.site);
+    let mut about = input(
+        "about",
+        "About us",
+        "## Who we are\n\nA small team writing about everyday health.",
+        &[],
+        true,
+    );
+    about.featured_media_id = Some(image);
+    let about = app.save_page(customer, site, about).await;
+    let team = app
+        .save_page(
+            customer,
+            site,
+            input(
+                "about/team",
+                "Our team",
+                "## Editors\n\n- Ana, nutrition\n- Ben, sleep",
+                &[],
+                true,
+            ),
+        )
+        .await;
+    let (about_id, team_id) = (about.id, team.id);
+    app.in_scope(customer, move |conn, scope| {
+        async move {
+            use agoat::content::menus::{self, Item, Placement, Target};
+            let item = |label: &str, target: Target| Item {
+                label: label.to_owned(),
+                target,
+            };
+            let header = [
+                item("Home", Target::Home),
+                item("About", Target::Page(about_id)),
+                item("Products", Target::Products),
+                item("Energy", Target::Tag("energy".into())),
+            ];
+            let footer = [
+                item("Our team", Target::Page(team_id)),
+                item(
+                    "Research",
+                    Target::Url("https://example.org/research".into()),
+                ),
+            ];
+            menus::save(conn, scope, site, Placement::Header, 0, &header, &actor()).await?;
+            menus::save(conn, scope, site, Placement::Footer, 0, &footer, &actor()).await
+        }
+        .scope_boxed()
+    })
+    .await;
+    team
 }
