@@ -15,6 +15,7 @@
 //! | `RUST_LOG` | log filter (`info`, `agoat=debug`, …) | `info` |
 //! | `AGOAT_LOG_FORMAT` | `json` for one JSON object per line | text |
 //! | `AGOAT_MAX_UPLOAD_BYTES` | largest CSV file the products import accepts (the CSRF check reads at most 12 MiB of a request) | 10 MiB |
+//! | `AGOAT_PLATFORM_HOST` | the host the operator console answers on (never a customer's domain) | none: no console |
 //! | `AGOAT_BODY_TIMEOUT_SECS` | longest a client may take to send a whole request body before a 408 | 60 |
 //! | `AGOAT_PUBLIC_SCHEME` | `http` or `https`: the scheme of every absolute address the sites show (canonical links, feeds, sitemaps, redirects); never taken from a request | `http` |
 //! | `AGOAT_PUBLIC_PORT` | the port of those addresses (the scheme's own port is left out) | the scheme's port; the demo: the port it listens on |
@@ -121,6 +122,22 @@ pub const DEFAULT_BODY_TIMEOUT_SECS: usize = 60;
 pub fn body_timeout() -> std::time::Duration {
     let secs = positive_number("AGOAT_BODY_TIMEOUT_SECS", DEFAULT_BODY_TIMEOUT_SECS);
     std::time::Duration::from_secs(secs as u64)
+}
+
+/// The host the operator console answers on: `AGOAT_PLATFORM_HOST` (a host name, normalised like
+/// a domain), or none: no console. A value that is not a host name is reported and ignored.
+pub fn platform_host() -> Option<String> {
+    let raw = std::env::var("AGOAT_PLATFORM_HOST").ok()?;
+    if raw.trim().is_empty() {
+        return None;
+    }
+    match crate::tenancy::host::normalize_domain(raw.trim()) {
+        Ok(host) => Some(host),
+        Err(_) => {
+            tracing::error!(value = %raw, "AGOAT_PLATFORM_HOST is not a host name: no operator console");
+            None
+        }
+    }
 }
 
 /// The scheme and port visitors reach every site on: absolute addresses are the site's primary

@@ -17,6 +17,7 @@ pub mod db;
 pub mod error;
 pub mod input;
 pub mod media;
+pub mod platform;
 pub mod search;
 pub mod tenancy;
 pub mod thorne;

@@ -1,6 +1,7 @@
 //! `agoat demo`: migrates, seeds a demo world once (two customers, three sites on `*.localhost`
 //! domains a browser opens directly, posts including a draft and a scheduled one, Thorne products,
-//! one admin sign-in per role), prints its URLs and sign-ins, and serves it.
+//! one admin sign-in per role, an operator of the console on `platform.localhost`), prints its
+//! URLs and sign-ins, and serves it.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -141,12 +142,33 @@ pub async fn run(
     let origin = crate::config::public_origin(Some(bind.port()))
         .map_err(|e| Failure::from(AppError::Invalid(e)))?;
     seed(&db).await?;
-    print_welcome(&origin, data_dir);
-    crate::cli::serve::serve(db, bind, origin, media_store).await
+    let platform_host =
+        crate::config::platform_host().unwrap_or_else(|| DEMO_PLATFORM_HOST.to_owned());
+    print_welcome(&origin, data_dir, &platform_host);
+    crate::cli::serve::serve_with(db, bind, origin, media_store, Some(platform_host)).await
 }
 
-/// Seeds every demo customer that does not exist yet (each in one transaction).
+/// The operator console's host in the demo (unless `AGOAT_PLATFORM_HOST` names another).
+const DEMO_PLATFORM_HOST: &str = "platform.localhost";
+/// The demo's operator and their password.
+const DEMO_OPERATOR: (&str, &str) = ("operator@platform.localhost", "platform-operator-demo-1");
+
+/// Seeds every demo customer that does not exist yet (each in one transaction), and the demo's
+/// operator.
 pub async fn seed(db: &Database) -> AppResult<()> {
+    let (email, password) = DEMO_OPERATOR;
+    let hash = users::hash_password(password)?;
+    db.platform_tx(|conn| {
+        let hash = &hash;
+        async move {
+            if crate::platform::by_email(conn, email).await?.is_none() {
+                crate::platform::create(conn, email, hash).await?;
+            }
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await?;
     for customer in DEMO {
         let scope = Scope::of(CustomerId::from_uuid(customer.id));
         db.tenant_tx(scope, |conn| {
@@ -188,8 +210,15 @@ async fn seed_customer(conn: &mut Conn, scope: Scope, customer: &DemoCustomer) -
     Ok(())
 }
 
-fn print_welcome(origin: &PublicOrigin, data_dir: Option<&Path>) {
+fn print_welcome(origin: &PublicOrigin, data_dir: Option<&Path>, platform_host: &str) {
     println!("AGoat Publisher demo is running. Open:");
+    println!();
+    println!(
+        "  The operator console       {}/",
+        origin.base_url(platform_host)
+    );
+    let (email, password) = DEMO_OPERATOR;
+    println!("    operator sign-in: {email} / {password}");
     for customer in DEMO {
         println!();
         println!("  {}", customer.name);

@@ -5,6 +5,7 @@ mod bench;
 mod demo;
 mod import;
 mod media;
+mod operators;
 mod serve;
 mod tenants;
 mod users;
@@ -79,6 +80,9 @@ pub enum Command {
     /// Manage admin users of a customer.
     #[command(subcommand)]
     User(users::UserCommand),
+    /// Manage the platform's operators (the console on AGOAT_PLATFORM_HOST).
+    #[command(subcommand)]
+    Operator(operators::OperatorCommand),
     /// Benchmark support: seed the benchmark data set, write a photo for the media benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -208,6 +212,7 @@ async fn run_on(
         Command::Domain(command) => tenants::domain(&db, command).await,
         Command::Import(command) => import::run(&db, data_dir, command).await,
         Command::User(command) => users::run(&db, command).await,
+        Command::Operator(command) => operators::run(&db, command).await,
         Command::Bench(command) => bench::run(&db, command).await,
     }
 }

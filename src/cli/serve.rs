@@ -23,9 +23,32 @@ pub async fn serve(
     origin: PublicOrigin,
     media_store: Arc<dyn Store>,
 ) -> Result<(), Failure> {
+    serve_with(
+        db,
+        bind,
+        origin,
+        media_store,
+        crate::config::platform_host(),
+    )
+    .await
+}
+
+/// Serves with the operator console on `platform_host` (none: no console).
+pub async fn serve_with(
+    db: Database,
+    bind: SocketAddr,
+    origin: PublicOrigin,
+    media_store: Arc<dyn Store>,
+    platform_host: Option<String>,
+) -> Result<(), Failure> {
     let key = crate::config::session_key().map_err(|e| Failure::from(AppError::Invalid(e)))?;
     tracing::info!(store = %media_store.describe(), "media library");
-    web::serve(AppState::new(db, key, origin, media_store), bind)
+    if let Some(host) = &platform_host {
+        tracing::info!(host = %host, "operator console");
+    }
+    let mut state = AppState::build(db, key, origin, media_store);
+    state.platform_host = platform_host;
+    web::serve(actix_web::web::Data::new(state), bind)
         .await
         .map_err(|e| Failure::from(AppError::Internal(format!("cannot serve on {bind}: {e}"))))
 }

@@ -145,7 +145,7 @@ async fn existing(conn: &mut Conn, scope: Scope, email: &str) -> Result<users::U
 }
 
 /// The password to set, and whether it was generated here.
-fn password_input() -> Result<(String, bool), AppError> {
+pub(crate) fn password_input() -> Result<(String, bool), AppError> {
     if let Ok(password) = std::env::var("AGOAT_PASSWORD") {
         return Ok((password, false));
     }

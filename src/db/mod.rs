@@ -186,7 +186,8 @@ impl Database {
         F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
         R: Send + 'a,
     {
-        self.run(Some(scope), Access::ReadWrite, work).await
+        self.run(Within::Tenant(scope), Access::ReadWrite, work)
+            .await
     }
 
     /// Runs `work` in a read-only transaction scoped to one customer.
@@ -195,7 +196,8 @@ impl Database {
         F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
         R: Send + 'a,
     {
-        self.run(Some(scope), Access::ReadOnly, work).await
+        self.run(Within::Tenant(scope), Access::ReadOnly, work)
+            .await
     }
 
     /// Runs `work` in a read-only transaction with no customer set: only the public domain
@@ -205,7 +207,27 @@ impl Database {
         F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
         R: Send + 'a,
     {
-        self.run(None, Access::ReadOnly, work).await
+        self.run(Within::Nothing, Access::ReadOnly, work).await
+    }
+
+    /// Runs `work` in a read-write transaction of the platform's operators: their own tables,
+    /// and the list of customers and sites (anything of one customer goes through
+    /// [`Database::tenant_tx`] in that customer's scope).
+    pub async fn platform_tx<'a, R, F>(&self, work: F) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
+        self.run(Within::Platform, Access::ReadWrite, work).await
+    }
+
+    /// Runs `work` in a read-only transaction of the platform's operators.
+    pub async fn platform_read<'a, R, F>(&self, work: F) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
+        self.run(Within::Platform, Access::ReadOnly, work).await
     }
 
     /// Checks that a connection can be had and answers.
@@ -221,16 +243,16 @@ impl Database {
         migrations_current(&mut conn).await
     }
 
-    async fn run<'a, R, F>(&self, scope: Option<Scope>, access: Access, work: F) -> AppResult<R>
+    async fn run<'a, R, F>(&self, within: Within, access: Access, work: F) -> AppResult<R>
     where
         F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
         R: Send + 'a,
     {
-        let begin = begin_sql(scope, access);
+        let begin = begin_sql(within, access);
         let mut attempt = 1;
         loop {
             let result = self.attempt(&begin, &work).await;
-            if let (Ok(_), Some(scope), Access::ReadWrite) = (&result, scope, access) {
+            if let (Ok(_), Within::Tenant(scope), Access::ReadWrite) = (&result, within, access) {
                 self.writes.tick(scope.customer_id());
             }
             match result {
@@ -285,20 +307,32 @@ where
     }
 }
 
-/// `BEGIN` and the tenant setting in one round trip.
-fn begin_sql(scope: Option<Scope>, access: Access) -> String {
+/// Whose rows a transaction may see (row-level security reads the setting it makes).
+#[derive(Debug, Clone, Copy)]
+enum Within {
+    /// One customer's (`app.customer_id`).
+    Tenant(Scope),
+    /// The platform's operators' (`app.platform`).
+    Platform,
+    /// No one's: only what every policy shows, the domain directory.
+    Nothing,
+}
+
+/// `BEGIN` and the tenant (or platform) setting in one round trip.
+fn begin_sql(within: Within, access: Access) -> String {
     let mode = match access {
         Access::ReadOnly => "READ ONLY",
         Access::ReadWrite => "ISOLATION LEVEL SERIALIZABLE, READ WRITE",
     };
-    match scope {
+    match within {
         // A UUID's text form is hex digits and dashes only, so it is safe inside the literal.
         // `SET LOCAL` rather than `set_config(…, true)`: on Citus it reaches the workers too.
-        Some(scope) => format!(
+        Within::Tenant(scope) => format!(
             "BEGIN {mode}; SET LOCAL app.customer_id = '{}'",
             scope.customer_id().as_uuid()
         ),
-        None => format!("BEGIN {mode}"),
+        Within::Platform => format!("BEGIN {mode}; SET LOCAL app.platform = 'on'"),
+        Within::Nothing => format!("BEGIN {mode}"),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Customers: the tenants. A customer's row is visible only inside its own scope.
+//! Customers: the tenants. A customer's row is visible only inside its own scope (and to the
+//! platform's operators, whose console lists them all).
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -110,11 +111,25 @@ pub async fn exists(conn: &mut Conn, scope: Scope) -> AppResult<bool> {
 
 /// Deactivates the customer of `scope`: its sites stop answering at once.
 pub async fn deactivate(conn: &mut Conn, scope: Scope, actor: &Actor) -> AppResult<()> {
+    set_active(conn, scope, false, actor).await
+}
+
+/// Activates or deactivates the customer of `scope` (a deactivated customer's sites answer 404);
+/// nothing is recorded when it already is so.
+pub async fn set_active(
+    conn: &mut Conn,
+    scope: Scope,
+    active: bool,
+    actor: &Actor,
+) -> AppResult<()> {
     let customer = current(conn, scope).await?;
+    if customer.is_active == active {
+        return Ok(());
+    }
     diesel::update(customers::table)
         .filter(customers::id.eq(scope.customer_uuid()))
         .set((
-            customers::is_active.eq(false),
+            customers::is_active.eq(active),
             customers::version.eq(customers::version + 1),
             customers::updated_at.eq(crate::db::now()),
         ))
@@ -127,12 +142,66 @@ pub async fn deactivate(conn: &mut Conn, scope: Scope, actor: &Actor) -> AppResu
         Change {
             entity: "customer",
             entity_id: customer.id,
-            action: "deactivate",
+            action: if active { "activate" } else { "deactivate" },
             before: Some(json!({"is_active": customer.is_active})),
-            after: Some(json!({"is_active": false})),
+            after: Some(json!({"is_active": active})),
         },
     )
     .await
+}
+
+/// Renames the customer of `scope` if it is still at `version`; otherwise
+/// [`AppError::Conflict`] and nothing changes.
+pub async fn rename(
+    conn: &mut Conn,
+    scope: Scope,
+    version: i32,
+    name: &str,
+    actor: &Actor,
+) -> AppResult<Customer> {
+    let name = valid_name(name)?;
+    let before = current(conn, scope).await?;
+    let renamed: Customer = diesel::update(customers::table)
+        .filter(customers::id.eq(scope.customer_uuid()))
+        .filter(customers::version.eq(version))
+        .set((
+            customers::name.eq(&name),
+            customers::version.eq(customers::version + 1),
+            customers::updated_at.eq(crate::db::now()),
+        ))
+        .returning(Customer::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| {
+            AppError::Conflict(
+                "the customer was changed by someone else since it was loaded".into(),
+            )
+        })?;
+    audit::record(
+        conn,
+        scope,
+        actor,
+        Change {
+            entity: "customer",
+            entity_id: renamed.id,
+            action: "rename",
+            before: Some(json!({"name": before.name})),
+            after: Some(json!({"name": renamed.name})),
+        },
+    )
+    .await?;
+    Ok(renamed)
+}
+
+/// Every customer, by name (a platform transaction only: in a tenant's, only its own).
+pub async fn all(conn: &mut Conn) -> AppResult<Vec<Customer>> {
+    customers::table
+        .order((customers::name.asc(), customers::id.asc()))
+        .select(Customer::as_select())
+        .load(conn)
+        .await
+        .map_err(AppError::from)
 }
 
 /// Changes the settings of the customer of `scope` if it is still at `version`; otherwise

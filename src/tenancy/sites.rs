@@ -189,3 +189,27 @@ fn language(name: &str) -> AppResult<Language> {
     name.parse()
         .map_err(|e| AppError::Internal(format!("site search language: {e}")))
 }
+
+/// The sites of the customer in scope, by name.
+pub async fn of_customer(conn: &mut Conn, scope: Scope) -> AppResult<Vec<Site>> {
+    sites::table
+        .filter(sites::customer_id.eq(scope.customer_uuid()))
+        .order((sites::name.asc(), sites::id.asc()))
+        .select(Site::as_select())
+        .load(conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// How many sites each customer has (a platform transaction only: in a tenant's, its own).
+pub async fn count_by_customer(conn: &mut Conn) -> AppResult<Vec<(Uuid, usize)>> {
+    let counts: Vec<(Uuid, i64)> = sites::table
+        .group_by(sites::customer_id)
+        .select((sites::customer_id, diesel::dsl::count_star()))
+        .load(conn)
+        .await?;
+    Ok(counts
+        .into_iter()
+        .map(|(customer, n)| (customer, usize::try_from(n).unwrap_or(0)))
+        .collect())
+}

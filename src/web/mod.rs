@@ -17,6 +17,7 @@ pub mod json_ld;
 pub mod ops;
 pub mod page_cache;
 pub mod pages;
+pub mod platform;
 pub mod precompressed;
 pub mod request_log;
 pub mod response;
@@ -64,6 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(assets::scope())
                 .route("/healthz", web::get().to(ops::healthz))
                 .route("/readyz", web::get().to(ops::readyz))
+                .configure(platform::routes)
                 .service(
                     web::scope("")
                         .wrap(from_fn(page_cache::serve))

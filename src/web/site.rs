@@ -151,11 +151,16 @@ fn clone_visible(error: &AppError) -> AppError {
 /// (absolute form, `GET http://a.test/x HTTP/1.1`, or an HTTP/2 `:authority`), which wins over a
 /// `Host` header saying otherwise (RFC 9112 §3.2.2); else the `Host` header.
 fn request_host(req: &HttpRequest) -> String {
-    if let Some(authority) = req.uri().authority() {
+    host_of(req.uri(), req.headers())
+}
+
+/// The host a request with this target and these headers names (see [`request_host`]).
+pub fn host_of(uri: &actix_web::http::Uri, headers: &actix_web::http::header::HeaderMap) -> String {
+    if let Some(authority) = uri.authority() {
         return authority.to_string();
     }
     // Raw bytes, not `to_str()`: a browser may send an internationalised name as UTF-8.
-    req.headers()
+    headers
         .get(HOST)
         .and_then(|h| std::str::from_utf8(h.as_bytes()).ok())
         .map(str::to_owned)

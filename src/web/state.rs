@@ -35,6 +35,9 @@ pub struct AppState {
     /// The most addresses one sitemap file holds before `/sitemap.xml` becomes an index: the
     /// protocol's [`crate::web::pages::sitemap::MAX_URLS`] (tests lower it).
     pub sitemap_max_urls: usize,
+    /// The host the operator console answers on (`AGOAT_PLATFORM_HOST`), normalised; none: no
+    /// console.
+    pub platform_host: Option<String>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             media_store,
             media_limits: MediaLimits::from_env(),
             sitemap_max_urls: crate::web::pages::sitemap::MAX_URLS,
+            platform_host: crate::config::platform_host(),
         }
     }
 }

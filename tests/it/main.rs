@@ -21,6 +21,7 @@ mod menus;
 mod outage;
 mod page_cache;
 mod pages;
+mod platform;
 mod post_writes;
 mod preview_links;
 mod pricing;

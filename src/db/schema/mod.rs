@@ -5,6 +5,8 @@
 mod audit_tables;
 #[path = "content.rs"]
 mod content_tables;
+#[path = "platform.rs"]
+mod platform_tables;
 #[path = "tenancy.rs"]
 mod tenancy_tables;
 #[path = "thorne.rs"]
@@ -12,5 +14,6 @@ mod thorne_tables;
 
 pub use audit_tables::audit;
 pub use content_tables::content;
+pub use platform_tables::platform;
 pub use tenancy_tables::tenancy;
 pub use thorne_tables::thorne;

@@ -70,7 +70,7 @@ fn writing_scope(path: &str, kind: Kind) -> actix_web::Scope {
 
 /// Admin pages are never cached (framing and the CSP are set by
 /// [`crate::web::security_headers`]).
-async fn private_responses(
+pub(crate) async fn private_responses(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {

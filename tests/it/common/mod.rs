@@ -451,6 +451,15 @@ impl TestApp {
         .await
     }
 
+    /// The application with the operator console on `host`.
+    pub async fn with_platform_host(host: &str) -> TestApp {
+        let host = host.to_owned();
+        TestApp::build(PublicOrigin::default(), |state| {
+            state.platform_host = Some(host)
+        })
+        .await
+    }
+
     async fn build(origin: PublicOrigin, configure: impl FnOnce(&mut AppState)) -> TestApp {
         let db = TestDb::new().await;
         let pool = Database::connect(&db.app_url, &PoolSettings::default()).unwrap();
@@ -463,6 +472,7 @@ impl TestApp {
             store,
         );
         state.media_limits = MediaLimits::default();
+        state.platform_host = None;
         configure(&mut state);
         TestApp {
             db,
