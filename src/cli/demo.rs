@@ -11,7 +11,7 @@ use uuid::{Uuid, uuid};
 
 use crate::audit::Actor;
 use crate::cli::Failure;
-use crate::config::PublicOrigin;
+use crate::config::{PublicOrigin, TrustedProxies};
 use crate::content::import as post_import;
 use crate::db::{Conn, Database};
 use crate::error::{AppError, AppResult};
@@ -136,13 +136,14 @@ pub async fn run(
     db: Database,
     bind: SocketAddr,
     data_dir: Option<&Path>,
+    trusted: TrustedProxies,
     media_store: Arc<dyn Store>,
 ) -> Result<(), Failure> {
     let origin = crate::config::public_origin(Some(bind.port()))
         .map_err(|e| Failure::from(AppError::Invalid(e)))?;
     seed(&db).await?;
     print_welcome(&origin, data_dir);
-    crate::cli::serve::serve(db, bind, origin, media_store).await
+    crate::cli::serve::serve(db, bind, origin, trusted, media_store).await
 }
 
 /// Seeds every demo customer that does not exist yet (each in one transaction).
