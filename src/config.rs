@@ -19,6 +19,7 @@
 //! | `AGOAT_BODY_TIMEOUT_SECS` | longest a client may take to send a whole request body before a 408 | 60 |
 //! | `AGOAT_PUBLIC_SCHEME` | `http` or `https`: the scheme of every absolute address the sites show (canonical links, feeds, sitemaps, redirects); never taken from a request | `http` |
 //! | `AGOAT_PUBLIC_PORT` | the port of those addresses (the scheme's own port is left out) | the scheme's port; the demo: the port it listens on |
+//! | `AGOAT_TRUSTED_PROXIES` | addresses and CIDR ranges (`10.0.0.0/8, fd00::/8, 192.0.2.7`) of the proxies whose `X-Forwarded-For`/`X-Forwarded-Proto`/`Forwarded` headers are believed (see [`crate::web::client`]); a bad entry stops the server at start | none: forwarding headers are ignored |
 //! | `AGOAT_MAX_MEDIA_BYTES` | largest image the media library accepts (see [`crate::media::image::Limits`]) | 20 MiB |
 //! | `AGOAT_MAX_MEDIA_PIXELS` | most pixels an image may declare, checked before decoding | 50,000,000 |
 //! | `AGOAT_MEDIA_WORKERS` | images processed at once | 2 |
@@ -30,6 +31,9 @@
 //! | `AWS_SESSION_TOKEN` | the session token of temporary static credentials | none |
 
 use std::fmt;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
@@ -206,6 +210,63 @@ pub fn public_origin(default_port: Option<u16>) -> Result<PublicOrigin, String> 
     PublicOrigin::new(&scheme, port).map_err(|e| format!("AGOAT_PUBLIC_SCHEME: {e}"))
 }
 
+/// The proxies whose forwarding headers (`X-Forwarded-For`, `X-Forwarded-Proto`, `Forwarded`)
+/// are believed: a list of addresses and CIDR ranges. Empty by default, when no request's
+/// forwarding headers are believed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// Ranges and single addresses separated by commas or white space (`10.0.0.0/8, fd00::/8
+    /// 192.0.2.7`); a range with host bits set is taken as its network (`10.1.2.3/8` is
+    /// `10.0.0.0/8`). Anything else is an error naming the entry.
+    pub fn parse(text: &str) -> Result<TrustedProxies, String> {
+        let mut nets = Vec::new();
+        for entry in text
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|e| !e.is_empty())
+        {
+            let net = match (entry.parse::<IpNet>(), entry.parse::<IpAddr>()) {
+                (Ok(net), _) => net.trunc(),
+                (_, Ok(address)) => IpNet::from(address),
+                _ => {
+                    return Err(format!(
+                        "{entry:?} is not an IP address or a CIDR range (such as 10.0.0.0/8, \
+                         fd00::/8 or 192.0.2.7)"
+                    ));
+                }
+            };
+            nets.push(net);
+        }
+        Ok(TrustedProxies(nets))
+    }
+
+    /// Whether `address` is one of the trusted proxies (an IPv4 address written as IPv6,
+    /// `::ffff:10.0.0.1`, counts as the IPv4 address).
+    pub fn contains(&self, address: IpAddr) -> bool {
+        let canonical = address.to_canonical();
+        self.0
+            .iter()
+            .any(|net| net.contains(&address) || net.contains(&canonical))
+    }
+
+    /// Whether no proxy is trusted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The trusted proxies: `AGOAT_TRUSTED_PROXIES`, or none.
+pub fn trusted_proxies() -> Result<TrustedProxies, String> {
+    match std::env::var("AGOAT_TRUSTED_PROXIES") {
+        Ok(text) => TrustedProxies::parse(&text).map_err(|e| format!("AGOAT_TRUSTED_PROXIES: {e}")),
+        Err(std::env::VarError::NotPresent) => Ok(TrustedProxies::default()),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err("AGOAT_TRUSTED_PROXIES is not valid text".to_owned())
+        }
+    }
+}
+
 /// A positive number from the environment variable `name`, or `default` (with a warning when the
 /// variable is set to something else).
 fn positive_number(name: &str, default: usize) -> usize {
@@ -241,5 +302,39 @@ mod tests {
         }
         assert!(PublicOrigin::new("ftp", None).is_err());
         assert_eq!(PublicOrigin::default().base_url("a.test"), "http://a.test");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_ranges() {
+        let trusted =
+            TrustedProxies::parse(" 10.0.0.0/8,fd00::/8  192.0.2.7,, 172.16.5.9/12 ").unwrap();
+        for inside in [
+            "10.1.2.3",
+            "fd00::1",
+            "192.0.2.7",
+            "172.31.255.255",
+            "::ffff:10.9.9.9",
+        ] {
+            assert!(trusted.contains(inside.parse().unwrap()), "{inside}");
+        }
+        for outside in ["11.0.0.1", "192.0.2.8", "fe80::1", "172.32.0.1", "::1"] {
+            assert!(!trusted.contains(outside.parse().unwrap()), "{outside}");
+        }
+        assert!(TrustedProxies::parse("").unwrap().is_empty());
+        assert!(TrustedProxies::default().is_empty());
+        for bad in [
+            "10.0.0/8",
+            "10.0.0.0/33",
+            "example.com",
+            "10.0.0.0/8;fd00::/8",
+            "fd00::/129",
+            "*",
+        ] {
+            let error = TrustedProxies::parse(bad).unwrap_err();
+            assert!(
+                error.contains("is not an IP address or a CIDR range"),
+                "{bad}: {error}"
+            );
+        }
     }
 }

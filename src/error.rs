@@ -22,9 +22,13 @@ pub enum AppError {
     /// The admin needs a signed-in user; carries the path to return to after signing in.
     #[error("sign-in required")]
     SignInRequired(String),
-    /// Too many attempts (429); the text is safe to show.
-    #[error("{0}")]
-    TooManyRequests(String),
+    /// Too many attempts (429, with `Retry-After`); the text is safe to show.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        /// Seconds until a try may succeed.
+        retry_after_secs: u64,
+    },
     /// The row changed since it was read, or a unique value is taken.
     #[error("{0}")]
     Conflict(String),

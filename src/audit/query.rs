@@ -278,35 +278,56 @@ pub async fn all(
     }
 }
 
-/// Failed sign-ins recorded for the customer in scope since `since`: those from `ip`, and those
-/// for the account `email` (lower-cased), as `(by_ip, by_account)`. The sign-in throttle counts
-/// from these.
-pub async fn sign_in_failures_since(
+/// The action of a wrong current password on the own-password form (entity `user`): a failed
+/// password check, counted with failed sign-ins.
+pub const WRONG_CURRENT_PASSWORD: &str = "wrong_current_password";
+
+/// Whose failed password checks to look at.
+#[derive(Debug, Clone, Copy)]
+pub enum FailuresOf<'a> {
+    /// Those for the account with this e-mail (compared lower-cased), known or not.
+    Account(&'a str),
+    /// Those from this client address.
+    Address(&'a str),
+}
+
+/// The time of the `n`th newest failed password check (1: the newest) of `who` in the customer
+/// in scope after `since`, if there were that many: a failed sign-in (`sign_in`/`failure`) or a
+/// wrong current password (`user`/[`WRONG_CURRENT_PASSWORD`]). The throttle counts from these.
+pub async fn nth_newest_password_failure(
     conn: &mut Conn,
     scope: Scope,
-    email: &str,
-    ip: &str,
+    who: FailuresOf<'_>,
+    n: i64,
     since: DateTime<Utc>,
-) -> AppResult<(i64, i64)> {
-    let failures = || {
-        events::table
-            .filter(events::customer_id.eq(scope.customer_uuid()))
-            .filter(events::entity.eq("sign_in"))
-            .filter(events::action.eq("failure"))
-            .filter(events::occurred_at.gt(since))
+) -> AppResult<Option<DateTime<Utc>>> {
+    let failed_sign_in = events::entity
+        .eq("sign_in")
+        .and(events::action.eq("failure"));
+    let wrong_password = events::entity
+        .eq("user")
+        .and(events::action.eq(WRONG_CURRENT_PASSWORD));
+    let query = events::table
+        .select(events::occurred_at)
+        .filter(events::customer_id.eq(scope.customer_uuid()))
+        .filter(events::occurred_at.gt(since))
+        .filter(failed_sign_in.or(wrong_password))
+        .into_boxed();
+    let query = match who {
+        FailuresOf::Account(email) => query.filter(
+            events::after
+                .retrieve_as_text("email")
+                .eq(email.trim().to_lowercase()),
+        ),
+        FailuresOf::Address(ip) => query.filter(events::ip.eq(ip.to_owned())),
     };
-    let by_ip: i64 = failures()
-        .filter(events::ip.eq(ip))
-        .count()
+    Ok(query
+        .order(events::occurred_at.desc())
+        .offset(n.max(1) - 1)
+        .limit(1)
         .get_result(conn)
-        .await?;
-    let email = email.trim().to_lowercase();
-    let by_account: i64 = failures()
-        .filter(events::after.retrieve_as_text("email").eq(email))
-        .count()
-        .get_result(conn)
-        .await?;
-    Ok((by_ip, by_account))
+        .await
+        .optional()?)
 }
 
 /// One changed field of an event, as text: `field: old → new`.

@@ -12,7 +12,7 @@ use uuid::{Uuid, uuid};
 
 use crate::audit::Actor;
 use crate::cli::Failure;
-use crate::config::PublicOrigin;
+use crate::config::{PublicOrigin, TrustedProxies};
 use crate::content::import as post_import;
 use crate::db::{Conn, Database};
 use crate::error::{AppError, AppResult};
@@ -137,6 +137,7 @@ pub async fn run(
     db: Database,
     bind: SocketAddr,
     data_dir: Option<&Path>,
+    trusted: TrustedProxies,
     media_store: Arc<dyn Store>,
 ) -> Result<(), Failure> {
     let origin = crate::config::public_origin(Some(bind.port()))
@@ -145,7 +146,7 @@ pub async fn run(
     let platform_host =
         crate::config::platform_host().unwrap_or_else(|| DEMO_PLATFORM_HOST.to_owned());
     print_welcome(&origin, data_dir, &platform_host);
-    crate::cli::serve::serve_with(db, bind, origin, media_store, Some(platform_host)).await
+    crate::cli::serve::serve_with(db, bind, origin, trusted, media_store, Some(platform_host)).await
 }
 
 /// The operator console's host in the demo (unless `AGOAT_PLATFORM_HOST` names another).

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::TrustedProxies;
 use crate::db::target::DatabaseTarget;
 use crate::db::{Database, PoolSettings};
 use crate::error::{AppError, AppResult};
@@ -169,13 +170,25 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         return bench::write_photo(args);
     }
     let migrate = !matches!(&cli.command, Command::Serve(args) if args.no_migrate);
+    // Checked before any database work, so a bad value stops the server at once.
+    let trusted = match &cli.command {
+        Command::Serve(_) | Command::Demo(_) => serve::trusted_proxies()?,
+        _ => TrustedProxies::default(),
+    };
     let target = DatabaseTarget::open(
         cli.database.database_url.as_deref(),
         cli.database.app_database_url.as_deref(),
         &cli.database.data_dir,
     )
     .await?;
-    let result = run_on(&target, &cli.database.data_dir, migrate, cli.command).await;
+    let result = run_on(
+        &target,
+        &cli.database.data_dir,
+        migrate,
+        trusted,
+        cli.command,
+    )
+    .await;
     target.close().await;
     result
 }
@@ -184,6 +197,7 @@ async fn run_on(
     target: &DatabaseTarget,
     data_dir: &Path,
     migrate: bool,
+    trusted: TrustedProxies,
     command: Command,
 ) -> Result<(), Failure> {
     if migrate {
@@ -200,11 +214,11 @@ async fn run_on(
         Command::Migrate => Ok(()),
         Command::Serve(args) => {
             let store = media_store(data_dir)?;
-            serve::serve(db, args.bind, serve::public_origin()?, store).await
+            serve::serve(db, args.bind, serve::public_origin()?, trusted, store).await
         }
         Command::Demo(args) => {
             let store = media_store(data_dir)?;
-            demo::run(db, args.bind, target.data_dir(), store).await
+            demo::run(db, args.bind, target.data_dir(), trusted, store).await
         }
         Command::Media(command) => media::run(&db, media_store(data_dir)?.as_ref(), command).await,
         Command::Customer(command) => tenants::customer(&db, command).await,

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::cli::Failure;
-use crate::config::PublicOrigin;
+use crate::config::{PublicOrigin, TrustedProxies};
 use crate::db::Database;
 use crate::error::AppError;
 use crate::media::store::Store;
@@ -16,37 +16,44 @@ pub fn public_origin() -> Result<PublicOrigin, Failure> {
     crate::config::public_origin(None).map_err(|e| Failure::from(AppError::Invalid(e)))
 }
 
-/// Serves on `bind`, showing absolute addresses on `origin`.
+/// The proxies `agoat serve` and `agoat demo` believe: `AGOAT_TRUSTED_PROXIES`; a bad value is a
+/// one-line error before anything starts.
+pub fn trusted_proxies() -> Result<TrustedProxies, Failure> {
+    crate::config::trusted_proxies().map_err(|e| Failure::from(AppError::Invalid(e)))
+}
+
+/// Serves on `bind`, showing absolute addresses on `origin` and believing the forwarding headers
+/// of `trusted` proxies, with the operator console on `AGOAT_PLATFORM_HOST`.
 pub async fn serve(
     db: Database,
     bind: SocketAddr,
     origin: PublicOrigin,
+    trusted: TrustedProxies,
     media_store: Arc<dyn Store>,
 ) -> Result<(), Failure> {
-    serve_with(
-        db,
-        bind,
-        origin,
-        media_store,
-        crate::config::platform_host(),
-    )
-    .await
+    let platform_host = crate::config::platform_host();
+    serve_with(db, bind, origin, trusted, media_store, platform_host).await
 }
 
-/// Serves with the operator console on `platform_host` (none: no console).
+/// Serves as [`serve`] does, with the operator console on `platform_host` (none: no console).
 pub async fn serve_with(
     db: Database,
     bind: SocketAddr,
     origin: PublicOrigin,
+    trusted: TrustedProxies,
     media_store: Arc<dyn Store>,
     platform_host: Option<String>,
 ) -> Result<(), Failure> {
     let key = crate::config::session_key().map_err(|e| Failure::from(AppError::Invalid(e)))?;
     tracing::info!(store = %media_store.describe(), "media library");
+    if !trusted.is_empty() {
+        tracing::info!(proxies = ?trusted, "forwarding headers believed from these proxies");
+    }
     if let Some(host) = &platform_host {
         tracing::info!(host = %host, "operator console");
     }
     let mut state = AppState::build(db, key, origin, media_store);
+    state.trusted_proxies = trusted;
     state.platform_host = platform_host;
     web::serve(actix_web::web::Data::new(state), bind)
         .await

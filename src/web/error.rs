@@ -1,8 +1,10 @@
 //! Error pages: how [`AppError`] becomes a response. A visitor sees a friendly page for the
 //! status; the cause goes to the log only. On a resolved site, `site::resolve_site` re-renders the
-//! page in that site's layout, or under `/admin` in the admin layout (`admin::error`).
+//! page in that site's layout, or under `/admin` in the admin layout (`admin::error`), keeping the
+//! `Allow` and `Retry-After` headers of the handler's response.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
@@ -49,7 +51,7 @@ pub fn wording(status: StatusCode, error: Option<&AppError>) -> (&'static str, S
         StatusCode::TOO_MANY_REQUESTS => (
             "Too many attempts",
             match error {
-                Some(AppError::TooManyRequests(reason)) => reason.clone(),
+                Some(AppError::TooManyRequests { message, .. }) => message.clone(),
                 _ => "Too many attempts. Please wait and try again.".into(),
             },
         ),
@@ -85,6 +87,16 @@ pub fn bare_page(status: StatusCode, error: Option<&AppError>) -> HttpResponse {
     response::error_page(status, body)
 }
 
+/// The `Retry-After` header of a refusal that says when to try again.
+fn retry_after(error: &AppError) -> Option<HeaderValue> {
+    match error {
+        AppError::TooManyRequests {
+            retry_after_secs, ..
+        } => Some(HeaderValue::from(*retry_after_secs)),
+        _ => None,
+    }
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -93,7 +105,7 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::SignInRequired(_) => StatusCode::SEE_OTHER,
-            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -111,6 +123,10 @@ impl ResponseError for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        bare_page(status, Some(self))
+        let mut res = bare_page(status, Some(self));
+        if let Some(value) = retry_after(self) {
+            res.headers_mut().insert(RETRY_AFTER, value);
+        }
+        res
     }
 }

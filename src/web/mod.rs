@@ -3,14 +3,16 @@
 //! Public pages live under `pages/` (one file per page) and are kept rendered by `page_cache`,
 //! host routing in `site`, error pages in
 //! `error`, conditional responses in `response`, fingerprinted assets in `assets`, health checks
-//! in `ops`, the per-request log line in `request_log`, the security headers of every response in
-//! `security_headers`, the refusal of control characters in addresses and forms in `input_guard`
+//! in `ops`, the per-request log line in `request_log`, who the client is and whether it came over
+//! https (the forwarding headers of trusted proxies believed, no one else's) in `client`, the
+//! security headers of every response in `security_headers`, the refusal of control characters in addresses and forms in `input_guard`
 //! (bodies read within their limits by `body`), the structured data of public pages in `json_ld`.
 
 pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod body;
+pub mod client;
 pub mod error;
 pub mod input_guard;
 pub mod json_ld;
@@ -39,7 +41,7 @@ use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 
 /// Admin sessions: signed and encrypted cookies, HttpOnly, SameSite=Lax (`Secure` is added for
-/// requests that arrived over https, see [`secure_cookies`]).
+/// requests that arrived over https, as [`client`] tells, see [`secure_cookies`]).
 pub fn session_middleware(key: &Key) -> SessionMiddleware<CookieSessionStore> {
     SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
         .cookie_name("agoat_session".to_owned())

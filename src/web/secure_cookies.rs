@@ -1,5 +1,6 @@
 //! Marks cookies `Secure` when the request arrived over https, so that one server can answer both
-//! schemes (local http, production https behind TLS).
+//! schemes (local http, production https behind TLS). Whether it did is [`Client::of`]'s answer: a
+//! forwarded scheme counts only from a trusted proxy.
 
 use actix_web::Error;
 use actix_web::body::MessageBody;
@@ -7,11 +8,14 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::middleware::Next;
 
+use crate::web::client::Client;
+
+/// The middleware.
 pub async fn mark_secure(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let https = req.connection_info().scheme() == "https";
+    let https = Client::of(req.request()).https;
     let mut res = next.call(req).await?;
     if https {
         let cookies: Vec<HeaderValue> = res.headers().get_all(SET_COOKIE).cloned().collect();

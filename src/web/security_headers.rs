@@ -1,7 +1,8 @@
 //! The security headers of every response, set in one place: a Content-Security-Policy with a
 //! per-request script nonce (no `unsafe-inline`), `nosniff`, a referrer policy, framing rules
 //! (never for the admin, same origin for public pages), a permissions policy, and HSTS when the
-//! request arrived over https.
+//! request arrived over https (as [`crate::web::client`] tells: a forwarded scheme counts only
+//! from a trusted proxy).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -13,6 +14,8 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 use base64::Engine;
 use rand::RngCore;
+
+use crate::web::client::Client;
 
 /// The nonce an inline `<script nonce="…">` of this response must carry (templates take it from
 /// the request's extensions).
@@ -50,7 +53,7 @@ pub async fn apply(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let nonce = CspNonce::generate();
     req.extensions_mut().insert(nonce.clone());
-    let https = req.connection_info().scheme() == "https";
+    let https = Client::of(req.request()).https;
     let admin = crate::web::admin::is_admin_path(req.path());
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();

@@ -104,7 +104,7 @@ pub async fn resolve_site(
 }
 
 /// Replaces a handler's bare error page with the site's own, or under `/admin` with the
-/// admin's.
+/// admin's; `Allow` (405) and `Retry-After` (429) stay.
 async fn in_site_layout<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
     site: &RequestSite,
@@ -127,9 +127,13 @@ async fn in_site_layout<B: MessageBody + 'static>(
     } else {
         error_page(&req, site, status, cause.as_ref())
     };
-    if let Some(allow) = old.headers().get(actix_web::http::header::ALLOW) {
-        page.headers_mut()
-            .insert(actix_web::http::header::ALLOW, allow.clone());
+    for kept in [
+        actix_web::http::header::ALLOW,
+        actix_web::http::header::RETRY_AFTER,
+    ] {
+        if let Some(value) = old.headers().get(&kept) {
+            page.headers_mut().insert(kept, value.clone());
+        }
     }
     ServiceResponse::new(req, page)
 }
@@ -140,7 +144,13 @@ fn clone_visible(error: &AppError) -> AppError {
         AppError::BadRequest(s) => AppError::BadRequest(s.clone()),
         AppError::Invalid(s) => AppError::Invalid(s.clone()),
         AppError::Conflict(s) => AppError::Conflict(s.clone()),
-        AppError::TooManyRequests(s) => AppError::TooManyRequests(s.clone()),
+        AppError::TooManyRequests {
+            message,
+            retry_after_secs,
+        } => AppError::TooManyRequests {
+            message: message.clone(),
+            retry_after_secs: *retry_after_secs,
+        },
         AppError::Forbidden => AppError::Forbidden,
         AppError::NotFound => AppError::NotFound,
         other => AppError::Internal(other.to_string()),

@@ -1,13 +1,13 @@
 //! The application state every request handler reaches: the database, the host directory, the
-//! session key, the page cache, the media store, the public origin and the request limits read
-//! from the configuration.
+//! session key, the page cache, the media store, the public origin, the trusted proxies and the
+//! request limits read from the configuration.
 
 use std::sync::Arc;
 
 use actix_web::cookie::Key;
 use actix_web::web;
 
-use crate::config::PublicOrigin;
+use crate::config::{PublicOrigin, TrustedProxies};
 use crate::db::Database;
 use crate::media::image::Limits as MediaLimits;
 use crate::media::store::Store;
@@ -28,6 +28,8 @@ pub struct AppState {
     pub body_timeout: std::time::Duration,
     /// The scheme and port of every absolute address the sites show.
     pub public_origin: PublicOrigin,
+    /// The proxies whose forwarding headers are believed (see [`crate::web::client`]).
+    pub trusted_proxies: TrustedProxies,
     /// Where the media library's files live.
     pub media_store: Arc<dyn Store>,
     /// What the media library accepts.
@@ -45,12 +47,16 @@ impl AppState {
         db: Database,
         session_key: Key,
         public_origin: PublicOrigin,
+        trusted_proxies: TrustedProxies,
         media_store: Arc<dyn Store>,
     ) -> web::Data<AppState> {
-        web::Data::new(AppState::build(db, session_key, public_origin, media_store))
+        let mut state = AppState::build(db, session_key, public_origin, media_store);
+        state.trusted_proxies = trusted_proxies;
+        web::Data::new(state)
     }
 
-    /// The state with the limits the configuration gives, to adjust before serving.
+    /// The state with the limits the configuration gives and no trusted proxy, to adjust before
+    /// serving.
     pub fn build(
         db: Database,
         session_key: Key,
@@ -65,6 +71,7 @@ impl AppState {
             max_upload_bytes: crate::config::max_upload_bytes(),
             body_timeout: crate::config::body_timeout(),
             public_origin,
+            trusted_proxies: TrustedProxies::default(),
             media_store,
             media_limits: MediaLimits::from_env(),
             sitemap_max_urls: crate::web::pages::sitemap::MAX_URLS,

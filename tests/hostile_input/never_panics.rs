@@ -4,8 +4,10 @@
 
 use std::str::FromStr;
 
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use agoat::branding::colour::{Accent, Colour, MIN_CONTRAST};
 use agoat::branding::{self, language_tag, social};
+use agoat::config::TrustedProxies;
 use agoat::content::front_matter::{self, slugify, valid_slug};
 use agoat::content::markdown::{excerpt, render};
 use agoat::input::{Shape, control_character};
@@ -14,6 +16,7 @@ use agoat::search::snippet::{Snippet, WINDOW_WORDS, plain_text};
 use agoat::tenancy::host::{normalize, normalize_domain};
 use agoat::thorne::csv_import;
 use agoat::thorne::money::{format_price, parse_price};
+use agoat::web::client::resolve;
 use agoat::web::input_guard::{address_problem, form_problem};
 use bigdecimal::BigDecimal;
 use proptest::prelude::*;
@@ -148,6 +151,36 @@ fn csv_like() -> impl Strategy<Value = Vec<u8>> {
             data.extend_from_slice(&tail);
             data
         })
+}
+
+/// What a forwarding header or a list of trusted proxies might hold: addresses, ports, brackets,
+/// quotes, separators, and anything else.
+fn forwarded_like() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        "[0-9a-fA-F.:\\[\\]\",;= _/a-zA-Z\\\\]{0,60}",
+        "((for|proto|by|host)=(\"?\\[?[0-9a-f:.]{0,20}\\]?(:[0-9]{0,6})?\"?|https?|_x|unknown)[;,] ?){0,6}",
+        "(([0-9]{1,3}\\.){3}[0-9]{1,3}(/[0-9]{1,2})?, ?){0,6}",
+        "\\PC{0,60}",
+    ]
+    .prop_map(String::into_bytes)
+    .boxed()
+    .prop_union(proptest::collection::vec(any::<u8>(), 0..80).boxed())
+}
+
+/// Header lines (name, value) of the three forwarding headers, only those a request can carry.
+fn forwarding_lines() -> impl Strategy<Value = Vec<(u8, Vec<u8>)>> {
+    proptest::collection::vec((0u8..3, forwarded_like()), 0..5)
+}
+
+fn header_map(lines: &[(u8, Vec<u8>)]) -> HeaderMap {
+    let names = ["x-forwarded-for", "x-forwarded-proto", "forwarded"];
+    let mut map = HeaderMap::new();
+    for (name, value) in lines {
+        if let Ok(value) = HeaderValue::from_bytes(value) {
+            map.append(HeaderName::from_static(names[*name as usize]), value);
+        }
+    }
+    map
 }
 
 proptest! {
@@ -339,5 +372,39 @@ proptest! {
         if let Ok(zone) = branding::time_zone(&text) {
             prop_assert_eq!(branding::time_zone(&zone), Ok(zone.clone()));
         }
+    }
+
+    #[test]
+    fn trusted_proxy_lists_never_panic(text in forwarded_like()) {
+        let text = String::from_utf8_lossy(&text);
+        if let Ok(trusted) = TrustedProxies::parse(&text) {
+            let _ = trusted.contains("10.0.0.1".parse().unwrap());
+        }
+    }
+
+    #[test]
+    fn forwarding_headers_never_panic_and_name_no_one_a_client_chose(
+        lines in forwarding_lines(),
+        https in any::<bool>(),
+    ) {
+        let trusted = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        let mut map = header_map(&lines);
+        // From an untrusted peer: the peer, over the connection's own scheme.
+        let peer = "203.0.113.7".parse().unwrap();
+        let direct = resolve(Some(peer), https, &map, &trusted);
+        prop_assert_eq!(direct.ip, Some(peer));
+        prop_assert_eq!(direct.https, https);
+        // From a trusted proxy: some address, never a panic.
+        let proxy = "10.0.0.1".parse().unwrap();
+        prop_assert!(resolve(Some(proxy), https, &map, &trusted).ip.is_some());
+        // Whatever came before, the address a trusted proxy appends last is the client.
+        let family = if map.contains_key("x-forwarded-for") || map.contains_key("x-forwarded-proto") {
+            ("x-forwarded-for", "198.51.100.7")
+        } else {
+            ("forwarded", "for=198.51.100.7")
+        };
+        map.append(HeaderName::from_static(family.0), HeaderValue::from_static(family.1));
+        let client = resolve(Some(proxy), https, &map, &trusted);
+        prop_assert_eq!(client.ip, Some("198.51.100.7".parse().unwrap()), "{:?}", map);
     }
 }

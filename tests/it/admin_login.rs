@@ -5,7 +5,10 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 
-use crate::common::{TestApp, assert_control_character_refused, database_digest, two_tenants};
+use crate::common::{
+    Browser, Response, TestApp, assert_control_character_refused, database_digest, sql_text,
+    two_tenants,
+};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -147,62 +150,188 @@ async fn state_changes_without_the_csrf_token_are_refused() {
     assert_eq!(browser.get("/admin").await.status, 200, "still signed in");
 }
 
+/// Signs in with a wrong password; asserts the plain refusal (401, not a throttle).
+async fn typo(browser: &mut Browser<'_>, email: &str) {
+    let res = browser
+        .post(
+            "/admin/login",
+            "/admin/login",
+            &[("email", email), ("password", "wrong password!!")],
+        )
+        .await;
+    assert_eq!(res.status, 401, "{email}: {}", res.body);
+}
+
+/// The `Retry-After` of a refusal, in seconds.
+fn retry_after(res: &Response) -> u64 {
+    res.header("retry-after")
+        .unwrap_or_else(|| panic!("no Retry-After: {:?}", res.headers))
+        .parse()
+        .unwrap()
+}
+
 #[actix_web::test]
-async fn five_failures_lock_the_account_for_fifteen_minutes() {
+async fn five_failures_for_one_account_refuse_it_from_any_address() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.user(t.a, "editor@alpha.test", Role::Editor, PASSWORD)
+        .await;
+    app.user(t.a, "owner@alpha.test", Role::Owner, PASSWORD)
+        .await;
+    // A session of the account, opened before: refusals leave it alone.
+    let mut open = app.browser("alpha.test");
+    open.sign_in("editor@alpha.test", PASSWORD).await;
+    let mut browser = app.browser("alpha.test");
+    for _ in 0..5 {
+        typo(&mut browser, "editor@alpha.test").await;
+    }
+    let before = database_digest(&app, None).await;
+    // From another address too, with the right password: the account is refused.
+    let mut elsewhere = app.browser("alpha.test");
+    elsewhere.peer = "198.51.100.9:5000".parse().unwrap();
+    for email in ["editor@alpha.test", "Editor@Alpha.test "] {
+        let res = elsewhere
+            .post(
+                "/admin/login",
+                "/admin/login",
+                &[("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(res.status, 429, "{email}");
+        let wait = retry_after(&res);
+        assert!((890..=900).contains(&wait), "{wait}");
+        assert!(
+            res.error_message().contains(
+                "Too many failed password attempts for this account. Try again in 15 minutes."
+            ),
+            "{}",
+            res.error_message()
+        );
+    }
+    assert_eq!(elsewhere.get("/admin").await.status, 303, "not signed in");
+    assert_eq!(sign_in_events(&app, "refused").await, 2);
+    assert_eq!(sign_in_events(&app, "success").await, 1);
+    // Nothing else changed: the open session goes on, other accounts sign in from either address.
+    assert_eq!(database_digest(&app, None).await, before);
+    assert_eq!(open.get("/admin").await.status, 200);
+    browser.sign_in("owner@alpha.test", PASSWORD).await;
+    elsewhere.sign_in("owner@alpha.test", PASSWORD).await;
+}
+
+#[actix_web::test]
+async fn the_wait_is_counted_from_the_failures_in_the_window() {
     let app = TestApp::new().await;
     let t = two_tenants(&app).await;
     app.user(t.a, "editor@alpha.test", Role::Editor, PASSWORD)
         .await;
     let mut browser = app.browser("alpha.test");
     for _ in 0..5 {
-        let res = browser
-            .post(
-                "/admin/login",
-                "/admin/login",
-                &[
-                    ("email", "editor@alpha.test"),
-                    ("password", "wrong password!!"),
-                ],
-            )
-            .await;
-        assert_eq!(res.status, 401);
+        typo(&mut browser, "editor@alpha.test").await;
     }
-    // From another address too: the account is locked.
-    let mut elsewhere = app.browser("alpha.test");
-    elsewhere.peer = "198.51.100.9:5000".parse().unwrap();
-    let res = elsewhere
-        .post(
-            "/admin/login",
-            "/admin/login",
-            &[("email", "editor@alpha.test"), ("password", PASSWORD)],
-        )
+    // The five failures happened ten minutes ago: five minutes are left.
+    let mut conn = app.db.owner_conn().await;
+    conn.batch_execute(
+        "UPDATE audit.events SET occurred_at = occurred_at - interval '10 minutes' \
+         WHERE entity = 'sign_in'",
+    )
+    .await
+    .unwrap();
+    let try_again = [("email", "editor@alpha.test"), ("password", PASSWORD)];
+    let res = browser
+        .post("/admin/login", "/admin/login", &try_again)
         .await;
     assert_eq!(res.status, 429);
+    let wait = retry_after(&res);
+    assert!((290..=300).contains(&wait), "{wait}");
     assert!(
-        res.body.contains("Too many failed sign-ins"),
+        res.error_message().contains("Try again in 5 minutes."),
         "{}",
-        res.body
+        res.error_message()
     );
-    assert_eq!(elsewhere.get("/admin").await.status, 303);
-    assert_eq!(sign_in_events(&app, "refused").await, 1);
+    // The oldest leaves the window: one try is free again.
+    let oldest = sql_text(
+        &app,
+        "SELECT id::text AS s FROM audit.events WHERE action = 'failure' \
+         ORDER BY occurred_at LIMIT 1",
+    )
+    .await;
+    conn.batch_execute(&format!(
+        "UPDATE audit.events SET occurred_at = occurred_at - interval '6 minutes' \
+         WHERE id = '{oldest}'"
+    ))
+    .await
+    .unwrap();
+    conn.batch_execute(&format!(
+        "UPDATE audit.events SET occurred_at = occurred_at - interval '4 minutes' \
+         WHERE action = 'failure' AND id <> '{oldest}'"
+    ))
+    .await
+    .unwrap();
+    // Now one failure is 16 minutes old (outside the window) and four are 14 minutes old.
+    typo(&mut browser, "editor@alpha.test").await;
+    let res = browser
+        .post("/admin/login", "/admin/login", &try_again)
+        .await;
+    assert_eq!(res.status, 429, "five in the window again");
+    let wait = retry_after(&res);
+    assert!(
+        (50..=60).contains(&wait),
+        "the oldest of the five leaves first: {wait}"
+    );
+    assert!(
+        res.error_message().contains("Try again in 1 minute."),
+        "{}",
+        res.error_message()
+    );
 }
 
 #[actix_web::test]
-async fn five_failures_from_one_address_lock_that_address() {
+async fn colleagues_behind_one_address_each_with_a_typo_are_not_locked_out() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    let colleagues: Vec<String> = (1..=6)
+        .map(|n| format!("colleague{n}@alpha.test"))
+        .collect();
+    for email in &colleagues {
+        app.user(t.a, email, Role::Editor, PASSWORD).await;
+    }
+    for email in &colleagues {
+        // Every one of them from the same office address.
+        let mut browser = app.browser("alpha.test");
+        typo(&mut browser, email).await;
+        browser.sign_in(email, PASSWORD).await;
+        assert_eq!(browser.get("/admin").await.status, 200, "{email}");
+    }
+    assert_eq!(sign_in_events(&app, "failure").await, 6);
+    assert_eq!(sign_in_events(&app, "refused").await, 0);
+}
+
+#[actix_web::test]
+async fn a_hundred_failures_from_one_address_refuse_that_address_only() {
     let app = TestApp::new().await;
     let t = two_tenants(&app).await;
     app.user(t.a, "editor@alpha.test", Role::Editor, PASSWORD)
         .await;
+    app.user(t.b, "editor@beta.test", Role::Editor, PASSWORD)
+        .await;
     let mut browser = app.browser("alpha.test");
-    for n in 0..5 {
-        let email = format!("guess{n}@alpha.test");
-        browser
-            .post(
+    let form = browser.get("/admin/login").await;
+    let token = form.attr("input[name=csrf_token]", "value").unwrap();
+    let started = std::time::Instant::now();
+    for n in 0..100 {
+        let email = format!("guess{}@alpha.test", n % 20);
+        let res = browser
+            .post_raw(
                 "/admin/login",
-                "/admin/login",
-                &[("email", &email), ("password", "wrong password!!")],
+                &[
+                    ("email", email.as_str()),
+                    ("password", "wrong password!!"),
+                    ("csrf_token", token.as_str()),
+                ],
             )
             .await;
+        // Twenty accounts, five tries each: no account limit is passed before the address's.
+        assert_eq!(res.status, 401, "try {n}");
     }
     let res = browser
         .post(
@@ -212,9 +341,26 @@ async fn five_failures_from_one_address_lock_that_address() {
         )
         .await;
     assert_eq!(res.status, 429);
+    // Until the first of the hundred leaves the window.
+    let earliest = 900 - started.elapsed().as_secs() - 2;
+    let wait = retry_after(&res);
+    assert!((earliest..=900).contains(&wait), "{wait}");
+    let said = format!(
+        "Too many failed password attempts from your network address. Try again in {} minutes.",
+        wait.div_ceil(60)
+    );
+    assert!(
+        res.error_message().contains(&said),
+        "{}",
+        res.error_message()
+    );
+    assert_eq!(browser.get("/admin").await.status, 303);
+    // Another address signs in to the same account; the other customer's site is not affected.
     let mut elsewhere = app.browser("alpha.test");
     elsewhere.peer = "198.51.100.10:5000".parse().unwrap();
     elsewhere.sign_in("editor@alpha.test", PASSWORD).await;
+    let mut on_b = app.browser("beta.test");
+    on_b.sign_in("editor@beta.test", PASSWORD).await;
 }
 
 #[actix_web::test]
@@ -314,15 +460,12 @@ async fn a_weaker_hash_is_redone_at_sign_in() {
 
 #[actix_web::test]
 async fn cookies_are_secure_over_https() {
-    let app = TestApp::new().await;
+    let app = TestApp::with_trusted_proxies("10.0.0.0/8").await;
     two_tenants(&app).await;
-    let res = app
-        .send(
-            actix_web::test::TestRequest::get()
-                .uri("https://alpha.test/admin/login")
-                .insert_header(("Host", "alpha.test")),
-        )
-        .await;
+    let mut browser = app.browser("alpha.test");
+    browser.peer = "10.0.0.1:40000".parse().unwrap();
+    browser.headers = vec![("X-Forwarded-Proto".into(), "https".into())];
+    let res = browser.get("/admin/login").await;
     assert_eq!(res.status, 200);
     let cookie = res.header("set-cookie").unwrap();
     assert!(cookie.contains("; Secure"), "{cookie}");

@@ -884,6 +884,7 @@ async fn a_stale_save_shows_both_texts_and_offers_choices() {
         host: tab1.host.clone(),
         cookie: tab1.cookie.clone(),
         peer: tab1.peer,
+        headers: Vec::new(),
     };
     let v = tab1
         .get(&edit)

@@ -681,7 +681,16 @@ async fn changing_ones_own_password_ends_every_session() {
         assert_eq!(res.status, 400, "{fields:?}");
         assert_eq!(res.texts(selector).len(), 1, "{fields:?}: {}", res.body);
     }
-    assert_eq!(snapshot(&app).await, before, "nothing changed");
+    let after = snapshot(&app).await;
+    assert_eq!(after.0, before.0, "no user changed");
+    assert_eq!(
+        after.1,
+        before.1 + 1,
+        "the wrong current password is recorded, nothing else"
+    );
+    let wrong = user_events(&app, w.editor).await.pop().unwrap();
+    assert_eq!(wrong.action, "wrong_current_password");
+    assert_eq!(wrong.actor_label, EDITOR);
 
     let res = editor
         .post(
@@ -718,6 +727,104 @@ async fn changing_ones_own_password_ends_every_session() {
     let last = user_events(&app, w.editor).await.pop().unwrap();
     assert_eq!(last.action, "change_password");
     assert_eq!(last.actor_label, EDITOR);
+}
+
+/// Posts the own-password form with this current password and a valid new one.
+async fn change_own_password(browser: &mut Browser<'_>, current: &str) -> crate::common::Response {
+    let new = "my new long password";
+    browser
+        .post(
+            "/admin/account/password",
+            "/admin/account/password",
+            &[
+                ("current_password", current),
+                ("new_password", new),
+                ("confirm_password", new),
+            ],
+        )
+        .await
+}
+
+#[actix_web::test]
+async fn the_own_password_form_is_throttled_with_sign_ins() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let mut editor = signed_in(&app, EDITOR).await;
+    let mut elsewhere = app.browser("alpha.test");
+    elsewhere.peer = "198.51.100.9:5000".parse().unwrap();
+    elsewhere.sign_in(EDITOR, PASSWORD).await;
+    for n in 0..5 {
+        let res = change_own_password(&mut editor, "wrong password!!").await;
+        assert_eq!(res.status, 400, "try {n}: {}", res.body);
+        assert_eq!(res.texts("#current-error").len(), 1);
+    }
+    let wrong = user_events(&app, w.editor).await;
+    assert_eq!(
+        wrong
+            .iter()
+            .filter(|e| e.action == "wrong_current_password")
+            .count(),
+        5
+    );
+    let before = snapshot(&app).await;
+    // Even the right current password is refused now, from any session, and nothing changes.
+    for browser in [&mut editor, &mut elsewhere] {
+        let res = change_own_password(browser, PASSWORD).await;
+        assert_eq!(res.status, 429, "{}", res.body);
+        let wait: u64 = res.header("retry-after").unwrap().parse().unwrap();
+        assert!((890..=900).contains(&wait), "{wait}");
+        assert!(
+            res.error_message().contains(
+                "Too many failed password attempts for this account. Try again in 15 minutes."
+            ),
+            "{}",
+            res.error_message()
+        );
+    }
+    let after = snapshot(&app).await;
+    assert_eq!(
+        after.0, before.0,
+        "the password and the sessions are unchanged"
+    );
+    assert_eq!(after.1, before.1 + 2, "two refusals recorded");
+    assert_eq!(editor.get("/admin").await.status, 200, "still signed in");
+    assert_eq!(elsewhere.get("/admin").await.status, 200, "here too");
+    // The failures count for the account's sign-ins too; other accounts are not affected.
+    let res = app
+        .browser("alpha.test")
+        .post(
+            "/admin/login",
+            "/admin/login",
+            &[("email", EDITOR), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status, 429);
+    let mut owner = signed_in(&app, OWNER).await;
+    let res = change_own_password(&mut owner, PASSWORD).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+}
+
+#[actix_web::test]
+async fn failed_sign_ins_refuse_the_own_password_form_of_that_account() {
+    let app = TestApp::new().await;
+    world(&app).await;
+    let mut editor = signed_in(&app, EDITOR).await;
+    let mut guesser = app.browser("alpha.test");
+    guesser.peer = "198.51.100.66:5000".parse().unwrap();
+    for _ in 0..5 {
+        let res = guesser
+            .post(
+                "/admin/login",
+                "/admin/login",
+                &[("email", EDITOR), ("password", "wrong password!!")],
+            )
+            .await;
+        assert_eq!(res.status, 401);
+    }
+    let res = change_own_password(&mut editor, PASSWORD).await;
+    assert_eq!(res.status, 429, "{}", res.body);
+    assert!(res.header("retry-after").is_some());
+    assert_eq!(editor.get("/admin").await.status, 200, "still signed in");
 }
 
 #[actix_web::test]

@@ -1219,10 +1219,52 @@ async fn absolute_addresses_use_the_configured_public_origin() {
         ("AGOAT_PUBLIC_PORT", "99999"),
         ("AGOAT_PUBLIC_PORT", "eighty"),
         ("AGOAT_PUBLIC_SCHEME", "ftp"),
+        ("AGOAT_TRUSTED_PROXIES", "10.0.0/8"),
+        ("AGOAT_TRUSTED_PROXIES", "10.0.0.0/8; 192.0.2.1"),
     ] {
         let run = agoat_with_env(&db, &["serve", "--bind", "127.0.0.1:0"], &[(name, value)]);
         let line = run.one_error();
         assert!(line.contains(name), "{name}={value}: {line}");
+    }
+}
+
+/// The response head of `GET /` on `host` with these extra header lines, over a plain socket.
+fn head_with(server: &Server, host: &str, extra: &str) -> String {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(server.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /admin/login HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra}\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+    text.split("\r\n\r\n").next().unwrap_or_default().to_owned()
+}
+
+#[actix_web::test]
+async fn the_server_believes_the_forwarded_scheme_of_its_trusted_proxies_only() {
+    let db = TestDb::new().await;
+    let customer = create_customer(&db, "Acme Health");
+    create_site(&db, customer, "Acme Blog", "acme.test");
+    let forwarded = "X-Forwarded-Proto: https\r\nX-Forwarded-For: 198.51.100.20\r\n";
+    for (trusted, believed) in [("127.0.0.0/8, ::1", true), ("10.0.0.0/8", false)] {
+        let server = Server::start_with(&db, &[("AGOAT_TRUSTED_PROXIES", trusted)]);
+        let head = head_with(&server, "acme.test", forwarded);
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        assert_eq!(
+            head.contains("strict-transport-security"),
+            believed,
+            "{trusted}: {head}"
+        );
+        assert_eq!(head.contains("; secure"), believed, "{trusted}: {head}");
+        let plain = head_with(&server, "acme.test", "");
+        assert!(!plain.contains("strict-transport-security") && !plain.contains("; secure"));
+        server.stop();
     }
 }
 

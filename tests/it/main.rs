@@ -26,6 +26,7 @@ mod post_writes;
 mod preview_links;
 mod pricing;
 mod product_gallery;
+mod proxies;
 mod public_pages;
 mod route_matrix;
 mod routing;

@@ -71,19 +71,28 @@ async fn each_response_gets_its_own_nonce() {
 
 #[actix_web::test]
 async fn hsts_only_over_https() {
-    let app = TestApp::new().await;
+    let app = TestApp::with_trusted_proxies("10.0.0.1").await;
     two_tenants(&app).await;
-    let res = app
-        .send(
-            TestRequest::get()
-                .uri("/")
-                .insert_header(("Host", "alpha.test"))
-                .insert_header(("X-Forwarded-Proto", "https")),
-        )
-        .await;
+    let through = |peer: &str, proto: &str| {
+        TestRequest::get()
+            .uri("/")
+            .insert_header(("Host", "alpha.test"))
+            .insert_header(("X-Forwarded-Proto", proto))
+            .peer_addr(peer.parse().unwrap())
+    };
+    let res = app.send(through("10.0.0.1:443", "https")).await;
     assert_eq!(res.status, 200);
     let hsts = res.header("strict-transport-security").unwrap();
     assert!(hsts.starts_with("max-age=") && hsts.contains("includeSubDomains"));
+    for (peer, proto) in [("10.0.0.1:443", "http"), ("10.0.0.2:443", "https")] {
+        let res = app.send(through(peer, proto)).await;
+        assert_eq!(res.status, 200);
+        assert_eq!(
+            res.header("strict-transport-security"),
+            None,
+            "{peer} {proto}"
+        );
+    }
 }
 
 #[actix_web::test]

@@ -1,5 +1,6 @@
-//! `/admin/login` and `/admin/logout`: signing in with e-mail and password (throttled, audited,
-//! session id renewed), and signing out (which ends every session of the user).
+//! `/admin/login` and `/admin/logout`: signing in with e-mail and password (throttled per account
+//! and per client address, audited, session id renewed), and signing out (which ends every session
+//! of the user).
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -12,12 +13,13 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{self, Actor, Change};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::tenancy::users::{self, Account};
 use crate::tenancy::{CustomerId, Scope, UserId};
 use crate::web::admin::layout::AdminLayout;
-use crate::web::auth::current_user::{actor_for, client_ip};
+use crate::web::auth::current_user::actor_for;
 use crate::web::auth::{CurrentUser, csrf, session, throttle};
+use crate::web::client::Client;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 
@@ -91,18 +93,18 @@ pub async fn submit(
 ) -> AppResult<HttpResponse> {
     let scope = site.ctx.scope;
     let email = form.email.trim().to_lowercase();
-    let ip = client_ip(&req);
+    let ip = Client::of(&req).address();
     let anonymous = actor_for(&req, None);
-    let locked = state
+    let refusal = state
         .db
         .tenant_read(scope, |conn| {
             let (email, ip) = (&email, &ip);
-            async move { throttle::is_locked(conn, scope, email, ip).await }.scope_boxed()
+            async move { throttle::check(conn, scope, email, ip).await }.scope_boxed()
         })
         .await?;
-    if locked {
+    if let Some(refusal) = refusal {
         record_attempt(&state, scope, &anonymous, None, &email, "refused").await?;
-        return Err(AppError::TooManyRequests(throttle::REFUSED.into()));
+        return Err(refusal.error());
     }
     let account = state
         .db

@@ -16,6 +16,7 @@ use crate::tenancy::users::{self, Role};
 use crate::tenancy::{Scope, UserId};
 use crate::web::AppState;
 use crate::web::auth::{csrf, session};
+use crate::web::client::Client;
 use crate::web::request_log::RequestId;
 use crate::web::site::RequestSite;
 
@@ -107,21 +108,15 @@ async fn load(req: &HttpRequest) -> AppResult<CurrentUser> {
     Ok(user)
 }
 
-/// The client's address as this server sees it (not the spoofable `X-Forwarded-For`).
-pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
-}
-
-/// The audit actor for a request, by a user or anonymous (sign-in attempts).
+/// The audit actor for a request, by a user or anonymous (sign-in attempts), from the client's
+/// address as [`Client::of`] tells it.
 pub fn actor_for(req: &HttpRequest, user: Option<(UserId, &str)>) -> Actor {
     Actor {
         user_id: user.map(|(id, _)| id),
         label: user
             .map(|(_, email)| email.to_owned())
             .unwrap_or_else(|| "anonymous".to_owned()),
-        ip: Some(client_ip(req)),
+        ip: Some(Client::of(req).address()),
         request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
     }
 }

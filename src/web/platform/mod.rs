@@ -198,9 +198,10 @@ async fn load(req: &HttpRequest) -> crate::error::AppResult<Option<CurrentOperat
     }))
 }
 
-/// The client's address, as the admin's sign-in throttle sees it.
+/// The client's address, as the admin's sign-in throttle sees it (a trusted proxy's forwarded
+/// one, else the peer).
 fn client_ip(req: &HttpRequest) -> String {
-    crate::web::auth::current_user::client_ip(req)
+    crate::web::client::Client::of(req).address()
 }
 
 /// What the console's layout (`templates/platform/base.html`) shows on every page.

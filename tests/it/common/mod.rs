@@ -15,7 +15,7 @@ use std::sync::Arc;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, web};
 use agoat::audit::Actor;
-use agoat::config::PublicOrigin;
+use agoat::config::{PublicOrigin, TrustedProxies};
 use agoat::content::posts::{self, PostInput, Status};
 use agoat::db::embedded::EmbeddedPostgres;
 use agoat::db::roles::{self, Password};
@@ -460,6 +460,16 @@ impl TestApp {
         .await
     }
 
+    /// The application believing the forwarding headers of these proxies (addresses and CIDR
+    /// ranges, as `AGOAT_TRUSTED_PROXIES` lists them).
+    pub async fn with_trusted_proxies(list: &str) -> TestApp {
+        let trusted = TrustedProxies::parse(list).expect("a valid list of trusted proxies");
+        TestApp::build(PublicOrigin::default(), |state| {
+            state.trusted_proxies = trusted
+        })
+        .await
+    }
+
     async fn build(origin: PublicOrigin, configure: impl FnOnce(&mut AppState)) -> TestApp {
         let db = TestDb::new().await;
         let pool = Database::connect(&db.app_url, &PoolSettings::default()).unwrap();
@@ -810,6 +820,7 @@ impl TestApp {
             host: host.to_owned(),
             cookie: None,
             peer: "203.0.113.7:40000".parse().unwrap(),
+            headers: Vec::new(),
         }
     }
 }
@@ -819,14 +830,20 @@ pub struct Browser<'a> {
     pub app: &'a TestApp,
     pub host: String,
     pub cookie: Option<String>,
+    /// The address the requests come from.
     pub peer: std::net::SocketAddr,
+    /// Headers added to every request (in order; a name may repeat), as a proxy would add them.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Browser<'_> {
     fn request(&self, request: TestRequest) -> TestRequest {
-        let request = request
+        let mut request = request
             .insert_header(("Host", self.host.as_str()))
             .peer_addr(self.peer);
+        for (name, value) in &self.headers {
+            request = request.append_header((name.as_str(), value.as_str()));
+        }
         match &self.cookie {
             Some(cookie) => request.insert_header(("Cookie", cookie.as_str())),
             None => request,

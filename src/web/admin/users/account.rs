@@ -1,19 +1,24 @@
 //! `GET`/`POST /admin/account/password`: any signed-in user changes their own password (the
 //! current one required, the new one at least 12 characters). Every session of the user ends,
-//! this one included, and the browser goes to the sign-in page.
+//! this one included, and the browser goes to the sign-in page. A wrong current password is a
+//! failed password check like a failed sign-in: recorded in the audit log and throttled with
+//! sign-ins (`auth::throttle`), so a stolen session cannot be used to guess the password.
 
 use actix_http::StatusCode;
 use actix_session::Session;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
+use serde_json::json;
 
 use super::{hash, signed_out_with};
+use crate::audit::{self, Change, query::WRONG_CURRENT_PASSWORD};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::users;
 use crate::web::admin::layout::AdminLayout;
-use crate::web::auth::CurrentUser;
+use crate::web::auth::{CurrentUser, throttle};
+use crate::web::client::Client;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 
@@ -51,6 +56,7 @@ pub async fn form(
 }
 
 pub async fn submit(
+    req: HttpRequest,
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     me: CurrentUser,
@@ -65,6 +71,18 @@ pub async fn submit(
     };
     let scope = me.scope;
     let id = me.id;
+    let address = Client::of(&req).address();
+    let refusal = state
+        .db
+        .tenant_read(scope, |conn| {
+            let (email, address) = (&me.email, &address);
+            async move { throttle::check(conn, scope, email, address).await }.scope_boxed()
+        })
+        .await?;
+    if let Some(refusal) = refusal {
+        record(&state, &me, "change_password_refused").await?;
+        return Err(refusal.error());
+    }
     let account = state
         .db
         .tenant_read(scope, |conn| {
@@ -77,6 +95,7 @@ pub async fn submit(
         .await
         .unwrap_or(false);
     if !matches {
+        record(&state, &me, WRONG_CURRENT_PASSWORD).await?;
         page.current_error = Some("The current password is wrong.".into());
     }
     if form.new_password.chars().count() < users::MIN_PASSWORD_CHARS {
@@ -106,4 +125,31 @@ pub async fn submit(
         &session,
         "Your password has been changed and all your sessions have ended. Sign in with the new password.",
     ))
+}
+
+/// Records a password check of the form that did not pass (`action`) as an event of the user,
+/// with the e-mail the throttle counts by.
+async fn record(state: &AppState, me: &CurrentUser, action: &'static str) -> AppResult<()> {
+    let (scope, id) = (me.scope, me.id);
+    state
+        .db
+        .tenant_tx(scope, |conn| {
+            async move {
+                audit::record(
+                    conn,
+                    scope,
+                    &me.actor,
+                    Change {
+                        entity: "user",
+                        entity_id: id.as_uuid(),
+                        action,
+                        before: None,
+                        after: Some(json!({ "email": me.email })),
+                    },
+                )
+                .await
+            }
+            .scope_boxed()
+        })
+        .await
 }
