@@ -1,8 +1,8 @@
 //! Two app servers on one database, as behind a load balancer: a sign-in on one is valid on the
-//! other, and a publish, an edit, an unpublish, a settings change, a branding change, a price
-//! change, a new tag or a new category made through one is served by the other within 1 s (on the
-//! post, product, tag and category pages, the tag's feed and the list of tags), as is a domain
-//! added or removed with the command line.
+//! other, and a publish, an edit, an unpublish, a settings change, a branding change, a menu
+//! change, a price change, a new tag or a new category made through one is served by the other
+//! within 1 s (on the post, product, tag and category pages, the tag's feed and the list of
+//! tags), as is a domain added or removed with the command line.
 
 use std::time::Duration;
 
@@ -219,6 +219,20 @@ async fn two_servers_share_sessions_and_serve_each_others_changes() {
     assert_eq!(reply.status, 303, "{}", reply.body);
     seen_on(&two, "/", "a branding change", |r| {
         r.body.contains("Branded on one server") && r.body.contains("lang=\"de-CH\"")
+    });
+    // The header menu's form comes first on the page: its version is the one sent.
+    let reply = admin.post(
+        "/admin/menus",
+        "/admin/menus/header",
+        &[
+            ("label_0", "Shop on one server"),
+            ("target_0", "products"),
+            ("order_0", "1"),
+        ],
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    seen_on(&two, "/", "a menu change", |r| {
+        r.body.contains("Shop on one server")
     });
 }
 
