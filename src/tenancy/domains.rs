@@ -9,7 +9,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{self, Actor, Change};
-use crate::db::{Conn, schema::tenancy::domains};
+use crate::db::Conn;
+use crate::db::schema::tenancy::{self as t, customers, domains};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{CustomerId, Scope, SiteId, sites};
 
@@ -32,6 +33,25 @@ pub async fn lookup(conn: &mut Conn, host: &str) -> AppResult<Option<Domain>> {
         .first(conn)
         .await
         .optional()
+        .map_err(AppError::from)
+}
+
+/// Every host the product serves: each domain (primary or alias) of an active site of an active
+/// customer, whoever owns it. Needs a transaction that may see every customer's activity
+/// ([`crate::db::Database::directory_read`]).
+pub async fn served_hosts(conn: &mut Conn) -> AppResult<Vec<String>> {
+    domains::table
+        .inner_join(
+            t::sites::table.on(t::sites::customer_id
+                .eq(domains::customer_id)
+                .and(t::sites::id.eq(domains::site_id))),
+        )
+        .inner_join(customers::table.on(customers::id.eq(domains::customer_id)))
+        .filter(t::sites::is_active.eq(true))
+        .filter(customers::is_active.eq(true))
+        .select(domains::host)
+        .load(conn)
+        .await
         .map_err(AppError::from)
 }
 

@@ -37,4 +37,5 @@ mod sitemaps;
 mod structured_data;
 mod tags;
 mod tenant_isolation;
+mod tls_allowed;
 mod two_servers;

@@ -1,0 +1,2 @@
+DROP POLICY directory_read ON tenancy.sites;
+DROP POLICY directory_read ON tenancy.customers;
