@@ -11,6 +11,7 @@ mod admin_revisions;
 mod admin_settings;
 mod admin_users;
 mod branding;
+mod caddy;
 mod categories;
 mod cli;
 mod cli_users;
