@@ -3,6 +3,7 @@
 mod admin_audit;
 mod admin_bulk;
 mod admin_csv;
+mod admin_domains;
 mod admin_errors;
 mod admin_login;
 mod admin_posts;

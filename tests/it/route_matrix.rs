@@ -577,6 +577,7 @@ const MATRIX: &[Route] = &[
     ),
     route("GET", "/admin/audit", Owners, Nothing, no_form),
     route("GET", "/admin/audit.csv", Owners, Nothing, no_form),
+    route("GET", "/admin/domains", Owners, Nothing, no_form),
 ];
 
 // ------------------------------------------------------------------------------------------------
