@@ -1,6 +1,8 @@
 //! The domain directory: which host name belongs to which site of which customer. Host names are
-//! globally unique; the directory is readable without a tenant (it maps public names), and written
-//! only inside the owning customer's scope.
+//! globally unique, and a customer keeps the names under its domains (no other customer may add
+//! a subdomain or a parent of them); the directory is readable without a tenant (it maps public
+//! names), and written only inside the owning customer's scope. Also the list of every host
+//! served, which the in-memory set of [`crate::tenancy::served_hosts`] is loaded from.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
