@@ -201,13 +201,24 @@ impl Database {
     }
 
     /// Runs `work` in a read-only transaction with no customer set: only the public domain
-    /// directory is visible, and which customers and sites are active (`app.directory`).
+    /// directory is visible.
     pub async fn directory_read<'a, R, F>(&self, work: F) -> AppResult<R>
     where
         F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
         R: Send + 'a,
     {
-        self.run(Within::Directory, Access::ReadOnly, work).await
+        self.run(Within::Nothing, Access::ReadOnly, work).await
+    }
+
+    /// Runs `work` in a read-only transaction that sees the domain directory and which customers
+    /// and sites are active (`app.served_hosts`), nothing else: the list of every host served
+    /// ([`crate::tenancy::served_hosts`]).
+    pub async fn served_hosts_read<'a, R, F>(&self, work: F) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
+        self.run(Within::ServedHosts, Access::ReadOnly, work).await
     }
 
     /// Runs `work` in a read-write transaction of the platform's operators: their own tables,
@@ -314,9 +325,10 @@ enum Within {
     Tenant(Scope),
     /// The platform's operators' (`app.platform`).
     Platform,
-    /// No one's: the domain directory, and which customers and sites are active
-    /// (`app.directory`).
-    Directory,
+    /// No one's: only what every policy shows, the domain directory.
+    Nothing,
+    /// The domain directory and which customers and sites are active (`app.served_hosts`).
+    ServedHosts,
 }
 
 /// `BEGIN` and the tenant (or platform) setting in one round trip.
@@ -333,7 +345,8 @@ fn begin_sql(within: Within, access: Access) -> String {
             scope.customer_id().as_uuid()
         ),
         Within::Platform => format!("BEGIN {mode}; SET LOCAL app.platform = 'on'"),
-        Within::Directory => format!("BEGIN {mode}; SET LOCAL app.directory = 'on'"),
+        Within::ServedHosts => format!("BEGIN {mode}; SET LOCAL app.served_hosts = 'on'"),
+        Within::Nothing => format!("BEGIN {mode}"),
     }
 }
 

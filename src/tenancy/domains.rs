@@ -40,7 +40,7 @@ pub async fn lookup(conn: &mut Conn, host: &str) -> AppResult<Option<Domain>> {
 
 /// Every host the product serves: each domain (primary or alias) of an active site of an active
 /// customer, whoever owns it. Needs a transaction that may see every customer's activity
-/// ([`crate::db::Database::directory_read`]).
+/// ([`crate::db::Database::served_hosts_read`]).
 pub async fn served_hosts(conn: &mut Conn) -> AppResult<Vec<String>> {
     domains::table
         .inner_join(

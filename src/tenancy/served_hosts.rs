@@ -71,7 +71,9 @@ impl ServedHosts {
     /// Answers how many hosts are served.
     pub async fn refresh(&self, db: &Database) -> AppResult<usize> {
         let loaded = db
-            .directory_read(|conn| async move { domains::served_hosts(conn).await }.scope_boxed())
+            .served_hosts_read(|conn| {
+                async move { domains::served_hosts(conn).await }.scope_boxed()
+            })
             .await;
         match loaded {
             Ok(hosts) => {

@@ -1,2 +1,0 @@
-DROP POLICY directory_read ON tenancy.sites;
-DROP POLICY directory_read ON tenancy.customers;
