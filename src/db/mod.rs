@@ -210,6 +210,17 @@ impl Database {
         self.run(Within::Nothing, Access::ReadOnly, work).await
     }
 
+    /// Runs `work` in a read-only transaction that sees the domain directory and which customers
+    /// and sites are active (`app.served_hosts`), nothing else: the list of every host served
+    /// ([`crate::tenancy::served_hosts`]).
+    pub async fn served_hosts_read<'a, R, F>(&self, work: F) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
+        self.run(Within::ServedHosts, Access::ReadOnly, work).await
+    }
+
     /// Runs `work` in a read-write transaction of the platform's operators: their own tables,
     /// and the list of customers and sites (anything of one customer goes through
     /// [`Database::tenant_tx`] in that customer's scope).
@@ -316,6 +327,8 @@ enum Within {
     Platform,
     /// No one's: only what every policy shows, the domain directory.
     Nothing,
+    /// The domain directory and which customers and sites are active (`app.served_hosts`).
+    ServedHosts,
 }
 
 /// `BEGIN` and the tenant (or platform) setting in one round trip.
@@ -332,6 +345,7 @@ fn begin_sql(within: Within, access: Access) -> String {
             scope.customer_id().as_uuid()
         ),
         Within::Platform => format!("BEGIN {mode}; SET LOCAL app.platform = 'on'"),
+        Within::ServedHosts => format!("BEGIN {mode}; SET LOCAL app.served_hosts = 'on'"),
         Within::Nothing => format!("BEGIN {mode}"),
     }
 }

@@ -1,6 +1,8 @@
 //! The domain directory: which host name belongs to which site of which customer. Host names are
-//! globally unique; the directory is readable without a tenant (it maps public names), and written
-//! only inside the owning customer's scope.
+//! globally unique, and a customer keeps the names under its domains (no other customer may add
+//! a subdomain or a parent of them); the directory is readable without a tenant (it maps public
+//! names), and written only inside the owning customer's scope. Also the list of every host
+//! served, which the in-memory set of [`crate::tenancy::served_hosts`] is loaded from.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -9,7 +11,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{self, Actor, Change};
-use crate::db::{Conn, schema::tenancy::domains};
+use crate::db::Conn;
+use crate::db::schema::tenancy::{self as t, customers, domains};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{CustomerId, Scope, SiteId, sites};
 
@@ -32,6 +35,25 @@ pub async fn lookup(conn: &mut Conn, host: &str) -> AppResult<Option<Domain>> {
         .first(conn)
         .await
         .optional()
+        .map_err(AppError::from)
+}
+
+/// Every host the product serves: each domain (primary or alias) of an active site of an active
+/// customer, whoever owns it. Needs a transaction that may see every customer's activity
+/// ([`crate::db::Database::served_hosts_read`]).
+pub async fn served_hosts(conn: &mut Conn) -> AppResult<Vec<String>> {
+    domains::table
+        .inner_join(
+            t::sites::table.on(t::sites::customer_id
+                .eq(domains::customer_id)
+                .and(t::sites::id.eq(domains::site_id))),
+        )
+        .inner_join(customers::table.on(customers::id.eq(domains::customer_id)))
+        .filter(t::sites::is_active.eq(true))
+        .filter(customers::is_active.eq(true))
+        .select(domains::host)
+        .load(conn)
+        .await
         .map_err(AppError::from)
 }
 
@@ -82,6 +104,19 @@ pub async fn add(
             return Ok(taken);
         }
     }
+    match nested_elsewhere(conn, scope, host).await? {
+        Some(Nesting::Under) => {
+            return Err(AppError::Conflict(format!(
+                "{host} is under a domain another customer uses"
+            )));
+        }
+        Some(Nesting::Above) => {
+            return Err(AppError::Conflict(format!(
+                "another customer uses a domain under {host}"
+            )));
+        }
+        None => {}
+    }
     let becomes_primary = make_primary || !existing.iter().any(|d| d.is_primary);
     if becomes_primary {
         diesel::update(domains::table)
@@ -126,6 +161,48 @@ pub async fn add(
     Ok(domain)
 }
 
+/// How a host sits in another customer's part of the name space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Nesting {
+    /// It is a subdomain of another customer's domain (`www.b.test` while `b.test` is theirs).
+    Under,
+    /// Another customer has a subdomain of it (`b.test` while `www.b.test` is theirs).
+    Above,
+}
+
+/// Whether `host` is a subdomain of a domain another customer has, or the parent of one. Each
+/// customer keeps the names under its domains: another one could otherwise take a name visitors
+/// take for the first one's and share its cookies (a site may set them for its parent domain).
+async fn nested_elsewhere(conn: &mut Conn, scope: Scope, host: &str) -> AppResult<Option<Nesting>> {
+    let parents = parent_domains(host);
+    let under: i64 = domains::table
+        .filter(domains::host.eq_any(&parents))
+        .filter(domains::customer_id.ne(scope.customer_uuid()))
+        .count()
+        .get_result(conn)
+        .await?;
+    if under > 0 {
+        return Ok(Some(Nesting::Under));
+    }
+    // A normalised host holds letters, digits, dashes, underscores and dots: only `_` is special
+    // in a LIKE pattern.
+    let below = format!("%.{}", host.replace('_', "\\_"));
+    let above: i64 = domains::table
+        .filter(domains::host.like(below))
+        .filter(domains::customer_id.ne(scope.customer_uuid()))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok((above > 0).then_some(Nesting::Above))
+}
+
+/// The domains a host is under: `a.b.test` → `b.test`, `test`.
+fn parent_domains(host: &str) -> Vec<&str> {
+    host.match_indices('.')
+        .map(|(i, _)| &host[i + 1..])
+        .collect()
+}
+
 /// Removes an alias. The primary domain stays until another one is made primary.
 pub async fn remove(conn: &mut Conn, scope: Scope, host: &str, actor: &Actor) -> AppResult<Domain> {
     let domain = lookup(conn, host)
@@ -156,4 +233,15 @@ pub async fn remove(conn: &mut Conn, scope: Scope, host: &str, actor: &Actor) ->
     )
     .await?;
     Ok(domain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parents_of_a_domain() {
+        assert_eq!(parent_domains("a.b.test"), ["b.test", "test"]);
+        assert_eq!(parent_domains("test"), Vec::<&str>::new());
+    }
 }

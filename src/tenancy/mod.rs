@@ -1,5 +1,6 @@
 //! Tenancy: customers (the tenants), their sites, the domain directory that maps a `Host` to a
-//! site, admin users, and the typed [`Scope`] that every tenant query takes.
+//! site (and the in-memory set of every host served, `served_hosts`), admin users, and the typed
+//! [`Scope`] that every tenant query takes.
 
 pub mod customers;
 pub mod directory;
@@ -7,6 +8,7 @@ pub mod domains;
 pub mod host;
 mod ids;
 mod scope;
+pub mod served_hosts;
 pub mod sites;
 pub mod users;
 

@@ -3,9 +3,11 @@
 //! Public pages live under `pages/` (one file per page) and are kept rendered by `page_cache`,
 //! host routing in `site`, error pages in
 //! `error`, conditional responses in `response`, fingerprinted assets in `assets`, health checks
-//! in `ops`, the per-request log line in `request_log`, who the client is and whether it came over
-//! https (the forwarding headers of trusted proxies believed, no one else's) in `client`, the
-//! security headers of every response in `security_headers`, the refusal of control characters in addresses and forms in `input_guard`
+//! in `ops`, the answer to a TLS proxy's question whether a name is served in `tls_allowed`, the
+//! per-request log line in `request_log`, who the client is and whether it came over https (the
+//! forwarding headers of trusted proxies believed, no one else's) in `client`, the security
+//! headers of every response in `security_headers`, the refusal of control characters in
+//! addresses and forms in `input_guard`
 //! (bodies read within their limits by `body`), the structured data of public pages in `json_ld`.
 
 pub mod admin;
@@ -27,6 +29,7 @@ pub mod secure_cookies;
 pub mod security_headers;
 pub mod site;
 pub mod state;
+pub mod tls_allowed;
 
 pub use state::AppState;
 
@@ -67,6 +70,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(assets::scope())
                 .route("/healthz", web::get().to(ops::healthz))
                 .route("/readyz", web::get().to(ops::readyz))
+                .route(
+                    "/.well-known/agoat/tls-allowed",
+                    web::get().to(tls_allowed::answer),
+                )
                 .configure(platform::routes)
                 .service(
                     web::scope("")
@@ -99,7 +106,9 @@ fn form_config() -> web::FormConfig {
 }
 
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests (up to 30 s) and returns.
+/// The set of served hosts is loaded first and then kept fresh in the background.
 pub async fn serve(state: web::Data<AppState>, bind: SocketAddr) -> std::io::Result<()> {
+    state.served_hosts.keep_fresh(state.db.clone()).await;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

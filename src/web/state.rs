@@ -1,6 +1,6 @@
-//! The application state every request handler reaches: the database, the host directory, the
-//! session key, the page cache, the media store, the public origin, the trusted proxies and the
-//! request limits read from the configuration.
+//! The application state every request handler reaches: the database, the host directory and the
+//! set of served hosts, the session key, the page cache, the media store, the public origin, the
+//! trusted proxies and the request limits read from the configuration.
 
 use std::sync::Arc;
 
@@ -12,12 +12,15 @@ use crate::db::Database;
 use crate::media::image::Limits as MediaLimits;
 use crate::media::store::Store;
 use crate::tenancy::directory::Directory;
+use crate::tenancy::served_hosts::ServedHosts;
 use crate::web::page_cache;
 
 /// What every request handler can reach.
 pub struct AppState {
     pub db: Database,
     pub directory: Directory,
+    /// Every host the product serves, in memory (the answer to a TLS proxy's question).
+    pub served_hosts: Arc<ServedHosts>,
     /// Signs and encrypts admin session cookies.
     pub session_key: Key,
     /// Rendered public pages.
@@ -65,6 +68,7 @@ impl AppState {
     ) -> AppState {
         AppState {
             directory: Directory::new(db.clone()),
+            served_hosts: Arc::new(ServedHosts::new()),
             db,
             session_key,
             page_cache: page_cache::PageCache::default(),

@@ -812,6 +812,123 @@ async fn an_invalid_domain_fails_in_one_line() {
 }
 
 #[actix_web::test]
+async fn a_domain_under_another_customers_domain_fails_in_one_line() {
+    let db = TestDb::new().await;
+    let alpha = create_customer(&db, "Alpha Health");
+    let alpha_site = create_site(&db, alpha, "Alpha Blog", "alpha.test");
+    let beta = create_customer(&db, "Beta Labs");
+    let beta_site = create_site(&db, beta, "Beta Blog", "beta.test");
+    agoat(
+        &db,
+        &[
+            "domain",
+            "add",
+            "--site",
+            &beta_site.to_string(),
+            "--domain",
+            "www.aeb.test",
+        ],
+    )
+    .assert_ok();
+    let before = domains_snapshot(&db).await;
+    let (alpha_site, beta_site) = (alpha_site.to_string(), beta_site.to_string());
+    let beta_id = beta.to_string();
+    let refused: Vec<(Vec<&str>, &str)> = vec![
+        // Under another customer's domain, as an alias, a primary or a new site's domain.
+        (
+            vec![
+                "domain",
+                "add",
+                "--site",
+                &beta_site,
+                "--domain",
+                "www.alpha.test",
+            ],
+            "www.alpha.test is under a domain another customer uses",
+        ),
+        (
+            vec![
+                "domain",
+                "add",
+                "--site",
+                &beta_site,
+                "--domain",
+                "A.B.Alpha.Test.",
+                "--primary",
+            ],
+            "a.b.alpha.test is under a domain another customer uses",
+        ),
+        (
+            vec![
+                "site",
+                "create",
+                "--customer",
+                &beta_id,
+                "--name",
+                "Shop",
+                "--domain",
+                "shop.alpha.test",
+            ],
+            "shop.alpha.test is under a domain another customer uses",
+        ),
+        // Above another customer's domain.
+        (
+            vec![
+                "domain",
+                "add",
+                "--site",
+                &alpha_site,
+                "--domain",
+                "aeb.test",
+            ],
+            "another customer uses a domain under aeb.test",
+        ),
+        (
+            vec!["domain", "add", "--site", &alpha_site, "--domain", "test"],
+            "another customer uses a domain under test",
+        ),
+    ];
+    for (args, reason) in refused {
+        let line = agoat(&db, &args).one_error();
+        assert!(line.contains(reason), "agoat {}: {line}", args.join(" "));
+        for name in ["Alpha", "Beta", "beta.test", "www.aeb.test"] {
+            assert!(!line.contains(name), "agoat {}: {line}", args.join(" "));
+        }
+    }
+    assert_eq!(domains_snapshot(&db).await, before, "nothing changed");
+    assert_eq!(sites_of(&db, beta).await, 1);
+
+    // A customer's own subdomains, and names that only end alike, are fine.
+    for (site, host) in [
+        (&alpha_site, "shop.alpha.test"),
+        (&alpha_site, "www.shop.alpha.test"),
+        (&beta_site, "xalpha.test"),
+        (&beta_site, "alpha.test.example"),
+        (&alpha_site, "eb.test"),
+    ] {
+        agoat(&db, &["domain", "add", "--site", site, "--domain", host]).assert_ok();
+    }
+}
+
+/// Every directory entry, in order.
+async fn domains_snapshot(db: &TestDb) -> String {
+    let mut conn = db.owner_conn().await;
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        s: String,
+    }
+    let row: Row = diesel::sql_query(
+        "SELECT coalesce(string_agg(host || ' ' || customer_id || ' ' || site_id || ' ' || \
+         is_primary, ', ' ORDER BY host), '') AS s FROM tenancy.domains",
+    )
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    row.s
+}
+
+#[actix_web::test]
 async fn a_duplicate_domain_fails_in_one_line() {
     let db = TestDb::new().await;
     let alpha = create_customer(&db, "Alpha");

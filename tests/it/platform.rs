@@ -368,6 +368,53 @@ async fn bad_inputs_are_refused_with_the_reason_and_change_nothing() {
 }
 
 #[actix_web::test]
+async fn a_domain_under_another_customers_domain_is_refused_without_naming_them() {
+    let (app, t) = setup().await;
+    let mut b = operator(&app).await;
+    let a_page = format!("/customers/{}", t.a);
+    let a_site = t.a_site.to_string();
+    let before = database_digest(&app, None).await;
+    type Case<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            format!("{a_page}/sites"),
+            vec![("name", "Shop"), ("domain", "shop.beta.test")],
+            "shop.beta.test is under a domain another customer uses",
+        ),
+        (
+            format!("{a_page}/domains"),
+            vec![("site", a_site.as_str()), ("domain", "WWW.Beta.Test")],
+            "www.beta.test is under a domain another customer uses",
+        ),
+        (
+            format!("{a_page}/domains"),
+            vec![
+                ("site", a_site.as_str()),
+                ("domain", "x.beta.test"),
+                ("primary", "on"),
+            ],
+            "x.beta.test is under a domain another customer uses",
+        ),
+    ];
+    for (path, fields, reason) in cases {
+        let res = b.post(&a_page, &path, &fields).await;
+        assert_eq!(res.status, 409, "{path} {fields:?}: {}", res.body);
+        assert!(res.body.contains(reason), "{path}: {}", res.body);
+        assert!(!res.body.contains("Beta Labs"), "{path}: {}", res.body);
+    }
+    assert_eq!(database_digest(&app, None).await, before);
+    // A subdomain of the customer's own domain is fine.
+    let res = b
+        .post(
+            &a_page,
+            &format!("{a_page}/domains"),
+            &[("site", a_site.as_str()), ("domain", "shop.alpha.test")],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+}
+
+#[actix_web::test]
 async fn operator_create_makes_an_operator_who_can_sign_in() {
     let app = TestApp::with_platform_host(HOST).await;
     let run = |email: &str, password: &str| {

@@ -228,6 +228,15 @@ const MATRIX: &[Route] = &[
     route("GET", "/{page}", Anyone, PathId, no_form),
     route("GET", "/healthz", Anyone, NotTenant, no_form),
     route("GET", "/readyz", Anyone, NotTenant, no_form),
+    // Whether a name is served at all (a TLS proxy's question): B's domain is, like any other
+    // customer's; the answer is one word that names no one.
+    route(
+        "GET",
+        "/.well-known/agoat/tls-allowed",
+        Anyone,
+        NotTenant,
+        no_form,
+    ),
     route("GET", "/static/{name}", Anyone, NotTenant, no_form),
     // Sign-in.
     route("GET", "/admin/login", Anyone, Nothing, no_form),
@@ -568,6 +577,7 @@ const MATRIX: &[Route] = &[
     ),
     route("GET", "/admin/audit", Owners, Nothing, no_form),
     route("GET", "/admin/audit.csv", Owners, Nothing, no_form),
+    route("GET", "/admin/domains", Owners, Nothing, no_form),
 ];
 
 // ------------------------------------------------------------------------------------------------
@@ -683,6 +693,9 @@ impl Foreign {
     /// The path of `route` naming B's things; panics on a placeholder it does not know.
     fn fill(&self, route: &Route) -> String {
         let path = route.path;
+        if path == "/.well-known/agoat/tls-allowed" {
+            return format!("{path}?domain=beta.test");
+        }
         if path == "/search" {
             // Words of B's post, product and names, any of which would do.
             return "/search?q=beta%20OR%20post%20OR%20product%20OR%20description%20OR%20labs"
@@ -775,6 +788,11 @@ impl Foreign {
 /// A has one user per role.
 async fn world(app: &TestApp) -> (TwoTenants, Foreign) {
     let t = two_tenants(app).await;
+    app.state
+        .served_hosts
+        .refresh(&app.pool)
+        .await
+        .expect("the served hosts load");
     let mut tagged = post_input("beta-tagged", Some(minutes_ago(30)));
     tagged.tags = vec!["Beta Only Tag".into()];
     app.save_post(t.b, t.b_site, tagged).await;

@@ -405,3 +405,44 @@ async fn a_pool_on_the_owner_login_opens_no_connection() {
     let error = owner_pool.ping().await.expect_err("the owner cannot serve");
     assert!(format!("{error:?}").contains("can become"), "{error:?}");
 }
+
+#[actix_web::test]
+async fn the_served_hosts_transaction_sees_who_is_active_and_nothing_else() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.user(t.a, "a@alpha.test", Role::Editor, "a long enough password")
+        .await;
+    let mut owner = app.db.owner_conn().await;
+    for table in TENANT_TABLES {
+        let everything = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+            .get_result::<Count>(&mut owner)
+            .await
+            .unwrap()
+            .n;
+        assert!(everything > 0, "{table}: rows to find");
+        let seen = app
+            .pool
+            .served_hosts_read(move |conn| count_rows(conn, table))
+            .await
+            .unwrap();
+        let expected = if ["tenancy.customers", "tenancy.sites"].contains(&table) {
+            everything
+        } else {
+            0
+        };
+        assert_eq!(seen, expected, "{table}");
+    }
+    // Read-only: it cannot change what it sees.
+    let write = app
+        .pool
+        .served_hosts_read(|conn| {
+            async move {
+                conn.batch_execute("UPDATE tenancy.sites SET name = 'Taken'")
+                    .await?;
+                Ok(())
+            }
+            .scope_boxed()
+        })
+        .await;
+    assert!(write.is_err(), "a write in the served-hosts transaction");
+}

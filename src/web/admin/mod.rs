@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod branding;
 pub mod dashboard;
+pub mod domains;
 pub mod error;
 pub mod layout;
 pub mod login;
@@ -49,6 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(writing_scope("/posts", Kind::Post))
             .service(writing_scope("/pages", Kind::Page))
             .configure(settings::routes)
+            .configure(domains::routes)
             .configure(menus::routes)
             .configure(branding::routes)
             .configure(products::routes)

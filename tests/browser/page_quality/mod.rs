@@ -240,6 +240,7 @@ fn pages(stack: &Stack, world: &World, files: &Files) -> Vec<Page> {
         Page::owner("user", format!("/admin/users/{}", world.editor)),
         Page::owner("own password", "/admin/account/password"),
         Page::owner("settings", "/admin/settings"),
+        Page::owner("domains", "/admin/domains"),
         Page::owner("audit log", "/admin/audit"),
         Page::owner(
             "admin page not found",
