@@ -137,12 +137,13 @@ pub async fn run(
     bind: SocketAddr,
     data_dir: Option<&Path>,
     media_store: Arc<dyn Store>,
+    files_dir: &Path,
 ) -> Result<(), Failure> {
     let origin = crate::config::public_origin(Some(bind.port()))
         .map_err(|e| Failure::from(AppError::Invalid(e)))?;
     seed(&db).await?;
     print_welcome(&origin, data_dir);
-    crate::cli::serve::serve(db, bind, origin, media_store).await
+    crate::cli::serve::serve(db, bind, origin, media_store, files_dir).await
 }
 
 /// Seeds every demo customer that does not exist yet (each in one transaction).

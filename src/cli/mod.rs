@@ -196,11 +196,11 @@ async fn run_on(
         Command::Migrate => Ok(()),
         Command::Serve(args) => {
             let store = media_store(data_dir)?;
-            serve::serve(db, args.bind, serve::public_origin()?, store).await
+            serve::serve(db, args.bind, serve::public_origin()?, store, data_dir).await
         }
         Command::Demo(args) => {
             let store = media_store(data_dir)?;
-            demo::run(db, args.bind, target.data_dir(), store).await
+            demo::run(db, args.bind, target.data_dir(), store, data_dir).await
         }
         Command::Media(command) => media::run(&db, media_store(data_dir)?.as_ref(), command).await,
         Command::Customer(command) => tenants::customer(&db, command).await,

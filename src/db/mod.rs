@@ -208,6 +208,23 @@ impl Database {
         self.run(None, Access::ReadOnly, work).await
     }
 
+    /// Runs `work` in a read-only transaction with no customer set and `app.mail_sender` on: the
+    /// one place that reads across customers. The policy `sender_scan` then shows it the rows of
+    /// `tenancy.mail_outbox` of every customer (and nothing else of any customer), so the mail
+    /// sender can learn which customers have mail due; it claims, sends and records those mails
+    /// in each customer's own transactions.
+    pub async fn outbox_scan<'a, R, F>(&self, work: F) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
+        let begin = format!(
+            "{}; SET LOCAL app.mail_sender = 'on'",
+            begin_sql(None, Access::ReadOnly)
+        );
+        self.run_with(None, Access::ReadOnly, begin, work).await
+    }
+
     /// Checks that a connection can be had and answers.
     pub async fn ping(&self) -> AppResult<()> {
         let mut conn = self.pool.get().await?;
@@ -226,7 +243,21 @@ impl Database {
         F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
         R: Send + 'a,
     {
-        let begin = begin_sql(scope, access);
+        self.run_with(scope, access, begin_sql(scope, access), work)
+            .await
+    }
+
+    async fn run_with<'a, R, F>(
+        &self,
+        scope: Option<Scope>,
+        access: Access,
+        begin: String,
+        work: F,
+    ) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
         let mut attempt = 1;
         loop {
             let result = self.attempt(&begin, &work).await;

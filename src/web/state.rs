@@ -1,6 +1,6 @@
 //! The application state every request handler reaches: the database, the host directory, the
-//! session key, the page cache, the media store, the public origin and the request limits read
-//! from the configuration.
+//! session key, the page cache, the media store, the mail sender's wake-up, the public origin and
+//! the request limits read from the configuration.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use actix_web::web;
 
 use crate::config::PublicOrigin;
 use crate::db::Database;
+use crate::mail::Mailer;
 use crate::media::image::Limits as MediaLimits;
 use crate::media::store::Store;
 use crate::tenancy::directory::Directory;
@@ -35,6 +36,8 @@ pub struct AppState {
     /// The most addresses one sitemap file holds before `/sitemap.xml` becomes an index: the
     /// protocol's [`crate::web::pages::sitemap::MAX_URLS`] (tests lower it).
     pub sitemap_max_urls: usize,
+    /// Wakes this server's mail sender after a transaction that queued mail has committed.
+    pub mailer: Mailer,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             media_store,
             media_limits: MediaLimits::from_env(),
             sitemap_max_urls: crate::web::pages::sitemap::MAX_URLS,
+            mailer: Mailer::new(),
         }
     }
 }
