@@ -131,6 +131,8 @@ impl WriteClock {
 enum Access {
     ReadOnly,
     ReadWrite,
+    /// Read-write at `READ COMMITTED`: see [`Database::tenant_tx_row_locked`].
+    ReadWriteRowLocked,
 }
 
 impl Database {
@@ -187,6 +189,23 @@ impl Database {
         R: Send + 'a,
     {
         self.run(Some(scope), Access::ReadWrite, work).await
+    }
+
+    /// Runs `work` in a read-write transaction scoped to one customer at `READ COMMITTED`, for
+    /// work that is correct through row locks alone: a queue's claims (`SELECT … FOR UPDATE SKIP
+    /// LOCKED`, then `UPDATE`s whose conditions are checked again on the locked rows). At
+    /// `SERIALIZABLE`, two claimers that skip each other's rows would still be reported as a
+    /// conflict (each read the range the other wrote); on Citus that failure surfaces at a
+    /// worker's COMMIT, where it cannot be told from other failures. Serialization failures are
+    /// retried like everywhere else; it does not tick the write clock (nothing visitors see
+    /// changes in such work).
+    pub async fn tenant_tx_row_locked<'a, R, F>(&self, scope: Scope, work: F) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
+        self.run(Some(scope), Access::ReadWriteRowLocked, work)
+            .await
     }
 
     /// Runs `work` in a read-only transaction scoped to one customer.
@@ -321,6 +340,7 @@ fn begin_sql(scope: Option<Scope>, access: Access) -> String {
     let mode = match access {
         Access::ReadOnly => "READ ONLY",
         Access::ReadWrite => "ISOLATION LEVEL SERIALIZABLE, READ WRITE",
+        Access::ReadWriteRowLocked => "ISOLATION LEVEL READ COMMITTED, READ WRITE",
     };
     match scope {
         // A UUID's text form is hex digits and dashes only, so it is safe inside the literal.

@@ -3,7 +3,7 @@
 //! One pass finds the customers with mail due (the one read across customers,
 //! [`Database::outbox_scan`]), then for each customer claims a batch of its due mails in the
 //! customer's own transaction, sends them one by one after that commit, and records each outcome
-//! in another: sent; a transient failure retried after `base_backoff × 2^(tries − 1)` (at most
+//! in another (these transactions rest on row locks: [`Database::tenant_tx_row_locked`]): sent; a transient failure retried after `base_backoff × 2^(tries − 1)` (at most
 //! `max_backoff`); failed after `max_attempts` tries or at once on a permanent refusal (a 5xx
 //! answer, an address that cannot be written). Passes repeat while they find work, then the task
 //! sleeps until it is woken ([`Mailer::wake`]) or `poll_interval` has passed.
@@ -171,7 +171,7 @@ impl Sender {
             let batch = self.settings.batch;
             let mails = self
                 .db
-                .tenant_tx(scope, |conn| {
+                .tenant_tx_row_locked(scope, |conn| {
                     async move { outbox::claim(conn, scope, claim, now, until, batch).await }
                         .scope_boxed()
                 })
@@ -200,7 +200,7 @@ impl Sender {
             Ok(()) => {
                 let now = crate::db::now();
                 self.db
-                    .tenant_tx(scope, |conn| {
+                    .tenant_tx_row_locked(scope, |conn| {
                         async move { outbox::mark_sent(conn, scope, id, claim, now).await }
                             .scope_boxed()
                     })
@@ -213,7 +213,7 @@ impl Sender {
                 tracing::warn!(mail = %id, tries, %error, next = %next, "mail not sent, will retry");
                 let error = &error;
                 self.db
-                    .tenant_tx(scope, |conn| {
+                    .tenant_tx_row_locked(scope, |conn| {
                         async move { outbox::mark_retry(conn, scope, id, claim, error, next).await }
                             .scope_boxed()
                     })
@@ -224,7 +224,7 @@ impl Sender {
                 tracing::warn!(mail = %id, tries, %error, "mail given up");
                 let error = &error;
                 self.db
-                    .tenant_tx(scope, |conn| {
+                    .tenant_tx_row_locked(scope, |conn| {
                         async move { outbox::mark_failed(conn, scope, id, claim, error).await }
                             .scope_boxed()
                     })
