@@ -115,15 +115,20 @@ pub fn hash_password(password: &str) -> AppResult<String> {
         .map_err(|e| AppError::Internal(format!("cannot hash the password: {e}")))
 }
 
-/// Whether `password` matches a stored PHC hash.
+/// Whether `password` matches a stored PHC hash. A stored value that is no hash (a user invited
+/// who has not chosen a password yet) matches nothing, after as long a check as a real one.
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    match PasswordHash::new(phc) {
+        Ok(hash) => Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok(),
+        Err(_) => {
+            if let Ok(decoy) = PasswordHash::new(decoy_hash()) {
+                let _ = Argon2::default().verify_password(password.as_bytes(), &decoy);
+            }
+            false
+        }
+    }
 }
 
 /// What the password hash of an invited user is until they choose a password: not a PHC string,
@@ -332,12 +337,13 @@ pub async fn get(conn: &mut Conn, scope: Scope, id: UserId) -> AppResult<Option<
         .map_err(AppError::from)
 }
 
-/// How many active owners the customer in scope has.
+/// How many active owners the customer in scope has (an owner still invited does not count).
 pub async fn active_owners(conn: &mut Conn, scope: Scope) -> AppResult<i64> {
     users::table
         .filter(users::customer_id.eq(scope.customer_uuid()))
         .filter(users::role.eq(Role::Owner.as_str()))
         .filter(users::is_active.eq(true))
+        .filter(users::invitation_pending.eq(false))
         .count()
         .get_result(conn)
         .await
@@ -383,6 +389,7 @@ async fn keep_an_owner(
 ) -> AppResult<()> {
     if rule == OwnerRule::KeepOne
         && user.is_active
+        && !user.invitation_pending
         && user.role() == Role::Owner
         && active_owners(conn, scope).await? <= 1
     {

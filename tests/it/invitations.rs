@@ -546,3 +546,42 @@ async fn inviting_takes_an_owner_and_a_free_address() {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("pricing"));
 }
+
+#[actix_web::test]
+async fn an_owner_still_invited_does_not_count_as_an_owner() {
+    let app = TestApp::new().await;
+    let _t = world(&app).await;
+    let mut owner = signed_in(&app, "alpha.test", "owner@alpha.test").await;
+    let res = owner
+        .post(
+            "/admin/users/invite",
+            "/admin/users/invite",
+            &[("email", "second@alpha.test"), ("role", "owner")],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    let me = sql_text(
+        &app,
+        "SELECT id::text AS s FROM tenancy.users WHERE email = 'owner@alpha.test'",
+    )
+    .await;
+    let page = format!("/admin/users/{me}");
+    let version = owner
+        .get(&page)
+        .await
+        .attr("input[name=version]", "value")
+        .unwrap();
+    let res = owner
+        .post(
+            &page,
+            &format!("{page}/role"),
+            &[("role", "editor"), ("version", &version)],
+        )
+        .await;
+    assert!(
+        res.body.contains("last active owner"),
+        "the only owner who can sign in stays one: {} {}",
+        res.status,
+        res.body
+    );
+}
