@@ -6,7 +6,8 @@
 //! row-level security and cannot become a role that could, so the tenant policies hold even
 //! against a `RESET ROLE`. Each new connection is checked for that before it is used, and switches
 //! to [`APP_ROLE`]. Each transaction first sets `app.customer_id` for its scope,
-//! transaction-locally.
+//! transaction-locally; the one read across customers is the mail sender's scan of the outbox
+//! ([`Database::outbox_scan`]).
 
 pub mod citus;
 pub mod conninfo;
