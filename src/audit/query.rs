@@ -20,6 +20,8 @@ pub const PAGE_SIZE: i64 = 50;
 pub const ENTITY_KINDS: &[&str] = &[
     "customer",
     "domain",
+    "invitation",
+    "password_reset",
     "post",
     "preview_link",
     "product",
