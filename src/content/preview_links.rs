@@ -2,8 +2,9 @@
 //! usually) on the site's domain, until it expires or is revoked.
 //!
 //! A link's token is 32 random bytes (base64url, 43 characters, see [`crate::token`]), shown once
-//! when the link is made; only its SHA-256 (hex) is stored, so the table cannot be used to rebuild a link, and a token
-//! cannot be guessed or forged. Tokens are looked up within the customer in scope only.
+//! when the link is made; only its SHA-256 (hex) is stored, so the table cannot be used to rebuild
+//! a link, and a token cannot be guessed or forged. Tokens are looked up within the customer in
+//! scope only.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;

@@ -3,8 +3,9 @@
 //! One pass finds the customers with mail due (the one read across customers,
 //! [`Database::outbox_scan`]), then for each customer claims a batch of its due mails in the
 //! customer's own transaction, sends them one by one after that commit, and records each outcome
-//! in another (these transactions rest on row locks: [`Database::tenant_tx_row_locked`]): sent; a transient failure retried after `base_backoff × 2^(tries − 1)` (at most
-//! `max_backoff`); failed after `max_attempts` tries or at once on a permanent refusal (a 5xx
+//! in another (these transactions rest on row locks: [`Database::tenant_tx_row_locked`]): sent;
+//! a transient failure retried after `base_backoff × 2^(tries − 1)` (at most `max_backoff`);
+//! failed after `max_attempts` tries or at once on a permanent refusal (a 5xx
 //! answer, an address that cannot be written). Passes repeat while they find work, then the task
 //! sleeps until it is woken ([`Mailer::wake`]) or `poll_interval` has passed.
 

@@ -2,8 +2,9 @@
 //! single-use link (valid 48 hours, [`account_tokens`]) to `/admin/invitation/{token}` on the
 //! site's primary domain, where they choose their password.
 //!
-//! The user exists from the invitation on, with no password that matches ([`users::create_invited`]),
-//! so the role and the address are reserved and the users list shows them as invited. Inviting a
+//! The user exists from the invitation on, with no password that matches
+//! ([`users::create_invited`]), so the role and the address are reserved and the users list shows
+//! them as invited. Inviting a
 //! still-invited address again sends a new link (the old one stops working) with the role given.
 //! The user row, the token, the mail and the audit event are written in one transaction.
 
