@@ -133,7 +133,7 @@ enum Access {
     ReadOnly,
     ReadWrite,
     /// Read-write at `READ COMMITTED`: see [`Database::tenant_tx_row_locked`].
-    ReadWriteRowLocked,
+    RowLocked,
 }
 
 impl Database {
@@ -205,8 +205,7 @@ impl Database {
         F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
         R: Send + 'a,
     {
-        self.run(Some(scope), Access::ReadWriteRowLocked, work)
-            .await
+        self.run(Some(scope), Access::RowLocked, work).await
     }
 
     /// Runs `work` in a read-only transaction scoped to one customer.
@@ -341,7 +340,7 @@ fn begin_sql(scope: Option<Scope>, access: Access) -> String {
     let mode = match access {
         Access::ReadOnly => "READ ONLY",
         Access::ReadWrite => "ISOLATION LEVEL SERIALIZABLE, READ WRITE",
-        Access::ReadWriteRowLocked => "ISOLATION LEVEL READ COMMITTED, READ WRITE",
+        Access::RowLocked => "ISOLATION LEVEL READ COMMITTED, READ WRITE",
     };
     match scope {
         // A UUID's text form is hex digits and dashes only, so it is safe inside the literal.
