@@ -29,6 +29,8 @@
 //! | `AWS_REGION`, `AWS_DEFAULT_REGION` | the bucket's region (the first set wins) | `us-east-1` |
 //! | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` | the media bucket's static credentials, both or neither; neither: the AWS credential chain (web identity, container, instance) | the chain |
 //! | `AWS_SESSION_TOKEN` | the session token of temporary static credentials | none |
+//! | `AGOAT_SMTP_URL` | the SMTP server mail leaves through: `smtps://user:pass@host:465`, `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtp://host:25` (plain); see [`crate::mail::transport`] | `.eml` files in `<AGOAT_DATA_DIR>/outbox/` |
+//! | `AGOAT_MAIL_FROM` | the sender address of every mail, `address` or `Name <address>` (see [`crate::mail::message`]) | `AGoat Publisher <agoat@localhost>` |
 
 use std::fmt;
 use std::net::IpAddr;

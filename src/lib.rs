@@ -4,7 +4,8 @@
 //! inside that customer's scope (`db`), and every change is audited (`audit`). Posts live in
 //! `content`, the Thorne product catalog in `thorne`, the search of both in `search`, each site's
 //! branding in `branding`, the public pages in `web`, the command line in `cli`; which characters
-//! outside text may hold in `input`, the address form of tags and categories in `address`.
+//! outside text may hold in `input`, the address form of tags and categories in `address`; mail
+//! leaves through the outbox of `mail`, and secret link tokens are made in `token`.
 
 pub mod address;
 pub mod audit;
@@ -16,9 +17,11 @@ pub mod content;
 pub mod db;
 pub mod error;
 pub mod input;
+pub mod mail;
 pub mod media;
 pub mod platform;
 pub mod search;
 pub mod tenancy;
 pub mod thorne;
+pub mod token;
 pub mod web;

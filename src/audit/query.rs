@@ -20,6 +20,8 @@ pub const PAGE_SIZE: i64 = 50;
 pub const ENTITY_KINDS: &[&str] = &[
     "customer",
     "domain",
+    "invitation",
+    "password_reset",
     "post",
     "preview_link",
     "product",
@@ -328,6 +330,39 @@ pub async fn nth_newest_password_failure(
         .get_result(conn)
         .await
         .optional()?)
+}
+
+/// How many password reset links were asked for since `since`, in the customer in scope: from
+/// `ip`, and for `email` (refused requests not counted).
+pub async fn password_reset_requests_since(
+    conn: &mut Conn,
+    scope: Scope,
+    email: &str,
+    ip: &str,
+    since: DateTime<Utc>,
+) -> AppResult<(i64, i64)> {
+    let requests = || {
+        events::table
+            .filter(events::customer_id.eq(scope.customer_uuid()))
+            .filter(events::entity.eq("password_reset"))
+            .filter(events::action.eq("request"))
+            .filter(events::occurred_at.gt(since))
+    };
+    let by_address: i64 = requests()
+        .filter(
+            events::after
+                .retrieve_as_text("email")
+                .eq(email.trim().to_lowercase()),
+        )
+        .count()
+        .get_result(conn)
+        .await?;
+    let by_client: i64 = requests()
+        .filter(events::ip.eq(ip))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok((by_address, by_client))
 }
 
 /// One changed field of an event, as text: `field: old → new`.

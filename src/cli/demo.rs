@@ -139,6 +139,7 @@ pub async fn run(
     data_dir: Option<&Path>,
     trusted: TrustedProxies,
     media_store: Arc<dyn Store>,
+    files_dir: &Path,
 ) -> Result<(), Failure> {
     let origin = crate::config::public_origin(Some(bind.port()))
         .map_err(|e| Failure::from(AppError::Invalid(e)))?;
@@ -146,7 +147,17 @@ pub async fn run(
     let platform_host =
         crate::config::platform_host().unwrap_or_else(|| DEMO_PLATFORM_HOST.to_owned());
     print_welcome(&origin, data_dir, &platform_host);
-    crate::cli::serve::serve_with(db, bind, origin, trusted, media_store, Some(platform_host)).await
+    let platform_host = Some(platform_host);
+    crate::cli::serve::serve_with(
+        db,
+        bind,
+        origin,
+        trusted,
+        media_store,
+        platform_host,
+        files_dir,
+    )
+    .await
 }
 
 /// The operator console's host in the demo (unless `AGOAT_PLATFORM_HOST` names another).

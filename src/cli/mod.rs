@@ -214,11 +214,19 @@ async fn run_on(
         Command::Migrate => Ok(()),
         Command::Serve(args) => {
             let store = media_store(data_dir)?;
-            serve::serve(db, args.bind, serve::public_origin()?, trusted, store).await
+            serve::serve(
+                db,
+                args.bind,
+                serve::public_origin()?,
+                trusted,
+                store,
+                data_dir,
+            )
+            .await
         }
         Command::Demo(args) => {
             let store = media_store(data_dir)?;
-            demo::run(db, args.bind, target.data_dir(), trusted, store).await
+            demo::run(db, args.bind, target.data_dir(), trusted, store, data_dir).await
         }
         Command::Media(command) => media::run(&db, media_store(data_dir)?.as_ref(), command).await,
         Command::Customer(command) => tenants::customer(&db, command).await,

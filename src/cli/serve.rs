@@ -1,12 +1,16 @@
 //! `agoat serve`: serves every site until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::Failure;
 use crate::config::{PublicOrigin, TrustedProxies};
 use crate::db::Database;
 use crate::error::AppError;
+use crate::mail::message::FromAddress;
+use crate::mail::sender::{Sender, Settings};
+use crate::mail::transport::Transport;
 use crate::media::store::Store;
 use crate::web::{self, AppState};
 
@@ -23,16 +27,27 @@ pub fn trusted_proxies() -> Result<TrustedProxies, Failure> {
 }
 
 /// Serves on `bind`, showing absolute addresses on `origin` and believing the forwarding headers
-/// of `trusted` proxies, with the operator console on `AGOAT_PLATFORM_HOST`.
+/// of `trusted` proxies, with the operator console on `AGOAT_PLATFORM_HOST` and the mail sender
+/// running beside the server (mail to `AGOAT_SMTP_URL`, else to files under `<data_dir>/outbox`).
 pub async fn serve(
     db: Database,
     bind: SocketAddr,
     origin: PublicOrigin,
     trusted: TrustedProxies,
     media_store: Arc<dyn Store>,
+    data_dir: &Path,
 ) -> Result<(), Failure> {
     let platform_host = crate::config::platform_host();
-    serve_with(db, bind, origin, trusted, media_store, platform_host).await
+    serve_with(
+        db,
+        bind,
+        origin,
+        trusted,
+        media_store,
+        platform_host,
+        data_dir,
+    )
+    .await
 }
 
 /// Serves as [`serve`] does, with the operator console on `platform_host` (none: no console).
@@ -43,19 +58,35 @@ pub async fn serve_with(
     trusted: TrustedProxies,
     media_store: Arc<dyn Store>,
     platform_host: Option<String>,
+    data_dir: &Path,
 ) -> Result<(), Failure> {
-    let key = crate::config::session_key().map_err(|e| Failure::from(AppError::Invalid(e)))?;
+    let invalid = |e: String| Failure::from(AppError::Invalid(e));
+    let key = crate::config::session_key().map_err(invalid)?;
+    let transport = Transport::from_env(data_dir).map_err(invalid)?;
+    let from = FromAddress::from_env().map_err(invalid)?;
     tracing::info!(store = %media_store.describe(), "media library");
+    match &transport {
+        Transport::Files(folder) => tracing::info!(
+            folder = %folder.display(),
+            "mail is written to files in {} (AGOAT_SMTP_URL is not set)",
+            folder.display()
+        ),
+        Transport::Smtp { .. } => {
+            tracing::info!(to = %transport.describe(), from = %from.address(), "mail")
+        }
+    }
     if !trusted.is_empty() {
         tracing::info!(proxies = ?trusted, "forwarding headers believed from these proxies");
     }
     if let Some(host) = &platform_host {
         tracing::info!(host = %host, "operator console");
     }
-    let mut state = AppState::build(db, key, origin, media_store);
+    let mut state = AppState::build(db.clone(), key, origin, media_store);
     state.trusted_proxies = trusted;
     state.platform_host = platform_host;
-    web::serve(actix_web::web::Data::new(state), bind)
-        .await
-        .map_err(|e| Failure::from(AppError::Internal(format!("cannot serve on {bind}: {e}"))))
+    let state = actix_web::web::Data::new(state);
+    let sender = Sender::new(db, transport, from, Settings::default()).spawn(state.mailer.clone());
+    let served = web::serve(state, bind).await;
+    sender.abort();
+    served.map_err(|e| Failure::from(AppError::Internal(format!("cannot serve on {bind}: {e}"))))
 }

@@ -1,17 +1,15 @@
 //! Shareable preview links: a link lets anyone holding it see one revision of a post (a draft,
 //! usually) on the site's domain, until it expires or is revoked.
 //!
-//! A link's token is 32 random bytes (base64url, 43 characters), shown once when the link is made;
-//! only its SHA-256 (hex) is stored, so the table cannot be used to rebuild a link, and a token
-//! cannot be guessed or forged. Tokens are looked up within the customer in scope only.
+//! A link's token is 32 random bytes (base64url, 43 characters, see [`crate::token`]), shown once
+//! when the link is made; only its SHA-256 (hex) is stored, so the table cannot be used to rebuild
+//! a link, and a token cannot be guessed or forged. Tokens are looked up within the customer in
+//! scope only.
 
-use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use rand::RngCore;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::audit::{self, Actor, Change};
@@ -20,13 +18,12 @@ use crate::content::revisions;
 use crate::db::{Conn, schema::content::preview_links};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
+use crate::token::{hash, new_token, well_formed};
 
 /// Lifetime of a link when none is asked for.
 pub const DEFAULT_LIFETIME_HOURS: i64 = 48;
 /// Longest lifetime a link may have (30 days).
 pub const MAX_LIFETIME_HOURS: i64 = 30 * 24;
-/// Random bytes in a token.
-const TOKEN_BYTES: usize = 32;
 
 /// A stored link (without its token, which is never stored).
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -105,25 +102,6 @@ pub fn parse_lifetime(text: &str) -> AppResult<Duration> {
         return Err(invalid());
     }
     Ok(Duration::hours(hours))
-}
-
-/// The stored form of a token: SHA-256, hex.
-fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// Whether `token` has the shape of a token this module makes.
-fn well_formed(token: &str) -> bool {
-    token.len() == 43
-        && base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(token)
-            .is_ok_and(|bytes| bytes.len() == TOKEN_BYTES)
-}
-
-fn new_token() -> String {
-    let mut bytes = [0u8; TOKEN_BYTES];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Makes a link to the newest revision of `post`, living for `lifetime`; audited.
@@ -266,18 +244,6 @@ mod tests {
         ] {
             assert!(parse_lifetime(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn tokens_are_random_and_well_formed() {
-        let (a, b) = (new_token(), new_token());
-        assert_ne!(a, b);
-        assert!(well_formed(&a) && well_formed(&b));
-        assert_eq!(hash(&a).len(), 64);
-        assert!(!well_formed(""));
-        assert!(!well_formed(&a[1..]));
-        assert!(!well_formed(&format!("{}=", &a[1..])));
-        assert!(!well_formed(&"!".repeat(43)));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! row-level security and cannot become a role that could, so the tenant policies hold even
 //! against a `RESET ROLE`. Each new connection is checked for that before it is used, and switches
 //! to [`APP_ROLE`]. Each transaction first sets `app.customer_id` for its scope,
-//! transaction-locally.
+//! transaction-locally; the one read across customers is the mail sender's scan of the outbox
+//! ([`Database::outbox_scan`]).
 
 pub mod citus;
 pub mod conninfo;
@@ -131,6 +132,8 @@ impl WriteClock {
 enum Access {
     ReadOnly,
     ReadWrite,
+    /// Read-write at `READ COMMITTED`: see [`Database::tenant_tx_row_locked`].
+    RowLocked,
 }
 
 impl Database {
@@ -190,6 +193,23 @@ impl Database {
             .await
     }
 
+    /// Runs `work` in a read-write transaction scoped to one customer at `READ COMMITTED`, for
+    /// work that is correct through row locks alone: a queue's claims (`SELECT … FOR UPDATE SKIP
+    /// LOCKED`, then `UPDATE`s whose conditions are checked again on the locked rows). At
+    /// `SERIALIZABLE`, two claimers that skip each other's rows would still be reported as a
+    /// conflict (each read the range the other wrote); on Citus that failure surfaces at a
+    /// worker's COMMIT, where it cannot be told from other failures. Serialization failures are
+    /// retried like everywhere else; it does not tick the write clock (nothing visitors see
+    /// changes in such work).
+    pub async fn tenant_tx_row_locked<'a, R, F>(&self, scope: Scope, work: F) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
+        self.run(Within::Tenant(scope), Access::RowLocked, work)
+            .await
+    }
+
     /// Runs `work` in a read-only transaction scoped to one customer.
     pub async fn tenant_read<'a, R, F>(&self, scope: Scope, work: F) -> AppResult<R>
     where
@@ -239,6 +259,19 @@ impl Database {
         R: Send + 'a,
     {
         self.run(Within::Platform, Access::ReadOnly, work).await
+    }
+
+    /// Runs `work` in a read-only transaction with no customer set and `app.mail_sender` on: the
+    /// one place that reads across customers. The policy `sender_scan` then shows it the rows of
+    /// `tenancy.mail_outbox` of every customer (and nothing else of any customer), so the mail
+    /// sender can learn which customers have mail due; it claims, sends and records those mails
+    /// in each customer's own transactions.
+    pub async fn outbox_scan<'a, R, F>(&self, work: F) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
+        self.run(Within::MailSender, Access::ReadOnly, work).await
     }
 
     /// Checks that a connection can be had and answers.
@@ -329,6 +362,8 @@ enum Within {
     Nothing,
     /// The domain directory and which customers and sites are active (`app.served_hosts`).
     ServedHosts,
+    /// Every customer's mail outbox and nothing else of any customer (`app.mail_sender`).
+    MailSender,
 }
 
 /// `BEGIN` and the tenant (or platform) setting in one round trip.
@@ -336,6 +371,7 @@ fn begin_sql(within: Within, access: Access) -> String {
     let mode = match access {
         Access::ReadOnly => "READ ONLY",
         Access::ReadWrite => "ISOLATION LEVEL SERIALIZABLE, READ WRITE",
+        Access::RowLocked => "ISOLATION LEVEL READ COMMITTED, READ WRITE",
     };
     match within {
         // A UUID's text form is hex digits and dashes only, so it is safe inside the literal.
@@ -346,6 +382,7 @@ fn begin_sql(within: Within, access: Access) -> String {
         ),
         Within::Platform => format!("BEGIN {mode}; SET LOCAL app.platform = 'on'"),
         Within::ServedHosts => format!("BEGIN {mode}; SET LOCAL app.served_hosts = 'on'"),
+        Within::MailSender => format!("BEGIN {mode}; SET LOCAL app.mail_sender = 'on'"),
         Within::Nothing => format!("BEGIN {mode}"),
     }
 }

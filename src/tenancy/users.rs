@@ -61,6 +61,9 @@ pub struct User {
     pub is_active: bool,
     /// Bumped by every change (optimistic concurrency).
     pub version: i32,
+    /// Invited by e-mail and no password chosen yet: cannot sign in until the invitation's link
+    /// is followed.
+    pub invitation_pending: bool,
 }
 
 impl User {
@@ -76,6 +79,7 @@ impl User {
             "role": self.role,
             "is_active": self.is_active,
             "version": self.version,
+            "invitation_pending": self.invitation_pending,
         })
     }
 }
@@ -111,16 +115,25 @@ pub fn hash_password(password: &str) -> AppResult<String> {
         .map_err(|e| AppError::Internal(format!("cannot hash the password: {e}")))
 }
 
-/// Whether `password` matches a stored PHC hash.
+/// Whether `password` matches a stored PHC hash. A stored value that is no hash (a user invited
+/// who has not chosen a password yet) matches nothing, after as long a check as a real one.
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    match PasswordHash::new(phc) {
+        Ok(hash) => Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok(),
+        Err(_) => {
+            if let Ok(decoy) = PasswordHash::new(decoy_hash()) {
+                let _ = Argon2::default().verify_password(password.as_bytes(), &decoy);
+            }
+            false
+        }
+    }
 }
+
+/// What the password hash of an invited user is until they choose a password: not a PHC string,
+/// so no password matches it.
+const NO_PASSWORD_YET: &str = "!invited";
 
 /// Creates a user of the customer in scope.
 pub async fn create(
@@ -129,6 +142,30 @@ pub async fn create(
     email: &str,
     role: Role,
     password_hash: &str,
+    actor: &Actor,
+) -> AppResult<User> {
+    insert(conn, scope, email, role, password_hash, false, actor).await
+}
+
+/// Creates a user of the customer in scope who was invited by e-mail: no password matches theirs
+/// until they choose one with the invitation's link ([`crate::tenancy::invitations`]).
+pub async fn create_invited(
+    conn: &mut Conn,
+    scope: Scope,
+    email: &str,
+    role: Role,
+    actor: &Actor,
+) -> AppResult<User> {
+    insert(conn, scope, email, role, NO_PASSWORD_YET, true, actor).await
+}
+
+async fn insert(
+    conn: &mut Conn,
+    scope: Scope,
+    email: &str,
+    role: Role,
+    password_hash: &str,
+    invitation_pending: bool,
     actor: &Actor,
 ) -> AppResult<User> {
     let email = valid_email(email)?;
@@ -140,6 +177,7 @@ pub async fn create(
             users::email.eq(&email),
             users::password_hash.eq(password_hash),
             users::role.eq(role.as_str()),
+            users::invitation_pending.eq(invitation_pending),
             users::created_at.eq(now),
             users::updated_at.eq(now),
         ))
@@ -299,12 +337,13 @@ pub async fn get(conn: &mut Conn, scope: Scope, id: UserId) -> AppResult<Option<
         .map_err(AppError::from)
 }
 
-/// How many active owners the customer in scope has.
+/// How many active owners the customer in scope has (an owner still invited does not count).
 pub async fn active_owners(conn: &mut Conn, scope: Scope) -> AppResult<i64> {
     users::table
         .filter(users::customer_id.eq(scope.customer_uuid()))
         .filter(users::role.eq(Role::Owner.as_str()))
         .filter(users::is_active.eq(true))
+        .filter(users::invitation_pending.eq(false))
         .count()
         .get_result(conn)
         .await
@@ -350,6 +389,7 @@ async fn keep_an_owner(
 ) -> AppResult<()> {
     if rule == OwnerRule::KeepOne
         && user.is_active
+        && !user.invitation_pending
         && user.role() == Role::Owner
         && active_owners(conn, scope).await? <= 1
     {
@@ -386,6 +426,7 @@ async fn apply(
                 users::role.eq(role.as_str()),
                 users::is_active.eq(is_active),
                 users::password_hash.eq(hash),
+                users::invitation_pending.eq(false),
                 users::session_generation.eq(users::session_generation + generation_step),
                 users::version.eq(users::version + 1),
                 users::updated_at.eq(now),
@@ -512,8 +553,10 @@ pub async fn set_active(
     .await
 }
 
-/// Sets a new password hash and ends every session of the user. `action` names it in the audit
-/// log (`reset_password` by someone else, `change_password` by the user).
+/// Sets a new password hash and ends every session of the user (an invitation still pending is
+/// then accepted). `action` names it in the audit log (`reset_password` by someone else,
+/// `change_password` by the user, `accept_invitation` and `reset_password_by_link` through a
+/// mailed link).
 pub async fn set_password(
     conn: &mut Conn,
     scope: Scope,

@@ -62,10 +62,13 @@ pub async fn apply(
         headers.insert(CONTENT_SECURITY_POLICY, value);
     }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(
-        REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
+    // A page whose address holds a secret (a mailed link's token) sends no referrer at all.
+    if headers.get(REFERRER_POLICY) != Some(&HeaderValue::from_static("no-referrer")) {
+        headers.insert(
+            REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        );
+    }
     headers.insert(
         X_FRAME_OPTIONS,
         HeaderValue::from_static(if admin { "DENY" } else { "SAMEORIGIN" }),

@@ -1,6 +1,7 @@
 //! The application state every request handler reaches: the database, the host directory and the
-//! set of served hosts, the session key, the page cache, the media store, the public origin, the
-//! trusted proxies and the request limits read from the configuration.
+//! set of served hosts, the session key, the page cache, the media store, the mail sender's
+//! wake-up, the public origin, the trusted proxies and the request limits read from the
+//! configuration.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use actix_web::web;
 
 use crate::config::{PublicOrigin, TrustedProxies};
 use crate::db::Database;
+use crate::mail::Mailer;
 use crate::media::image::Limits as MediaLimits;
 use crate::media::store::Store;
 use crate::tenancy::directory::Directory;
@@ -43,6 +45,8 @@ pub struct AppState {
     /// The host the operator console answers on (`AGOAT_PLATFORM_HOST`), normalised; none: no
     /// console.
     pub platform_host: Option<String>,
+    /// Wakes this server's mail sender after a transaction that queued mail has committed.
+    pub mailer: Mailer,
 }
 
 impl AppState {
@@ -80,6 +84,7 @@ impl AppState {
             media_limits: MediaLimits::from_env(),
             sitemap_max_urls: crate::web::pages::sitemap::MAX_URLS,
             platform_host: crate::config::platform_host(),
+            mailer: Mailer::new(),
         }
     }
 }

@@ -93,6 +93,8 @@ fn command_on(url: &str) -> Command {
             std::env::temp_dir().join("agoat-test-cli-data"),
         )
         .env_remove("AGOAT_MEDIA_URL")
+        .env_remove("AGOAT_SMTP_URL")
+        .env_remove("AGOAT_MAIL_FROM")
         .env_remove("AGOAT_APP_DATABASE_URL")
         .env_remove("AGOAT_PASSWORD")
         .env_remove("AGOAT_BIND")
@@ -2037,4 +2039,137 @@ fn a_bad_pg_bindir_adds_no_second_stderr_line_to_an_embedded_error() {
             .stdin(Stdio::null()),
     );
     run.one_error();
+}
+
+// ------------------------------------------------------------------------------------------------
+// Mail from a running server
+
+/// Asks for a reset link for `email` on `host` of `server`, as a browser would (the form's
+/// session and CSRF token first); returns the answer's status.
+fn ask_for_reset(server: &Server, host: &str, email: &str) -> u16 {
+    use crate::common::http::send;
+    let page = send(
+        server.addr(),
+        "GET",
+        host,
+        "/admin/password/forgot",
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(page.status, 200, "{}", page.body);
+    let token = regex_lite::Regex::new(r#"name="csrf_token" value="([^"]+)""#)
+        .unwrap()
+        .captures(&page.body)
+        .expect("the form has a CSRF token")[1]
+        .to_owned();
+    let form = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("email", email), ("csrf_token", &token)])
+        .finish();
+    let cookie = page.cookie.expect("the form starts a session");
+    send(
+        server.addr(),
+        "POST",
+        host,
+        "/admin/password/forgot",
+        Some(&cookie),
+        Some(&form),
+    )
+    .unwrap()
+    .status
+}
+
+/// Waits up to 10 s for `read` to find one mail.
+fn one_mail(read: impl Fn() -> Vec<crate::common::mail::Mail>) -> crate::common::mail::Mail {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mails = read();
+        if !mails.is_empty() {
+            assert_eq!(mails.len(), 1);
+            return mails[0].clone();
+        }
+        assert!(Instant::now() < deadline, "no mail arrived within 10 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn customer_with_owner(db: &TestDb) {
+    let customer = create_customer(db, "Acme Health");
+    create_site(db, customer, "Acme Blog", "acme.test");
+    agoat_with_env(
+        db,
+        &[
+            "user",
+            "create",
+            "--customer",
+            &customer.to_string(),
+            "--email",
+            "owner@acme.test",
+            "--role",
+            "owner",
+        ],
+        &[("AGOAT_PASSWORD", "a long enough password")],
+    )
+    .assert_ok();
+}
+
+#[actix_web::test]
+async fn without_smtp_a_running_server_writes_mail_under_the_data_folder_and_says_where() {
+    let db = TestDb::new().await;
+    customer_with_owner(&db);
+    let data = TempDir::new("mail-data");
+    let server = Server::start_with(&db, &[("AGOAT_DATA_DIR", data.path().to_str().unwrap())]);
+    let outbox = data.path().join("outbox");
+    assert!(
+        server
+            .log_text()
+            .contains(&format!("mail is written to files in {}", outbox.display())),
+        "{}",
+        server.log_text()
+    );
+    assert_eq!(ask_for_reset(&server, "acme.test", "owner@acme.test"), 200);
+    let mail = one_mail(|| crate::common::mail::read_mails(&outbox));
+    assert!(mail.file.extension().is_some_and(|e| e == "eml"));
+    assert_eq!(mail.header("To").as_deref(), Some("owner@acme.test"));
+    assert!(mail.header("From").unwrap().contains("agoat@localhost"));
+    assert!(
+        mail.link()
+            .starts_with("http://acme.test/admin/password/reset/")
+    );
+    server.stop();
+}
+
+#[actix_web::test]
+async fn with_smtp_a_running_server_sends_mail_through_it() {
+    let Some(smtp) = crate::common::mail::SmtpServer::start() else {
+        return;
+    };
+    let db = TestDb::new().await;
+    customer_with_owner(&db);
+    let server = Server::start_with(
+        &db,
+        &[
+            ("AGOAT_SMTP_URL", &smtp.url()),
+            ("AGOAT_MAIL_FROM", "Acme Mail <mail@acme.test>"),
+        ],
+    );
+    assert!(
+        server
+            .log_text()
+            .contains(&format!("SMTP server smtp://127.0.0.1:{}", smtp.port)),
+        "{}",
+        server.log_text()
+    );
+    assert_eq!(ask_for_reset(&server, "acme.test", "owner@acme.test"), 200);
+    let mail = one_mail(|| smtp.messages());
+    assert_eq!(mail.header("To").as_deref(), Some("owner@acme.test"));
+    assert_eq!(
+        mail.header("From").as_deref(),
+        Some("\"Acme Blog\" <mail@acme.test>")
+    );
+    assert!(
+        mail.link()
+            .starts_with("http://acme.test/admin/password/reset/")
+    );
+    server.stop();
 }

@@ -2,6 +2,22 @@
 
 pub mod tenancy {
     diesel::table! {
+        tenancy.account_tokens (customer_id, id) {
+            customer_id -> Uuid,
+            id -> Uuid,
+            user_id -> Uuid,
+            #[max_length = 20]
+            purpose -> Varchar,
+            #[max_length = 64]
+            token_hash -> Varchar,
+            created_by -> Nullable<Uuid>,
+            created_at -> Timestamptz,
+            expires_at -> Timestamptz,
+            used_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
         tenancy.customers (id) {
             id -> Uuid,
             #[max_length = 200]
@@ -24,6 +40,32 @@ pub mod tenancy {
             site_id -> Uuid,
             is_primary -> Bool,
             created_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        tenancy.mail_outbox (customer_id, id) {
+            customer_id -> Uuid,
+            id -> Uuid,
+            #[max_length = 40]
+            kind -> Varchar,
+            #[max_length = 200]
+            from_name -> Varchar,
+            #[max_length = 320]
+            to_address -> Varchar,
+            #[max_length = 300]
+            subject -> Varchar,
+            text_body -> Text,
+            html_body -> Text,
+            #[max_length = 10]
+            state -> Varchar,
+            attempts -> Int4,
+            next_attempt_at -> Timestamptz,
+            claim_id -> Nullable<Uuid>,
+            claimed_until -> Nullable<Timestamptz>,
+            last_error -> Nullable<Text>,
+            created_at -> Timestamptz,
+            sent_at -> Nullable<Timestamptz>,
         }
     }
 
@@ -79,12 +121,22 @@ pub mod tenancy {
             version -> Int4,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+            invitation_pending -> Bool,
         }
     }
 
+    diesel::joinable!(mail_outbox -> customers (customer_id));
     diesel::joinable!(site_branding -> customers (customer_id));
     diesel::joinable!(sites -> customers (customer_id));
     diesel::joinable!(users -> customers (customer_id));
 
-    diesel::allow_tables_to_appear_in_same_query!(customers, domains, site_branding, sites, users,);
+    diesel::allow_tables_to_appear_in_same_query!(
+        account_tokens,
+        customers,
+        domains,
+        mail_outbox,
+        site_branding,
+        sites,
+        users,
+    );
 }

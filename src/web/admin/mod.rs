@@ -5,6 +5,7 @@
 //! every state-changing request must carry the session's CSRF token, and its form fields may hold
 //! no control characters (see `web::input_guard`). Errors render in the admin layout (`error`).
 
+pub mod account_links;
 pub mod audit;
 pub mod branding;
 pub mod dashboard;
@@ -47,6 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/login", web::get().to(login::form))
             .route("/login", web::post().to(login::submit))
             .route("/logout", web::post().to(login::sign_out))
+            .configure(account_links::routes)
             .service(writing_scope("/posts", Kind::Post))
             .service(writing_scope("/pages", Kind::Page))
             .configure(settings::routes)

@@ -9,6 +9,7 @@
 #[path = "../../support/citus_cluster.rs"]
 pub mod citus_cluster;
 pub mod http;
+pub mod mail;
 
 use std::sync::Arc;
 
@@ -407,6 +408,8 @@ pub struct TestApp {
     pub state: web::Data<AppState>,
     /// The media library's files (a folder of this test's own).
     pub media: MediaFolder,
+    /// This test's mail files (a folder of its own).
+    pub mail: MediaFolder,
 }
 
 /// A folder of one test's media files, removed when the test ends.
@@ -414,7 +417,11 @@ pub struct MediaFolder(std::path::PathBuf);
 
 impl MediaFolder {
     fn new() -> MediaFolder {
-        let dir = std::env::temp_dir().join(format!("agoat-test-media-{}", uuid::Uuid::new_v4()));
+        MediaFolder::named("media")
+    }
+
+    fn named(what: &str) -> MediaFolder {
+        let dir = std::env::temp_dir().join(format!("agoat-test-{what}-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("create the test's media folder");
         MediaFolder(dir)
     }
@@ -489,6 +496,7 @@ impl TestApp {
             pool,
             state: web::Data::new(state),
             media,
+            mail: MediaFolder::named("mail"),
         }
     }
 

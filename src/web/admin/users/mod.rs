@@ -1,10 +1,11 @@
-//! Users admin under `/admin/users` (owners only): list, create, change role, disable and enable,
-//! reset password; and `/admin/account/password`, where any signed-in user changes their own
+//! Users admin under `/admin/users` (owners only): list, create, invite by e-mail, change role,
+//! disable and enable, reset password; and `/admin/account/password`, where any signed-in user changes their own
 //! password. One file per page or action; the queries live in `tenancy::users`.
 
 mod account;
 mod active;
 mod edit;
+mod invite;
 mod list;
 mod new;
 mod password;
@@ -26,6 +27,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/users", web::get().to(list::page))
         .route("/users", web::post().to(new::submit))
         .route("/users/new", web::get().to(new::form))
+        .route("/users/invite", web::get().to(invite::form))
+        .route("/users/invite", web::post().to(invite::submit))
         .route("/users/{id}", web::get().to(edit::page))
         .route("/users/{id}/role", web::post().to(role::submit))
         .route("/users/{id}/disable", web::post().to(active::disable))
