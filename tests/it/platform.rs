@@ -467,3 +467,82 @@ async fn a_customer_transaction_sees_no_operator() {
     .await;
     assert_eq!(forced, "operator_sign_ins:true,operators:true");
 }
+
+#[actix_web::test]
+async fn an_operator_invites_a_customers_first_owner_by_mail() {
+    let (app, t) = setup().await;
+    let mut b = operator(&app).await;
+    let page = format!("/customers/{}", t.a);
+    let site = t.a_site.to_string();
+    // Another customer's site, or none, is refused and nothing is queued.
+    let b_site = t.b_site.to_string();
+    let res = b
+        .post(
+            &page,
+            &format!("{page}/invite"),
+            &[("site", b_site.as_str()), ("email", "boss@alpha.test")],
+        )
+        .await;
+    assert_eq!(res.status, 404);
+    let res = b
+        .post(
+            &page,
+            &format!("{page}/invite"),
+            &[("site", "nope"), ("email", "boss@alpha.test")],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert_eq!(
+        crate::common::sql_count(&app, "SELECT count(*) FROM tenancy.mail_outbox").await,
+        0
+    );
+
+    let res = b
+        .post(
+            &page,
+            &format!("{page}/invite"),
+            &[("site", site.as_str()), ("email", "boss@alpha.test")],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    // The operator's page shows no link; the mail holds it.
+    let after = b.get(&page).await;
+    assert!(!after.body.contains("/admin/invitation/"));
+    let text = sql_text(
+        &app,
+        &format!(
+            "SELECT text_body AS s FROM tenancy.mail_outbox WHERE customer_id = '{}'",
+            t.a
+        ),
+    )
+    .await;
+    let link = regex_lite::Regex::new(r"http://alpha\.test(/admin/invitation/[A-Za-z0-9_-]+)")
+        .unwrap()
+        .captures(&text)
+        .unwrap_or_else(|| panic!("no link in {text}"))[1]
+        .to_owned();
+    let mut invitee = app.browser("alpha.test");
+    let password = "the first owner's password";
+    let res = invitee
+        .post(
+            &link,
+            &link,
+            &[("new_password", password), ("confirm_password", password)],
+        )
+        .await;
+    assert!(res.status == 303, "{}", res.body);
+    let role = sql_text(
+        &app,
+        "SELECT role AS s FROM tenancy.users WHERE email = 'boss@alpha.test'",
+    )
+    .await;
+    assert_eq!(role, "owner");
+    assert!(
+        operator_events(&app, &t.a.to_string())
+            .await
+            .contains("invitation:send")
+    );
+    let mut owner = app.browser("alpha.test");
+    owner.sign_in("boss@alpha.test", password).await;
+    assert_eq!(owner.get("/admin/users").await.status, 200);
+}

@@ -1,7 +1,8 @@
 //! `/customers/{id}` of the operator console: one customer — its usage (sites, posts, products,
 //! media bytes), its sites with their domains — and the actions on it: rename (over its version),
 //! activate or deactivate, create a site with its primary domain, add a domain to a site (alias
-//! or primary), remove an alias. Everything is read and written in the customer's own scope and
+//! or primary), remove an alias, invite an owner by e-mail (the link leads to the chosen site's
+//! primary domain; the operator never sees it). Everything is read and written in the customer's own scope and
 //! recorded in its audit log with the operator as actor; a bad input re-renders the page with
 //! the reason (4xx) and changes nothing. An id that is not a customer is a 404.
 
@@ -18,7 +19,8 @@ use crate::platform::{self, Usage};
 use crate::tenancy::customers::{self, Customer};
 use crate::tenancy::domains::{self, Domain};
 use crate::tenancy::sites::{self, Site};
-use crate::tenancy::{CustomerId, Scope, SiteId, host};
+use crate::tenancy::users::Role;
+use crate::tenancy::{CustomerId, Scope, SiteId, host, invitations};
 use crate::web::auth::session as flash;
 use crate::web::platform::{CurrentOperator, PlatformLayout, see_other};
 use crate::web::{AppState, response};
@@ -373,6 +375,58 @@ pub async fn remove_domain(
         },
     )
     .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InviteForm {
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn invite_owner(
+    state: web::Data<AppState>,
+    operator: CurrentOperator,
+    session: Session,
+    path: web::Path<String>,
+    form: web::Form<InviteForm>,
+) -> AppResult<HttpResponse> {
+    let scope = customer_of(&path)?;
+    let Ok(site) = Uuid::try_parse(form.site.trim()).map(SiteId::from_uuid) else {
+        let reason = "Choose the site whose address the invitation links to.".to_owned();
+        return refused(&state, &operator, &session, scope, reason).await;
+    };
+    let actor = operator.actor.clone();
+    let email = form.email.clone();
+    let origin = state.public_origin.clone();
+    let done = format!(
+        "An invitation to become an owner was sent to {}.",
+        form.email.trim()
+    );
+    let res = change(&state, &operator, &session, scope, &done, move |conn| {
+        let (actor, email, origin) = (actor.clone(), email.clone(), origin.clone());
+        async move {
+            let site = sites::find(conn, scope, site).await?;
+            let primary = domains::for_site(conn, scope, SiteId::from_uuid(site.id))
+                .await?
+                .into_iter()
+                .find(|d| d.is_primary)
+                .ok_or_else(|| AppError::Invalid("the site has no primary domain".into()))?;
+            let base_url = origin.base_url(&primary.host);
+            let link_site = invitations::LinkSite {
+                name: &site.name,
+                base_url: &base_url,
+            };
+            invitations::invite(conn, scope, &email, Role::Owner, link_site, &actor)
+                .await
+                .map(drop)
+        }
+        .scope_boxed()
+    })
+    .await;
+    state.mailer.wake();
+    res
 }
 
 #[cfg(test)]

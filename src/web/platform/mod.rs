@@ -3,7 +3,7 @@
 //! accounts (`platform::operators`) into their own session (the cookie is the platform host's),
 //! with the admin's CSRF check; every page is `no-store`. One file per page or action:
 //! `login` (sign in and out), `customers` (the list, creating one), `customer` (one customer:
-//! usage, renaming, (de)activating, its sites and domains).
+//! usage, renaming, (de)activating, its sites and domains, inviting its first owner).
 
 pub mod customer;
 pub mod customers;
@@ -58,6 +58,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/customers/{id}/domains/remove",
                 web::post().to(customer::remove_domain),
+            )
+            .route(
+                "/customers/{id}/invite",
+                web::post().to(customer::invite_owner),
             )
             .default_service(web::to(not_found)),
     );
