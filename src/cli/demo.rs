@@ -146,7 +146,15 @@ pub async fn run(
     seed(&db).await?;
     let platform_host =
         crate::config::platform_host().unwrap_or_else(|| DEMO_PLATFORM_HOST.to_owned());
-    print_welcome(&origin, data_dir, &platform_host);
+    let welcome = Welcome {
+        origin: &origin,
+        data_dir,
+        platform_host: &platform_host,
+        mail: crate::mail::transport::Transport::from_env(files_dir)
+            .map(|transport| transport.describe())
+            .unwrap_or_else(|problem| problem),
+    };
+    welcome.print();
     let platform_host = Some(platform_host);
     crate::cli::serve::serve_with(
         db,
@@ -222,6 +230,23 @@ async fn seed_customer(conn: &mut Conn, scope: Scope, customer: &DemoCustomer) -
     Ok(())
 }
 
+/// What the demo's welcome names.
+struct Welcome<'a> {
+    origin: &'a PublicOrigin,
+    data_dir: Option<&'a Path>,
+    platform_host: &'a str,
+    /// Where mail goes: the outbox folder, or the SMTP server.
+    mail: String,
+}
+
+impl Welcome<'_> {
+    fn print(&self) {
+        print_welcome(self.origin, self.data_dir, self.platform_host);
+        println!("Mail (invitations, password resets): {}", self.mail);
+        println!("Press Ctrl-C to stop.");
+    }
+}
+
 fn print_welcome(origin: &PublicOrigin, data_dir: Option<&Path>, platform_host: &str) {
     println!("AGoat Publisher demo is running. Open:");
     println!();
@@ -253,5 +278,4 @@ fn print_welcome(origin: &PublicOrigin, data_dir: Option<&Path>, platform_host: 
     if let Some(dir) = data_dir {
         println!("Data: the embedded PostgreSQL in {}", dir.display());
     }
-    println!("Press Ctrl-C to stop.");
 }
