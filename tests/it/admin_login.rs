@@ -228,12 +228,14 @@ async fn the_wait_is_counted_from_the_failures_in_the_window() {
     for _ in 0..5 {
         typo(&mut browser, "editor@alpha.test").await;
     }
-    // The five failures happened ten minutes ago: five minutes are left.
+    // The five failures happened ten minutes ago: five minutes are left. (A time bound as a
+    // literal: Citus refuses `occurred_at - interval …`, a stable function of a column, in an
+    // UPDATE.)
+    let ten_minutes_ago = (chrono::Utc::now() - chrono::Duration::minutes(10)).to_rfc3339();
     let mut conn = app.db.owner_conn().await;
-    conn.batch_execute(
-        "UPDATE audit.events SET occurred_at = occurred_at - interval '10 minutes' \
-         WHERE entity = 'sign_in'",
-    )
+    conn.batch_execute(&format!(
+        "UPDATE audit.events SET occurred_at = '{ten_minutes_ago}' WHERE entity = 'sign_in'"
+    ))
     .await
     .unwrap();
     let try_again = [("email", "editor@alpha.test"), ("password", PASSWORD)];
@@ -255,15 +257,17 @@ async fn the_wait_is_counted_from_the_failures_in_the_window() {
          ORDER BY occurred_at LIMIT 1",
     )
     .await;
+    let minutes_ago = |n| (chrono::Utc::now() - chrono::Duration::minutes(n)).to_rfc3339();
     conn.batch_execute(&format!(
-        "UPDATE audit.events SET occurred_at = occurred_at - interval '6 minutes' \
-         WHERE id = '{oldest}'"
+        "UPDATE audit.events SET occurred_at = '{}' WHERE id = '{oldest}'",
+        minutes_ago(16)
     ))
     .await
     .unwrap();
     conn.batch_execute(&format!(
-        "UPDATE audit.events SET occurred_at = occurred_at - interval '4 minutes' \
-         WHERE action = 'failure' AND id <> '{oldest}'"
+        "UPDATE audit.events SET occurred_at = '{}' \
+         WHERE action = 'failure' AND id <> '{oldest}'",
+        minutes_ago(14)
     ))
     .await
     .unwrap();
