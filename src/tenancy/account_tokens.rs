@@ -12,9 +12,10 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
+use crate::audit::Actor;
 use crate::db::{Conn, schema::tenancy::account_tokens};
 use crate::error::{AppError, AppResult};
-use crate::tenancy::users::{self, Account};
+use crate::tenancy::users::{self, Account, User};
 use crate::tenancy::{Scope, UserId};
 use crate::token;
 
@@ -161,4 +162,26 @@ async fn retire_unused(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Uses the token `secret` of `purpose` and sets its user's password to `password_hash`, audited
+/// as `action` by that user (on the request's address). A token that does not open its page is
+/// `NotFound`, and nothing changes.
+pub async fn redeem_with_password(
+    conn: &mut Conn,
+    scope: Scope,
+    secret: &str,
+    purpose: Purpose,
+    password_hash: &str,
+    action: &str,
+    request: &Actor,
+) -> AppResult<User> {
+    let account = redeem(conn, scope, secret, purpose).await?;
+    let id = UserId::from_uuid(account.id);
+    let actor = Actor {
+        user_id: Some(id),
+        label: account.email.clone(),
+        ..request.clone()
+    };
+    users::set_password(conn, scope, id, password_hash, None, action, &actor).await
 }

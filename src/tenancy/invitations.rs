@@ -92,20 +92,14 @@ pub async fn accept(
     password_hash: &str,
     request: &Actor,
 ) -> AppResult<User> {
-    let account = account_tokens::redeem(conn, scope, secret, Purpose::Invitation).await?;
-    let actor = Actor {
-        user_id: Some(UserId::from_uuid(account.id)),
-        label: account.email.clone(),
-        ..request.clone()
-    };
-    users::set_password(
+    account_tokens::redeem_with_password(
         conn,
         scope,
-        UserId::from_uuid(account.id),
+        secret,
+        Purpose::Invitation,
         password_hash,
-        None,
         "accept_invitation",
-        &actor,
+        request,
     )
     .await
 }

@@ -104,20 +104,14 @@ pub async fn complete(
     password_hash: &str,
     request: &Actor,
 ) -> AppResult<User> {
-    let account = account_tokens::redeem(conn, scope, secret, Purpose::PasswordReset).await?;
-    let actor = Actor {
-        user_id: Some(UserId::from_uuid(account.id)),
-        label: account.email.clone(),
-        ..request.clone()
-    };
-    users::set_password(
+    account_tokens::redeem_with_password(
         conn,
         scope,
-        UserId::from_uuid(account.id),
+        secret,
+        Purpose::PasswordReset,
         password_hash,
-        None,
         "reset_password_by_link",
-        &actor,
+        request,
     )
     .await
 }
