@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::tenancy::domain_checks::DomainChecks;
+
 use crate::cli::Failure;
 use crate::config::{PublicOrigin, TrustedProxies};
 use crate::db::Database;
@@ -81,9 +83,11 @@ pub async fn serve_with(
     if let Some(host) = &platform_host {
         tracing::info!(host = %host, "operator console");
     }
+    let domain_checks = DomainChecks::from_env().map_err(invalid)?;
     let mut state = AppState::build(db.clone(), key, origin, media_store);
     state.trusted_proxies = trusted;
     state.platform_host = platform_host;
+    state.domain_checks = Arc::new(domain_checks);
     let state = actix_web::web::Data::new(state);
     let sender = Sender::new(db, transport, from, Settings::default()).spawn(state.mailer.clone());
     let served = web::serve(state, bind).await;

@@ -41,7 +41,8 @@ pub struct SiteContext {
 /// What a host resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution {
-    /// A primary domain of an active site of an active customer.
+    /// The canonical domain of an active site of an active customer: its primary, or its first
+    /// served alias while the primary is not served.
     Site(Arc<SiteContext>),
     /// An alias: answer 301 to the same path on this host.
     Redirect(String),
@@ -191,14 +192,11 @@ impl Directory {
                     if !customer.is_active || !site.is_active {
                         return Ok(Resolution::Unknown);
                     }
-                    let primary = domains::for_site(conn, scope, site_id)
-                        .await?
-                        .into_iter()
-                        .find(|d| d.is_primary);
-                    let Some(primary) = primary else {
+                    let site_domains = domains::for_site(conn, scope, site_id).await?;
+                    let Some(primary) = domains::canonical_host(&site_domains).cloned() else {
                         return Ok(Resolution::Unknown);
                     };
-                    if !entry.is_primary {
+                    if primary.host != entry.host {
                         return Ok(Resolution::Redirect(primary.host));
                     }
                     let menus = menus::visible(conn, scope, site_id).await?;

@@ -4,6 +4,7 @@
 //! host routing in `site`, error pages in
 //! `error`, conditional responses in `response`, fingerprinted assets in `assets`, health checks
 //! in `ops`, the answer to a TLS proxy's question whether a name is served in `tls_allowed`, the
+//! HTTP token that verifies an owner's domain in `domain_verification`, the
 //! per-request log line in `request_log`, who the client is and whether it came over https (the
 //! forwarding headers of trusted proxies believed, no one else's) in `client`, the security
 //! headers of every response in `security_headers`, the refusal of control characters in
@@ -15,6 +16,7 @@ pub mod assets;
 pub mod auth;
 pub mod body;
 pub mod client;
+pub mod domain_verification;
 pub mod error;
 pub mod input_guard;
 pub mod json_ld;
@@ -74,6 +76,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     "/.well-known/agoat/tls-allowed",
                     web::get().to(tls_allowed::answer),
                 )
+                .route(
+                    "/.well-known/agoat-verification/{token}",
+                    web::get().to(domain_verification::answer),
+                )
                 .configure(platform::routes)
                 .service(
                     web::scope("")
@@ -109,6 +115,7 @@ fn form_config() -> web::FormConfig {
 /// The set of served hosts is loaded first and then kept fresh in the background.
 pub async fn serve(state: web::Data<AppState>, bind: SocketAddr) -> std::io::Result<()> {
     state.served_hosts.keep_fresh(state.db.clone()).await;
+    state.domain_checks.keep_checking(state.db.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

@@ -160,7 +160,7 @@ fn clone_visible(error: &AppError) -> AppError {
 /// The host a request names: the authority of its target when the request line carries one
 /// (absolute form, `GET http://a.test/x HTTP/1.1`, or an HTTP/2 `:authority`), which wins over a
 /// `Host` header saying otherwise (RFC 9112 §3.2.2); else the `Host` header.
-fn request_host(req: &HttpRequest) -> String {
+pub fn request_host(req: &HttpRequest) -> String {
     host_of(req.uri(), req.headers())
 }
 

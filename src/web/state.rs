@@ -1,6 +1,6 @@
 //! The application state every request handler reaches: the database, the host directory and the
 //! set of served hosts, the session key, the page cache, the media store, the mail sender's
-//! wake-up, the public origin, the trusted proxies and the request limits read from the
+//! wake-up, the domain checks, the public origin, the trusted proxies and the request limits read from the
 //! configuration.
 
 use std::sync::Arc;
@@ -14,7 +14,9 @@ use crate::mail::Mailer;
 use crate::media::image::Limits as MediaLimits;
 use crate::media::store::Store;
 use crate::tenancy::directory::Directory;
+use crate::tenancy::domain_checks::{CheckSettings, DomainChecks};
 use crate::tenancy::served_hosts::ServedHosts;
+use crate::tenancy::verification::ProbeSettings;
 use crate::web::page_cache;
 
 /// What every request handler can reach.
@@ -47,6 +49,8 @@ pub struct AppState {
     pub platform_host: Option<String>,
     /// Wakes this server's mail sender after a transaction that queued mail has committed.
     pub mailer: Mailer,
+    /// Verifies owners' domains and checks them again.
+    pub domain_checks: Arc<DomainChecks>,
 }
 
 impl AppState {
@@ -85,6 +89,10 @@ impl AppState {
             sitemap_max_urls: crate::web::pages::sitemap::MAX_URLS,
             platform_host: crate::config::platform_host(),
             mailer: Mailer::new(),
+            domain_checks: Arc::new(DomainChecks::new(
+                &ProbeSettings::default(),
+                CheckSettings::default(),
+            )),
         }
     }
 }

@@ -33,13 +33,25 @@ pub mod tenancy {
     }
 
     diesel::table! {
-        tenancy.domains (host) {
+        tenancy.domains (customer_id, host) {
             #[max_length = 253]
             host -> Varchar,
             customer_id -> Uuid,
             site_id -> Uuid,
             is_primary -> Bool,
             created_at -> Timestamptz,
+            #[max_length = 10]
+            state -> Varchar,
+            #[max_length = 10]
+            verified_by -> Nullable<Varchar>,
+            #[max_length = 64]
+            token -> Nullable<Varchar>,
+            verified_at -> Nullable<Timestamptz>,
+            checked_at -> Nullable<Timestamptz>,
+            next_check_at -> Nullable<Timestamptz>,
+            failing_since -> Nullable<Timestamptz>,
+            #[max_length = 300]
+            check_error -> Nullable<Varchar>,
         }
     }
 
