@@ -156,7 +156,8 @@ pub async fn find(conn: &mut Conn, scope: Scope, host: &str) -> AppResult<Option
 }
 
 /// Whether this product should answer `token` on `host` for the HTTP verification: a customer
-/// has claimed the host with that token, and no other customer's site serves the host.
+/// has claimed the host with that token, and no other customer's site serves the host or a domain
+/// it is under (the product may already answer for such names: only DNS verifies them).
 pub async fn answers_token(conn: &mut Conn, host: &str, token: &str) -> AppResult<bool> {
     let claimant: Option<Uuid> = domains::table
         .filter(domains::host.eq(host))
@@ -169,7 +170,17 @@ pub async fn answers_token(conn: &mut Conn, host: &str, token: &str) -> AppResul
         return Ok(false);
     };
     let served_by = lookup(conn, host).await?.map(|d| d.customer_id);
-    Ok(served_by.is_none_or(|owner| owner == claimant))
+    if served_by.is_some_and(|owner| owner != claimant) {
+        return Ok(false);
+    }
+    let parent_of_another: i64 = domains::table
+        .filter(domains::host.eq_any(parent_domains(host)))
+        .filter(domains::state.eq_any(State::SERVED))
+        .filter(domains::customer_id.ne(claimant))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok(parent_of_another == 0)
 }
 
 /// Every host the product serves: each served domain (primary or alias) of an active site of an
@@ -511,7 +522,9 @@ pub async fn remove(conn: &mut Conn, scope: Scope, host: &str, actor: &Actor) ->
         let site = SiteId::from_uuid(domain.site_id);
         let others = for_site(conn, scope, site).await?.len() - 1;
         return Err(AppError::Conflict(if others == 0 {
-            format!("{host} is the last domain of its site: a site keeps at least one domain")
+            format!(
+                "{host} is the primary and last domain of its site: a site keeps at least one domain"
+            )
         } else {
             format!("{host} is the primary domain of its site: make another domain primary first")
         }));

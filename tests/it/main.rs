@@ -17,6 +17,7 @@ mod categories;
 mod cli;
 mod cli_users;
 mod common;
+mod domain_verification;
 mod invitations;
 mod limits;
 mod mail;

@@ -8,6 +8,7 @@
 
 #[path = "../../support/citus_cluster.rs"]
 pub mod citus_cluster;
+pub mod dns;
 pub mod http;
 pub mod mail;
 
@@ -463,6 +464,18 @@ impl TestApp {
         let host = host.to_owned();
         TestApp::build(PublicOrigin::default(), |state| {
             state.platform_host = Some(host)
+        })
+        .await
+    }
+
+    /// The application verifying owners' domains with these probes and this schedule.
+    pub async fn with_domain_checks(
+        probes: agoat::tenancy::verification::ProbeSettings,
+        settings: agoat::tenancy::domain_checks::CheckSettings,
+    ) -> TestApp {
+        use agoat::tenancy::domain_checks::DomainChecks;
+        TestApp::build(PublicOrigin::default(), move |state| {
+            state.domain_checks = Arc::new(DomainChecks::new(&probes, settings))
         })
         .await
     }
