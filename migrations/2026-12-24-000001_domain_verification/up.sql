@@ -21,7 +21,6 @@ ALTER TABLE tenancy.domains
     ADD COLUMN check_error VARCHAR(300);
 ALTER TABLE tenancy.domains ALTER COLUMN state DROP DEFAULT;
 ALTER TABLE tenancy.domains ALTER COLUMN verified_by DROP DEFAULT;
-UPDATE tenancy.domains SET verified_at = created_at;
 
 ALTER TABLE tenancy.domains
     ADD CONSTRAINT domains_state_known CHECK (state IN ('pending', 'verified', 'failing', 'lapsed')),
@@ -33,6 +32,8 @@ ALTER TABLE tenancy.domains
 ALTER TABLE tenancy.domains DROP CONSTRAINT domains_pkey;
 ALTER TABLE tenancy.domains ADD PRIMARY KEY (customer_id, host);
 -- One customer at most holds a name served.
+-- The directory is read by public name across customers (a request's Host, a proxy's question,
+-- the due checks of every customer): these indexes are led by the host or the due time.
 CREATE UNIQUE INDEX domains_served_host ON tenancy.domains (host) WHERE state IN ('verified', 'failing');
 CREATE INDEX domains_by_host ON tenancy.domains (host);
 CREATE INDEX domains_due ON tenancy.domains (next_check_at) WHERE next_check_at IS NOT NULL;

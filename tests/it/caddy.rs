@@ -1,8 +1,9 @@
 //! The product behind Caddy as docs/deploy/caddy.md sets it up: `agoat serve` on plain HTTP,
 //! Caddy in front of it with on-demand TLS (its own local CA here instead of a public one) that
 //! asks `/.well-known/agoat/tls-allowed` before each certificate. A domain of a site gets a
-//! certificate and its site over https, with HSTS and `Secure` cookies; a name no site has gets
-//! no certificate, so its TLS handshake fails.
+//! certificate and its site over https, with HSTS and `Secure` cookies; a name no site has, or
+//! one not verified yet, gets no certificate, so its TLS handshake fails; plain HTTP passes a
+//! domain's verification token through and sends everything else to https.
 //!
 //! Needs Caddy (Debian: `apt install caddy`, or `AGOAT_CADDY` naming the binary); without it the
 //! test says so and passes, except when `AGOAT_REQUIRE_CADDY=1` (CI).
@@ -73,11 +74,21 @@ https:// {{
 	}}
 	reverse_proxy 127.0.0.1:{app_port}
 }}
+
+http:// {{
+	handle /.well-known/agoat-verification/* {{
+		reverse_proxy 127.0.0.1:{app_port}
+	}}
+	handle {{
+		redir https://{{host}}{{uri}} 308
+	}}
+}}
 "
     )
 }
 
-fn start_caddy(binary: &Path, dir: &Path, app_port: u16) -> (Caddy, u16) {
+/// Caddy with its ports: (Caddy, http, https).
+fn start_caddy(binary: &Path, dir: &Path, app_port: u16) -> (Caddy, u16, u16) {
     let (http_port, https_port) = (free_port(), free_port());
     let config = dir.join("Caddyfile");
     std::fs::write(&config, caddyfile(app_port, http_port, https_port)).unwrap();
@@ -107,7 +118,7 @@ fn start_caddy(binary: &Path, dir: &Path, app_port: u16) -> (Caddy, u16) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    (caddy, https_port)
+    (caddy, http_port, https_port)
 }
 
 /// The certificates of a PEM file.
@@ -213,6 +224,25 @@ async fn caddy_gets_certificates_for_served_domains_only() {
     })
     .await;
 
+    let pending_token = app
+        .in_scope(a, move |conn, scope| {
+            use scoped_futures::ScopedFutureExt;
+            async move {
+                agoat::tenancy::domains::claim(
+                    conn,
+                    scope,
+                    site,
+                    "pending.example",
+                    &crate::common::actor(),
+                )
+                .await
+            }
+            .scope_boxed()
+        })
+        .await
+        .token
+        .unwrap();
+
     let dir = tempfile::tempdir().unwrap();
     // Caddy's https port is known only once it starts; the addresses the site shows use 443.
     let server = Server::start_with(
@@ -248,7 +278,7 @@ async fn caddy_gets_certificates_for_served_domains_only() {
         started.elapsed()
     );
     assert!(slowest < Duration::from_millis(250), "{slowest:?}");
-    let (caddy, https_port) = start_caddy(&binary, dir.path(), app_port);
+    let (caddy, http_port, https_port) = start_caddy(&binary, dir.path(), app_port);
 
     // A domain of an active site: a certificate from Caddy's CA, and the site over https.
     // Caddy makes its CA when it starts or at the first handshake; until its root is on disk
@@ -302,8 +332,26 @@ async fn caddy_gets_certificates_for_served_domains_only() {
         assert!(cookie.contains("; Secure"), "{cookie}");
     }
 
-    // Names no active site has get no certificate: the handshake fails.
-    for domain in ["unknown.test", "beta.test", "evil.alpha.test"] {
+    // A domain an owner has added but not verified yet gets no certificate; over plain HTTP the
+    // proxy passes its verification token through (everything else goes to https).
+    let reply = crate::common::http::get(
+        &format!("127.0.0.1:{http_port}"),
+        "pending.example",
+        &format!("/.well-known/agoat-verification/{pending_token}"),
+    )
+    .unwrap();
+    assert_eq!(reply.status, 200, "{}", caddy.log_text());
+    assert!(reply.body.contains(&pending_token), "{}", reply.body);
+    let reply = crate::common::http::get(&format!("127.0.0.1:{http_port}"), "pending.example", "/")
+        .unwrap();
+    assert_eq!(reply.status, 308);
+    // Names no active site has, or not verified yet, get no certificate: the handshake fails.
+    for domain in [
+        "unknown.test",
+        "beta.test",
+        "evil.alpha.test",
+        "pending.example",
+    ] {
         let refused = https_get(https_port, domain, "/", &roots);
         assert!(refused.is_err(), "{domain} got a certificate: {refused:?}");
     }

@@ -186,6 +186,10 @@ fn forgot_form(f: &Foreign) -> Vec<(&'static str, String)> {
     vec![("email", f.owner_email.clone())]
 }
 
+fn domain_form(_: &Foreign) -> Vec<(&'static str, String)> {
+    vec![("domain", "beta.test".into())]
+}
+
 fn invite_form(_: &Foreign) -> Vec<(&'static str, String)> {
     vec![("email", "new@alpha.test".into()), ("role", "owner".into())]
 }
@@ -255,6 +259,14 @@ const MATRIX: &[Route] = &[
         no_form,
     ),
     route("GET", "/static/{name}", Anyone, NotTenant, no_form),
+    // The HTTP token of B's pending domain, asked on A's domain: not A's to answer.
+    route(
+        "GET",
+        "/.well-known/agoat-verification/{token}",
+        Anyone,
+        PathId,
+        no_form,
+    ),
     // Sign-in.
     route("GET", "/admin/login", Anyone, Nothing, no_form),
     route("POST", "/admin/login", Anyone, FormReference, login_form),
@@ -630,6 +642,29 @@ const MATRIX: &[Route] = &[
     route("GET", "/admin/audit", Owners, Nothing, no_form),
     route("GET", "/admin/audit.csv", Owners, Nothing, no_form),
     route("GET", "/admin/domains", Owners, Nothing, no_form),
+    // Adding B's domain on A's admin: refused without naming B.
+    route("POST", "/admin/domains", Owners, FormReference, domain_form),
+    route(
+        "POST",
+        "/admin/domains/{host}/check",
+        Owners,
+        PathId,
+        no_form,
+    ),
+    route(
+        "POST",
+        "/admin/domains/{host}/primary",
+        Owners,
+        PathId,
+        no_form,
+    ),
+    route(
+        "POST",
+        "/admin/domains/{host}/remove",
+        Owners,
+        PathId,
+        no_form,
+    ),
 ];
 
 // ------------------------------------------------------------------------------------------------
@@ -739,6 +774,8 @@ struct Foreign {
     /// A password reset link and an invitation of B's editor.
     reset_token: String,
     invitation_token: String,
+    /// The HTTP verification token of a domain B has claimed (`beta.example`).
+    domain_token: String,
     /// An image of B's library and the name of one of its files.
     media: String,
     media_file: String,
@@ -781,12 +818,15 @@ impl Foreign {
             .replace("{tag}", &self.tag)
             .replace("{category}", &self.category)
             .replace("{sku}", &self.sku)
+            .replace("{host}", "beta.test")
             .replace(
                 "{token}",
                 if path.starts_with("/admin/password/reset/") {
                     &self.reset_token
                 } else if path.starts_with("/admin/invitation/") {
                     &self.invitation_token
+                } else if path.starts_with("/.well-known/agoat-verification/") {
+                    &self.domain_token
                 } else {
                     &self.token
                 },
@@ -906,6 +946,17 @@ async fn world(app: &TestApp) -> (TwoTenants, Foreign) {
             .scope_boxed()
         })
         .await;
+    let domain_token = app
+        .in_scope(t.b, move |conn, scope| {
+            async move {
+                let site = t.b_site;
+                agoat::tenancy::domains::claim(conn, scope, site, "beta.example", &actor()).await
+            }
+            .scope_boxed()
+        })
+        .await
+        .token
+        .expect("a claim has a token");
     let foreign = Foreign {
         post: post_id(app, "beta-post").await,
         post_slug: "beta-post".into(),
@@ -928,6 +979,7 @@ async fn world(app: &TestApp) -> (TwoTenants, Foreign) {
         token: link.token,
         reset_token,
         invitation_token,
+        domain_token,
         media: media.to_string(),
         media_file: sql_text(app, "SELECT min(name) AS s FROM content.media_files").await,
     };
