@@ -7,7 +7,7 @@
 //! only the probe's own time (a few seconds at most). What the answers mean for the domain's
 //! state is [`crate::tenancy::domain_checks`]'s business.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
@@ -48,6 +48,10 @@ pub struct ProbeSettings {
     /// The port the HTTP token is fetched from (`AGOAT_VERIFICATION_HTTP_PORT`, default 80: where
     /// the TLS proxy in front of the product answers plain HTTP).
     pub http_port: Option<u16>,
+    /// Whether the HTTP token may be fetched from a loopback, private or link-local address
+    /// (`AGOAT_VERIFICATION_ALLOW_PRIVATE=1`; off: a customer's domain cannot make the product
+    /// probe the platform's own network).
+    pub allow_private: bool,
 }
 
 impl ProbeSettings {
@@ -64,9 +68,11 @@ impl ProbeSettings {
             })?),
             _ => None,
         };
+        let allow_private = std::env::var("AGOAT_VERIFICATION_ALLOW_PRIVATE").as_deref() == Ok("1");
         Ok(ProbeSettings {
             dns_server,
             http_port,
+            allow_private,
         })
     }
 }
@@ -75,6 +81,7 @@ impl ProbeSettings {
 pub struct Prober {
     resolver: TokioResolver,
     http_port: u16,
+    allow_private: bool,
 }
 
 impl Prober {
@@ -102,6 +109,7 @@ impl Prober {
         Prober {
             resolver: builder.with_options(options).build(),
             http_port: settings.http_port.unwrap_or(80),
+            allow_private: settings.allow_private,
         }
     }
 
@@ -163,6 +171,9 @@ impl Prober {
         let Some(address) = address else {
             return Err(format!("HTTP: {host} has no address record"));
         };
+        if !self.allow_private && !is_public(address) {
+            return Err(format!("HTTP: {host} points to a private address"));
+        }
         let url = format!("http://{host}:{}{HTTP_PATH}{token}", self.http_port);
         let shown = format!("http://{host}{HTTP_PATH}…");
         let client = self.client_for(host, SocketAddr::new(address, self.http_port))?;
@@ -213,6 +224,36 @@ async fn read_limited(mut answer: reqwest::Response) -> Result<Vec<u8>, String> 
     Ok(body)
 }
 
+/// Whether an address is on the public internet (not loopback, private, link-local, shared,
+/// documentation, multicast or unspecified).
+fn is_public(address: IpAddr) -> bool {
+    match address {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| !is_public(IpAddr::V4(v4))))
+        }
+    }
+}
+
 fn is_absent(error: &ResolveError) -> bool {
     error.is_no_records_found() || error.is_nx_domain()
 }
@@ -237,6 +278,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_public_addresses_are_fetched_from_by_default() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["93.184.216.34", "2606:2800:220:1::1"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
     fn the_record_name() {
         assert_eq!(txt_name("blog.example.com"), "_agoat.blog.example.com");
     }
@@ -247,6 +310,7 @@ mod tests {
         let prober = Prober::new(&ProbeSettings {
             dns_server: Some("127.0.0.1:9".parse().unwrap()),
             http_port: Some(9),
+            allow_private: false,
         });
         match prober.check("example.test", "token", false).await {
             Outcome::Failed(reason) => {

@@ -25,9 +25,11 @@ fn quick() -> CheckSettings {
 }
 
 async fn app_with(dns: &DnsServer, http_port: Option<u16>) -> (TestApp, TwoTenants) {
+    // The test's domains point at the loopback, where the test serves the product.
     let probes = ProbeSettings {
         dns_server: Some(dns.addr()),
         http_port,
+        allow_private: true,
     };
     let app = TestApp::with_domain_checks(probes, quick()).await;
     let t = two_tenants(&app).await;
@@ -197,6 +199,22 @@ async fn a_domain_whose_record_goes_fails_then_lapses_and_its_owner_sees_why() {
         "{state}"
     );
     assert!(state.contains("Served until"), "{state}");
+    // The dashboard says so too, to owners only.
+    let dashboard = owner.get("/admin").await;
+    let alerts = dashboard.texts(".domain-alerts li").join(" ");
+    assert!(
+        alerts.contains("alpha.example failed its verification check"),
+        "{alerts}"
+    );
+    assert!(alerts.contains("no TXT record"), "{alerts}");
+    let mut editor = signed_in(&app, "alpha.test", "editor@alpha.test").await;
+    assert!(
+        editor
+            .get("/admin")
+            .await
+            .texts(".domain-alerts li")
+            .is_empty()
+    );
     assert_eq!(
         tls_allowed(&app, "alpha.example").await,
         200,

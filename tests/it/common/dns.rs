@@ -104,7 +104,7 @@ impl DnsServer {
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
             .expect("dnsmasq starts");
         // It binds before it forks nothing (kept in the foreground): either it is listening
@@ -112,6 +112,7 @@ impl DnsServer {
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
+                // It exited: the port was taken.
                 return None;
             }
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -120,6 +121,7 @@ impl DnsServer {
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = child.kill();
+        let _ = child.wait();
         None
     }
 }
