@@ -337,6 +337,8 @@ pub async fn world(stack: &Stack) -> World {
                 };
                 let version = customers::current(conn, scope).await?.version;
                 customers::update_settings(conn, scope, version, &settings, &actor()).await?;
+                // A domain waiting for verification: the domains page shows what to publish.
+                agoat::tenancy::domains::claim(conn, scope, site, "shop.example", &actor()).await?;
                 Ok(saved.id)
             }
             .scope_boxed()
