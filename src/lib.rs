@@ -16,6 +16,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod error;
+pub mod import;
 pub mod input;
 pub mod mail;
 pub mod media;
