@@ -9,6 +9,7 @@ pub mod front_matter;
 pub mod import;
 pub mod markdown;
 pub mod menus;
+pub mod old_addresses;
 pub mod pages;
 pub mod posts;
 pub mod preview_links;

@@ -8,6 +8,22 @@ pub mod content {
     }
 
     diesel::table! {
+        content.imported_items (customer_id, site_id, source, source_key) {
+            customer_id -> Uuid,
+            site_id -> Uuid,
+            #[max_length = 20]
+            source -> Varchar,
+            #[max_length = 500]
+            source_key -> Varchar,
+            #[max_length = 10]
+            kind -> Varchar,
+            target_id -> Uuid,
+            created_at -> Timestamptz,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         content.media (customer_id, id) {
             customer_id -> Uuid,
             id -> Uuid,
@@ -73,6 +89,19 @@ pub mod content {
             placement -> Varchar,
             version -> Int4,
             updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        content.old_addresses (customer_id, site_id, old_path) {
+            customer_id -> Uuid,
+            site_id -> Uuid,
+            #[max_length = 2000]
+            old_path -> Varchar,
+            post_id -> Nullable<Uuid>,
+            #[max_length = 2000]
+            target -> Nullable<Varchar>,
+            created_at -> Timestamptz,
         }
     }
 
@@ -171,10 +200,12 @@ pub mod content {
     }
 
     diesel::allow_tables_to_appear_in_same_query!(
+        imported_items,
         media,
         media_files,
         menu_items,
         menus,
+        old_addresses,
         post_revisions,
         post_tags,
         posts,

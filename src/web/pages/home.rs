@@ -12,6 +12,7 @@ use crate::content::posts::{self, Cursor, PageRequest, PostSummary};
 use crate::error::{AppError, AppResult};
 use crate::media::pictures::{CARD_SIZES, Pictures};
 use crate::web::pages::{Layout, display_time_in, iso_time};
+use crate::content::old_addresses;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 
@@ -75,14 +76,48 @@ pub fn page_request(query: &HomeQuery) -> AppResult<PageRequest> {
     }
 }
 
+/// `/?p=12` and `/?page_id=45` of an imported WordPress site: a 301 to where that post or page is
+/// now, or the site's 404 when it is not visible (or was never imported).
+async fn old_address(
+    state: &AppState,
+    req: &HttpRequest,
+    scope: crate::tenancy::Scope,
+    site_id: crate::tenancy::SiteId,
+) -> AppResult<Option<HttpResponse>> {
+    let Some(old) = old_addresses::normalize(req.path(), req.query_string()) else {
+        return Ok(None);
+    };
+    if !old.starts_with("/?") {
+        return Ok(None);
+    }
+    let target = state
+        .db
+        .tenant_read(scope, |conn| {
+            let old = &old;
+            async move { old_addresses::current_target(conn, scope, site_id, old).await }
+                .scope_boxed()
+        })
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Some(
+        HttpResponse::MovedPermanently()
+            .insert_header((actix_web::http::header::LOCATION, target))
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "public, max-age=60"))
+            .finish(),
+    ))
+}
+
 pub async fn page(
     req: HttpRequest,
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
     query: web::Query<HomeQuery>,
 ) -> AppResult<HttpResponse> {
-    let request = page_request(&query)?;
     let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
+    if let Some(moved) = old_address(&state, &req, scope, site_id).await? {
+        return Ok(moved);
+    }
+    let request = page_request(&query)?;
     let (page, pictures) = state
         .db
         .tenant_read(scope, |conn| {

@@ -4,7 +4,8 @@
 //! Reached only when no route of the product answers the address (it is the router's default
 //! service), so a page never shadows a route. Drafts, pages scheduled for later, pages in the
 //! trash and other sites' pages are the site's 404; an old address of a published page answers
-//! 301 to its current one, and so does the address with a trailing slash (`/about/`).
+//! 301 to its current one, and so does the address with a trailing slash (`/about/`). An address
+//! an imported site had ([`crate::content::old_addresses`]) answers 301 to where it now leads.
 
 use actix_web::http::Method;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
@@ -14,7 +15,7 @@ use scoped_futures::ScopedFutureExt;
 
 use crate::content::pages::{self, Crumb};
 use crate::content::posts::{Kind, PublicPost};
-use crate::content::slug_redirects;
+use crate::content::{old_addresses, slug_redirects};
 use crate::error::{AppError, AppResult};
 use crate::media::pictures::{self, Pictures};
 use crate::web::pages::{Layout, ShareImage};
@@ -87,15 +88,26 @@ pub async fn page_or_not_found(
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return Err(AppError::NotFound);
     }
-    let Some(wanted) = wanted_address(req.path()) else {
-        return Err(AppError::NotFound);
-    };
+    let wanted = wanted_address(req.path());
+    let old = old_addresses::normalize(req.path(), req.query_string());
     let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
     let found = state
         .db
         .tenant_read(scope, |conn| {
-            let wanted = &wanted;
+            let (wanted, old) = (&wanted, &old);
             async move {
+                let moved_from_import = async |conn: &mut crate::db::Conn| {
+                    let Some(old) = old else {
+                        return Err(AppError::NotFound);
+                    };
+                    match old_addresses::current_target(conn, scope, site_id, old).await? {
+                        Some(target) => Ok(Found::Moved(target)),
+                        None => Err(AppError::NotFound),
+                    }
+                };
+                let Some(wanted) = wanted else {
+                    return moved_from_import(conn).await;
+                };
                 let address = wanted.address.as_str();
                 match pages::visible_by_address(conn, scope, site_id, address).await {
                     Ok(page) if wanted.trailing_slash => Ok(Found::Moved(pages::href(&page.slug))),
@@ -110,7 +122,7 @@ pub async fn page_or_not_found(
                             .await?
                         {
                             Some(current) => Ok(Found::Moved(pages::href(&current))),
-                            None => Err(AppError::NotFound),
+                            None => moved_from_import(conn).await,
                         }
                     }
                     Err(other) => Err(other),

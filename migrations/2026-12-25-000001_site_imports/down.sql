@@ -1,0 +1,2 @@
+DROP TABLE content.old_addresses;
+DROP TABLE content.imported_items;
