@@ -472,7 +472,7 @@ fn parse_attributes(text: &str) -> HashMap<String, String> {
         let name = rest[..name_len].to_ascii_lowercase();
         let after = rest[name_len..].trim_start();
         let Some(value_text) = after.strip_prefix('=') else {
-            rest = skip_value(after.trim_start_matches(|c: char| c == '"' || c == '\''));
+            rest = skip_value(after.trim_start_matches(['"', '\'']));
             continue;
         };
         let (value, remaining) = attribute_value(value_text.trim_start());
@@ -498,9 +498,7 @@ fn skip_value(text: &str) -> &str {
     let end = text
         .find(|c: char| c.is_whitespace() || c == '"' || c == '\'')
         .unwrap_or(text.len());
-    text[end..]
-        .trim_start_matches(|c: char| c == '"' || c == '\'')
-        .trim_start()
+    text[end..].trim_start_matches(['"', '\'']).trim_start()
 }
 
 /// The HTML a shortcode stands for.
@@ -816,8 +814,7 @@ fn options() -> Options {
 
 /// The htmd converter with this module's handlers, answering from `resolved`.
 fn converter(resolved: Resolution) -> HtmlToMarkdown {
-    let (r1, r2, r3, r4, r5) = (
-        resolved.clone(),
+    let (r1, r2, r3, r4) = (
         resolved.clone(),
         resolved.clone(),
         resolved.clone(),
@@ -838,12 +835,8 @@ fn converter(resolved: Resolution) -> HtmlToMarkdown {
         .add_handler(vec!["table"], move |h: &dyn Handlers, e: Element| {
             Some(table_markdown(&r4, h, e.node).into())
         })
-        .add_handler(vec!["div"], move |h: &dyn Handlers, e: Element| {
-            div_markdown(&r5, h, e)
-        })
-        .add_handler(vec!["pre"], |h: &dyn Handlers, e: Element| {
-            pre_markdown(h, e)
-        })
+        .add_handler(vec!["div"], div_markdown)
+        .add_handler(vec!["pre"], pre_markdown)
         .add_handler(
             vec!["del", "s", "strike"],
             |h: &dyn Handlers, e: Element| Some(wrapped(h, e.node, "~~", "~~").into()),
@@ -1150,11 +1143,7 @@ fn gallery_markdown(resolved: &Resolved, node: &Rc<Node>) -> String {
 }
 
 /// `<div>`: Ghost's callout card as a quote; any other as its contents.
-fn div_markdown(
-    _resolved: &Resolved,
-    handlers: &dyn Handlers,
-    element: Element,
-) -> Option<HandlerResult> {
+fn div_markdown(handlers: &dyn Handlers, element: Element) -> Option<HandlerResult> {
     if !has_class(element.node, "kg-callout-card") {
         return handlers.fallback(element);
     }
@@ -2001,5 +1990,87 @@ mod tests {
             first.markdown,
             format!("One\n\nTwo\n\n```\na\n\n\nb\n```\n\n![x]({})", cat())
         );
+    }
+
+    #[test]
+    fn garbage_never_panics_and_never_keeps_scripts() {
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        const PIECES: &[&str] = &[
+            "[",
+            "]",
+            "[/",
+            "[[",
+            "]]",
+            "caption",
+            "gallery ids=\"12,x\"",
+            "video",
+            "embed",
+            "x",
+            "\"",
+            "'",
+            "=",
+            " ",
+            "\n",
+            "\n\n",
+            "<p>",
+            "</p>",
+            "<pre>",
+            "</pre>",
+            "<code>",
+            "<table>",
+            "<tr>",
+            "<td colspan=2>",
+            "<th>",
+            "<figure>",
+            "<figcaption>",
+            "<img src=\"",
+            CAT_SRC,
+            "\" alt=\"a\">",
+            "<a href=\"",
+            "javascript:alert(1)",
+            "\">",
+            "</a>",
+            "<script>alert(1)</script>",
+            "<!-- wp:x -->",
+            "&amp;",
+            "&",
+            "é",
+            "日本",
+            "*",
+            "_",
+            "`",
+            "<br>",
+            "\\",
+            "#",
+            "1.",
+            "-",
+            "|",
+            "<!--",
+            "-->",
+            "<",
+        ];
+        for _ in 0..400 {
+            let html: String = (0..next() % 40)
+                .map(|_| PIECES[next() % PIECES.len()])
+                .collect();
+            for source in [Source::WordPress, Source::Ghost] {
+                let converted = convert(&html, source, &Site);
+                assert_eq!(converted, convert(&html, source, &Site), "{html:?}");
+                let rendered = markdown::render(&converted.markdown).to_ascii_lowercase();
+                assert!(!rendered.contains("<script"), "{html:?} → {rendered}");
+                assert!(
+                    !converted.markdown.contains("javascript:alert(1))"),
+                    "{html:?}"
+                );
+                let fenced = converted.markdown.contains("```");
+                assert!(fenced || !converted.markdown.contains("\n\n\n"), "{html:?}");
+            }
+        }
     }
 }
