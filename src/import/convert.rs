@@ -8,14 +8,17 @@
 //!   `[caption]` becomes a captioned figure, `[gallery ids="…"]` the images of those attachments,
 //!   `[embed]`, `[video]` and `[audio]` a link to their file or page. Every other shortcode loses
 //!   its tags and is counted in [`Converted::unknown_shortcodes`]; the text an enclosing one wraps
-//!   (`[tab]text[/tab]`) is kept. `[[name]]` is WordPress' way to write a shortcode as text and
-//!   stays as `[name]`. Shortcodes inside `<pre>` and `<code>` are left alone.
+//!   (`[tab]text[/tab]`) is kept. An export does not say which names were shortcodes on the old
+//!   site, so any `[name …]` whose name starts with a letter counts as one (`[sic]` too: the
+//!   report shows it). `[[name]]` is WordPress' way to write a shortcode as text and stays as
+//!   `[name]`. Shortcodes inside `<pre>` and `<code>` (and inside tags) are left alone.
 //! - The HTML is parsed (html5ever) and written as Markdown (htmd): headings, paragraphs,
 //!   emphasis, nested lists, quotes, code blocks with their language, links, rules and simple
 //!   tables (no spans, at most one header row, no blocks in cells) become Markdown. Everything
 //!   else is text: attributes never survive, `<script>`, `<style>`, `<iframe>`, `<object>`,
-//!   `<embed>`, `<form>` (and the like) are dropped with their contents, and links to anything but
-//!   `http`, `https`, `mailto` and site-relative addresses keep only their text.
+//!   `<embed>`, `<form>` (and the like) are dropped with their contents, `<video>` and `<audio>`
+//!   become a link to their file, and links to anything but `http`, `https`, `mailto` and
+//!   site-relative addresses keep only their text.
 //! - Links the import knows ([`Addresses::link`]) point at their new address; images it has
 //!   ([`Addresses::image`]) become `![alt](media:{id})`, the only form in which the media library
 //!   shows a picture. Images it does not have keep their alt text and are reported.
@@ -836,6 +839,9 @@ fn converter(resolved: Resolution) -> HtmlToMarkdown {
             Some(table_markdown(&r4, h, e.node).into())
         })
         .add_handler(vec!["div"], div_markdown)
+        .add_handler(vec!["video", "audio"], |_: &dyn Handlers, e: Element| {
+            Some(player_markdown(e.node, e.tag).into())
+        })
         .add_handler(vec!["pre"], pre_markdown)
         .add_handler(
             vec!["del", "s", "strike"],
@@ -1047,9 +1053,13 @@ fn figure_markdown(
     if has_class(node, "kg-gallery-card") {
         return Some(gallery_markdown(resolved, node).into());
     }
-    let caption = find_tag(node, "figcaption");
+    let caption = children(node)
+        .into_iter()
+        .find(|child| tag(child) == Some("figcaption"));
+    let has_own_image =
+        find(node, &|n| tag(n) == Some("img")).is_some() && find_tag(node, "figure").is_none();
     match caption {
-        Some(caption) if find_tag(node, "img").is_some() && !text_of(&caption).is_empty() => {
+        Some(caption) if has_own_image && !text_of(&caption).is_empty() => {
             Some(captioned_figure(resolved, handlers, node, &caption).into())
         }
         _ => handlers.fallback(element),
@@ -1128,6 +1138,24 @@ fn embedded_address(node: &Rc<Node>) -> Option<String> {
     frame
         .or_else(|| find_tag(node, "a").and_then(|a| attr(&a, "href")))
         .or_else(written)
+}
+
+/// `<video>` and `<audio>`: a link to the file they play (the first `<source>` when they have no
+/// `src`), named after the kind and the file.
+fn player_markdown(node: &Rc<Node>, name: &str) -> String {
+    let src = attr(node, "src")
+        .or_else(|| find_tag(node, "source").and_then(|s| attr(&s, "src")))
+        .map(|src| src.trim().to_owned())
+        .filter(|src| is_linkable(src) && !src.is_empty());
+    let Some(src) = src else {
+        return String::new();
+    };
+    let kind = if name == "audio" { "Audio" } else { "Video" };
+    let text = match file_name(&src) {
+        "" => kind.to_owned(),
+        file => format!("{kind}: {file}"),
+    };
+    format!("[{}]({})", escape_markdown(&text), destination(&src))
 }
 
 /// Ghost's gallery card: its images, each a paragraph.
@@ -1673,6 +1701,19 @@ mod tests {
     }
 
     #[test]
+    fn html_players_become_links_to_their_files() {
+        let html = "<figure class=\"kg-card kg-video-card\"><div class=\"kg-video-container\"><video \
+                    src=\"https://ghost.example/content/media/clip_1.mp4\" poster=\"x\" controls></video>\
+                    </div></figure><p><audio controls><source src=\"/files/song.ogg\" type=\"audio/ogg\">\
+                    Your browser cannot play it</audio></p>";
+        assert_eq!(
+            ghost(html).markdown,
+            "[Video: clip\\_1.mp4](https://ghost.example/content/media/clip_1.mp4)\n\n\
+             [Audio: song.ogg](/files/song.ogg)"
+        );
+    }
+
+    #[test]
     fn unknown_shortcodes_are_removed_and_counted_keeping_enclosed_text() {
         let converted = wp(
             "<p>Before [contact-form-7 id=\"3\" title='Contact'] middle \
@@ -1868,6 +1909,23 @@ mod tests {
         assert_eq!(
             converted.missing_images,
             ["https://ghost.example/content/images/gone.jpg"]
+        );
+    }
+
+    #[test]
+    fn gallery_blocks_are_their_captioned_figures() {
+        let html = format!(
+            "<!-- wp:gallery -->\n<figure class=\"wp-block-gallery has-nested-images\"><!-- wp:image -->\n\
+             <figure class=\"wp-block-image\"><img src=\"{CAT_SRC}\" alt=\"One\"/><figcaption>First</figcaption></figure>\n\
+             <figure class=\"wp-block-image\"><img src=\"http://gone.example/2.png\" alt=\"Two\"/></figure>\n\
+             <figcaption class=\"blocks-gallery-caption\">Both</figcaption></figure>\n<!-- /wp:gallery -->"
+        );
+        assert_eq!(
+            wp(&html).markdown,
+            format!(
+                "<figure>\n\n![One]({})\n\n<figcaption>First</figcaption>\n</figure>\n\nTwo\n\nBoth",
+                cat()
+            )
         );
     }
 
