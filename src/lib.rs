@@ -5,7 +5,8 @@
 //! `content`, the Thorne product catalog in `thorne`, the search of both in `search`, each site's
 //! branding in `branding`, the public pages in `web`, the command line in `cli`; which characters
 //! outside text may hold in `input`, the address form of tags and categories in `address`; mail
-//! leaves through the outbox of `mail`, and secret link tokens are made in `token`.
+//! leaves through the outbox of `mail`, and secret link tokens are made in `token`. Sites exported
+//! from WordPress and Ghost come in through `import`.
 
 pub mod address;
 pub mod audit;

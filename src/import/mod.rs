@@ -1,5 +1,8 @@
-//! Imports of whole sites from other systems: WordPress (WXR) and Ghost (JSON) exports, read as
-//! streams (`wordpress`), their content converted to post bodies (`convert`).
+//! Imports of whole sites from other systems: WordPress (WXR) and Ghost (JSON) exports, their
+//! posts, pages, tags and images. `wordpress` reads a WXR file as a stream, `index` is the first
+//! pass over an export (what comes across, as what, at which new and old addresses), `convert`
+//! turns each item's HTML into a Markdown post body.
 
+pub mod convert;
 pub mod index;
 pub mod wordpress;
