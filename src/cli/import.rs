@@ -17,6 +17,9 @@ use crate::media::upload::{self, AddError};
 use crate::tenancy::{CustomerId, Scope, SiteId, customers};
 use crate::thorne::csv_import;
 
+#[path = "import_wordpress.rs"]
+mod wordpress_run;
+
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Import Markdown files with YAML front matter (title, slug, date, draft, description, tags)
@@ -30,6 +33,22 @@ pub enum ImportCommand {
         /// Markdown files, or folders searched for *.md and *.markdown.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+    },
+    /// Import a WordPress site from its export (Tools → Export → All content, WXR 1.1 or 1.2):
+    /// posts, pages, categories and tags, images and every old address, all or nothing.
+    /// Importing the same export again updates what the first import made.
+    Wordpress {
+        /// The site to import into.
+        #[arg(long)]
+        site: SiteId,
+        /// The export file.
+        file: PathBuf,
+        /// The site's `wp-content/uploads` folder, where the export's images are found.
+        #[arg(long)]
+        uploads: Option<PathBuf>,
+        /// Only report what the import would do; write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Import products from CSV (sku,name,description,category,wholesale_price,retail_price,
     /// in_stock,images), matched by SKU; images: ids of the customer's media library separated by
@@ -50,6 +69,23 @@ pub enum ImportCommand {
 pub async fn run(db: &Database, data_dir: &Path, command: ImportCommand) -> Result<(), Failure> {
     match command {
         ImportCommand::Posts { site, paths } => import_posts(db, data_dir, site, &paths).await?,
+        ImportCommand::Wordpress {
+            site,
+            file,
+            uploads,
+            dry_run,
+        } => {
+            let options = wordpress_run::Options {
+                site,
+                file: &file,
+                uploads: uploads.as_deref(),
+                dry_run,
+            };
+            let report = wordpress_run::run(db, data_dir, options).await?;
+            for line in report.lines(dry_run) {
+                println!("{line}");
+            }
+        }
         ImportCommand::Products {
             customer,
             file,
@@ -183,7 +219,7 @@ async fn import_posts(
 }
 
 /// Reads, checks and stores the image files; a refused one is reported with its path.
-async fn prepare_images(
+pub(crate) async fn prepare_images(
     store: &dyn Store,
     scope: Scope,
     images: &[PathBuf],

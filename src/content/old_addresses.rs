@@ -125,9 +125,15 @@ mod tests {
 
     #[test]
     fn requests_are_looked_up_in_the_stored_form() {
-        assert_eq!(normalize("/2023/03/14/Slug/", "").as_deref(), Some("/2023/03/14/slug"));
+        assert_eq!(
+            normalize("/2023/03/14/Slug/", "").as_deref(),
+            Some("/2023/03/14/slug")
+        );
         assert_eq!(normalize("/", "p=10").as_deref(), Some("/?p=10"));
-        assert_eq!(normalize("/", "utm=x&page_id=7").as_deref(), Some("/?page_id=7"));
+        assert_eq!(
+            normalize("/", "utm=x&page_id=7").as_deref(),
+            Some("/?page_id=7")
+        );
         assert_eq!(normalize("/about/", "p=10").as_deref(), Some("/about"));
         assert_eq!(normalize("/%E6%9D%B1/", "").as_deref(), Some("/東"));
         assert_eq!(normalize("relative", ""), None);

@@ -172,7 +172,11 @@ pub fn ascii_slug(text: &str) -> String {
             slug.push('-');
         }
     }
-    let mut slug: String = slug.trim_matches('-').chars().take(MAX_SLUG_CHARS).collect();
+    let mut slug: String = slug
+        .trim_matches('-')
+        .chars()
+        .take(MAX_SLUG_CHARS)
+        .collect();
     while slug.ends_with('-') {
         slug.pop();
     }
@@ -180,23 +184,13 @@ pub fn ascii_slug(text: &str) -> String {
 }
 
 /// Builds the index of a WordPress export from its channel and its items (without content).
+#[derive(Default)]
 pub struct WordPressIndexer {
     index: Index,
     /// Pages by WordPress id: (slug, parent id), to make nested addresses.
     pages: HashMap<u64, (String, u64)>,
     slugs: HashSet<String>,
     categories: HashMap<String, crate::import::wordpress::Term>,
-}
-
-impl Default for WordPressIndexer {
-    fn default() -> Self {
-        WordPressIndexer {
-            index: Index::default(),
-            pages: HashMap::new(),
-            slugs: HashSet::new(),
-            categories: HashMap::new(),
-        }
-    }
 }
 
 impl WordPressIndexer {
@@ -245,7 +239,11 @@ impl WordPressIndexer {
             slug = ascii_slug(&item.title);
         }
         if slug.is_empty() || !valid_slug(&slug) {
-            slug = format!("{}-{}", if kind == Kind::Page { "page" } else { "post" }, item.post_id);
+            slug = format!(
+                "{}-{}",
+                if kind == Kind::Page { "page" } else { "post" },
+                item.post_id
+            );
         }
         if kind == Kind::Page {
             self.pages.insert(item.post_id, (slug.clone(), item.parent));
@@ -305,7 +303,9 @@ impl WordPressIndexer {
                     let mut parent = self.categories.get(slug).and_then(|c| c.parent.clone());
                     let mut depth = 0;
                     while let Some(p) = parent.filter(|_| depth < 10) {
-                        let Some(term) = self.categories.get(&p) else { break };
+                        let Some(term) = self.categories.get(&p) else {
+                            break;
+                        };
                         push(&term.name);
                         parent = term.parent.clone();
                         depth += 1;
@@ -323,7 +323,8 @@ impl WordPressIndexer {
     pub fn set_channel(&mut self, channel: &Channel) {
         self.index.origin = channel.link.trim_end_matches('/').to_owned();
         for category in &channel.categories {
-            self.categories.insert(category.slug.clone(), category.clone());
+            self.categories
+                .insert(category.slug.clone(), category.clone());
         }
     }
 
@@ -341,8 +342,12 @@ impl WordPressIndexer {
         for category in &channel.categories {
             let path = category_path(&self.categories, &category.slug);
             let target = tag_href(&category.name);
-            self.index.fixed_paths.insert(format!("/category/{path}"), target.clone());
-            self.index.fixed_paths.insert(format!("/category/{}", category.slug), target);
+            self.index
+                .fixed_paths
+                .insert(format!("/category/{path}"), target.clone());
+            self.index
+                .fixed_paths
+                .insert(format!("/category/{}", category.slug), target);
         }
         for tag in &channel.tags {
             self.index
@@ -353,11 +358,22 @@ impl WordPressIndexer {
     }
 
     fn nest_pages(&mut self) {
-        for entry in self.index.entries.iter_mut().filter(|e| e.kind == Kind::Page) {
+        for entry in self
+            .index
+            .entries
+            .iter_mut()
+            .filter(|e| e.kind == Kind::Page)
+        {
             let mut parts = vec![entry.slug.clone()];
-            let mut parent = self.pages.get(&entry.source_id).map(|(_, p)| *p).unwrap_or(0);
+            let mut parent = self
+                .pages
+                .get(&entry.source_id)
+                .map(|(_, p)| *p)
+                .unwrap_or(0);
             while parent != 0 && parts.len() < 5 {
-                let Some((slug, up)) = self.pages.get(&parent) else { break };
+                let Some((slug, up)) = self.pages.get(&parent) else {
+                    break;
+                };
                 parts.push(slug.clone());
                 parent = *up;
             }
@@ -423,7 +439,10 @@ fn category_path(
 
 /// The address of a tag's page.
 pub fn tag_href(name: &str) -> String {
-    format!("/tags/{}", crate::address::segment(&crate::address::form(name)))
+    format!(
+        "/tags/{}",
+        crate::address::segment(&crate::address::form(name))
+    )
 }
 
 /// How a WordPress item comes across, or why it does not.
@@ -451,26 +470,44 @@ mod tests {
             old_path("http://oldblog.example/2023/03/14/Slug/", origin).as_deref(),
             Some("/2023/03/14/slug")
         );
-        assert_eq!(old_path("http://oldblog.example/?p=10", origin).as_deref(), Some("/?p=10"));
-        assert_eq!(old_path("/?page_id=7&x=1", origin).as_deref(), Some("/?page_id=7"));
+        assert_eq!(
+            old_path("http://oldblog.example/?p=10", origin).as_deref(),
+            Some("/?p=10")
+        );
+        assert_eq!(
+            old_path("/?page_id=7&x=1", origin).as_deref(),
+            Some("/?page_id=7")
+        );
         assert_eq!(
             old_path("https://oldblog.example/%e6%9d%b1/", origin).as_deref(),
             Some("/東")
         );
         assert_eq!(old_path("https://elsewhere.example/a", origin), None);
-        assert_eq!(old_path("http://oldblog.example", origin).as_deref(), Some("/"));
+        assert_eq!(
+            old_path("http://oldblog.example", origin).as_deref(),
+            Some("/")
+        );
     }
 
     #[test]
     fn sizes_lead_to_their_original() {
-        assert_eq!(original_of("/u/2023/03/sky-300x200.jpg"), "/u/2023/03/sky.jpg");
+        assert_eq!(
+            original_of("/u/2023/03/sky-300x200.jpg"),
+            "/u/2023/03/sky.jpg"
+        );
         assert_eq!(original_of("/u/2023/03/sky.jpg"), "/u/2023/03/sky.jpg");
-        assert_eq!(original_of("/u/2023/03/night-sky.jpg"), "/u/2023/03/night-sky.jpg");
+        assert_eq!(
+            original_of("/u/2023/03/night-sky.jpg"),
+            "/u/2023/03/night-sky.jpg"
+        );
     }
 
     #[test]
     fn slugs_are_ascii() {
-        assert_eq!(ascii_slug("why-we-sleep-badly-in-spring"), "why-we-sleep-badly-in-spring");
+        assert_eq!(
+            ascii_slug("why-we-sleep-badly-in-spring"),
+            "why-we-sleep-badly-in-spring"
+        );
         assert_eq!(ascii_slug("%e6%9d%b1%e4%ba%ac"), "dong-jing");
         assert_eq!(ascii_slug("Ночь в Токио"), "noch-v-tokio");
         assert_eq!(ascii_slug("--"), "");

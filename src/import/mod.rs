@@ -3,6 +3,7 @@
 //! pass over an export (what comes across, as what, at which new and old addresses), `convert`
 //! turns each item's HTML into a Markdown post body.
 
+pub mod apply;
 pub mod convert;
 pub mod index;
 pub mod wordpress;

@@ -8,11 +8,11 @@ use chrono_tz::Tz;
 use scoped_futures::ScopedFutureExt;
 use serde::Deserialize;
 
+use crate::content::old_addresses;
 use crate::content::posts::{self, Cursor, PageRequest, PostSummary};
 use crate::error::{AppError, AppResult};
 use crate::media::pictures::{CARD_SIZES, Pictures};
 use crate::web::pages::{Layout, display_time_in, iso_time};
-use crate::content::old_addresses;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
 

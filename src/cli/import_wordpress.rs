@@ -1,0 +1,256 @@
+//! `agoat import wordpress`: the steps of a WordPress import around its one transaction — the
+//! index, the images stored before, then posts, pages, images and old addresses written together.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use scoped_futures::ScopedFutureExt;
+use uuid::Uuid;
+
+use crate::audit::Actor;
+use crate::cli::Failure;
+use crate::cli::tenants::site_scope;
+use crate::db::Database;
+use crate::error::AppResult;
+use crate::import::apply::{self, AddressBook, Report};
+use crate::import::index::{Index, Kind, old_path};
+use crate::media::{library, pictures, upload};
+use crate::tenancy::{Scope, SiteId};
+
+pub struct Options<'a> {
+    pub site: SiteId,
+    pub file: &'a Path,
+    pub uploads: Option<&'a Path>,
+    pub dry_run: bool,
+}
+
+/// An image of the export to add: its attachment's key, file and alt text.
+struct NewImage {
+    key: String,
+    path: std::path::PathBuf,
+    alt: String,
+}
+
+pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result<Report, Failure> {
+    let index = apply::read_index(options.file).await?;
+    let scope = site_scope(db, options.site).await?;
+    let site = options.site;
+    let earlier = db
+        .tenant_read(scope, |conn| {
+            async move { apply::earlier(conn, scope, site).await }.scope_boxed()
+        })
+        .await?;
+    let mut report = Report {
+        comments: index.comments,
+        skipped: index
+            .skipped
+            .iter()
+            .map(|s| format!("item {} \"{}\": {}", s.number, s.title, s.reason))
+            .collect(),
+        ..Report::default()
+    };
+    let mut kept: HashMap<String, Uuid> = HashMap::new();
+    let mut new_images = Vec::new();
+    for attachment in &index.attachments {
+        if let Some((_, id)) = earlier.get(&attachment.key) {
+            kept.insert(attachment.key.clone(), *id);
+            report.images_kept += 1;
+            continue;
+        }
+        match options
+            .uploads
+            .and_then(|dir| apply::upload_file(dir, &attachment.url))
+        {
+            Some(path) => new_images.push(NewImage {
+                key: attachment.key.clone(),
+                path,
+                alt: attachment.alt.clone(),
+            }),
+            None => {
+                report.missing_images.insert(attachment.url.clone());
+            }
+        }
+    }
+    if options.dry_run {
+        return dry_run(&index, &earlier, kept, &new_images, report, options.file).await;
+    }
+    let prepared = if new_images.is_empty() {
+        None
+    } else {
+        let store = crate::cli::media_store(data_dir)?;
+        let paths: Vec<_> = new_images.iter().map(|i| i.path.clone()).collect();
+        Some(super::prepare_images(store.as_ref(), scope, &paths).await?)
+    };
+    let actor = Actor::cli("import wordpress");
+    let file_name = options
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let written = db
+        .tenant_tx(scope, |conn| {
+            let (index, earlier, kept, new_images) = (&index, &earlier, &kept, &new_images);
+            let (prepared, actor, file_name, report) = (&prepared, &actor, &file_name, &report);
+            let file = options.file;
+            let uploads = options.uploads;
+            async move {
+                let mut report = report.clone();
+                let mut media = kept.clone();
+                let mut added = Vec::new();
+                if let Some(prepared) = prepared {
+                    let recorded = upload::record(conn, scope, prepared, actor).await?;
+                    for (image, made) in new_images.iter().zip(recorded) {
+                        if !image.alt.trim().is_empty() {
+                            library::update_text(
+                                conn,
+                                scope,
+                                made.id,
+                                made.version,
+                                &image.alt,
+                                "",
+                                actor,
+                            )
+                            .await?;
+                        }
+                        media.insert(image.key.clone(), made.id);
+                        added.push((image.key.clone(), made.id));
+                    }
+                    report.images_added = added.len();
+                }
+                apply::remember_images(conn, scope, site, &added).await?;
+                let book = AddressBook::new(index, &media);
+                let mut items = apply::Items::open(file, index);
+                while let Some((entry, item)) = items.next().await? {
+                    let input = apply::input_of(entry, &item, &book, &mut report);
+                    apply::write_item(
+                        conn,
+                        scope,
+                        site,
+                        entry,
+                        &input,
+                        earlier,
+                        file_name,
+                        actor,
+                        &mut report,
+                    )
+                    .await?;
+                }
+                let image_paths = image_addresses(conn, scope, index, &media, uploads).await?;
+                apply::write_fixed_addresses(conn, scope, site, index, &image_paths, &mut report)
+                    .await?;
+                Ok(report)
+            }
+            .scope_boxed()
+        })
+        .await?;
+    Ok(written)
+}
+
+/// The old addresses of the imported images (each original and the sizes WordPress made of it
+/// that are in the uploads folder) and the address of the image in the media library.
+async fn image_addresses(
+    conn: &mut crate::db::Conn,
+    scope: Scope,
+    index: &Index,
+    media: &HashMap<String, Uuid>,
+    uploads: Option<&Path>,
+) -> AppResult<Vec<(String, String)>> {
+    let ids: Vec<Uuid> = media.values().copied().collect();
+    let found = library::find_many(conn, scope, &ids).await?;
+    let files = library::files_of(conn, scope, &ids).await?;
+    let mut addresses = Vec::new();
+    for attachment in &index.attachments {
+        let Some(id) = media.get(&attachment.key) else {
+            continue;
+        };
+        let Some(item) = found.iter().find(|m| m.id == *id) else {
+            continue;
+        };
+        let own: Vec<_> = files
+            .iter()
+            .filter(|f| f.media_id == *id)
+            .cloned()
+            .collect();
+        let Some(widest) = pictures::widest_own_file(item, &own) else {
+            continue;
+        };
+        let target = pictures::path(widest);
+        let Some(original) = old_path(&attachment.url, &index.origin) else {
+            continue;
+        };
+        for size in sizes_beside(uploads, &attachment.url) {
+            if let Some(path) = old_path(&size, &index.origin) {
+                addresses.push((path, target.clone()));
+            }
+        }
+        addresses.push((original, target));
+    }
+    Ok(addresses)
+}
+
+/// The addresses of the sizes WordPress made of an upload (`name-300x200.jpg` beside
+/// `name.jpg`) that are in the uploads folder.
+fn sizes_beside(uploads: Option<&Path>, url: &str) -> Vec<String> {
+    let Some(file) = uploads.and_then(|dir| apply::upload_file(dir, url)) else {
+        return Vec::new();
+    };
+    let (Some(folder), Some(stem), Some(ext)) = (
+        file.parent(),
+        file.file_stem().and_then(|s| s.to_str()),
+        file.extension().and_then(|s| s.to_str()),
+    ) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or("");
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| {
+            name.strip_prefix(stem)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .and_then(|rest| rest.strip_suffix(&format!(".{ext}")))
+                .and_then(|size| size.split_once('x'))
+                .is_some_and(|(w, h)| {
+                    !w.is_empty()
+                        && !h.is_empty()
+                        && w.bytes().chain(h.bytes()).all(|b| b.is_ascii_digit())
+                })
+        })
+        .map(|name| format!("{base}/{name}"))
+        .collect()
+}
+
+/// What the import would do, without writing: the items converted (for the shortcodes and images
+/// they name), counted as created or updated by what an earlier import made.
+async fn dry_run(
+    index: &Index,
+    earlier: &HashMap<String, (String, Uuid)>,
+    mut media: HashMap<String, Uuid>,
+    new_images: &[NewImage],
+    mut report: Report,
+    file: &Path,
+) -> Result<Report, Failure> {
+    for image in new_images {
+        media.insert(image.key.clone(), Uuid::new_v4());
+        report.images_added += 1;
+    }
+    let book = AddressBook::new(index, &media);
+    let mut items = apply::Items::open(file, index);
+    while let Some((entry, item)) = items.next().await? {
+        let _ = apply::input_of(entry, &item, &book, &mut report);
+        let existing = earlier.contains_key(&entry.key);
+        let counter = match (existing, entry.kind) {
+            (false, Kind::Post) => &mut report.posts_created,
+            (true, Kind::Post) => &mut report.posts_updated,
+            (false, Kind::Page) => &mut report.pages_created,
+            (true, Kind::Page) => &mut report.pages_updated,
+        };
+        *counter += 1;
+        report.old_addresses += entry.old_paths.len();
+    }
+    report.old_addresses += index.fixed_paths.len();
+    Ok(report)
+}
