@@ -213,6 +213,9 @@ impl AddressBook {
                 continue;
             };
             if let Some(path) = old_path(&attachment.url, &index.origin) {
+                // A link to the file itself goes to its old address on the site, which leads to
+                // the image in the media library.
+                links.entry(path.clone()).or_insert_with(|| path.clone());
                 images.insert(path, *id);
             }
             attachments.insert(attachment.id, (*id, attachment.alt.clone()));

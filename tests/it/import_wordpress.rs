@@ -158,12 +158,24 @@ async fn a_wordpress_site_comes_across_with_every_old_address() {
         );
     }
 
+    // A link to an image file leads to its old address here, which leads to the imported image.
+    let res = app
+        .get("alpha.test", "/posts/why-we-sleep-badly-in-spring")
+        .await;
+    assert!(
+        res.body
+            .contains("href=\"/wp-content/uploads/2023/03/night-sky.jpg\""),
+        "{}",
+        res.body
+    );
+
     // Non-Latin text, a featured image; the page nested under its parent.
     let res = app
         .get("alpha.test", "/posts/dong-jing-noye-noch-v-tokio")
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert!(res.body.contains("東京の夜"));
+    assert!(res.body.contains("<picture"), "its featured image");
     let res = app.get("alpha.test", "/about/team").await;
     assert_eq!(res.status, 200);
 
