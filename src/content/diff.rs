@@ -77,8 +77,8 @@ pub struct FieldChange {
     pub changed: bool,
 }
 
-/// Title, slug, description, tags, status, publication time and featured image of `from` and
-/// `to`.
+/// Title, slug, description, tags, byline, status, publication time and featured image of `from`
+/// and `to`.
 pub fn fields(from: &Revision, to: &Revision) -> Vec<FieldChange> {
     let row = |field, old: String, new: String| FieldChange {
         field,
@@ -95,6 +95,7 @@ pub fn fields(from: &Revision, to: &Revision) -> Vec<FieldChange> {
             to.description.clone(),
         ),
         row("tags", from.tags.join(", "), to.tags.join(", ")),
+        row("byline", from.byline.clone(), to.byline.clone()),
         row("status", from.status.clone(), to.status.clone()),
         row(
             "published_at",
@@ -143,6 +144,7 @@ pub fn restore_input(revision: &Revision) -> AppResult<PostInput> {
         status,
         published_at: revision.published_at,
         featured_media_id: revision.featured_media_id,
+        byline: revision.byline.clone(),
     })
 }
 
@@ -211,6 +213,7 @@ mod tests {
             editor_label: "e".into(),
             created_at: Utc::now(),
             featured_media_id: None,
+            byline: String::new(),
         }
     }
 

@@ -301,6 +301,7 @@ fn to_input(parsed: ParsedPost, slug: String, now: DateTime<Utc>) -> PostInput {
         .filter(|d| !d.trim().is_empty())
         .unwrap_or_else(|| crate::content::markdown::excerpt(&parsed.body, 160));
     PostInput {
+        byline: String::new(),
         title: front.title,
         slug,
         body_markdown: parsed.body,

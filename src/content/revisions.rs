@@ -28,6 +28,7 @@ pub struct Revision {
     pub editor_label: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub featured_media_id: Option<Uuid>,
+    pub byline: String,
 }
 
 /// A revision as inserted.
@@ -50,6 +51,7 @@ struct NewRevision<'a> {
     editor_label: &'a str,
     created_at: chrono::DateTime<chrono::Utc>,
     featured_media_id: Option<Uuid>,
+    byline: &'a str,
 }
 
 impl<'a> NewRevision<'a> {
@@ -71,6 +73,7 @@ impl<'a> NewRevision<'a> {
             editor_label: &actor.label,
             created_at: post.updated_at,
             featured_media_id: post.featured_media_id,
+            byline: &post.byline,
         }
     }
 }

@@ -345,6 +345,7 @@ pub fn input_of(entry: &Entry, item: &Item, book: &AddressBook, report: &mut Rep
         status,
         published_at,
         featured_media_id,
+        byline: entry.author.clone().unwrap_or_default(),
     }
 }
 

@@ -40,6 +40,7 @@ pub struct Entry {
     /// The new slug (posts) or address (pages, `about/team`).
     pub slug: String,
     pub arrival: Arrival,
+    /// The author's display name, the post's byline.
     pub author: Option<String>,
     pub tags: Vec<String>,
     /// The old address of its featured image.
@@ -191,6 +192,8 @@ pub struct WordPressIndexer {
     pages: HashMap<u64, (String, u64)>,
     slugs: HashSet<String>,
     categories: HashMap<String, crate::import::wordpress::Term>,
+    /// Display names by login.
+    authors: HashMap<String, String>,
 }
 
 impl WordPressIndexer {
@@ -280,11 +283,23 @@ impl WordPressIndexer {
             title: item.title.clone(),
             slug,
             arrival,
-            author: Some(item.creator.clone()).filter(|c| !c.is_empty()),
+            author: self.byline_of(&item.creator),
             tags: self.tags_of(item),
             featured_image: featured.map(|id| format!("attachment:{id}")),
             old_paths,
         });
+    }
+
+    /// The byline of an author's login: their display name, else the login.
+    fn byline_of(&self, login: &str) -> Option<String> {
+        let name = self
+            .authors
+            .get(login)
+            .filter(|name| !name.trim().is_empty())
+            .map(|name| name.trim().to_owned())
+            .unwrap_or_else(|| login.trim().to_owned());
+        let name: String = name.chars().take(200).collect();
+        (!name.is_empty()).then_some(name)
     }
 
     /// Categories (with their parents: a post in Health › Sleep is tagged both) and tags.
@@ -326,6 +341,7 @@ impl WordPressIndexer {
             self.categories
                 .insert(category.slug.clone(), category.clone());
         }
+        self.authors = channel.authors.iter().cloned().collect();
     }
 
     /// The finished index: page addresses nested under their parents, slugs made unique, the old

@@ -296,6 +296,7 @@ async fn add_post(
 ) -> agoat::error::AppResult<()> {
     let scope = Scope::of(customer);
     let input = PostInput {
+        byline: String::new(),
         title: title.to_owned(),
         slug: slug.to_owned(),
         body_markdown: "Hello from the **cluster**.".into(),

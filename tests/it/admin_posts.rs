@@ -1175,3 +1175,65 @@ async fn control_characters_in_the_search_or_a_field_are_a_400_naming_it() {
         "Line one\n\tcode\nline three"
     );
 }
+
+#[actix_web::test]
+async fn a_byline_is_saved_shown_kept_in_revisions_and_checked() {
+    let Setup { app, t: _ } = setup().await;
+    let mut b = signed_in(&app, "alpha.test", "editor@alpha.test").await;
+    let fields = with(
+        form("Signed Post", "", "Body", "", "publish"),
+        "byline",
+        "  Dr. Mira Šimić  ",
+    );
+    let res = b.post("/admin/posts/new", "/admin/posts", &fields).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let (id, _) = post_of(&app, "signed-post").await;
+    assert_eq!(field(&app, &id, "byline").await, "Dr. Mira Šimić");
+    let public = app.get("alpha.test", "/posts/signed-post").await;
+    assert_eq!(public.texts(".post-meta .byline"), ["Dr. Mira Šimić"]);
+    assert!(
+        public
+            .body
+            .contains(r#""author":{"@type":"Person","name":"Dr. Mira Šimić"}"#),
+        "the structured data names the author: {}",
+        public.body
+    );
+    let edit = b.get(&format!("/admin/posts/{id}/edit")).await;
+    assert_eq!(
+        edit.attr("#byline", "value").as_deref(),
+        Some("Dr. Mira Šimić")
+    );
+    assert_eq!(
+        text(
+            &app,
+            &format!("SELECT byline AS s FROM content.post_revisions WHERE post_id = '{id}'")
+        )
+        .await,
+        "Dr. Mira Šimić"
+    );
+
+    // Too long, or with a line break: refused next to the field, nothing saved.
+    let before = snapshot(&app).await;
+    let long = "x".repeat(201);
+    for bad in [long.as_str(), "Two\nlines"] {
+        let fields = with(form("Other Post", "", "Body", "", "draft"), "byline", bad);
+        let res = b.post("/admin/posts/new", "/admin/posts", &fields).await;
+        assert!((400..500).contains(&res.status), "{bad:?}: {}", res.status);
+        assert_eq!(snapshot(&app).await, before, "{bad:?} changed nothing");
+    }
+    // A post without a byline shows none.
+    let res = b
+        .post(
+            "/admin/posts/new",
+            "/admin/posts",
+            &form("Plain Post", "", "Body", "", "publish"),
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert!(
+        app.get("alpha.test", "/posts/plain-post")
+            .await
+            .texts(".byline")
+            .is_empty()
+    );
+}

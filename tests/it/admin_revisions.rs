@@ -18,6 +18,7 @@ pub const PASSWORD: &str = "correct horse battery";
 /// The editable fields of a post as they are now.
 pub fn input_of(post: &Post) -> PostInput {
     PostInput {
+        byline: post.byline.clone(),
         title: post.title.clone(),
         slug: post.slug.clone(),
         body_markdown: post.body_markdown.clone(),
@@ -257,6 +258,7 @@ async fn compare_shows_changed_words_and_fields() {
             "slug",
             "description",
             "tags",
+            "byline",
             "status",
             "published_at",
             "featured_image"

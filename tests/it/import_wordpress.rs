@@ -112,6 +112,11 @@ async fn a_wordpress_site_comes_across_with_every_old_address() {
     );
     assert!(article.contains("<picture"), "the imported image");
     assert!(!article.contains("[caption"), "no shortcode shown raw");
+    assert_eq!(
+        res.texts(".post-meta .byline"),
+        ["Alice Martin"],
+        "the author as byline"
+    );
 
     // Block markup with its internal link rewritten.
     let res = app
@@ -176,6 +181,7 @@ async fn a_wordpress_site_comes_across_with_every_old_address() {
     assert_eq!(res.status, 200, "{}", res.body);
     assert!(res.body.contains("東京の夜"));
     assert!(res.body.contains("<picture"), "its featured image");
+    assert_eq!(res.texts(".post-meta .byline"), ["山田 健二"]);
     let res = app.get("alpha.test", "/about/team").await;
     assert_eq!(res.status, 200);
 

@@ -67,6 +67,7 @@ async fn seed(url: &str) {
             sites::create(conn, scope, site, "Alpha Blog", "alpha.test", &actor).await?;
             users::create(conn, scope, OWNER, Role::Owner, hash, &actor).await?;
             let input = PostInput {
+                byline: String::new(),
                 title: "Steady".into(),
                 slug: "steady".into(),
                 body_markdown: "Read all through the outage.".into(),

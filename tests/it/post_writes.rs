@@ -142,6 +142,7 @@ async fn bulk_creation_records_what_a_single_creation_does() {
                 let new: Vec<NewPost<'_>> = slugs
                     .iter()
                     .map(|slug| NewPost {
+                        byline: "",
                         id: Uuid::new_v4(),
                         kind: posts::Kind::Post,
                         site,
@@ -196,6 +197,7 @@ async fn a_bulk_creation_with_a_taken_slug_writes_nothing() {
                 let new: Vec<NewPost<'_>> = ["fresh", "already-here"]
                     .iter()
                     .map(|slug| NewPost {
+                        byline: "",
                         id: Uuid::new_v4(),
                         kind: posts::Kind::Post,
                         site,

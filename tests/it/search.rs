@@ -663,6 +663,7 @@ async fn every_write_path_stores_the_vector_of_the_text() {
             let new: Vec<posts::NewPost<'_>> = slugs
                 .iter()
                 .map(|slug| posts::NewPost {
+                    byline: "",
                     id: uuid::Uuid::new_v4(),
                     kind: posts::Kind::Post,
                     site: t.a_site,

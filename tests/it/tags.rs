@@ -37,6 +37,7 @@ async fn edit(app: &TestApp, customer: CustomerId, id: Uuid, change: fn(&mut Pos
         async move {
             let post = posts::find(conn, scope, id).await?;
             let mut input = PostInput {
+                byline: String::new(),
                 title: post.title.clone(),
                 slug: post.slug.clone(),
                 body_markdown: post.body_markdown.clone(),

@@ -217,6 +217,7 @@ impl PostRow {
             status: Status::Published,
             published_at: Some(self.published_at),
             featured_media_id: None,
+            byline: "",
         }
     }
 }

@@ -19,7 +19,9 @@ use crate::tenancy::{Scope, SiteId};
 
 mod write;
 
-pub use write::{Body, Change, NewPost, Outcome, Target, create_many, delete, save, validate};
+pub use write::{
+    Body, Change, MAX_BYLINE_CHARS, NewPost, Outcome, Target, create_many, delete, save, validate,
+};
 
 /// Posts per page of the public listing.
 pub const PAGE_SIZE: i64 = 10;
@@ -47,6 +49,8 @@ pub struct Post {
     pub featured_media_id: Option<Uuid>,
     /// `post` or `page` ([`Kind`]).
     pub kind: String,
+    /// The name it is signed with; empty: none.
+    pub byline: String,
 }
 
 impl Post {
@@ -126,6 +130,7 @@ pub struct PublicPost {
     pub published_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub featured_media_id: Option<Uuid>,
+    pub byline: String,
 }
 
 /// A line of a public listing.
@@ -171,6 +176,8 @@ pub struct PostInput {
     pub published_at: Option<DateTime<Utc>>,
     /// An image of the customer's media library shown with the post, or none.
     pub featured_media_id: Option<Uuid>,
+    /// The name the post is signed with (at most 200 characters, one line); empty: none.
+    pub byline: String,
 }
 
 /// A position in the public listing: the (published_at, id) of a post.
@@ -431,6 +438,7 @@ pub(crate) fn audit_fields(post: &Post) -> serde_json::Value {
         "published_at": post.published_at,
         "trashed_at": post.trashed_at,
         "featured_media_id": post.featured_media_id,
+        "byline": post.byline,
         "version": post.version,
     })
 }

@@ -140,6 +140,7 @@ pub struct NewPost<'a> {
     pub status: Status,
     pub published_at: Option<DateTime<Utc>>,
     pub featured_media_id: Option<Uuid>,
+    pub byline: &'a str,
 }
 
 /// New posts per statement: a row binds 18 values (14 fields and the 4 texts of its search
@@ -255,9 +256,25 @@ pub async fn create_many(
     Ok(created)
 }
 
+/// The longest byline, in characters.
+pub const MAX_BYLINE_CHARS: usize = 200;
+
+/// A byline is one line of at most [`MAX_BYLINE_CHARS`] characters (or empty).
+fn check_byline(byline: &str) -> AppResult<()> {
+    crate::input::check(byline, crate::input::Shape::Line)
+        .map_err(|e| AppError::Invalid(format!("the byline: {e}")))?;
+    if byline.trim().chars().count() > MAX_BYLINE_CHARS {
+        return Err(AppError::Invalid(format!(
+            "the byline must be at most {MAX_BYLINE_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks the fields an editor or an import supplies for a post or page of this kind.
 pub fn validate(kind: Kind, input: &PostInput) -> AppResult<()> {
     validate_fields(kind, &input.title, &input.slug, &input.tags)?;
+    check_byline(&input.byline)?;
     check_publication(input.status, input.published_at)
 }
 
@@ -324,6 +341,7 @@ async fn create_one(
         status: input.status,
         published_at: input.published_at,
         featured_media_id: input.featured_media_id,
+        byline: &input.byline,
     };
     let mut created = create_many(conn, scope, &[new], actor).await?;
     Ok(Outcome::Saved(created.remove(0)))
@@ -395,6 +413,7 @@ async fn update_fields(
             posts::status.eq(input.status.as_str()),
             posts::published_at.eq(input.published_at),
             posts::featured_media_id.eq(input.featured_media_id),
+            posts::byline.eq(input.byline.trim()),
             posts::version.eq(posts::version + 1),
             posts::updated_at.eq(crate::db::now()),
             posts::search_vector.eq(search_vector(
@@ -663,6 +682,7 @@ struct Row<'a> {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     featured_media_id: Option<Uuid>,
+    byline: &'a str,
 }
 
 impl<'a> Row<'a> {
@@ -683,6 +703,7 @@ impl<'a> Row<'a> {
             created_at: now,
             updated_at: now,
             featured_media_id: post.featured_media_id,
+            byline: post.byline.trim(),
         }
     }
 }

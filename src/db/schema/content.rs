@@ -127,6 +127,8 @@ pub mod content {
             editor_label -> Varchar,
             created_at -> Timestamptz,
             featured_media_id -> Nullable<Uuid>,
+            #[max_length = 200]
+            byline -> Varchar,
         }
     }
 
@@ -169,6 +171,8 @@ pub mod content {
             search_vector -> Tsvector,
             #[max_length = 10]
             kind -> Varchar,
+            #[max_length = 200]
+            byline -> Varchar,
         }
     }
 

@@ -32,6 +32,8 @@ pub struct PageView {
     pub featured_html: Option<String>,
     /// The visible pages above this one, outermost first.
     pub trail: Vec<Crumb>,
+    /// The name the page is signed with, if any.
+    pub byline: Option<String>,
 }
 
 impl PageView {
@@ -65,6 +67,7 @@ impl PageView {
             body_html: page.body_html,
             featured_html: featured.map(|f| f.html),
             trail,
+            byline: Some(page.byline).filter(|b| !b.is_empty()),
         }
     }
 }

@@ -28,6 +28,8 @@ pub struct PostPage {
     pub tags: Vec<TagLink>,
     /// The featured image's `<picture>`.
     pub featured_html: Option<String>,
+    /// The name the post is signed with, if any.
+    pub byline: Option<String>,
 }
 
 /// A tag of the post as it spells it, and the address of its page.
@@ -84,8 +86,7 @@ impl PostPage {
             modified: &updated_iso,
             url: &layout.canonical,
             image: image_url.as_deref(),
-            // Posts name no author.
-            author: None,
+            author: Some(post.byline.as_str()).filter(|b| !b.is_empty()),
             site_name: &site.ctx.site_name,
             keywords: &post.tags,
         });
@@ -99,6 +100,7 @@ impl PostPage {
             body_html: post.body_html,
             tags: post.tags.iter().map(|name| TagLink::of(name)).collect(),
             featured_html: featured.map(|f| f.html),
+            byline: Some(post.byline).filter(|b| !b.is_empty()),
         }
     }
 }

@@ -76,6 +76,7 @@ async fn preview(
             published_at: revision.created_at,
             updated_at: revision.created_at,
             featured_media_id: revision.featured_media_id,
+            byline: revision.byline,
         };
         let mut view = PageView::of(&site, page, &pictures, Vec::new(), true);
         view.layout.title = layout.title;
@@ -96,6 +97,7 @@ async fn preview(
             .featured_media_id
             .and_then(|id| pictures.shown(id, BODY_SIZES))
             .map(|shown| shown.html),
+        byline: Some(revision.byline).filter(|b| !b.is_empty()),
     })?;
     Ok(private_preview(body))
 }

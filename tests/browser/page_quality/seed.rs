@@ -142,6 +142,7 @@ async fn image(stack: &Stack, seed: u8, name: &str, alt: &str, caption: &str) ->
 
 fn input(slug: &str, title: &str, body: &str, tags: &[&str], published: bool) -> PostInput {
     PostInput {
+        byline: String::new(),
         title: title.to_owned(),
         slug: slug.to_owned(),
         body_markdown: body.to_owned(),

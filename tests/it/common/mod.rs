@@ -763,6 +763,7 @@ pub fn actor() -> Actor {
 
 pub fn post_input(slug: &str, published_at: Option<DateTime<Utc>>) -> PostInput {
     PostInput {
+        byline: String::new(),
         title: format!("Title of {slug}"),
         slug: slug.to_owned(),
         body_markdown: format!("# Heading\n\nBody of **{slug}**."),

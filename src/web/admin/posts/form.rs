@@ -25,6 +25,9 @@ pub struct PostForm {
     pub body: String,
     #[serde(default)]
     pub description: String,
+    /// The name the post is signed with; empty for none.
+    #[serde(default)]
+    pub byline: String,
     /// Comma-separated.
     #[serde(default)]
     pub tags: String,
@@ -119,6 +122,7 @@ pub struct FormErrors {
     pub publish_at: Option<String>,
     pub featured_media: Option<String>,
     pub tags: Option<String>,
+    pub byline: Option<String>,
 }
 
 impl FormErrors {
@@ -128,6 +132,7 @@ impl FormErrors {
             || self.tags.is_some()
             || self.publish_at.is_some()
             || self.featured_media.is_some()
+            || self.byline.is_some()
     }
 }
 
@@ -141,6 +146,7 @@ pub struct Checked {
     pub tags: Vec<String>,
     pub publish_at: Option<DateTime<Utc>>,
     pub featured_media_id: Option<Uuid>,
+    pub byline: String,
 }
 
 /// `text` with its first letter in upper case.
@@ -247,10 +253,18 @@ pub fn check(
     } else if let Some(problem) = crate::content::tags::problem(&tags) {
         errors.tags = Some(format!("{}.", capitalised(&problem)));
     }
+    let byline = form.byline.trim();
+    if byline.chars().count() > crate::content::posts::MAX_BYLINE_CHARS {
+        errors.byline = Some(format!(
+            "The byline is too long: at most {} characters.",
+            crate::content::posts::MAX_BYLINE_CHARS
+        ));
+    }
     if errors.any() {
         return Err(Box::new(errors));
     }
     Ok(Checked {
+        byline: byline.to_owned(),
         title: title.to_owned(),
         slug,
         body: form.body.replace("\r\n", "\n"),
@@ -306,6 +320,7 @@ pub fn input(
         status,
         published_at,
         featured_media_id: checked.featured_media_id,
+        byline: checked.byline.clone(),
     }
 }
 
@@ -316,6 +331,7 @@ pub struct FormView {
     pub slug: String,
     pub body: String,
     pub description: String,
+    pub byline: String,
     pub tags: String,
     pub publish_at: String,
     /// The featured image's id, or empty.
@@ -333,6 +349,7 @@ impl FormView {
             slug: post.slug.clone(),
             body: post.body_markdown.clone(),
             description: post.description.clone(),
+            byline: post.byline.clone(),
             tags: post.tags.join(", "),
             publish_at: post
                 .published_at
@@ -354,6 +371,7 @@ impl FormView {
             slug: form.slug.clone(),
             body: form.body.clone(),
             description: form.description.clone(),
+            byline: form.byline.clone(),
             tags: form.tags.clone(),
             publish_at: form.publish_at.clone(),
             featured_media: form.featured_media.trim().to_owned(),

@@ -46,6 +46,7 @@ fn render(
         tags: form::split_tags(&form.tags),
         published_at: form::parse_time(&form.publish_at).unwrap_or(now),
         updated_at: now,
+        byline: form.byline.trim().to_owned(),
     };
     let body = match kind {
         Kind::Post => response::render(&PostPage::of(site, post, pictures, true))?,
