@@ -17,8 +17,8 @@ use crate::media::upload::{self, AddError};
 use crate::tenancy::{CustomerId, Scope, SiteId, customers};
 use crate::thorne::csv_import;
 
-#[path = "import_wordpress.rs"]
-mod wordpress_run;
+#[path = "import_site.rs"]
+mod site_import;
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
@@ -50,6 +50,22 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import a Ghost site from its export (Settings → Labs → Export, Ghost 4 and 5): posts and
+    /// pages, public tags, images and old addresses, all or nothing; members-only and paid posts
+    /// come across as drafts. Importing the same export again updates what the first import made.
+    Ghost {
+        /// The site to import into.
+        #[arg(long)]
+        site: SiteId,
+        /// The export file (JSON).
+        file: PathBuf,
+        /// The site's `content/images` folder, where the export's images are found.
+        #[arg(long)]
+        images: Option<PathBuf>,
+        /// Only report what the import would do; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Import products from CSV (sku,name,description,category,wholesale_price,retail_price,
     /// in_stock,images), matched by SKU; images: ids of the customer's media library separated by
     /// spaces, the main image first.
@@ -75,13 +91,32 @@ pub async fn run(db: &Database, data_dir: &Path, command: ImportCommand) -> Resu
             uploads,
             dry_run,
         } => {
-            let options = wordpress_run::Options {
+            let options = site_import::Options {
+                source: crate::import::convert::Source::WordPress,
                 site,
                 file: &file,
                 uploads: uploads.as_deref(),
                 dry_run,
             };
-            let report = wordpress_run::run(db, data_dir, options).await?;
+            let report = site_import::run(db, data_dir, options).await?;
+            for line in report.lines(dry_run) {
+                println!("{line}");
+            }
+        }
+        ImportCommand::Ghost {
+            site,
+            file,
+            images,
+            dry_run,
+        } => {
+            let options = site_import::Options {
+                source: crate::import::convert::Source::Ghost,
+                site,
+                file: &file,
+                uploads: images.as_deref(),
+                dry_run,
+            };
+            let report = site_import::run(db, data_dir, options).await?;
             for line in report.lines(dry_run) {
                 println!("{line}");
             }

@@ -1,4 +1,4 @@
-//! Applying a WordPress import: the export's images into the media library, each post and page
+//! Applying an import (WordPress or Ghost): the export's images into the media library, each post and page
 //! through the posts' one write path (a revision and audit events each, one of which names the
 //! import), the old addresses, all in one transaction — all or nothing. Importing the same export
 //! again updates what the first import made (matched by the source's GUID) instead of adding it
@@ -31,8 +31,13 @@ use crate::tenancy::{Scope, SiteId};
 /// How many items the reader may be ahead of the writer.
 pub const IN_FLIGHT: usize = 8;
 
-/// The source name stored with what an import made.
-const SOURCE: &str = "wordpress";
+/// The name stored with what an import of `source` made.
+fn source_name(source: Source) -> &'static str {
+    match source {
+        Source::WordPress => "wordpress",
+        Source::Ghost => "ghost",
+    }
+}
 
 /// What an import did, or would do.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -140,11 +145,12 @@ pub async fn earlier(
     conn: &mut Conn,
     scope: Scope,
     site: SiteId,
+    source: Source,
 ) -> AppResult<HashMap<String, (String, Uuid)>> {
     let rows: Vec<(String, String, Uuid)> = ii::table
         .filter(ii::customer_id.eq(scope.customer_uuid()))
         .filter(ii::site_id.eq(site.as_uuid()))
-        .filter(ii::source.eq(SOURCE))
+        .filter(ii::source.eq(source_name(source)))
         .select((ii::source_key, ii::kind, ii::target_id))
         .load(conn)
         .await?;
@@ -158,6 +164,7 @@ async fn remember(
     conn: &mut Conn,
     scope: Scope,
     site: SiteId,
+    source: Source,
     key: &str,
     kind: &str,
     target: Uuid,
@@ -167,7 +174,7 @@ async fn remember(
         .values((
             ii::customer_id.eq(scope.customer_uuid()),
             ii::site_id.eq(site.as_uuid()),
-            ii::source.eq(SOURCE),
+            ii::source.eq(source_name(source)),
             ii::source_key.eq(key),
             ii::kind.eq(kind),
             ii::target_id.eq(target),
@@ -239,6 +246,10 @@ impl Addresses for AddressBook {
         self.images
             .get(&path)
             .or_else(|| self.images.get(&original_of(&path)))
+            .or_else(|| {
+                self.images
+                    .get(&crate::import::ghost::original_image(&path))
+            })
             .copied()
     }
 
@@ -268,9 +279,18 @@ fn original_of(path: &str) -> String {
 
 /// The export read again, item by item, for the items the index takes, in file order.
 pub struct Items<'i> {
-    receiver: tokio::sync::mpsc::Receiver<Item>,
-    reader: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    source: ItemSource,
     by_number: HashMap<usize, &'i Entry>,
+}
+
+enum ItemSource {
+    /// A WordPress export read on a blocking thread.
+    Stream {
+        receiver: tokio::sync::mpsc::Receiver<Item>,
+        reader: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    },
+    /// Items already in memory (a Ghost export).
+    Memory(std::vec::IntoIter<Item>),
 }
 
 impl<'i> Items<'i> {
@@ -289,20 +309,39 @@ impl<'i> Items<'i> {
             .map_err(|e| e.to_string())
         });
         Items {
-            receiver,
-            reader: Some(reader),
+            source: ItemSource::Stream {
+                receiver,
+                reader: Some(reader),
+            },
+            by_number: index.entries.iter().map(|e| (e.number, e)).collect(),
+        }
+    }
+
+    /// Items held in memory.
+    pub fn of(items: Vec<Item>, index: &'i Index) -> Items<'i> {
+        Items {
+            source: ItemSource::Memory(items.into_iter()),
             by_number: index.entries.iter().map(|e| (e.number, e)).collect(),
         }
     }
 
     /// The next item and its entry; none at the end of the file.
     pub async fn next(&mut self) -> AppResult<Option<(&'i Entry, Item)>> {
-        while let Some(item) = self.receiver.recv().await {
+        loop {
+            let item = match &mut self.source {
+                ItemSource::Memory(items) => items.next(),
+                ItemSource::Stream { receiver, .. } => receiver.recv().await,
+            };
+            let Some(item) = item else {
+                break;
+            };
             if let Some(entry) = self.by_number.get(&item.number) {
                 return Ok(Some((entry, item)));
             }
         }
-        if let Some(reader) = self.reader.take() {
+        if let ItemSource::Stream { reader, .. } = &mut self.source
+            && let Some(reader) = reader.take()
+        {
             reader
                 .await
                 .map_err(|e| AppError::Internal(format!("the export reader failed: {e}")))?
@@ -313,8 +352,14 @@ impl<'i> Items<'i> {
 }
 
 /// What one item becomes.
-pub fn input_of(entry: &Entry, item: &Item, book: &AddressBook, report: &mut Report) -> PostInput {
-    let converted = convert::convert(&item.content, Source::WordPress, book);
+pub fn input_of(
+    entry: &Entry,
+    item: &Item,
+    book: &AddressBook,
+    source: Source,
+    report: &mut Report,
+) -> PostInput {
+    let converted = convert::convert(&item.content, source, book);
     for (name, count) in converted.unknown_shortcodes {
         *report.unknown_shortcodes.entry(name).or_default() += count;
     }
@@ -329,13 +374,13 @@ pub fn input_of(entry: &Entry, item: &Item, book: &AddressBook, report: &mut Rep
             entry.number, entry.title
         ));
     }
-    let featured_media_id = entry
-        .featured_image
-        .as_deref()
-        .and_then(|f| f.strip_prefix("attachment:"))
-        .and_then(|id| id.parse().ok())
-        .and_then(|id| book.attachment(id))
-        .map(|(id, _)| id);
+    let featured_media_id = entry.featured_image.as_deref().and_then(|f| {
+        if let Some(url) = f.strip_prefix("image:") {
+            return book.image(url);
+        }
+        let id = f.strip_prefix("attachment:")?.parse().ok()?;
+        book.attachment(id).map(|(id, _)| id)
+    });
     PostInput {
         title: entry.title.clone(),
         slug: entry.slug.clone(),
@@ -372,7 +417,7 @@ pub async fn write_item(
     entry: &Entry,
     input: &PostInput,
     earlier: &HashMap<String, (String, Uuid)>,
-    file_name: &str,
+    (source, file_name): (Source, &str),
     actor: &Actor,
     report: &mut Report,
 ) -> AppResult<Uuid> {
@@ -436,7 +481,7 @@ pub async fn write_item(
     } else {
         "post"
     };
-    remember(conn, scope, site, &entry.key, kind, post.id).await?;
+    remember(conn, scope, site, source, &entry.key, kind, post.id).await?;
     for path in &entry.old_paths {
         old_addresses::record(conn, scope, site, path, &Leads::Post(post.id)).await?;
         report.old_addresses += 1;
@@ -451,7 +496,7 @@ pub async fn write_item(
             action: "import",
             before: None,
             after: Some(json!({
-                "source": SOURCE,
+                "source": source_name(source),
                 "file": file_name,
                 "item": entry.number,
                 "key": entry.key,
@@ -489,10 +534,11 @@ pub async fn remember_images(
     conn: &mut Conn,
     scope: Scope,
     site: SiteId,
+    source: Source,
     added: &[(String, Uuid)],
 ) -> AppResult<()> {
     for (key, id) in added {
-        remember(conn, scope, site, key, "media", *id).await?;
+        remember(conn, scope, site, source, key, "media", *id).await?;
     }
     Ok(())
 }

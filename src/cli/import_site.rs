@@ -1,5 +1,6 @@
-//! `agoat import wordpress`: the steps of a WordPress import around its one transaction — the
-//! index, the images stored before, then posts, pages, images and old addresses written together.
+//! `agoat import wordpress` and `agoat import ghost`: the steps of an import around its one
+//! transaction — the index, the images stored before, then posts, pages, images and old
+//! addresses written together.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,17 +12,67 @@ use crate::audit::Actor;
 use crate::cli::Failure;
 use crate::cli::tenants::site_scope;
 use crate::db::Database;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::import::apply::{self, AddressBook, Report};
+use crate::import::convert::Source;
+use crate::import::ghost;
 use crate::import::index::{Index, Kind, old_path};
 use crate::media::{library, pictures, upload};
 use crate::tenancy::{Scope, SiteId};
 
 pub struct Options<'a> {
+    pub source: Source,
     pub site: SiteId,
     pub file: &'a Path,
+    /// WordPress' `wp-content/uploads`, or Ghost's `content/images`.
     pub uploads: Option<&'a Path>,
     pub dry_run: bool,
+}
+
+/// What the first pass read: the index, and for a Ghost export the items (a WordPress export's
+/// are read again as a stream).
+struct Export {
+    index: Index,
+    items: Option<Vec<crate::import::wordpress::Item>>,
+}
+
+impl Export {
+    async fn read(source: Source, file: &Path) -> Result<Export, Failure> {
+        match source {
+            Source::WordPress => Ok(Export {
+                index: apply::read_index(file).await?,
+                items: None,
+            }),
+            Source::Ghost => {
+                let bytes = std::fs::read(file).map_err(|e| {
+                    Failure::from(AppError::Invalid(format!(
+                        "cannot read {}: {e}",
+                        file.display()
+                    )))
+                })?;
+                let read = ghost::read(&bytes).map_err(AppError::Invalid)?;
+                Ok(Export {
+                    index: read.index,
+                    items: Some(read.items),
+                })
+            }
+        }
+    }
+
+    fn items<'i>(&'i self, file: &Path) -> apply::Items<'i> {
+        match &self.items {
+            Some(items) => apply::Items::of(items.clone(), &self.index),
+            None => apply::Items::open(file, &self.index),
+        }
+    }
+}
+
+/// The file of an image of the export in the folder given.
+fn image_file(source: Source, folder: &Path, url: &str) -> Option<std::path::PathBuf> {
+    match source {
+        Source::WordPress => apply::upload_file(folder, url),
+        Source::Ghost => ghost::image_file(folder, url),
+    }
 }
 
 /// An image of the export to add: its attachment's key, file and alt text.
@@ -32,12 +83,14 @@ struct NewImage {
 }
 
 pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result<Report, Failure> {
-    let index = apply::read_index(options.file).await?;
+    let source = options.source;
+    let export = Export::read(source, options.file).await?;
+    let index = &export.index;
     let scope = site_scope(db, options.site).await?;
     let site = options.site;
     let earlier = db
         .tenant_read(scope, |conn| {
-            async move { apply::earlier(conn, scope, site).await }.scope_boxed()
+            async move { apply::earlier(conn, scope, site, source).await }.scope_boxed()
         })
         .await?;
     let mut report = Report {
@@ -59,7 +112,7 @@ pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result
         }
         match options
             .uploads
-            .and_then(|dir| apply::upload_file(dir, &attachment.url))
+            .and_then(|dir| image_file(source, dir, &attachment.url))
         {
             Some(path) => new_images.push(NewImage {
                 key: attachment.key.clone(),
@@ -72,7 +125,7 @@ pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result
         }
     }
     if options.dry_run {
-        return dry_run(&index, &earlier, kept, &new_images, report, options.file).await;
+        return dry_run(&export, &earlier, kept, &new_images, report, options).await;
     }
     let prepared = if new_images.is_empty() {
         None
@@ -81,7 +134,10 @@ pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result
         let paths: Vec<_> = new_images.iter().map(|i| i.path.clone()).collect();
         Some(super::prepare_images(store.as_ref(), scope, &paths).await?)
     };
-    let actor = Actor::cli("import wordpress");
+    let actor = Actor::cli(match source {
+        Source::WordPress => "import wordpress",
+        Source::Ghost => "import ghost",
+    });
     let file_name = options
         .file
         .file_name()
@@ -89,7 +145,7 @@ pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result
         .unwrap_or_default();
     let written = db
         .tenant_tx(scope, |conn| {
-            let (index, earlier, kept, new_images) = (&index, &earlier, &kept, &new_images);
+            let (export, earlier, kept, new_images) = (&export, &earlier, &kept, &new_images);
             let (prepared, actor, file_name, report) = (&prepared, &actor, &file_name, &report);
             let file = options.file;
             let uploads = options.uploads;
@@ -117,11 +173,13 @@ pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result
                     }
                     report.images_added = added.len();
                 }
-                apply::remember_images(conn, scope, site, &added).await?;
+                apply::remember_images(conn, scope, site, source, &added).await?;
+                let index = &export.index;
                 let book = AddressBook::new(index, &media);
-                let mut items = apply::Items::open(file, index);
+                let mut items = export.items(file);
                 while let Some((entry, item)) = items.next().await? {
-                    let input = apply::input_of(entry, &item, &book, &mut report);
+                    let input = apply::input_of(entry, &item, &book, source, &mut report);
+                    let origin = (source, file_name.as_str());
                     apply::write_item(
                         conn,
                         scope,
@@ -129,13 +187,14 @@ pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result
                         entry,
                         &input,
                         earlier,
-                        file_name,
+                        origin,
                         actor,
                         &mut report,
                     )
                     .await?;
                 }
-                let image_paths = image_addresses(conn, scope, index, &media, uploads).await?;
+                let image_paths =
+                    image_addresses(conn, scope, source, index, &media, uploads).await?;
                 apply::write_fixed_addresses(conn, scope, site, index, &image_paths, &mut report)
                     .await?;
                 Ok(report)
@@ -151,6 +210,7 @@ pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result
 async fn image_addresses(
     conn: &mut crate::db::Conn,
     scope: Scope,
+    source: Source,
     index: &Index,
     media: &HashMap<String, Uuid>,
     uploads: Option<&Path>,
@@ -178,7 +238,11 @@ async fn image_addresses(
         let Some(original) = old_path(&attachment.url, &index.origin) else {
             continue;
         };
-        for size in sizes_beside(uploads, &attachment.url) {
+        let sizes = match source {
+            Source::WordPress => sizes_beside(uploads, &attachment.url),
+            Source::Ghost => ghost_sizes(uploads, &attachment.url),
+        };
+        for size in sizes {
             if let Some(path) = old_path(&size, &index.origin) {
                 addresses.push((path, target.clone()));
             }
@@ -223,24 +287,43 @@ fn sizes_beside(uploads: Option<&Path>, url: &str) -> Vec<String> {
         .collect()
 }
 
+/// The addresses of the sizes Ghost made of an image (`content/images/size/w600/2026/12/x.png`)
+/// that are in the images folder.
+fn ghost_sizes(images: Option<&Path>, url: &str) -> Vec<String> {
+    let (Some(images), Some((base, relative))) = (images, url.split_once("/content/images/"))
+    else {
+        return Vec::new();
+    };
+    let Ok(widths) = std::fs::read_dir(images.join("size")) else {
+        return Vec::new();
+    };
+    widths
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|width| images.join("size").join(width).join(relative).is_file())
+        .map(|width| format!("{base}/content/images/size/{width}/{relative}"))
+        .collect()
+}
+
 /// What the import would do, without writing: the items converted (for the shortcodes and images
 /// they name), counted as created or updated by what an earlier import made.
 async fn dry_run(
-    index: &Index,
+    export: &Export,
     earlier: &HashMap<String, (String, Uuid)>,
     mut media: HashMap<String, Uuid>,
     new_images: &[NewImage],
     mut report: Report,
-    file: &Path,
+    options: Options<'_>,
 ) -> Result<Report, Failure> {
+    let index = &export.index;
     for image in new_images {
         media.insert(image.key.clone(), Uuid::new_v4());
         report.images_added += 1;
     }
     let book = AddressBook::new(index, &media);
-    let mut items = apply::Items::open(file, index);
+    let mut items = export.items(options.file);
     while let Some((entry, item)) = items.next().await? {
-        let _ = apply::input_of(entry, &item, &book, &mut report);
+        let _ = apply::input_of(entry, &item, &book, options.source, &mut report);
         let existing = earlier.contains_key(&entry.key);
         let counter = match (existing, entry.kind) {
             (false, Kind::Post) => &mut report.posts_created,
