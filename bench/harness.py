@@ -329,6 +329,28 @@ def cmd_gnu_time(args):
     print(json.dumps(summary))
 
 
+def cmd_wxr(args):
+    """Writes a WordPress export of `--posts` posts: the fixture's channel and its classic-editor
+    post (id 10) repeated under new ids, slugs and GUIDs, without its comments."""
+    import re
+    source = open(args.fixture, encoding="utf-8").read()
+    head = source[:source.index("<item>")]
+    tail = source[source.rindex("</item>") + len("</item>"):]
+    items = re.findall(r"<item>.*?</item>", source, re.S)
+    post = next(i for i in items if "<wp:post_id>10</wp:post_id>" in i)
+    post = re.sub(r"<wp:comment>.*?</wp:comment>", "", post, flags=re.S)
+    with open(args.file, "w", encoding="utf-8") as out:
+        out.write(head)
+        for n in range(args.posts):
+            pid = 100000 + n
+            item = post.replace("<wp:post_id>10</wp:post_id>", f"<wp:post_id>{pid}</wp:post_id>")
+            item = item.replace("why-we-sleep-badly-in-spring", f"spring-sleep-{n}")
+            item = re.sub(r'<guid isPermaLink="false">[^<]*</guid>',
+                          f'<guid isPermaLink="false">http://oldblog.example/?p={pid}</guid>', item)
+            out.write(item + "\n")
+        out.write(tail)
+
+
 def cmd_csv(args):
     """Writes a product CSV of `--rows` rows; `--price-step` shifts every price by that many
     cents, so a second file updates every product of the first."""
@@ -404,6 +426,12 @@ def main():
     rows.add_argument("--rows", type=int, required=True)
     rows.add_argument("--price-step", type=int, default=0)
     rows.set_defaults(run=cmd_csv)
+
+    wxr = sub.add_parser("wxr")
+    wxr.add_argument("--fixture", required=True)
+    wxr.add_argument("--file", required=True)
+    wxr.add_argument("--posts", type=int, required=True)
+    wxr.set_defaults(run=cmd_wxr)
 
     args = parser.parse_args()
     args.run(args)

@@ -274,6 +274,31 @@ async fn a_wordpress_site_comes_across_with_every_old_address() {
         count(&app, "SELECT count(*)::text AS s FROM content.media").await,
         media_before
     );
+    // Each import is a revision of its own, and the audit log names both imports.
+    let of_post = "FROM content.posts p WHERE p.slug = 'why-we-sleep-badly-in-spring'";
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*)::text AS s FROM content.post_revisions r \
+                 WHERE r.post_id = (SELECT p.id {of_post})"
+            )
+        )
+        .await,
+        "2"
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*)::text AS s FROM audit.events e \
+                 WHERE e.entity_id = (SELECT p.id {of_post}) AND e.action = 'import' \
+                 AND e.after->>'source' = 'wordpress'"
+            )
+        )
+        .await,
+        "2"
+    );
 }
 
 #[actix_web::test]
