@@ -231,6 +231,7 @@ mod tests {
                 "slug",
                 "description",
                 "tags",
+                "byline",
                 "status",
                 "published_at",
                 "featured_image"
