@@ -244,7 +244,7 @@ mod tests {
             .collect();
         assert_eq!(changed, ["title", "tags"]);
         assert_eq!(changes[3].new, "a, b");
-        assert_eq!(changes[5].old, "—");
+        assert_eq!(changes[6].old, "—");
     }
 
     #[test]
