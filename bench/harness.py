@@ -330,8 +330,9 @@ def cmd_gnu_time(args):
 
 
 def cmd_wxr(args):
-    """Writes a WordPress export of `--posts` posts: the fixture's channel and its classic-editor
-    post (id 10) repeated under new ids, slugs and GUIDs, without its comments."""
+    """Writes a WordPress export of `--posts` posts: the fixture's channel and images, and its
+    classic-editor post (id 10, with a captioned image) repeated under new ids, slugs and GUIDs,
+    without its comments."""
     import re
     source = open(args.fixture, encoding="utf-8").read()
     head = source[:source.index("<item>")]
@@ -339,8 +340,11 @@ def cmd_wxr(args):
     items = re.findall(r"<item>.*?</item>", source, re.S)
     post = next(i for i in items if "<wp:post_id>10</wp:post_id>" in i)
     post = re.sub(r"<wp:comment>.*?</wp:comment>", "", post, flags=re.S)
+    attachments = [i for i in items if "<wp:post_type><![CDATA[attachment]]></wp:post_type>" in i]
     with open(args.file, "w", encoding="utf-8") as out:
         out.write(head)
+        for attachment in attachments:
+            out.write(attachment + "\n")
         for n in range(args.posts):
             pid = 100000 + n
             item = post.replace("<wp:post_id>10</wp:post_id>", f"<wp:post_id>{pid}</wp:post_id>")
