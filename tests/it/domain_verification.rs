@@ -512,3 +512,68 @@ async fn a_site_keeps_its_primary_and_its_last_domain_and_bad_input_changes_noth
         assert_eq!(res.status, 403, "{email}");
     }
 }
+
+/// Asks a running server whether it would let a TLS proxy get a certificate for `domain`, until
+/// it answers `status` (at most `within`).
+fn eventually_allowed(server: &crate::cli::Server, domain: &str, status: u16, within: Duration) {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let path = format!("/.well-known/agoat/tls-allowed?domain={domain}");
+        let reply = crate::common::http::get(server.addr(), "proxy.internal", &path).unwrap();
+        if reply.status == status {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{domain}: still {} instead of {status}",
+            reply.status
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[actix_web::test]
+async fn a_running_server_verifies_and_lapses_domains_on_its_own() {
+    use scoped_futures::ScopedFutureExt;
+    let Some(mut dns) = DnsServer::start(&[]) else {
+        return;
+    };
+    let app = TestApp::new().await;
+    let customer = app.customer("Alpha Health").await;
+    let site = app.site(customer, "Alpha Blog", "alpha.test").await;
+    let token = app
+        .in_scope(customer, move |conn, scope| {
+            async move {
+                agoat::tenancy::domains::claim(
+                    conn,
+                    scope,
+                    site,
+                    "alpha.example",
+                    &crate::common::actor(),
+                )
+                .await
+            }
+            .scope_boxed()
+        })
+        .await
+        .token
+        .unwrap();
+    let dns_addr = dns.addr().to_string();
+    let server = crate::cli::Server::start_with(
+        &app.db,
+        &[
+            ("AGOAT_DNS_SERVER", dns_addr.as_str()),
+            ("AGOAT_DOMAIN_RECHECK_SECS", "1"),
+            ("AGOAT_DOMAIN_GRACE_SECS", "2"),
+        ],
+    );
+    eventually_allowed(&server, "alpha.example", 404, Duration::from_secs(5));
+    // The record appears: the server's own checks verify the domain, and it is served.
+    dns.set(&[txt("_agoat.alpha.example", &token)]);
+    eventually_allowed(&server, "alpha.example", 200, Duration::from_secs(15));
+    let res = crate::common::http::get(server.addr(), "alpha.example", "/").unwrap();
+    assert_eq!(res.status, 301, "an alias of the site");
+    // The record goes: served for the grace period, then no longer.
+    dns.set(&[]);
+    eventually_allowed(&server, "alpha.example", 404, Duration::from_secs(20));
+}
