@@ -84,6 +84,24 @@ async fn check_now(owner: &mut Browser<'_>, domain: &str) -> String {
     owner.get(PAGE).await.texts("p.flash").join(" ")
 }
 
+/// Serves the application on a loopback port, as the platform the test's domains point at; the
+/// handle stops it.
+fn serve_on(app: &TestApp, port: u16) -> actix_web::dev::ServerHandle {
+    let state = app.state.clone();
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(state.clone())
+            .configure(agoat::web::routes)
+    })
+    .workers(1)
+    .bind(("127.0.0.1", port))
+    .unwrap()
+    .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    handle
+}
+
 async fn tls_allowed(app: &TestApp, domain: &str) -> u16 {
     app.state.served_hosts.refresh(&app.pool).await.unwrap();
     app.get(
@@ -257,18 +275,7 @@ async fn the_http_token_verifies_a_domain_pointed_at_the_platform() {
         return;
     };
     let (app, _t) = app_with(&dns, Some(port)).await;
-    let state = app.state.clone();
-    let server = actix_web::HttpServer::new(move || {
-        actix_web::App::new()
-            .app_data(state.clone())
-            .configure(agoat::web::routes)
-    })
-    .workers(1)
-    .bind(("127.0.0.1", port))
-    .unwrap()
-    .run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
+    let handle = serve_on(&app, port);
 
     let mut owner = signed_in(&app, "alpha.test", "owner@alpha.test").await;
     let token = add(&mut owner, "shop.alpha.example").await;
@@ -314,18 +321,7 @@ async fn nobody_takes_or_blocks_another_customers_domain() {
         return;
     };
     let (app, t) = app_with(&dns, Some(port)).await;
-    let state = app.state.clone();
-    let server = actix_web::HttpServer::new(move || {
-        actix_web::App::new()
-            .app_data(state.clone())
-            .configure(agoat::web::routes)
-    })
-    .workers(1)
-    .bind(("127.0.0.1", port))
-    .unwrap()
-    .run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
+    let handle = serve_on(&app, port);
     let mut alpha = signed_in(&app, "alpha.test", "owner@alpha.test").await;
     let mut beta = signed_in(&app, "beta.test", "owner@beta.test").await;
 

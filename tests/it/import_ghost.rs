@@ -3,34 +3,19 @@
 //! paid posts never public, internal tags never shown, Ghost's old addresses answering 301, and a
 //! second import updating in place.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::cli::{Run, agoat_with_env};
 use crate::common::{TestApp, sql_text};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/import/ghost")
-        .join(name)
-}
+use crate::import_support::{data_dir, import_fixture};
 
 fn import(app: &TestApp, data: &Path, site: &str, extra: &[&str]) -> Run {
-    let export = fixture("export.json");
-    let images = fixture("images");
-    let mut args = vec![
-        "import",
-        "ghost",
-        "--site",
+    import_fixture(
+        app,
+        data,
+        ("ghost", "export.json", "--images", "images"),
         site,
-        export.to_str().unwrap(),
-        "--images",
-        images.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    agoat_with_env(
-        &app.db,
-        &args,
-        &[("AGOAT_DATA_DIR", data.to_str().unwrap())],
+        extra,
     )
 }
 
@@ -39,8 +24,7 @@ async fn a_ghost_site_comes_across_with_its_old_addresses() {
     let app = TestApp::new().await;
     let customer = app.customer("Alpha Health").await;
     let site = app.site(customer, "Alpha Blog", "alpha.test").await;
-    let data = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink(app.media_dir(), data.path().join("media")).unwrap();
+    let data = data_dir(&app);
     let site_id = site.to_string();
 
     let dry = import(&app, data.path(), &site_id, &["--dry-run"]);

@@ -3,42 +3,15 @@
 //! address answering 301 in one hop; the dry run writing nothing; a second import updating in
 //! place; a broken file importing nothing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::cli::{Run, agoat_with_env};
 use crate::common::{TestApp, sql_text};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/import/wordpress")
-        .join(name)
-}
-
-/// A data folder whose media store is the test application's own.
-fn data_dir(app: &TestApp) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink(app.media_dir(), dir.path().join("media")).unwrap();
-    dir
-}
+use crate::import_support::{data_dir, fixture, import_fixture};
 
 fn import(app: &TestApp, data: &Path, site: &str, extra: &[&str]) -> Run {
-    let export = fixture("export.xml");
-    let uploads = fixture("uploads");
-    let mut args = vec![
-        "import",
-        "wordpress",
-        "--site",
-        site,
-        export.to_str().unwrap(),
-        "--uploads",
-        uploads.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    agoat_with_env(
-        &app.db,
-        &args,
-        &[("AGOAT_DATA_DIR", data.to_str().unwrap())],
-    )
+    let source = ("wordpress", "export.xml", "--uploads", "uploads");
+    import_fixture(app, data, source, site, extra)
 }
 
 async fn count(app: &TestApp, sql: &str) -> String {
@@ -307,7 +280,7 @@ async fn a_broken_export_imports_nothing() {
     let customer = app.customer("Alpha Health").await;
     let site = app.site(customer, "Alpha Blog", "alpha.test").await;
     let data = data_dir(&app);
-    let text = std::fs::read_to_string(fixture("export.xml")).unwrap();
+    let text = std::fs::read_to_string(fixture("wordpress", "export.xml")).unwrap();
     let cut = &text[..text.len() * 2 / 3];
     let broken = data.path().join("broken.xml");
     std::fs::write(&broken, cut).unwrap();

@@ -19,6 +19,7 @@ mod cli_users;
 mod common;
 mod domain_verification;
 mod import_ghost;
+mod import_support;
 mod import_wordpress;
 mod invitations;
 mod limits;

@@ -55,21 +55,8 @@ pub async fn make_primary(
     session: Session,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[])?;
-    let host = host_in(&path)?;
-    let (scope, site_id, actor) = (user.scope, site.ctx.site_id, user.actor.clone());
-    let changed = state
-        .db
-        .tenant_tx(scope, |conn| {
-            let (host, actor) = (&host, &actor);
-            async move {
-                of_site(conn, scope, site_id, host).await?;
-                domains::make_primary(conn, scope, host, actor).await
-            }
-            .scope_boxed()
-        })
-        .await;
-    done(&state, &site, &user, &session, changed, |d| {
+    let request = (state, site, user, session, path);
+    change(request, Change::MakePrimary, |d| {
         format!(
             "{} is now the primary domain: the site's pages are there.",
             d.host
@@ -85,24 +72,53 @@ pub async fn remove(
     session: Session,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let request = (state, site, user, session, path);
+    change(request, Change::Remove, |d| {
+        format!("{} was removed.", d.host)
+    })
+    .await
+}
+
+/// A change of one domain of the site.
+#[derive(Clone, Copy)]
+enum Change {
+    MakePrimary,
+    Remove,
+}
+
+type Request = (
+    web::Data<AppState>,
+    web::ReqData<RequestSite>,
+    CurrentUser,
+    Session,
+    web::Path<String>,
+);
+
+/// Makes `change` to the site's domain the address names, in the customer's transaction; back to
+/// the list with `message`, or the list with the reason it was refused.
+async fn change(
+    (state, site, user, session, path): Request,
+    change: Change,
+    message: impl FnOnce(&Domain) -> String,
+) -> AppResult<HttpResponse> {
     user.require(&[])?;
     let host = host_in(&path)?;
     let (scope, site_id, actor) = (user.scope, site.ctx.site_id, user.actor.clone());
-    let removed = state
+    let changed = state
         .db
         .tenant_tx(scope, |conn| {
             let (host, actor) = (&host, &actor);
             async move {
                 of_site(conn, scope, site_id, host).await?;
-                domains::remove(conn, scope, host, actor).await
+                match change {
+                    Change::MakePrimary => domains::make_primary(conn, scope, host, actor).await,
+                    Change::Remove => domains::remove(conn, scope, host, actor).await,
+                }
             }
             .scope_boxed()
         })
         .await;
-    done(&state, &site, &user, &session, removed, |d| {
-        format!("{} was removed.", d.host)
-    })
-    .await
+    done(&state, &site, &user, &session, changed, message).await
 }
 
 /// The host named in the address, normalised; a malformed one names no domain of the site.
