@@ -125,7 +125,25 @@ pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result
         }
     }
     if options.dry_run {
-        return dry_run(&export, &earlier, kept, &new_images, report, options).await;
+        let in_use = db
+            .tenant_read(scope, |conn| {
+                async move { apply::slugs_in_use(conn, scope, site).await }.scope_boxed()
+            })
+            .await?;
+        let report = dry_run(
+            &export,
+            &earlier,
+            &in_use,
+            kept,
+            &new_images,
+            report,
+            options,
+        )
+        .await?;
+        if !report.problems.is_empty() {
+            return Err(Failure::from(report.problems));
+        }
+        return Ok(report);
     }
     let prepared = if new_images.is_empty() {
         None
@@ -310,6 +328,7 @@ fn ghost_sizes(images: Option<&Path>, url: &str) -> Vec<String> {
 async fn dry_run(
     export: &Export,
     earlier: &HashMap<String, (String, Uuid)>,
+    in_use: &HashMap<(String, String), Uuid>,
     mut media: HashMap<String, Uuid>,
     new_images: &[NewImage],
     mut report: Report,
@@ -323,7 +342,10 @@ async fn dry_run(
     let book = AddressBook::new(index, &media);
     let mut items = export.items(options.file);
     while let Some((entry, item)) = items.next().await? {
-        let _ = apply::input_of(entry, &item, &book, options.source, &mut report);
+        let input = apply::input_of(entry, &item, &book, options.source, &mut report);
+        if let Some(problem) = apply::problem_of(entry, &input, earlier, in_use) {
+            report.problems.push(problem);
+        }
         let existing = earlier.contains_key(&entry.key);
         let counter = match (existing, entry.kind) {
             (false, Kind::Post) => &mut report.posts_created,

@@ -55,6 +55,8 @@ pub struct Report {
     pub missing_images: BTreeSet<String>,
     pub unknown_shortcodes: BTreeMap<String, usize>,
     pub old_addresses: usize,
+    /// Items that would stop the import (dry run): `item N "title": reason`.
+    pub problems: Vec<String>,
 }
 
 impl Report {
@@ -77,6 +79,7 @@ impl Report {
             format!("old addresses {would}kept: {}", self.old_addresses),
             format!("comments not imported: {}", self.comments),
         ];
+        lines.push(format!("items skipped: {}", self.skipped.len()));
         lines.extend(self.made_drafts.iter().map(|d| format!("draft: {d}")));
         lines.extend(self.skipped.iter().map(|s| format!("skipped: {s}")));
         lines.extend(
@@ -405,6 +408,51 @@ fn plain_excerpt(html: &str) -> String {
         .replace("&#39;", "'");
     let words: Vec<&str> = text.split_whitespace().collect();
     words.join(" ").chars().take(300).collect()
+}
+
+/// The posts (or pages) of the site by slug, whoever made them.
+pub async fn slugs_in_use(
+    conn: &mut Conn,
+    scope: Scope,
+    site: SiteId,
+) -> AppResult<HashMap<(String, String), Uuid>> {
+    use crate::db::schema::content::posts as p;
+    let rows: Vec<(String, String, Uuid)> = p::table
+        .filter(p::customer_id.eq(scope.customer_uuid()))
+        .filter(p::site_id.eq(site.as_uuid()))
+        .select((p::kind, p::slug, p::id))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(kind, slug, id)| ((kind, slug), id))
+        .collect())
+}
+
+/// Why an item would stop the import, checked without writing: a field the posts' write path
+/// refuses, or an address another post of the site (not made by an earlier import of it) has.
+pub fn problem_of(
+    entry: &Entry,
+    input: &PostInput,
+    earlier: &HashMap<String, (String, Uuid)>,
+    in_use: &HashMap<(String, String), Uuid>,
+) -> Option<String> {
+    let kind = match entry.kind {
+        Kind::Post => posts::Kind::Post,
+        Kind::Page => posts::Kind::Page,
+    };
+    let refused = |reason: String| format!("item {} \"{}\": {reason}", entry.number, entry.title);
+    if let Err(error) = posts::validate(kind, input) {
+        return Some(refused(error.to_string()));
+    }
+    let holder = in_use.get(&(kind.as_str().to_owned(), entry.slug.clone()))?;
+    let ours = earlier.get(&entry.key).map(|(_, id)| id);
+    (ours != Some(holder)).then(|| {
+        refused(format!(
+            "the address {} is taken by a post the import did not make",
+            entry.href()
+        ))
+    })
 }
 
 /// Writes one item: creates it, or updates what an earlier import made of it, through the posts'

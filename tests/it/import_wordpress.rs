@@ -310,3 +310,45 @@ async fn a_broken_export_imports_nothing() {
         "0"
     );
 }
+
+#[actix_web::test]
+async fn an_address_another_post_has_stops_the_import_and_the_dry_run_names_it() {
+    let app = TestApp::new().await;
+    let customer = app.customer("Alpha Health").await;
+    let site = app.site(customer, "Alpha Blog", "alpha.test").await;
+    app.post(
+        customer,
+        site,
+        "hello-world",
+        Some(crate::common::minutes_ago(5)),
+    )
+    .await;
+    let data = data_dir(&app);
+    let site_id = site.to_string();
+    let expected = "item 1 \"Hello world!\": the address /posts/hello-world is taken by a post the \
+                    import did not make";
+
+    let dry = import(&app, data.path(), &site_id, &["--dry-run"]);
+    assert!(!dry.status.success());
+    assert!(dry.stderr.contains(expected), "{}", dry.stderr);
+
+    let run = import(&app, data.path(), &site_id, &[]);
+    assert!(!run.status.success());
+    assert!(run.stderr.contains(expected), "{}", run.stderr);
+    assert_eq!(
+        count(&app, "SELECT count(*)::text AS s FROM content.posts").await,
+        "1"
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*)::text AS s FROM content.media").await,
+        "0"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*)::text AS s FROM content.old_addresses"
+        )
+        .await,
+        "0"
+    );
+}
