@@ -333,8 +333,8 @@ impl WordPressIndexer {
         tags
     }
 
-    /// The channel, read before the items (a WXR file lists its terms first); its origin is what
-    /// old links are recognised by.
+    /// The channel, taken before the items: its origin is what old links are recognised by, its
+    /// categories give each category's parents, its authors their display names.
     pub fn set_channel(&mut self, channel: &Channel) {
         self.index.origin = channel.link.trim_end_matches('/').to_owned();
         for category in &channel.categories {
