@@ -212,14 +212,14 @@ async fn import_posts(
     let batch = post_import::read_batch(paths, crate::db::now())?;
     let scope = site_scope(db, site).await?;
     let images = post_import::local_images(&batch)?;
+    let store = crate::cli::media_store(data_dir)?;
     let prepared = if images.is_empty() {
         None
     } else {
-        let store = crate::cli::media_store(data_dir)?;
         Some(prepare_images(store.as_ref(), scope, &images).await?)
     };
     let actor = Actor::cli("import posts");
-    let (summary, added) = db
+    let written = db
         .tenant_tx(scope, |conn| {
             let (batch, actor, prepared, images) = (&batch, &actor, &prepared, &images);
             async move {
@@ -240,7 +240,11 @@ async fn import_posts(
             }
             .scope_boxed()
         })
-        .await?;
+        .await;
+    if let (Err(_), Some(prepared)) = (&written, &prepared) {
+        upload::discard(db, store.as_ref(), scope, prepared).await;
+    }
+    let (summary, added) = written?;
     let images = match added {
         0 => String::new(),
         1 => ", 1 image added to the media library".to_owned(),

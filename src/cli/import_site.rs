@@ -161,6 +161,7 @@ pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let store = crate::cli::media_store(data_dir)?;
     let written = db
         .tenant_tx(scope, |conn| {
             let (export, earlier, kept, new_images) = (&export, &earlier, &kept, &new_images);
@@ -219,8 +220,11 @@ pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result
             }
             .scope_boxed()
         })
-        .await?;
-    Ok(written)
+        .await;
+    if let (Err(_), Some(prepared)) = (&written, &prepared) {
+        upload::discard(db, store.as_ref(), scope, prepared).await;
+    }
+    Ok(written?)
 }
 
 /// The old addresses of the imported images (each original and the sizes WordPress made of it

@@ -419,6 +419,18 @@ pub async fn is_file_used(conn: &mut Conn, scope: Scope, name: &str) -> AppResul
     Ok(file_named(conn, scope, name).await?.is_some())
 }
 
+/// Whether an image of the customer in scope was uploaded as the file with this SHA-256 (its
+/// original is kept under that hash).
+pub async fn is_original_used(conn: &mut Conn, scope: Scope, sha256: &str) -> AppResult<bool> {
+    let found: i64 = media::table
+        .filter(media::customer_id.eq(scope.customer_uuid()))
+        .filter(media::sha256.eq(sha256))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok(found > 0)
+}
+
 fn stale() -> AppError {
     AppError::Conflict("the image was changed by someone else since it was loaded".into())
 }

@@ -93,8 +93,54 @@ pub async fn add(
             let prepared = &prepared;
             async move { record(conn, scope, prepared, actor).await }.scope_boxed()
         })
-        .await?;
-    Ok(created)
+        .await;
+    if created.is_err() {
+        discard(db, store, scope, &prepared).await;
+    }
+    Ok(created?)
+}
+
+/// Removes from the store the files `prepared` wrote that no image of the customer uses: call it
+/// when the transaction that was to record them failed. A file another image has (the same
+/// bytes uploaded before) stays. Failures are logged: such a file is served to no one.
+pub async fn discard(db: &Database, store: &dyn Store, scope: Scope, prepared: &Prepared) {
+    for (item, files) in &prepared.items {
+        let customer = scope.customer_uuid();
+        let extension = item.processed.format.extension();
+        let sha = item.sha256.as_str();
+        let used = db
+            .tenant_read(scope, |conn| {
+                async move { library::is_original_used(conn, scope, sha).await }.scope_boxed()
+            })
+            .await;
+        if matches!(used, Ok(false))
+            && let Ok(key) = Key::original(customer, sha, extension)
+        {
+            remove(store, &key).await;
+        }
+        for file in files {
+            let name = file.name.as_str();
+            let used = db
+                .tenant_read(scope, |conn| {
+                    async move { library::is_file_used(conn, scope, name).await }.scope_boxed()
+                })
+                .await;
+            let Some((hash, ext)) = name.split_once('.') else {
+                continue;
+            };
+            if matches!(used, Ok(false))
+                && let Ok(key) = Key::new(customer, hash, ext)
+            {
+                remove(store, &key).await;
+            }
+        }
+    }
+}
+
+async fn remove(store: &dyn Store, key: &Key) {
+    if let Err(error) = store.delete(key).await {
+        tracing::warn!(%error, "a file of a failed upload could not be removed from the store");
+    }
 }
 
 /// Checks and processes `files` (all refused if one is) and writes their files to the store.

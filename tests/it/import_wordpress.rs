@@ -351,4 +351,21 @@ async fn an_address_another_post_has_stops_the_import_and_the_dry_run_names_it()
         .await,
         "0"
     );
+    // The images stored before the transaction are removed again: the store holds no file.
+    assert_eq!(files_in(app.media_dir()), 0, "no file left behind");
+}
+
+/// How many files a folder holds, in all its subfolders.
+fn files_in(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    let path = e.path();
+                    if path.is_dir() { files_in(&path) } else { 1 }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }
