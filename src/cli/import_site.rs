@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::import::apply::{self, AddressBook, Report};
 use crate::import::convert::Source;
 use crate::import::ghost;
-use crate::import::index::{Index, Kind, old_path};
+use crate::import::index::{Index, Kind, old_path, original_of};
 use crate::media::{library, pictures, upload};
 use crate::tenancy::{Scope, SiteId};
 
@@ -291,20 +291,11 @@ fn sizes_beside(uploads: Option<&Path>, url: &str) -> Vec<String> {
         return Vec::new();
     };
     let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or("");
+    let original = format!("{stem}.{ext}");
     entries
         .flatten()
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|name| {
-            name.strip_prefix(stem)
-                .and_then(|rest| rest.strip_prefix('-'))
-                .and_then(|rest| rest.strip_suffix(&format!(".{ext}")))
-                .and_then(|size| size.split_once('x'))
-                .is_some_and(|(w, h)| {
-                    !w.is_empty()
-                        && !h.is_empty()
-                        && w.bytes().chain(h.bytes()).all(|b| b.is_ascii_digit())
-                })
-        })
+        .filter(|name| *name != original && original_of(name) == original)
         .map(|name| format!("{base}/{name}"))
         .collect()
 }

@@ -24,7 +24,7 @@ use crate::db::Conn;
 use crate::db::schema::content::imported_items as ii;
 use crate::error::{AppError, AppResult};
 use crate::import::convert::{self, Addresses, Source};
-use crate::import::index::{self, Arrival, Entry, Index, Kind, old_path};
+use crate::import::index::{self, Arrival, Entry, Index, Kind, old_path, original_of};
 use crate::import::wordpress::{self, Item};
 use crate::tenancy::{Scope, SiteId};
 
@@ -258,25 +258,6 @@ impl Addresses for AddressBook {
 
     fn attachment(&self, id: u64) -> Option<(Uuid, String)> {
         self.attachments.get(&id).cloned()
-    }
-}
-
-/// `…/photo-300x200.jpg` → `…/photo.jpg`.
-fn original_of(path: &str) -> String {
-    let Some((stem, ext)) = path.rsplit_once('.') else {
-        return path.to_owned();
-    };
-    match stem.rsplit_once('-') {
-        Some((base, size))
-            if size.split_once('x').is_some_and(|(w, h)| {
-                !w.is_empty()
-                    && !h.is_empty()
-                    && w.bytes().chain(h.bytes()).all(|b| b.is_ascii_digit())
-            }) =>
-        {
-            format!("{base}.{ext}")
-        }
-        _ => path.to_owned(),
     }
 }
 

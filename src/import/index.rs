@@ -125,25 +125,12 @@ pub fn old_path(url: &str, origin: &str) -> Option<String> {
     };
     let rest = rest.split('#').next().unwrap_or("");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let decoded = urlencoding::decode(path).ok()?.to_lowercase();
-    let mut path = decoded.trim_end_matches('/').to_owned();
-    if path.is_empty() {
-        path.push('/');
-    }
-    if !path.starts_with('/') {
-        path.insert(0, '/');
-    }
-    let kept = query
-        .split('&')
-        .find(|pair| pair.starts_with("p=") || pair.starts_with("page_id="));
-    match kept {
-        Some(pair) if path == "/" => Some(format!("/?{pair}")),
-        _ => Some(path),
-    }
+    // The form the public router looks old addresses up in.
+    crate::content::old_addresses::normalize(&format!("/{}", path.trim_start_matches('/')), query)
 }
 
 /// `…/photo-300x200.jpg` → `…/photo.jpg`: the original of a size WordPress made.
-fn original_of(path: &str) -> String {
+pub fn original_of(path: &str) -> String {
     let Some((stem, ext)) = path.rsplit_once('.') else {
         return path.to_owned();
     };
