@@ -15,6 +15,7 @@
 //! | `RUST_LOG` | log filter (`info`, `agoat=debug`, …) | `info` |
 //! | `AGOAT_LOG_FORMAT` | `json` for one JSON object per line | text |
 //! | `AGOAT_MAX_UPLOAD_BYTES` | largest CSV file the products import accepts (the CSRF check reads at most 12 MiB of a request) | 10 MiB |
+//! | `AGOAT_MAX_SITE_IMPORT_BYTES` | most an owner may upload to import a site (`/admin/import`): the export and the zip of its images together; the images may unpack to twice that | 512 MiB |
 //! | `AGOAT_PLATFORM_HOST` | the host the operator console answers on (never a customer's domain) | none: no console |
 //! | `AGOAT_BODY_TIMEOUT_SECS` | longest a client may take to send a whole request body before a 408 | 60 |
 //! | `AGOAT_PUBLIC_SCHEME` | `http` or `https`: the scheme of every absolute address the sites show (canonical links, feeds, sitemaps, redirects); never taken from a request | `http` |
@@ -117,6 +118,17 @@ pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 /// of bytes), or [`DEFAULT_MAX_UPLOAD_BYTES`].
 pub fn max_upload_bytes() -> usize {
     positive_number("AGOAT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
+}
+
+/// The most an owner may upload to import a site unless `AGOAT_MAX_SITE_IMPORT_BYTES` says
+/// otherwise.
+pub const DEFAULT_MAX_SITE_IMPORT_BYTES: usize = 512 * 1024 * 1024;
+
+/// The most an owner may upload to import a site, the export and its images archive together:
+/// `AGOAT_MAX_SITE_IMPORT_BYTES` (a positive number of bytes), or
+/// [`DEFAULT_MAX_SITE_IMPORT_BYTES`].
+pub fn max_site_import_bytes() -> usize {
+    positive_number("AGOAT_MAX_SITE_IMPORT_BYTES", DEFAULT_MAX_SITE_IMPORT_BYTES)
 }
 
 /// How long a client may take to send a whole request body unless `AGOAT_BODY_TIMEOUT_SECS` says

@@ -23,6 +23,21 @@ pub fn control_character(text: &str, shape: Shape) -> Option<char> {
     text.chars().find(|&c| !shape.allows(c))
 }
 
+/// The name an uploaded file is kept and shown under: without any folder part (`C:\\fakepath\\`,
+/// `../`) or control character, at most `max_chars` characters, `fallback` when nothing is left.
+pub fn file_name(name: &str, max_chars: usize, fallback: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let base: String = base
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max_chars)
+        .collect();
+    match base.trim() {
+        "" => fallback.to_owned(),
+        kept => kept.to_owned(),
+    }
+}
+
 /// How a refusal describes the character: `U+0000`.
 pub fn code_point(c: char) -> String {
     format!("U+{:04X}", u32::from(c))

@@ -11,14 +11,12 @@ use crate::cli::tenants::site_scope;
 use crate::content::import as post_import;
 use crate::db::{Conn, Database};
 use crate::error::{AppError, AppResult};
-use crate::media::image::Limits;
+use crate::import::convert::Source;
+use crate::import::{ImportError, run};
 use crate::media::store::Store;
-use crate::media::upload::{self, AddError};
+use crate::media::upload;
 use crate::tenancy::{CustomerId, Scope, SiteId, customers};
 use crate::thorne::csv_import;
-
-#[path = "import_site.rs"]
-mod site_import;
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
@@ -91,36 +89,23 @@ pub async fn run(db: &Database, data_dir: &Path, command: ImportCommand) -> Resu
             uploads,
             dry_run,
         } => {
-            let options = site_import::Options {
-                source: crate::import::convert::Source::WordPress,
+            import_site(
+                db,
+                data_dir,
+                Source::WordPress,
                 site,
-                file: &file,
-                uploads: uploads.as_deref(),
+                &file,
+                uploads,
                 dry_run,
-            };
-            let report = site_import::run(db, data_dir, options).await?;
-            for line in report.lines(dry_run) {
-                println!("{line}");
-            }
+            )
+            .await?
         }
         ImportCommand::Ghost {
             site,
             file,
             images,
             dry_run,
-        } => {
-            let options = site_import::Options {
-                source: crate::import::convert::Source::Ghost,
-                site,
-                file: &file,
-                uploads: images.as_deref(),
-                dry_run,
-            };
-            let report = site_import::run(db, data_dir, options).await?;
-            for line in report.lines(dry_run) {
-                println!("{line}");
-            }
-        }
+        } => import_site(db, data_dir, Source::Ghost, site, &file, images, dry_run).await?,
         ImportCommand::Products {
             customer,
             file,
@@ -263,27 +248,50 @@ pub(crate) async fn prepare_images(
     scope: Scope,
     images: &[PathBuf],
 ) -> Result<upload::Prepared, Failure> {
-    let mut files = Vec::with_capacity(images.len());
-    for path in images {
-        let bytes = std::fs::read(path).map_err(|e| {
-            Failure::from(AppError::Invalid(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )))
-        })?;
-        files.push(upload::Incoming {
-            name: path.display().to_string(),
-            bytes: bytes.into(),
-        });
-    }
-    upload::prepare(store, scope, files, &Limits::from_env())
+    let files: Vec<_> = images
+        .iter()
+        .map(|path| (path.display().to_string(), path.clone()))
+        .collect();
+    upload::prepare_files(store, scope, &files)
         .await
-        .map_err(|error| match error {
-            AddError::Refused(refused) => {
-                Failure::from(refused.iter().map(|r| r.message()).collect::<Vec<_>>())
-            }
-            AddError::App(error) => error.into(),
-        })
+        .map_err(|e| Failure::from(ImportError::from(e)))
+}
+
+/// `agoat import wordpress|ghost`: prints the report; a dry run that found problems fails with
+/// them.
+async fn import_site(
+    db: &Database,
+    data_dir: &Path,
+    source: Source,
+    site: SiteId,
+    file: &Path,
+    images: Option<PathBuf>,
+    dry_run: bool,
+) -> Result<(), Failure> {
+    let scope = site_scope(db, site).await?;
+    let store = crate::cli::media_store(data_dir)?;
+    let actor = Actor::cli(match source {
+        Source::WordPress => "import wordpress",
+        Source::Ghost => "import ghost",
+    });
+    let file_name = file_display_name(file);
+    let options = run::Options {
+        source,
+        site,
+        file,
+        file_name: &file_name,
+        uploads: images.as_deref(),
+        dry_run,
+        upload: None,
+    };
+    let report = run::run(db, store.as_ref(), scope, options, &actor).await?;
+    if !report.problems.is_empty() {
+        return Err(report.problems.into());
+    }
+    for line in report.lines(dry_run) {
+        println!("{line}");
+    }
+    Ok(())
 }
 
 /// One line per product the import creates or updates.

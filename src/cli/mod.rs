@@ -154,6 +154,15 @@ impl From<AppError> for Failure {
     }
 }
 
+impl From<crate::import::ImportError> for Failure {
+    fn from(error: crate::import::ImportError) -> Self {
+        match error {
+            crate::import::ImportError::Refused(lines) => Failure(lines),
+            crate::import::ImportError::App(error) => error.into(),
+        }
+    }
+}
+
 impl From<Vec<String>> for Failure {
     fn from(lines: Vec<String>) -> Self {
         Failure(lines)

@@ -31,16 +31,9 @@ use crate::tenancy::{Scope, SiteId};
 /// How many items the reader may be ahead of the writer.
 pub const IN_FLIGHT: usize = 8;
 
-/// The name stored with what an import of `source` made.
-fn source_name(source: Source) -> &'static str {
-    match source {
-        Source::WordPress => "wordpress",
-        Source::Ghost => "ghost",
-    }
-}
-
 /// What an import did, or would do.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Report {
     pub posts_created: usize,
     pub posts_updated: usize,
@@ -153,7 +146,7 @@ pub async fn earlier(
     let rows: Vec<(String, String, Uuid)> = ii::table
         .filter(ii::customer_id.eq(scope.customer_uuid()))
         .filter(ii::site_id.eq(site.as_uuid()))
-        .filter(ii::source.eq(source_name(source)))
+        .filter(ii::source.eq(source.as_str()))
         .select((ii::source_key, ii::kind, ii::target_id))
         .load(conn)
         .await?;
@@ -177,7 +170,7 @@ async fn remember(
         .values((
             ii::customer_id.eq(scope.customer_uuid()),
             ii::site_id.eq(site.as_uuid()),
-            ii::source.eq(source_name(source)),
+            ii::source.eq(source.as_str()),
             ii::source_key.eq(key),
             ii::kind.eq(kind),
             ii::target_id.eq(target),
@@ -525,7 +518,7 @@ pub async fn write_item(
             action: "import",
             before: None,
             after: Some(json!({
-                "source": source_name(source),
+                "source": source.as_str(),
                 "file": file_name,
                 "item": entry.number,
                 "key": entry.key,

@@ -51,6 +51,33 @@ pub enum Source {
     Ghost,
 }
 
+impl Source {
+    /// The name stored with what an import of this source made.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::WordPress => "wordpress",
+            Source::Ghost => "ghost",
+        }
+    }
+
+    /// The source a stored name names.
+    pub fn parse(name: &str) -> Option<Source> {
+        match name {
+            "wordpress" => Some(Source::WordPress),
+            "ghost" => Some(Source::Ghost),
+            _ => None,
+        }
+    }
+
+    /// The system's name, for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::WordPress => "WordPress",
+            Source::Ghost => "Ghost",
+        }
+    }
+}
+
 /// What the converter asks the import about addresses in the content.
 pub trait Addresses {
     /// The new site-relative address (`/posts/slug`, `/about/team`, `/tags/x`) of an old link

@@ -104,16 +104,7 @@ pub struct Use {
 /// The name a file is kept under: without any folder part or control character, at most
 /// [`MAX_NAME_CHARS`], `image` when nothing is left.
 pub fn clean_name(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let base: String = base
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_NAME_CHARS)
-        .collect();
-    match base.trim() {
-        "" => "image".to_owned(),
-        kept => kept.to_owned(),
-    }
+    input::file_name(name, MAX_NAME_CHARS, "image")
 }
 
 /// Checks an alt text and a caption an editor typed.

@@ -159,6 +159,26 @@ pub async fn prepare(
     Ok(Prepared { items })
 }
 
+/// [`prepare`] for files on disk, each with the name it is known by (`2026/12/photo.jpg`), under
+/// the limits the configuration sets.
+pub async fn prepare_files(
+    store: &dyn Store,
+    scope: Scope,
+    files: &[(String, std::path::PathBuf)],
+) -> Result<Prepared, AddError> {
+    let mut incoming = Vec::with_capacity(files.len());
+    for (name, path) in files {
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|e| AppError::Invalid(format!("cannot read {name}: {e}")))?;
+        incoming.push(Incoming {
+            name: name.clone(),
+            bytes: bytes.into(),
+        });
+    }
+    prepare(store, scope, incoming, &Limits::from_env()).await
+}
+
 /// Adds the records of prepared uploads, in their order (call inside a transaction).
 pub async fn record(
     conn: &mut Conn,

@@ -36,18 +36,7 @@ pub struct Upload {
 /// The name a file is kept under: without any folder part, at most [`MAX_FILE_NAME_CHARS`],
 /// `upload.csv` when nothing is left.
 pub fn clean_file_name(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let base: String = base
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_FILE_NAME_CHARS)
-        .collect();
-    let base = base.trim();
-    if base.is_empty() {
-        "upload.csv".to_owned()
-    } else {
-        base.to_owned()
-    }
+    crate::input::file_name(name, MAX_FILE_NAME_CHARS, "upload.csv")
 }
 
 /// Stores an upload for the customer in scope, with an audit event carrying `summary` (what the

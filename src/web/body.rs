@@ -47,6 +47,40 @@ async fn collect(payload: &mut actix_web::dev::Payload, limit: usize) -> Result<
     Ok(body.freeze())
 }
 
+/// Reads the start of the body of `req` until `complete` holds for what was read (or `limit`
+/// bytes, or the end), and puts it back ahead of the rest, which is left to stream to the handler
+/// (which then owns the size and time limits of the whole body). The start read.
+pub async fn read_start(
+    req: &mut ServiceRequest,
+    limit: usize,
+    complete: impl Fn(&[u8]) -> bool,
+) -> Result<web::Bytes, Error> {
+    let timeout = timeout(req);
+    let mut payload = req.take_payload();
+    let reading = async {
+        let mut start = web::BytesMut::new();
+        while start.len() < limit && !complete(&start) {
+            match payload.next().await {
+                Some(chunk) => start.extend_from_slice(&chunk?),
+                None => break,
+            }
+        }
+        Ok::<_, Error>(start.freeze())
+    };
+    let start = match tokio::time::timeout(timeout, reading).await {
+        Ok(start) => start?,
+        Err(_) => {
+            return Err(actix_web::error::ErrorRequestTimeout(
+                "the request body arrived too slowly",
+            ));
+        }
+    };
+    let ahead = futures_util::stream::once(std::future::ready(Ok(start.clone())));
+    let rest: actix_http::BoxedPayloadStream = Box::pin(ahead.chain(payload));
+    req.set_payload(actix_web::dev::Payload::from(rest));
+    Ok(start)
+}
+
 fn bytes_payload(body: web::Bytes) -> actix_web::dev::Payload {
     let (_, mut payload) = actix_http::h1::Payload::create(true);
     payload.unread_data(body);

@@ -31,6 +31,8 @@ pub struct AppState {
     pub page_cache: page_cache::PageCache,
     /// The largest CSV file the products import accepts.
     pub max_upload_bytes: usize,
+    /// The most an owner may upload to import a site: the export and its images archive together.
+    pub max_site_import_bytes: usize,
     /// How long a client may take to send a whole request body.
     pub body_timeout: std::time::Duration,
     /// The scheme and port of every absolute address the sites show.
@@ -81,6 +83,7 @@ impl AppState {
             session_key,
             page_cache: page_cache::PageCache::default(),
             max_upload_bytes: crate::config::max_upload_bytes(),
+            max_site_import_bytes: crate::config::max_site_import_bytes(),
             body_timeout: crate::config::body_timeout(),
             public_origin,
             trusted_proxies: TrustedProxies::default(),

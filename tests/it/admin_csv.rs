@@ -3,7 +3,6 @@
 //! set, every kind of bad file (a clear 4xx and nothing changed), upload limits, applying twice,
 //! roles, CSRF, tenant separation, and `agoat import products --dry-run`.
 
-use actix_web::test::TestRequest;
 use agoat::tenancy::CustomerId;
 use agoat::thorne::change_sets::{self, RevertOutcome};
 use agoat::thorne::products::{self, Edit, NewProduct};
@@ -127,26 +126,9 @@ async fn import_token(browser: &mut Browser<'_>) -> String {
 
 /// Posts a multipart body to the upload address as `browser`.
 async fn post_multipart(browser: &mut Browser<'_>, body: Vec<u8>) -> Response {
-    let mut request = TestRequest::post()
-        .uri("/admin/products/import")
-        .insert_header(("Host", browser.host.as_str()))
-        .insert_header((
-            "Content-Type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        ))
-        .peer_addr(browser.peer)
-        .set_payload(body);
-    if let Some(cookie) = &browser.cookie {
-        request = request.insert_header(("Cookie", cookie.as_str()));
-    }
-    let response = browser.app.send(request).await;
-    for value in response.headers.get_all("set-cookie") {
-        let pair = value.to_str().unwrap_or_default().split(';').next();
-        if let Some(pair) = pair.filter(|p| !p.ends_with('=')) {
-            browser.cookie = Some(pair.to_owned());
-        }
-    }
-    response
+    browser
+        .post_multipart("/admin/products/import", BOUNDARY, body)
+        .await
 }
 
 /// Uploads a file through the form, with the session's CSRF token.

@@ -18,6 +18,7 @@ mod cli;
 mod cli_users;
 mod common;
 mod domain_verification;
+mod import_admin;
 mod import_ghost;
 mod import_support;
 mod import_wordpress;

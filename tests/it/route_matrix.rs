@@ -665,6 +665,10 @@ const MATRIX: &[Route] = &[
         PathId,
         no_form,
     ),
+    route("GET", "/admin/import", Owners, Nothing, no_form),
+    route("POST", "/admin/import", Owners, Nothing, no_form),
+    route("GET", "/admin/import/{id}", Owners, PathId, no_form),
+    route("POST", "/admin/import/{id}/apply", Owners, PathId, no_form),
 ];
 
 // ------------------------------------------------------------------------------------------------
@@ -769,6 +773,8 @@ struct Foreign {
     owner_email: String,
     change_set: String,
     upload: String,
+    /// A site import B uploaded and has not applied.
+    site_import: String,
     link: String,
     token: String,
     /// A password reset link and an invitation of B's editor.
@@ -803,6 +809,8 @@ impl Foreign {
             &self.change_set
         } else if path.starts_with("/admin/products/import/") {
             &self.upload
+        } else if path.starts_with("/admin/import/") {
+            &self.site_import
         } else if path.starts_with("/admin/products/") {
             &self.product
         } else {
@@ -863,6 +871,7 @@ impl Foreign {
             "Beta spring prices",
             "beta-secret.csv",
             "beta-secret.png",
+            "beta-secret.xml",
             "Beta Only Tag",
             "Beta Draft Tag",
             "Title of beta-about",
@@ -877,6 +886,7 @@ impl Foreign {
             self.user.clone(),
             self.change_set.clone(),
             self.upload.clone(),
+            self.site_import.clone(),
             self.link.clone(),
             self.token.clone(),
             self.reset_token.clone(),
@@ -975,6 +985,7 @@ async fn world(app: &TestApp) -> (TwoTenants, Foreign) {
         owner_email: "owner@beta.test".into(),
         change_set,
         upload,
+        site_import: b_site_import(app, &t).await,
         link: link.link.id.to_string(),
         token: link.token,
         reset_token,
@@ -984,6 +995,36 @@ async fn world(app: &TestApp) -> (TwoTenants, Foreign) {
         media_file: sql_text(app, "SELECT min(name) AS s FROM content.media_files").await,
     };
     (t, foreign)
+}
+
+/// A WordPress export B uploaded to import into its site, not applied.
+async fn b_site_import(app: &TestApp, t: &TwoTenants) -> String {
+    use agoat::import::apply::Report;
+    use agoat::import::convert::Source;
+    use agoat::import::uploads::{self, NewFile, NewUpload};
+    let folder = tempfile::tempdir().unwrap();
+    let export = folder.path().join("beta-secret.xml");
+    std::fs::write(&export, "<rss version=\"2.0\"><channel></channel></rss>").unwrap();
+    let site = t.b_site;
+    app.in_scope(t.b, move |conn, scope| {
+        let export = export.clone();
+        async move {
+            let new = NewUpload {
+                site,
+                source: Source::WordPress,
+                export: NewFile {
+                    name: "beta-secret.xml",
+                    path: &export,
+                },
+                archive: None,
+                report: &Report::default(),
+            };
+            let upload = uploads::store(conn, scope, &new, &actor()).await?;
+            Ok(upload.id.to_string())
+        }
+        .scope_boxed()
+    })
+    .await
 }
 
 async fn post_id(app: &TestApp, slug: &str) -> String {

@@ -192,6 +192,43 @@ pub mod content {
     }
 
     diesel::table! {
+        content.site_import_parts (customer_id, upload_id, file, seq) {
+            customer_id -> Uuid,
+            upload_id -> Uuid,
+            #[max_length = 10]
+            file -> Varchar,
+            seq -> Int4,
+            bytes -> Bytea,
+        }
+    }
+
+    diesel::table! {
+        content.site_import_uploads (customer_id, id) {
+            customer_id -> Uuid,
+            id -> Uuid,
+            site_id -> Uuid,
+            #[max_length = 20]
+            source -> Varchar,
+            #[max_length = 255]
+            export_name -> Varchar,
+            export_bytes -> Int8,
+            #[max_length = 64]
+            export_sha256 -> Varchar,
+            #[max_length = 255]
+            archive_name -> Nullable<Varchar>,
+            archive_bytes -> Nullable<Int8>,
+            report -> Jsonb,
+            uploaded_by -> Nullable<Uuid>,
+            #[max_length = 200]
+            uploaded_by_label -> Varchar,
+            uploaded_at -> Timestamptz,
+            applied_at -> Nullable<Timestamptz>,
+            applied_report -> Nullable<Jsonb>,
+            version -> Int4,
+        }
+    }
+
+    diesel::table! {
         content.slug_redirects (customer_id, id) {
             customer_id -> Uuid,
             id -> Uuid,
@@ -214,6 +251,8 @@ pub mod content {
         post_tags,
         posts,
         preview_links,
+        site_import_parts,
+        site_import_uploads,
         slug_redirects,
     );
 }

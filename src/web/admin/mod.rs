@@ -21,6 +21,8 @@ pub mod preview_links;
 pub mod products;
 pub mod revisions;
 pub mod settings;
+pub mod site_import;
+pub mod uploads;
 pub mod users;
 
 use actix_web::body::MessageBody;
@@ -53,6 +55,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(writing_scope("/pages", Kind::Page))
             .configure(settings::routes)
             .configure(domains::routes)
+            .configure(site_import::routes)
             .configure(menus::routes)
             .configure(branding::routes)
             .configure(products::routes)

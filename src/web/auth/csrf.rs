@@ -59,6 +59,13 @@ pub async fn verify(
         .map(str::to_owned);
     let presented = match from_header {
         Some(token) => Some(token),
+        None if streams_body(&req) => {
+            let found = |start: &[u8]| form_field(start, FIELD).is_some();
+            match crate::web::body::read_start(&mut req, STREAMED_START_BYTES, found).await {
+                Ok(start) => form_field(&start, FIELD),
+                Err(error) => return Ok(req.error_response(error)),
+            }
+        }
         None => {
             let limit = max_body_bytes(&req);
             match crate::web::body::read(&mut req, limit).await {
@@ -77,6 +84,15 @@ pub async fn verify(
         // The error stays attached, so that the page is rendered in the admin layout.
         Ok(req.error_response(AppError::Forbidden))
     }
+}
+
+/// How much of a streamed upload is read to find the token, which its form sends first.
+const STREAMED_START_BYTES: usize = 64 * 1024;
+
+/// Whether the request is an upload too large to hold in memory (a site's export and its images):
+/// its token is looked for at the start of the body, and the rest streams to the handler.
+fn streams_body(req: &ServiceRequest) -> bool {
+    req.path() == crate::web::admin::site_import::UPLOAD_PATH
 }
 
 /// Largest body read to find the token: the largest upload plus the other fields (larger bodies
@@ -108,7 +124,8 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\"");
     let start = text.find(&marker)? + marker.len();
     let rest = text[start..].split_once("\r\n\r\n")?.1;
-    Some(rest.split("\r\n").next()?.trim().to_owned())
+    // Only a whole value: the start of a streamed body may end inside it.
+    Some(rest.split_once("\r\n")?.0.trim().to_owned())
 }
 
 #[cfg(test)]
@@ -125,6 +142,8 @@ mod tests {
         let multipart =
             b"--x\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\ntok\r\n--x--\r\n";
         assert_eq!(form_field(multipart, FIELD).as_deref(), Some("tok"));
+        let cut = b"--x\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nto";
+        assert_eq!(form_field(cut, FIELD), None);
     }
 
     #[test]

@@ -104,6 +104,8 @@ impl Page {
 pub struct Files {
     pub csv_update: String,
     pub csv_errors: String,
+    /// A real WordPress export (tests/fixtures/import/wordpress).
+    pub wxr: String,
 }
 
 /// Every page of the product, with content to show.
@@ -241,6 +243,11 @@ fn pages(stack: &Stack, world: &World, files: &Files) -> Vec<Page> {
         Page::owner("own password", "/admin/account/password"),
         Page::owner("settings", "/admin/settings"),
         Page::owner("domains", "/admin/domains"),
+        Page::owner("site import", "/admin/import"),
+        Page::owner("site import report", "/admin/import").submitting(
+            "form.stacked button[type=submit]",
+            &[("#export", &files.wxr)],
+        ),
         Page::owner("audit log", "/admin/audit"),
         Page::owner(
             "admin page not found",
@@ -307,6 +314,11 @@ async fn walk(scheme: Scheme) {
              ZINC-PIC,Zinc Picolinate,Minerals,7.50,\"12,50\"\n\
              ,No SKU,Minerals,1.00,2.00\n",
         ),
+        wxr: concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/import/wordpress/export.xml"
+        )
+        .to_owned(),
     };
     let pages = pages(&stack, &world, &files);
     let seeded = started.elapsed();

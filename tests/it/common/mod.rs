@@ -459,6 +459,14 @@ impl TestApp {
         .await
     }
 
+    /// The application taking at most `bytes` of an owner's site import upload.
+    pub async fn with_site_import_limit(bytes: usize) -> TestApp {
+        TestApp::build(PublicOrigin::default(), |state| {
+            state.max_site_import_bytes = bytes
+        })
+        .await
+    }
+
     /// The application with the operator console on `host`.
     pub async fn with_platform_host(host: &str) -> TestApp {
         let host = host.to_owned();
@@ -886,6 +894,22 @@ impl Browser<'_> {
 
     pub async fn get(&mut self, path: &str) -> Response {
         let request = self.request(TestRequest::get().uri(path));
+        let response = self.app.send(request).await;
+        self.keep_cookie(&response);
+        response
+    }
+
+    /// Posts a multipart body (`multipart/form-data` with `boundary`) as is.
+    pub async fn post_multipart(&mut self, path: &str, boundary: &str, body: Vec<u8>) -> Response {
+        let request = self.request(
+            TestRequest::post()
+                .uri(path)
+                .insert_header((
+                    "Content-Type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                ))
+                .set_payload(body),
+        );
         let response = self.app.send(request).await;
         self.keep_cookie(&response);
         response

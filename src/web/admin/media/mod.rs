@@ -36,5 +36,5 @@ pub fn media_id(text: &str) -> AppResult<Uuid> {
 
 /// A size in bytes as people read it.
 pub fn human_size(bytes: i64) -> String {
-    crate::web::admin::products::csv::report::human_size(bytes)
+    crate::web::admin::uploads::human_size(bytes)
 }

@@ -19,7 +19,8 @@ use crate::tenancy::users::Role;
 use crate::thorne::csv_import::{self, COLUMNS};
 use crate::thorne::csv_uploads;
 use crate::web::admin::layout::AdminLayout;
-use crate::web::admin::products::csv::report::{self, ReportPage, human_size};
+use crate::web::admin::products::csv::report::{self, ReportPage};
+use crate::web::admin::uploads::{Refusal, human_size};
 use crate::web::auth::CurrentUser;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
@@ -65,21 +66,6 @@ pub async fn page(
 struct UploadedFile {
     name: String,
     content: Vec<u8>,
-}
-
-/// Why an upload is refused before anything is stored: the status and what to tell the user.
-struct Refusal {
-    status: StatusCode,
-    message: String,
-}
-
-impl Refusal {
-    fn bad(message: impl Into<String>) -> Refusal {
-        Refusal {
-            status: StatusCode::BAD_REQUEST,
-            message: message.into(),
-        }
-    }
 }
 
 /// Reads the `file` part (the first one), refusing it once it grows over `limit` bytes.

@@ -12,6 +12,7 @@ use crate::thorne::csv_export::price_cell;
 use crate::thorne::csv_import::{ColumnChange, Plan};
 use crate::thorne::csv_uploads::Upload;
 use crate::web::admin::layout::AdminLayout;
+use crate::web::admin::uploads::human_size;
 use crate::web::auth::CurrentUser;
 use crate::web::pages::display_time;
 use crate::web::response;
@@ -74,19 +75,6 @@ pub struct ReportPage {
     pub apply: Option<ApplyForm>,
     /// Why the apply was refused, shown above the report.
     pub notice: Option<String>,
-}
-
-/// `12 bytes`, `3.4 KiB`, `10.0 MiB`.
-pub fn human_size(bytes: i64) -> String {
-    const KIB: f64 = 1024.0;
-    let b = bytes as f64;
-    if b < KIB {
-        format!("{bytes} bytes")
-    } else if b < KIB * KIB {
-        format!("{:.1} KiB", b / KIB)
-    } else {
-        format!("{:.1} MiB", b / (KIB * KIB))
-    }
 }
 
 /// The default name of the change set an upload makes.

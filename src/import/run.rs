@@ -1,32 +1,38 @@
-//! `agoat import wordpress` and `agoat import ghost`: the steps of an import around its one
-//! transaction — the index, the images stored before, then posts, pages, images and old
-//! addresses written together.
+//! One import of a whole site, around its one transaction: the index, the images stored before,
+//! then posts, pages, images and old addresses written together. `agoat import wordpress|ghost`
+//! and the owners' import page (`/admin/import`) both run it.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use scoped_futures::ScopedFutureExt;
 use uuid::Uuid;
 
 use crate::audit::Actor;
-use crate::cli::Failure;
-use crate::cli::tenants::site_scope;
 use crate::db::Database;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::import::apply::{self, AddressBook, Report};
 use crate::import::convert::Source;
-use crate::import::ghost;
 use crate::import::index::{Index, Kind, old_path, original_of};
+use crate::import::uploads::{self, Upload};
+use crate::import::{ImportError, ghost};
+use crate::media::store::Store;
 use crate::media::{library, pictures, upload};
 use crate::tenancy::{Scope, SiteId};
 
+/// What to import, into which site, and how.
 pub struct Options<'a> {
     pub source: Source,
     pub site: SiteId,
     pub file: &'a Path,
+    /// The export's name as its owner knows it, for the audit events (`export.xml`).
+    pub file_name: &'a str,
     /// WordPress' `wp-content/uploads`, or Ghost's `content/images`.
     pub uploads: Option<&'a Path>,
     pub dry_run: bool,
+    /// The stored upload this import applies (the import page): marked applied in the import's
+    /// transaction, so that it applies once.
+    pub upload: Option<&'a Upload>,
 }
 
 /// What the first pass read: the index, and for a Ghost export the items (a WordPress export's
@@ -37,20 +43,17 @@ struct Export {
 }
 
 impl Export {
-    async fn read(source: Source, file: &Path) -> Result<Export, Failure> {
+    async fn read(source: Source, file: &Path) -> Result<Export, ImportError> {
         match source {
             Source::WordPress => Ok(Export {
                 index: apply::read_index(file).await?,
                 items: None,
             }),
             Source::Ghost => {
-                let bytes = std::fs::read(file).map_err(|e| {
-                    Failure::from(AppError::Invalid(format!(
-                        "cannot read {}: {e}",
-                        file.display()
-                    )))
+                let bytes = tokio::fs::read(file).await.map_err(|e| {
+                    ImportError::Refused(vec![format!("cannot read {}: {e}", file.display())])
                 })?;
-                let read = ghost::read(&bytes).map_err(AppError::Invalid)?;
+                let read = ghost::read(&bytes).map_err(|e| ImportError::Refused(vec![e]))?;
                 Ok(Export {
                     index: read.index,
                     items: Some(read.items),
@@ -68,25 +71,78 @@ impl Export {
 }
 
 /// The file of an image of the export in the folder given.
-fn image_file(source: Source, folder: &Path, url: &str) -> Option<std::path::PathBuf> {
+fn image_file(source: Source, folder: &Path, url: &str) -> Option<PathBuf> {
     match source {
         Source::WordPress => apply::upload_file(folder, url),
         Source::Ghost => ghost::image_file(folder, url),
     }
 }
 
+/// The folder under `root` that holds the export's images: the one, at most three levels down,
+/// where most of them are found (an archive of `wp-content/uploads` may hold `uploads/2026/…`,
+/// `wp-content/uploads/2026/…` or `2026/…`).
+pub async fn images_folder(
+    source: Source,
+    file: &Path,
+    root: &Path,
+) -> Result<PathBuf, ImportError> {
+    let export = Export::read(source, file).await?;
+    let mut best = (0, root.to_owned());
+    for folder in folders_below(root, 3) {
+        let found = export
+            .index
+            .attachments
+            .iter()
+            .filter(|a| image_file(source, &folder, &a.url).is_some())
+            .count();
+        if found > best.0 {
+            best = (found, folder);
+        }
+    }
+    Ok(best.1)
+}
+
+/// `root` and the folders below it, at most `depth` levels down.
+fn folders_below(root: &Path, depth: usize) -> Vec<PathBuf> {
+    let mut folders = vec![root.to_owned()];
+    let mut level = vec![root.to_owned()];
+    for _ in 0..depth {
+        let mut next = Vec::new();
+        for folder in &level {
+            let Ok(entries) = std::fs::read_dir(folder) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    next.push(entry.path());
+                }
+            }
+        }
+        folders.extend(next.iter().cloned());
+        level = next;
+    }
+    folders
+}
+
 /// An image of the export to add: its attachment's key, file and alt text.
 struct NewImage {
     key: String,
-    path: std::path::PathBuf,
+    path: PathBuf,
     alt: String,
 }
 
-pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result<Report, Failure> {
+/// Runs an import into `options.site` of the customer in `scope`. A dry run writes nothing and
+/// returns the report with every problem it found; otherwise the report of what was written.
+pub async fn run(
+    db: &Database,
+    store: &dyn Store,
+    scope: Scope,
+    options: Options<'_>,
+    actor: &Actor,
+) -> Result<Report, ImportError> {
     let source = options.source;
     let export = Export::read(source, options.file).await?;
     let index = &export.index;
-    let scope = site_scope(db, options.site).await?;
     let site = options.site;
     let earlier = db
         .tenant_read(scope, |conn| {
@@ -130,7 +186,7 @@ pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result
                 async move { apply::slugs_in_use(conn, scope, site).await }.scope_boxed()
             })
             .await?;
-        let report = dry_run(
+        return dry_run(
             &export,
             &earlier,
             &in_use,
@@ -139,36 +195,29 @@ pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result
             report,
             options,
         )
-        .await?;
-        if !report.problems.is_empty() {
-            return Err(Failure::from(report.problems));
-        }
-        return Ok(report);
+        .await;
     }
     let prepared = if new_images.is_empty() {
         None
     } else {
-        let store = crate::cli::media_store(data_dir)?;
-        let paths: Vec<_> = new_images.iter().map(|i| i.path.clone()).collect();
-        Some(super::prepare_images(store.as_ref(), scope, &paths).await?)
+        let files: Vec<_> = new_images
+            .iter()
+            .map(|i| (shown_name(&i.path, options.uploads), i.path.clone()))
+            .collect();
+        Some(
+            upload::prepare_files(store, scope, &files)
+                .await
+                .map_err(ImportError::from)?,
+        )
     };
-    let actor = Actor::cli(match source {
-        Source::WordPress => "import wordpress",
-        Source::Ghost => "import ghost",
-    });
-    let file_name = options
-        .file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let store = crate::cli::media_store(data_dir)?;
     let written = db
         .tenant_tx(scope, |conn| {
             let (export, earlier, kept, new_images) = (&export, &earlier, &kept, &new_images);
-            let (prepared, actor, file_name, report) = (&prepared, &actor, &file_name, &report);
-            let file = options.file;
-            let uploads = options.uploads;
+            let (prepared, report, options) = (&prepared, &report, &options);
             async move {
+                if let Some(stored) = options.upload {
+                    uploads::claim(conn, scope, stored).await?;
+                }
                 let mut report = report.clone();
                 let mut media = kept.clone();
                 let mut added = Vec::new();
@@ -195,10 +244,10 @@ pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result
                 apply::remember_images(conn, scope, site, source, &added).await?;
                 let index = &export.index;
                 let book = AddressBook::new(index, &media);
-                let mut items = export.items(file);
+                let mut items = export.items(options.file);
                 while let Some((entry, item)) = items.next().await? {
                     let input = apply::input_of(entry, &item, &book, source, &mut report);
-                    let origin = (source, file_name.as_str());
+                    let origin = (source, options.file_name);
                     apply::write_item(
                         conn,
                         scope,
@@ -213,18 +262,30 @@ pub async fn run(db: &Database, data_dir: &Path, options: Options<'_>) -> Result
                     .await?;
                 }
                 let image_paths =
-                    image_addresses(conn, scope, source, index, &media, uploads).await?;
+                    image_addresses(conn, scope, source, index, &media, options.uploads).await?;
                 apply::write_fixed_addresses(conn, scope, site, index, &image_paths, &mut report)
                     .await?;
+                if let Some(stored) = options.upload {
+                    uploads::mark_applied(conn, scope, stored, &report, actor).await?;
+                }
                 Ok(report)
             }
             .scope_boxed()
         })
         .await;
     if let (Err(_), Some(prepared)) = (&written, &prepared) {
-        upload::discard(db, store.as_ref(), scope, prepared).await;
+        upload::discard(db, store, scope, prepared).await;
     }
     Ok(written?)
+}
+
+/// An image's name in a refusal: its path inside the images folder.
+fn shown_name(path: &Path, folder: Option<&Path>) -> String {
+    folder
+        .and_then(|f| path.strip_prefix(f).ok())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// The old addresses of the imported images (each original and the sizes WordPress made of it
@@ -328,7 +389,7 @@ async fn dry_run(
     new_images: &[NewImage],
     mut report: Report,
     options: Options<'_>,
-) -> Result<Report, Failure> {
+) -> Result<Report, ImportError> {
     let index = &export.index;
     for image in new_images {
         media.insert(image.key.clone(), Uuid::new_v4());
