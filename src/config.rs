@@ -16,6 +16,8 @@
 //! | `AGOAT_LOG_FORMAT` | `json` for one JSON object per line | text |
 //! | `AGOAT_MAX_UPLOAD_BYTES` | largest CSV file the products import accepts (the CSRF check reads at most 12 MiB of a request) | 10 MiB |
 //! | `AGOAT_MAX_SITE_IMPORT_BYTES` | most an owner may upload to import a site (`/admin/import`): the export and the zip of its images together; the images may unpack to twice that | 512 MiB |
+//! | `AGOAT_METRICS_BIND` | address of a listener of its own serving Prometheus metrics at `/metrics` (see [`crate::metrics`] and docs/operations.md); keep it off the public network | none: no metrics |
+//! | `AGOAT_METRICS_CUSTOMERS` | customer ids (comma-separated, at most 100) whose requests get series of their own | none |
 //! | `AGOAT_PLATFORM_HOST` | the host the operator console answers on (never a customer's domain) | none: no console |
 //! | `AGOAT_BODY_TIMEOUT_SECS` | longest a client may take to send a whole request body before a 408 | 60 |
 //! | `AGOAT_PUBLIC_SCHEME` | `http` or `https`: the scheme of every absolute address the sites show (canonical links, feeds, sitemaps, redirects); never taken from a request | `http` |
@@ -140,6 +142,19 @@ pub const DEFAULT_BODY_TIMEOUT_SECS: usize = 60;
 pub fn body_timeout() -> std::time::Duration {
     let secs = positive_number("AGOAT_BODY_TIMEOUT_SECS", DEFAULT_BODY_TIMEOUT_SECS);
     std::time::Duration::from_secs(secs as u64)
+}
+
+/// Where metrics are served: `AGOAT_METRICS_BIND` (`host:port`), or none. A value that is not an
+/// address is an error that names it.
+pub fn metrics_bind() -> Result<Option<std::net::SocketAddr>, String> {
+    match std::env::var("AGOAT_METRICS_BIND") {
+        Ok(text) if !text.trim().is_empty() => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("AGOAT_METRICS_BIND: {text:?} is not an address (host:port)")),
+        _ => Ok(None),
+    }
 }
 
 /// The host the operator console answers on: `AGOAT_PLATFORM_HOST` (a host name, normalised like

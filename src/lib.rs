@@ -21,6 +21,7 @@ pub mod import;
 pub mod input;
 pub mod mail;
 pub mod media;
+pub mod metrics;
 pub mod platform;
 pub mod search;
 pub mod tenancy;

@@ -52,6 +52,18 @@ pub async fn serve(
     .await
 }
 
+/// Where metrics are served (`AGOAT_METRICS_BIND`) with the recorder installed for them, or none
+/// when it is not set.
+fn metrics_listener()
+-> Result<Option<(SocketAddr, metrics_exporter_prometheus::PrometheusHandle)>, String> {
+    let Some(bind) = crate::config::metrics_bind()? else {
+        return Ok(None);
+    };
+    let customers = crate::metrics::customers_from_env()?;
+    let handle = crate::metrics::install(customers)?;
+    Ok(Some((bind, handle)))
+}
+
 /// Serves as [`serve`] does, with the operator console on `platform_host` (none: no console).
 pub async fn serve_with(
     db: Database,
@@ -83,6 +95,7 @@ pub async fn serve_with(
     if let Some(host) = &platform_host {
         tracing::info!(host = %host, "operator console");
     }
+    let metrics = metrics_listener().map_err(invalid)?;
     let domain_checks = DomainChecks::from_env().map_err(invalid)?;
     let mut state = AppState::build(db.clone(), key, origin, media_store);
     state.trusted_proxies = trusted;
@@ -90,7 +103,18 @@ pub async fn serve_with(
     state.domain_checks = Arc::new(domain_checks);
     let state = actix_web::web::Data::new(state);
     let sender = Sender::new(db, transport, from, Settings::default()).spawn(state.mailer.clone());
+    let metrics = metrics.map(|(bind, handle)| {
+        let serving = crate::metrics::serve(bind, handle, state.clone());
+        tokio::spawn(async move {
+            if let Err(error) = serving.await {
+                tracing::error!(%error, %bind, "the metrics listener stopped");
+            }
+        })
+    });
     let served = web::serve(state, bind).await;
     sender.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     served.map_err(|e| Failure::from(AppError::Internal(format!("cannot serve on {bind}: {e}"))))
 }

@@ -177,6 +177,11 @@ impl Database {
         })
     }
 
+    /// How many connections the pool holds, lends and is waited for.
+    pub fn pool_status(&self) -> deadpool::Status {
+        self.pool.status()
+    }
+
     /// The committed writes of this process, per customer.
     pub fn writes(&self) -> &WriteClock {
         &self.writes
@@ -302,11 +307,13 @@ impl Database {
             match result {
                 Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
                     tracing::debug!(attempt, %error, "transaction conflict, retrying");
+                    metrics::counter!(crate::metrics::DB_RETRIES).increment(1);
                     tokio::time::sleep(backoff(attempt)).await;
                     attempt += 1;
                 }
                 Err(error) if error.is_retryable() => {
                     tracing::warn!(attempt, %error, "transaction kept conflicting");
+                    metrics::counter!(crate::metrics::DB_GIVE_UPS).increment(1);
                     return Err(AppError::Unavailable(
                         "the database kept refusing the transaction".into(),
                     ));
@@ -321,7 +328,7 @@ impl Database {
         F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
         R: Send + 'a,
     {
-        let mut pooled = self.pool.get().await?;
+        let mut pooled = self.pool.get().await.inspect_err(count_timeout)?;
         let result = in_transaction(&mut pooled, begin, work).await;
         if let Err(error) = &result
             && error.may_have_broken_the_connection()
@@ -330,6 +337,13 @@ impl Database {
             let _ = deadpool::managed::Object::take(pooled);
         }
         result
+    }
+}
+
+/// Counts a wait for a connection that timed out.
+fn count_timeout(error: &diesel_async::pooled_connection::deadpool::PoolError) {
+    if matches!(error, deadpool::managed::PoolError::Timeout(_)) {
+        metrics::counter!(crate::metrics::DB_POOL_TIMEOUTS).increment(1);
     }
 }
 

@@ -109,6 +109,17 @@ pub async fn due_customers(
     Ok(ids.into_iter().map(CustomerId::from_uuid).collect())
 }
 
+/// How many mails of every customer wait to be sent (due or not yet); read by the sender, in
+/// [`crate::db::Database::outbox_scan`].
+pub async fn queued_count(conn: &mut Conn) -> AppResult<i64> {
+    mail_outbox::table
+        .filter(mail_outbox::state.eq(QUEUED))
+        .count()
+        .get_result(conn)
+        .await
+        .map_err(AppError::from)
+}
+
 /// Claims up to `limit` of the customer's due mails for `claim` until `until`, oldest due first:
 /// rows another sender is claiming right now are skipped, rows claimed until later are not due.
 pub async fn claim(

@@ -77,6 +77,18 @@ pub struct Report {
 }
 
 impl Report {
+    /// Adds the outcomes to the metrics.
+    fn count(&self) {
+        for (outcome, n) in [
+            ("sent", self.sent),
+            ("retry", self.retried),
+            ("failed", self.failed),
+        ] {
+            metrics::counter!(crate::metrics::MAIL_HANDLED, "outcome" => outcome)
+                .increment(n as u64);
+        }
+    }
+
     /// Mails this pass dealt with.
     pub fn handled(&self) -> usize {
         self.sent + self.retried + self.failed
@@ -123,10 +135,13 @@ impl Sender {
         tokio::spawn(async move {
             loop {
                 match self.drain().await {
-                    Ok(report) if report.handled() > 0 => {
-                        tracing::debug!(?report, "mail sent");
+                    Ok(report) => {
+                        if report.handled() > 0 {
+                            tracing::debug!(?report, "mail sent");
+                        }
+                        report.count();
+                        self.count_queued().await;
                     }
-                    Ok(_) => {}
                     Err(error) => {
                         tracing::warn!(%error, "the mail sender could not read the outbox")
                     }
@@ -137,6 +152,17 @@ impl Sender {
                 }
             }
         })
+    }
+
+    /// Sets the metric of the mails waiting in the outbox.
+    async fn count_queued(&self) {
+        let queued = self
+            .db
+            .outbox_scan(|conn| async move { outbox::queued_count(conn).await }.scope_boxed())
+            .await;
+        if let Ok(queued) = queued {
+            metrics::gauge!(crate::metrics::MAIL_QUEUED).set(queued as f64);
+        }
     }
 
     /// Passes until one finds nothing due.

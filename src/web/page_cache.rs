@@ -145,6 +145,7 @@ impl PageCache {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         let size = entry.body.len() + key.len();
         if self.bytes.load(Ordering::Relaxed) + size > Self::MAX_BYTES {
+            metrics::counter!(crate::metrics::PAGE_CACHE_EVICTIONS).increment(entries.len() as u64);
             entries.clear();
             self.bytes.store(0, Ordering::Relaxed);
         }
@@ -159,6 +160,11 @@ impl PageCache {
     /// Number of pages rendered and stored since the server started (for tests and diagnostics).
     pub fn stored(&self) -> u64 {
         self.stored.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of page bodies (and their keys) held.
+    pub fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Relaxed)
     }
 
     /// Number of pages held (for tests and diagnostics).
@@ -208,10 +214,7 @@ pub async fn serve(
     );
     let writes = state.db.writes().of(site.ctx.scope.customer_id());
     let lead = match state.page_cache.lookup(&key, writes) {
-        Lookup::Hit(page) => {
-            let res = replay(&req, page);
-            return Ok(req.into_response(res));
-        }
+        Lookup::Hit(page) => return Ok(answer_from_cache(req, page)),
         Lookup::Refresh => None,
         Lookup::Wait(waiting) => {
             if !waiting.finished().await {
@@ -220,13 +223,13 @@ pub async fn serve(
                 return Ok(req.error_response(unavailable).map_into_boxed_body());
             }
             if let Some(page) = state.page_cache.get(&key, writes) {
-                let res = replay(&req, page);
-                return Ok(req.into_response(res));
+                return Ok(answer_from_cache(req, page));
             }
             None
         }
         Lookup::Lead(guard) => Some(guard),
     };
+    metrics::counter!(crate::metrics::PAGE_CACHE_MISSES).increment(1);
     let res = render_and_keep(req, next, &state, &site, key, writes).await;
     if let (Some(guard), Ok(res)) = (lead, &res)
         && !res.status().is_server_error()
@@ -234,6 +237,18 @@ pub async fn serve(
         guard.succeeded();
     }
     res
+}
+
+/// Marks a response that came from the cache (the router never ran for it).
+#[derive(Debug, Clone, Copy)]
+pub struct FromCache;
+
+/// A stored page as the answer to `req`, counted as a hit.
+fn answer_from_cache(req: ServiceRequest, page: Page) -> ServiceResponse<BoxBody> {
+    metrics::counter!(crate::metrics::PAGE_CACHE_HITS).increment(1);
+    req.extensions_mut().insert(FromCache);
+    let res = replay(&req, page);
+    req.into_response(res)
 }
 
 /// Renders the page of `req` and keeps it when it may be reused.

@@ -1,17 +1,38 @@
-//! One structured log line per request, and the request id (`X-Request-Id`) that audit events and
-//! logs share.
+//! One structured log line per request, the request id (`X-Request-Id`) that audit events and
+//! logs share, and the request's count and latency in the metrics.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 
+use crate::web::page_cache::FromCache;
+use crate::web::site::RequestSite;
+
 /// The id of the current request.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
+
+/// Counts the request by its route pattern (never its address, which would make a series per
+/// post), method and status.
+fn record_metrics<B>(res: &ServiceResponse<B>, method: &Method, status: u16, elapsed: Duration) {
+    let req = res.request();
+    let cached = req.extensions().get::<FromCache>().is_some();
+    let route = match req.match_pattern() {
+        _ if cached => crate::metrics::CACHED_ROUTE.to_owned(),
+        Some(pattern) => pattern,
+        None => crate::metrics::DEFAULT_ROUTE.to_owned(),
+    };
+    let customer = req
+        .extensions()
+        .get::<RequestSite>()
+        .map(|site| site.ctx.scope.customer_id().as_uuid());
+    crate::metrics::request(&route, method.as_str(), status, elapsed, customer);
+}
 
 /// Assigns a request id, logs method, host, path, status and duration when the response is ready.
 pub async fn log_request(
@@ -35,6 +56,7 @@ pub async fn log_request(
         res.headers_mut()
             .insert(HeaderName::from_static("x-request-id"), value);
     }
+    record_metrics(&res, &method, status, started.elapsed());
     let cause = res.response().error().map(|e| e.to_string());
     tracing::info!(
         request_id = %id,

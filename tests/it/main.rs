@@ -27,6 +27,7 @@ mod limits;
 mod mail;
 mod media;
 mod menus;
+mod metrics;
 mod outage;
 mod page_cache;
 mod pages;

@@ -26,7 +26,10 @@ pub async fn process_bounded(
 ) -> Result<Processed, Refusal> {
     let bytes = bytes.into();
     inspect(&bytes, &limits)?;
-    run_bounded(workers(), move || process(&bytes, &limits)).await
+    let started = std::time::Instant::now();
+    let processed = run_bounded(workers(), move || process(&bytes, &limits)).await;
+    metrics::histogram!(crate::metrics::MEDIA_PROCESSING).record(started.elapsed().as_secs_f64());
+    processed
 }
 
 /// Runs `work` on the blocking pool once `permits` grants a turn. The permit goes with the work, so

@@ -1,0 +1,267 @@
+//! What a server reports about itself, in Prometheus' text format, on a listener of its own
+//! (`AGOAT_METRICS_BIND`, off by default; never on a customer's domain): requests by route pattern
+//! and status with their latency, the page cache, the database pool, transactions retried after
+//! serialization failures, the mail outbox and image processing. The names and their meaning are
+//! listed in [`describe`] and in docs/operations.md.
+//!
+//! Code records through the `metrics` facade (a no-op until [`install`] runs, as in the tests that
+//! run the application in process); `metrics-exporter-prometheus` keeps the values and renders
+//! them. Series per customer exist only for the customers an operator names in
+//! `AGOAT_METRICS_CUSTOMERS` (at most [`MAX_CUSTOMERS`]), so that ten thousand customers cannot
+//! make ten thousand series.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use metrics::{
+    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use uuid::Uuid;
+
+use crate::web::AppState;
+
+pub const HTTP_REQUESTS: &str = "agoat_http_requests_total";
+pub const HTTP_DURATION: &str = "agoat_http_request_duration_seconds";
+pub const CUSTOMER_REQUESTS: &str = "agoat_customer_http_requests_total";
+pub const PAGE_CACHE_HITS: &str = "agoat_page_cache_hits_total";
+pub const PAGE_CACHE_MISSES: &str = "agoat_page_cache_misses_total";
+pub const PAGE_CACHE_EVICTIONS: &str = "agoat_page_cache_evictions_total";
+pub const PAGE_CACHE_BYTES: &str = "agoat_page_cache_bytes";
+pub const PAGE_CACHE_ENTRIES: &str = "agoat_page_cache_entries";
+pub const DB_POOL_MAX: &str = "agoat_db_pool_max_connections";
+pub const DB_POOL_OPEN: &str = "agoat_db_pool_open_connections";
+pub const DB_POOL_IN_USE: &str = "agoat_db_pool_in_use_connections";
+pub const DB_POOL_WAITING: &str = "agoat_db_pool_waiting_requests";
+pub const DB_POOL_TIMEOUTS: &str = "agoat_db_pool_timeouts_total";
+pub const DB_RETRIES: &str = "agoat_db_serialization_retries_total";
+pub const DB_GIVE_UPS: &str = "agoat_db_serialization_give_ups_total";
+pub const MAIL_QUEUED: &str = "agoat_mail_outbox_queued";
+pub const MAIL_HANDLED: &str = "agoat_mail_handled_total";
+pub const MEDIA_PROCESSING: &str = "agoat_media_processing_seconds";
+
+/// Most customers that may have series of their own.
+pub const MAX_CUSTOMERS: usize = 100;
+
+/// The route label of a page answered from the page cache (the router never ran).
+pub const CACHED_ROUTE: &str = "(page cache)";
+/// The route label of a request no route matched (pages, old addresses, not found).
+pub const DEFAULT_ROUTE: &str = "(default)";
+
+/// Latency buckets, in seconds: from a cache hit to a slow import.
+const SECONDS_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// The customers with series of their own.
+static CUSTOMERS: OnceLock<HashSet<Uuid>> = OnceLock::new();
+
+/// Installs the recorder every `metrics` call in the process records into, with the customers
+/// that get series of their own; the handle renders what it holds. Fails if one is installed
+/// already.
+pub fn install(customers: HashSet<Uuid>) -> Result<PrometheusHandle, String> {
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+        .map_err(|e| e.to_string())?
+        .build_recorder();
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder).map_err(|e| e.to_string())?;
+    let _ = CUSTOMERS.set(customers);
+    describe();
+    start_at_zero();
+    Ok(handle)
+}
+
+/// The counters without labels exist from the start, at 0, so that a rate of them is 0 rather
+/// than absent until the first event.
+fn start_at_zero() {
+    for name in [
+        PAGE_CACHE_HITS,
+        PAGE_CACHE_MISSES,
+        PAGE_CACHE_EVICTIONS,
+        DB_POOL_TIMEOUTS,
+        DB_RETRIES,
+        DB_GIVE_UPS,
+    ] {
+        counter!(name).increment(0);
+    }
+}
+
+/// The customers `AGOAT_METRICS_CUSTOMERS` names (ids separated by commas or spaces); an entry
+/// that is not an id, or more than [`MAX_CUSTOMERS`], is an error that names it.
+pub fn customers_from_env() -> Result<HashSet<Uuid>, String> {
+    let text = std::env::var("AGOAT_METRICS_CUSTOMERS").unwrap_or_default();
+    parse_customers(&text)
+}
+
+fn parse_customers(text: &str) -> Result<HashSet<Uuid>, String> {
+    let mut customers = HashSet::new();
+    for entry in text
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        let id = Uuid::try_parse(entry)
+            .map_err(|_| format!("AGOAT_METRICS_CUSTOMERS: {entry:?} is not a customer id"))?;
+        customers.insert(id);
+    }
+    if customers.len() > MAX_CUSTOMERS {
+        return Err(format!(
+            "AGOAT_METRICS_CUSTOMERS: at most {MAX_CUSTOMERS} customers may have series of \
+             their own"
+        ));
+    }
+    Ok(customers)
+}
+
+/// The help text of every metric.
+fn describe() {
+    describe_counter!(
+        HTTP_REQUESTS,
+        "Requests answered, by route pattern, method and status."
+    );
+    describe_histogram!(
+        HTTP_DURATION,
+        Unit::Seconds,
+        "Time from a request's arrival to its response head, by route pattern."
+    );
+    describe_counter!(
+        CUSTOMER_REQUESTS,
+        "Requests to the sites of the customers AGOAT_METRICS_CUSTOMERS names, by customer and status class."
+    );
+    describe_counter!(
+        PAGE_CACHE_HITS,
+        "Public pages answered from the page cache."
+    );
+    describe_counter!(
+        PAGE_CACHE_MISSES,
+        "Cacheable public pages that had to be rendered."
+    );
+    describe_counter!(
+        PAGE_CACHE_EVICTIONS,
+        "Pages dropped from the page cache to stay within its size."
+    );
+    describe_gauge!(
+        PAGE_CACHE_BYTES,
+        Unit::Bytes,
+        "Bytes of page bodies held by the page cache."
+    );
+    describe_gauge!(PAGE_CACHE_ENTRIES, "Pages held by the page cache.");
+    describe_gauge!(DB_POOL_MAX, "Most database connections the pool opens.");
+    describe_gauge!(DB_POOL_OPEN, "Database connections the pool holds open.");
+    describe_gauge!(
+        DB_POOL_IN_USE,
+        "Database connections lent to a request or a task."
+    );
+    describe_gauge!(
+        DB_POOL_WAITING,
+        "Requests and tasks waiting for a database connection."
+    );
+    describe_counter!(
+        DB_POOL_TIMEOUTS,
+        "Waits for a database connection that timed out (each answered 503)."
+    );
+    describe_counter!(
+        DB_RETRIES,
+        "Transactions run again after a serialization failure or a deadlock."
+    );
+    describe_counter!(
+        DB_GIVE_UPS,
+        "Transactions that kept failing to serialize and were given up (each answered 503)."
+    );
+    describe_gauge!(
+        MAIL_QUEUED,
+        "Mails waiting in the outbox of every customer."
+    );
+    describe_counter!(
+        MAIL_HANDLED,
+        "Mails the sender handled, by outcome (sent, retry, failed)."
+    );
+    describe_histogram!(
+        MEDIA_PROCESSING,
+        Unit::Seconds,
+        "Time to check and resize one uploaded image, queueing for a worker included."
+    );
+}
+
+/// Records one answered request.
+pub fn request(route: &str, method: &str, status: u16, elapsed: Duration, customer: Option<Uuid>) {
+    let status_text = status.to_string();
+    counter!(HTTP_REQUESTS, "route" => route.to_owned(), "method" => method.to_owned(),
+        "status" => status_text)
+    .increment(1);
+    histogram!(HTTP_DURATION, "route" => route.to_owned()).record(elapsed.as_secs_f64());
+    if let Some(customer) = customer.filter(has_own_series) {
+        let class = format!("{}xx", status / 100);
+        counter!(CUSTOMER_REQUESTS, "customer" => customer.to_string(), "status" => class)
+            .increment(1);
+    }
+}
+
+fn has_own_series(customer: &Uuid) -> bool {
+    CUSTOMERS.get().is_some_and(|set| set.contains(customer))
+}
+
+/// Serves `/metrics` on `bind` until the process ends; every other address is a 404. The gauges
+/// read from the server's state (page cache, pool) are refreshed at each scrape.
+pub async fn serve(
+    bind: SocketAddr,
+    handle: PrometheusHandle,
+    state: web::Data<AppState>,
+) -> std::io::Result<()> {
+    let handle = web::Data::new(handle);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(handle.clone())
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(scrape))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(bind)?;
+    tracing::info!(%bind, "metrics served at /metrics");
+    server.run().await
+}
+
+async fn scrape(handle: web::Data<PrometheusHandle>, state: web::Data<AppState>) -> HttpResponse {
+    refresh_gauges(&state);
+    handle.run_upkeep();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(handle.render())
+}
+
+/// The gauges read from the server's state.
+fn refresh_gauges(state: &AppState) {
+    gauge!(PAGE_CACHE_BYTES).set(state.page_cache.bytes() as f64);
+    gauge!(PAGE_CACHE_ENTRIES).set(state.page_cache.len() as f64);
+    let pool = state.db.pool_status();
+    gauge!(DB_POOL_MAX).set(pool.max_size as f64);
+    gauge!(DB_POOL_OPEN).set(pool.size as f64);
+    gauge!(DB_POOL_IN_USE).set(pool.size.saturating_sub(pool.available) as f64);
+    gauge!(DB_POOL_WAITING).set(pool.waiting as f64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customers_are_ids_and_bounded() {
+        let a = Uuid::new_v4();
+        let b = Uuid::new_v4();
+        let parsed = parse_customers(&format!("{a}, {b}")).unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert!(parse_customers("").unwrap().is_empty());
+        let error = parse_customers("not-an-id").unwrap_err();
+        assert!(error.contains("\"not-an-id\""), "{error}");
+        let many: Vec<String> = (0..=MAX_CUSTOMERS)
+            .map(|_| Uuid::new_v4().to_string())
+            .collect();
+        assert!(parse_customers(&many.join(",")).is_err());
+    }
+}
