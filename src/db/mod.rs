@@ -292,6 +292,12 @@ impl Database {
         migrations_current(&mut conn).await
     }
 
+    /// The product's tables the serving role may not read (see [`roles::unreadable_tables`]).
+    pub async fn unreadable_tables(&self) -> AppResult<Vec<String>> {
+        let mut conn = self.pool.get().await?;
+        roles::unreadable_tables(&mut conn).await
+    }
+
     async fn run<'a, R, F>(&self, within: Within, access: Access, work: F) -> AppResult<R>
     where
         F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,

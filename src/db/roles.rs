@@ -202,6 +202,29 @@ pub async fn confinement(conn: &mut AsyncPgConnection) -> Result<(), String> {
     ))
 }
 
+/// The product's tables (every table of its schemas) the session's current role may not read, by
+/// `schema.table`: empty when the grants the migrations gave [`APP_ROLE`] are in place. A database
+/// restored without them (the role missing during the restore, or `pg_restore --no-acl`) still
+/// migrates and connects, but every page is an error.
+pub async fn unreadable_tables(conn: &mut AsyncPgConnection) -> AppResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Table {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let tables: Vec<Table> = diesel::sql_query(
+        "SELECT n.nspname || '.' || c.relname AS name \
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname IN ('tenancy', 'content', 'thorne', 'audit', 'platform') \
+           AND c.relkind IN ('r', 'p') AND NOT c.relispartition \
+           AND NOT (has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')) \
+         ORDER BY 1",
+    )
+    .load(conn)
+    .await?;
+    Ok(tables.into_iter().map(|table| table.name).collect())
+}
+
 /// Creates [`APP_ROLE`] (no login yet, no ownership, no `BYPASSRLS`) and lets the connecting user
 /// switch to it. Safe to run concurrently.
 pub(super) async fn ensure_app_role(conn: &mut AsyncPgConnection) -> AppResult<()> {

@@ -11,6 +11,7 @@ mod admin_products;
 mod admin_revisions;
 mod admin_settings;
 mod admin_users;
+mod backups;
 mod branding;
 mod caddy;
 mod categories;

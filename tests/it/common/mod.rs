@@ -963,7 +963,12 @@ struct OneText {
 
 /// The text a query run as the owner returns in its one column `s`.
 pub async fn sql_text(app: &TestApp, sql: &str) -> String {
-    let mut conn = app.db.owner_conn().await;
+    db_text(&app.db, sql).await
+}
+
+/// The text a query run as the owner of `db` returns in its one column `s`.
+pub async fn db_text(db: &TestDb, sql: &str) -> String {
+    let mut conn = db.owner_conn().await;
     diesel::sql_query(sql)
         .get_result::<OneText>(&mut conn)
         .await
@@ -983,8 +988,13 @@ pub async fn sql_count(app: &TestApp, sql: &str) -> i64 {
 /// `customer` is given), as a count and a digest per table; audit events of sign-in attempts are
 /// left out (a refused sign-in is recorded by design).
 pub async fn database_digest(app: &TestApp, customer: Option<CustomerId>) -> String {
-    let tables = sql_text(
-        app,
+    db_digest(&app.db, customer).await
+}
+
+/// [`database_digest`] of the database `db`.
+pub async fn db_digest(db: &TestDb, customer: Option<CustomerId>) -> String {
+    let tables = db_text(
+        db,
         "SELECT string_agg(table_schema || '.' || table_name, ',' \
          ORDER BY table_schema, table_name) AS s \
          FROM information_schema.tables \
@@ -1014,7 +1024,7 @@ pub async fn database_digest(app: &TestApp, customer: Option<CustomerId>) -> Str
             )
         })
         .collect();
-    sql_text(app, &format!("SELECT {} AS s", parts.join(" || ' ' || "))).await
+    db_text(db, &format!("SELECT {} AS s", parts.join(" || ' ' || "))).await
 }
 
 /// Every customer's catalog as stored: products (every column), the size of the price history,
