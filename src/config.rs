@@ -16,6 +16,8 @@
 //! | `AGOAT_LOG_FORMAT` | `json` for one JSON object per line | text |
 //! | `AGOAT_MAX_UPLOAD_BYTES` | largest CSV file the products import accepts (the CSRF check reads at most 12 MiB of a request) | 10 MiB |
 //! | `AGOAT_MAX_SITE_IMPORT_BYTES` | most an owner may upload to import a site (`/admin/import`): the export and the zip of its images together; the images may unpack to twice that | 512 MiB |
+//! | `AGOAT_DATABASE_REPLICA_URLS` | streaming replicas visitors' pages are read from (comma-separated; see [`crate::db::replicas`]) | none |
+//! | `AGOAT_REPLICA_MAX_LAG_MS` | a replica further behind than this is skipped | 1000 |
 //! | `AGOAT_METRICS_BIND` | address of a listener of its own serving Prometheus metrics at `/metrics` (see [`crate::metrics`] and docs/operations.md); keep it off the public network | none: no metrics |
 //! | `AGOAT_METRICS_CUSTOMERS` | customer ids (comma-separated, at most 100) whose requests get series of their own | none |
 //! | `AGOAT_PLATFORM_HOST` | the host the operator console answers on (never a customer's domain) | none: no console |

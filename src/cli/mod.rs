@@ -218,10 +218,12 @@ async fn run_on(
     if let Command::Migrate = command {
         return Ok(());
     }
-    let db = open_pool(&target.serving_url().await?)?;
+    let serving_url = target.serving_url().await?;
+    let db = open_pool(&serving_url)?;
     match command {
         Command::Migrate => Ok(()),
         Command::Serve(args) => {
+            let db = serve::with_replicas(db, &serving_url)?;
             let store = media_store(data_dir)?;
             serve::serve(
                 db,

@@ -8,7 +8,8 @@ use crate::tenancy::domain_checks::DomainChecks;
 
 use crate::cli::Failure;
 use crate::config::{PublicOrigin, TrustedProxies};
-use crate::db::Database;
+use crate::db::replicas::{self, Replicas};
+use crate::db::{Database, PoolSettings};
 use crate::error::AppError;
 use crate::mail::message::FromAddress;
 use crate::mail::sender::{Sender, Settings};
@@ -50,6 +51,22 @@ pub async fn serve(
         data_dir,
     )
     .await
+}
+
+/// The database with the read replicas `AGOAT_DATABASE_REPLICA_URLS` lists, if any (see
+/// [`crate::db::replicas`]).
+pub fn with_replicas(db: Database, serving_url: &str) -> Result<Database, Failure> {
+    let invalid = |e: String| Failure::from(AppError::Invalid(e));
+    let (urls, max_lag) = replicas::settings_from_env().map_err(invalid)?;
+    if urls.is_empty() {
+        return Ok(db);
+    }
+    let settings = PoolSettings::from_env().map_err(invalid)?;
+    let replicas = Replicas::connect(&urls, serving_url, &settings, max_lag)?;
+    for replica in replicas.list() {
+        tracing::info!(replica = %replica.label, max_lag_ms = max_lag.as_millis() as u64, "read replica");
+    }
+    Ok(db.with_replicas(replicas))
 }
 
 /// Where metrics are served (`AGOAT_METRICS_BIND`) with the recorder installed for them, or none

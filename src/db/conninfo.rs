@@ -16,6 +16,36 @@ pub fn with_login(url: &str, user: &str, password: Option<&str>) -> String {
     }
 }
 
+/// The user and password a connection string logs in with.
+pub fn login_of(url: &str) -> Result<(String, Option<String>), crate::error::AppError> {
+    let config = parse(url)?;
+    let user = config.get_user().unwrap_or_default().to_owned();
+    let password = config
+        .get_password()
+        .map(|p| String::from_utf8_lossy(p).into_owned());
+    Ok((user, password))
+}
+
+/// `host:port/database` of a connection string, for logs and metrics (never a password).
+pub fn label_of(url: &str) -> String {
+    let Ok(config) = parse(url) else {
+        return "(unreadable connection string)".to_owned();
+    };
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+        Some(tokio_postgres::config::Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let database = config.get_dbname().unwrap_or_default();
+    format!("{host}:{port}/{database}")
+}
+
+fn parse(url: &str) -> Result<tokio_postgres::Config, crate::error::AppError> {
+    url.parse::<tokio_postgres::Config>()
+        .map_err(|e| crate::error::AppError::Invalid(format!("not a connection string: {e}")))
+}
+
 /// Quotes a `key=value` connection-string value when it needs it (white space, quotes,
 /// backslashes, or nothing at all).
 pub fn quote_value(value: &str) -> String {
@@ -100,6 +130,20 @@ mod tests {
     use std::str::FromStr;
 
     use super::*;
+
+    #[test]
+    fn the_login_and_the_label_of_both_forms() {
+        let url = "postgres://agoat_app:s%40cret@db.example:6432/agoat?sslmode=require";
+        assert_eq!(
+            login_of(url).unwrap(),
+            ("agoat_app".to_owned(), Some("s@cret".to_owned()))
+        );
+        assert_eq!(label_of(url), "db.example:6432/agoat");
+        let pairs = "host=replica.example user=agoat_app dbname=agoat";
+        assert_eq!(login_of(pairs).unwrap(), ("agoat_app".to_owned(), None));
+        assert_eq!(label_of(pairs), "replica.example:5432/agoat");
+        assert!(!label_of(url).contains("s@cret"));
+    }
 
     /// What tokio-postgres makes of a connection string: user, password, database, hosts.
     fn parsed(url: &str) -> (String, Option<String>, Option<String>, usize) {

@@ -14,6 +14,7 @@ pub mod conninfo;
 pub mod embedded;
 pub mod keyset;
 mod migrations;
+pub mod replicas;
 pub mod roles;
 pub mod schema;
 pub mod target;
@@ -21,7 +22,7 @@ pub mod tls;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{
@@ -105,25 +106,41 @@ fn env_number(name: &str) -> Result<Option<u64>, String> {
 pub struct Database {
     pool: Pool<Conn>,
     writes: Arc<WriteClock>,
+    /// Streaming replicas visitors' reads may go to.
+    replicas: Option<Arc<replicas::Replicas>>,
 }
 
 /// How many read-write transactions this process has committed per customer: caches of what a
 /// customer's visitors see compare it to know that something may have changed.
 #[derive(Debug, Default)]
 pub struct WriteClock {
-    counts: RwLock<HashMap<Uuid, u64>>,
+    /// Per customer: the count, and when the last of them committed.
+    counts: RwLock<HashMap<Uuid, (u64, Instant)>>,
 }
 
 impl WriteClock {
     /// The customer's count now.
     pub fn of(&self, customer: CustomerId) -> u64 {
         let counts = self.counts.read().unwrap_or_else(|e| e.into_inner());
-        counts.get(&customer.as_uuid()).copied().unwrap_or(0)
+        counts
+            .get(&customer.as_uuid())
+            .map_or(0, |(count, _)| *count)
+    }
+
+    /// Whether this process committed a write of the customer within `window`.
+    pub fn wrote_within(&self, customer: CustomerId, window: Duration) -> bool {
+        let counts = self.counts.read().unwrap_or_else(|e| e.into_inner());
+        counts
+            .get(&customer.as_uuid())
+            .is_some_and(|(_, at)| at.elapsed() <= window)
     }
 
     fn tick(&self, customer: CustomerId) {
         let mut counts = self.counts.write().unwrap_or_else(|e| e.into_inner());
-        *counts.entry(customer.as_uuid()).or_default() += 1;
+        let entry = counts
+            .entry(customer.as_uuid())
+            .or_insert((0, Instant::now()));
+        *entry = (entry.0 + 1, Instant::now());
     }
 }
 
@@ -140,41 +157,25 @@ impl Database {
     /// Builds the pool on the serving URL `url` (see [`roles::prepare_serving_login`]);
     /// connections are opened lazily, and one whose login fails [`roles::confinement`] is refused.
     pub fn connect(url: &str, settings: &PoolSettings) -> AppResult<Database> {
-        let statement_timeout_ms = settings.statement_timeout.as_millis();
-        let mut config = ManagerConfig::default();
-        config.recycling_method = RecyclingMethod::Fast;
-        let session_setup = citus::session_setup_sql();
-        config.custom_setup = Box::new(move |url| {
-            let url = url.to_owned();
-            let session_setup = session_setup.clone();
-            async move {
-                let mut conn = tls::connect(&url).await?;
-                roles::confinement(&mut conn)
-                    .await
-                    .map_err(diesel::ConnectionError::BadConnection)?;
-                conn.batch_execute(&format!(
-                    "SET ROLE {APP_ROLE}; SET application_name = 'agoat'; \
-                     SET statement_timeout = {statement_timeout_ms}; SET TIME ZONE 'UTC'; {session_setup}"
-                ))
-                .await
-                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
-                Ok(conn)
-            }
-            .boxed()
-        });
-        let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(url, config);
-        let pool = Pool::builder(manager)
-            .max_size(settings.max_size)
-            .wait_timeout(Some(settings.wait_timeout))
-            .create_timeout(Some(settings.wait_timeout))
-            .recycle_timeout(Some(settings.wait_timeout))
-            .runtime(deadpool::Runtime::Tokio1)
-            .build()
-            .map_err(|e| AppError::Internal(format!("cannot build the connection pool: {e}")))?;
         Ok(Database {
-            pool,
+            pool: build_pool(url, settings)?,
             writes: Arc::default(),
+            replicas: None,
         })
+    }
+
+    /// The same database with visitors' reads going to `replicas` when they can (see
+    /// [`replicas`]); starts measuring them.
+    pub fn with_replicas(mut self, replicas: replicas::Replicas) -> Database {
+        let replicas = Arc::new(replicas);
+        replicas.keep_measuring(self.pool.clone());
+        self.replicas = Some(replicas);
+        self
+    }
+
+    /// The replicas, if any.
+    pub fn replicas(&self) -> Option<&replicas::Replicas> {
+        self.replicas.as_deref()
     }
 
     /// How many connections the pool holds, lends and is waited for.
@@ -303,47 +304,97 @@ impl Database {
         F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
         R: Send + 'a,
     {
-        let begin = begin_sql(within, access);
-        let mut attempt = 1;
-        loop {
-            let result = self.attempt(&begin, &work).await;
-            if let (Ok(_), Within::Tenant(scope), Access::ReadWrite) = (&result, within, access) {
-                self.writes.tick(scope.customer_id());
-            }
-            match result {
-                Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
-                    tracing::debug!(attempt, %error, "transaction conflict, retrying");
-                    metrics::counter!(crate::metrics::DB_RETRIES).increment(1);
-                    tokio::time::sleep(backoff(attempt)).await;
-                    attempt += 1;
-                }
-                Err(error) if error.is_retryable() => {
-                    tracing::warn!(attempt, %error, "transaction kept conflicting");
-                    metrics::counter!(crate::metrics::DB_GIVE_UPS).increment(1);
-                    return Err(AppError::Unavailable(
-                        "the database kept refusing the transaction".into(),
-                    ));
-                }
-                other => return other,
-            }
+        let result = run_on(&self.pool, within, access, &work).await;
+        if let (Ok(_), Within::Tenant(scope), Access::ReadWrite) = (&result, within, access) {
+            self.writes.tick(scope.customer_id());
         }
+        result
     }
 
-    async fn attempt<'a, R, F>(&self, begin: &str, work: &F) -> AppResult<R>
+    /// Runs `work` in a read-only transaction scoped to one customer, for a visitor's page: on a
+    /// replica when one is within its lag limit, this customer has not written through this
+    /// server within that limit and the request need not see the primary (see [`replicas`]);
+    /// on the primary otherwise, and whenever the replica fails.
+    pub async fn visitor_read<'a, R, F>(&self, scope: Scope, work: F) -> AppResult<R>
     where
         F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
         R: Send + 'a,
     {
-        let mut pooled = self.pool.get().await.inspect_err(count_timeout)?;
-        let result = in_transaction(&mut pooled, begin, work).await;
-        if let Err(error) = &result
-            && error.may_have_broken_the_connection()
-        {
-            // A connection the server closed (a restart, an outage) is never handed out again.
-            let _ = deadpool::managed::Object::take(pooled);
+        let within = Within::Tenant(scope);
+        if let Some(replica) = self.replica_for(scope) {
+            match run_on(&replica.pool, within, Access::ReadOnly, &work).await {
+                Err(error) if error.may_have_broken_the_connection() => replica.set_failed(&error),
+                other => {
+                    metrics::counter!(crate::metrics::DB_VISITOR_READS, "database" => "replica")
+                        .increment(1);
+                    return other;
+                }
+            }
         }
-        result
+        metrics::counter!(crate::metrics::DB_VISITOR_READS, "database" => "primary").increment(1);
+        run_on(&self.pool, within, Access::ReadOnly, &work).await
     }
+
+    fn replica_for(&self, scope: Scope) -> Option<&replicas::Replica> {
+        let replicas = self.replicas.as_deref()?;
+        if self
+            .writes
+            .wrote_within(scope.customer_id(), replicas.max_lag())
+        {
+            return None;
+        }
+        replicas.pick()
+    }
+}
+
+/// Runs `work` in a transaction on a connection of `pool`, retrying serialization failures
+/// (also at COMMIT) with capped exponential backoff and jitter.
+async fn run_on<'a, R, F>(
+    pool: &Pool<Conn>,
+    within: Within,
+    access: Access,
+    work: &F,
+) -> AppResult<R>
+where
+    F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+    R: Send + 'a,
+{
+    let begin = begin_sql(within, access);
+    let mut attempt = 1;
+    loop {
+        match attempt_on(pool, &begin, work).await {
+            Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
+                tracing::debug!(attempt, %error, "transaction conflict, retrying");
+                metrics::counter!(crate::metrics::DB_RETRIES).increment(1);
+                tokio::time::sleep(backoff(attempt)).await;
+                attempt += 1;
+            }
+            Err(error) if error.is_retryable() => {
+                tracing::warn!(attempt, %error, "transaction kept conflicting");
+                metrics::counter!(crate::metrics::DB_GIVE_UPS).increment(1);
+                return Err(AppError::Unavailable(
+                    "the database kept refusing the transaction".into(),
+                ));
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn attempt_on<'a, R, F>(pool: &Pool<Conn>, begin: &str, work: &F) -> AppResult<R>
+where
+    F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+    R: Send + 'a,
+{
+    let mut pooled = pool.get().await.inspect_err(count_timeout)?;
+    let result = in_transaction(&mut pooled, begin, work).await;
+    if let Err(error) = &result
+        && error.may_have_broken_the_connection()
+    {
+        // A connection the server closed (a restart, an outage) is never handed out again.
+        let _ = deadpool::managed::Object::take(pooled);
+    }
+    result
 }
 
 /// Counts a wait for a connection that timed out.
@@ -351,6 +402,43 @@ fn count_timeout(error: &diesel_async::pooled_connection::deadpool::PoolError) {
     if matches!(error, deadpool::managed::PoolError::Timeout(_)) {
         metrics::counter!(crate::metrics::DB_POOL_TIMEOUTS).increment(1);
     }
+}
+
+/// A pool of serving connections on `url`: each new connection checked by
+/// [`roles::confinement`] and set up for serving.
+pub(crate) fn build_pool(url: &str, settings: &PoolSettings) -> AppResult<Pool<Conn>> {
+    let statement_timeout_ms = settings.statement_timeout.as_millis();
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let session_setup = citus::session_setup_sql();
+    config.custom_setup = Box::new(move |url| {
+        let url = url.to_owned();
+        let session_setup = session_setup.clone();
+        async move {
+                let mut conn = tls::connect(&url).await?;
+                roles::confinement(&mut conn)
+                    .await
+                    .map_err(diesel::ConnectionError::BadConnection)?;
+                conn.batch_execute(&format!(
+                    "SET ROLE {APP_ROLE}; SET application_name = 'agoat'; \
+                     SET statement_timeout = {statement_timeout_ms}; SET TIME ZONE 'UTC'; {session_setup}"
+                ))
+                .await
+                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+                Ok(conn)
+            }
+            .boxed()
+    });
+    let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(url, config);
+    let pool = Pool::builder(manager)
+        .max_size(settings.max_size)
+        .wait_timeout(Some(settings.wait_timeout))
+        .create_timeout(Some(settings.wait_timeout))
+        .recycle_timeout(Some(settings.wait_timeout))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| AppError::Internal(format!("cannot build the connection pool: {e}")))?;
+    Ok(pool)
 }
 
 async fn in_transaction<'a, R, F>(conn: &mut Conn, begin: &str, work: &F) -> AppResult<R>

@@ -45,11 +45,14 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 
+/// The cookie that carries an admin session.
+pub const SESSION_COOKIE: &str = "agoat_session";
+
 /// Admin sessions: signed and encrypted cookies, HttpOnly, SameSite=Lax (`Secure` is added for
 /// requests that arrived over https, as [`client`] tells, see [`secure_cookies`]).
 pub fn session_middleware(key: &Key) -> SessionMiddleware<CookieSessionStore> {
     SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
-        .cookie_name("agoat_session".to_owned())
+        .cookie_name(SESSION_COOKIE.to_owned())
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Lax)
         .cookie_secure(false)

@@ -300,7 +300,7 @@ async fn expiry(state: &AppState, site: &RequestSite, rendered: Instant) -> Opti
     let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
     let next = state
         .db
-        .tenant_read(scope, |conn| {
+        .visitor_read(scope, |conn| {
             async move { posts::next_scheduled_at(conn, scope, site_id).await }.scope_boxed()
         })
         .await

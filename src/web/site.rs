@@ -18,6 +18,7 @@ use actix_web::http::header::{CACHE_CONTROL, HOST, LOCATION};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse, web};
 
+use crate::db::replicas;
 use crate::error::AppError;
 use crate::tenancy::directory::{Resolution, SiteContext};
 use crate::tenancy::host::{self, HostError};
@@ -39,7 +40,8 @@ impl RequestSite {
     }
 }
 
-/// The middleware that resolves the host and renders errors in the site's layout.
+/// The middleware that resolves the host and renders errors in the site's layout; a signed-in
+/// user's reads go to the primary database (see [`crate::db::replicas`]).
 pub async fn resolve_site(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -97,7 +99,9 @@ pub async fn resolve_site(
                 ctx,
             };
             req.extensions_mut().insert(site.clone());
-            let res = next.call(req).await?;
+            // A signed-in user sees what they changed at once: their reads skip the replicas.
+            let signed_in = req.cookie(crate::web::SESSION_COOKIE).is_some();
+            let res = replicas::primary_only(signed_in, next.call(req)).await?;
             Ok(in_site_layout(res, &site).await)
         }
     }

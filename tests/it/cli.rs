@@ -29,13 +29,13 @@ pub struct Run {
 }
 
 impl Run {
-    fn assert_ok(&self) -> &Run {
+    pub fn assert_ok(&self) -> &Run {
         assert!(self.status.success(), "agoat failed: {self:#?}");
         self
     }
 
     /// The new id a create prints alone as its last stdout line.
-    fn new_id(&self) -> Uuid {
+    pub fn new_id(&self) -> Uuid {
         self.assert_ok();
         let last = self
             .stdout
@@ -117,6 +117,11 @@ pub fn agoat(db: &TestDb, args: &[&str]) -> Run {
     finish(command(db).args(args))
 }
 
+/// `agoat` on the database at `url` (as its owner).
+pub fn agoat_on(url: &str, args: &[&str]) -> Run {
+    finish(command_on(url).args(args))
+}
+
 pub fn agoat_with_env(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = command(db);
     command.args(args);
@@ -180,7 +185,7 @@ impl Drop for TempDir {
     }
 }
 
-fn post_file(title: &str, slug: &str, date: &str, draft: bool) -> String {
+pub fn post_file(title: &str, slug: &str, date: &str, draft: bool) -> String {
     format!(
         "---\ntitle: \"{title}\"\nslug: {slug}\ndate: {date}\ndraft: {draft}\ndescription: \"About {title}\"\ntags: [\"first-tag\", \"second-tag\"]\n---\n\nThe body of **{title}**.\n"
     )

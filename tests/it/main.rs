@@ -39,6 +39,7 @@ mod pricing;
 mod product_gallery;
 mod proxies;
 mod public_pages;
+mod replicas;
 mod route_matrix;
 mod routing;
 mod schema_rules;

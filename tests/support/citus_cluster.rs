@@ -255,7 +255,7 @@ fn citus_bindir() -> Option<PathBuf> {
         .map(|dir| dir.join("bin"))
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -263,7 +263,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     // The effective user id, read without unsafe code.
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -278,7 +278,7 @@ fn is_root() -> bool {
 
 /// `program` run as the `postgres` system user when the tests run as root (PostgreSQL refuses
 /// root), as is otherwise.
-fn as_server_user(program: &Path) -> Command {
+pub fn as_server_user(program: &Path) -> Command {
     if is_root() {
         let mut command = Command::new("runuser");
         command.args(["-u", "postgres", "--"]).arg(program);
@@ -288,13 +288,13 @@ fn as_server_user(program: &Path) -> Command {
     }
 }
 
-fn chown_to_server_user(path: &Path) {
+pub fn chown_to_server_user(path: &Path) {
     if is_root() {
         run(Command::new("chown").arg("postgres").arg(path));
     }
 }
 
-fn run(command: &mut Command) {
+pub fn run(command: &mut Command) {
     let output = command.output().expect("run a PostgreSQL program");
     assert!(
         output.status.success(),

@@ -62,7 +62,7 @@ pub async fn page(
     let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
     let (recent, pictures) = state
         .db
-        .tenant_read(scope, |conn| {
+        .visitor_read(scope, |conn| {
             async move {
                 let recent = posts::visible_recent(conn, scope, site_id, None, FEED_LENGTH).await?;
                 let featured: Vec<_> = recent.iter().filter_map(|p| p.featured_media_id).collect();

@@ -92,7 +92,7 @@ async fn old_address(
     }
     let target = state
         .db
-        .tenant_read(scope, |conn| {
+        .visitor_read(scope, |conn| {
             let old = &old;
             async move { old_addresses::current_target(conn, scope, site_id, old).await }
                 .scope_boxed()
@@ -120,7 +120,7 @@ pub async fn page(
     let request = page_request(&query)?;
     let (page, pictures) = state
         .db
-        .tenant_read(scope, |conn| {
+        .visitor_read(scope, |conn| {
             async move {
                 let page = posts::visible_page(conn, scope, site_id, None, request).await?;
                 let featured: Vec<_> = page

@@ -34,7 +34,7 @@ pub async fn file(
     let scope = site.ctx.scope;
     let record = state
         .db
-        .tenant_read(scope, |conn| {
+        .visitor_read(scope, |conn| {
             let name = &name;
             async move { library::file_named(conn, scope, name).await }.scope_boxed()
         })

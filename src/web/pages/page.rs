@@ -96,7 +96,7 @@ pub async fn page_or_not_found(
     let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
     let found = state
         .db
-        .tenant_read(scope, |conn| {
+        .visitor_read(scope, |conn| {
             let (wanted, old) = (&wanted, &old);
             async move {
                 let moved_from_import = async |conn: &mut crate::db::Conn| {

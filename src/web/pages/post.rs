@@ -122,7 +122,7 @@ pub async fn page(
     let slug = slug.into_inner();
     let found = state
         .db
-        .tenant_read(scope, |conn| {
+        .visitor_read(scope, |conn| {
             let slug = &slug;
             async move {
                 match posts::visible_by_slug(conn, scope, site_id, slug).await {

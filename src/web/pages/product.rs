@@ -79,7 +79,7 @@ pub async fn page(
     let show_lowest = site.ctx.show_lowest_30_day_price;
     let (product, lowest, images, pictures) = state
         .db
-        .tenant_read(scope, |conn| {
+        .visitor_read(scope, |conn| {
             let sku = &sku;
             async move {
                 let product = products::active_by_sku(conn, scope, sku).await?;

@@ -128,7 +128,7 @@ pub async fn listing(
     let at = PageAt::from_query(after, before, |sku| Ok(sku.to_owned()))?;
     let (categories, chosen, window, main_images, pictures) = state
         .db
-        .tenant_read(scope, |conn| {
+        .visitor_read(scope, |conn| {
             let at = &at;
             async move {
                 let categories = products::active_categories(conn, scope).await?;

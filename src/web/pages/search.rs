@@ -120,7 +120,7 @@ pub async fn page(
         let query = &query;
         state
             .db
-            .tenant_read(scope, |conn| {
+            .visitor_read(scope, |conn| {
                 async move { search::search(conn, scope, site_id, query, page).await }.scope_boxed()
             })
             .await?

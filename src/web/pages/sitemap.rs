@@ -86,7 +86,7 @@ pub async fn page(
     let part = query.page;
     let answer = state
         .db
-        .tenant_read(scope, |conn| {
+        .visitor_read(scope, |conn| {
             let site = &site;
             async move {
                 let counts = counts(conn, scope, site_id).await?;

@@ -49,7 +49,7 @@ pub async fn page(
     let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
     let (tag, page, pictures) = state
         .db
-        .tenant_read(scope, |conn| {
+        .visitor_read(scope, |conn| {
             let slug = &slug;
             async move {
                 let tag = tags::visible_tag(conn, scope, site_id, slug)

@@ -55,7 +55,7 @@ pub async fn page(
     let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
     let window = state
         .db
-        .tenant_read(scope, |conn| {
+        .visitor_read(scope, |conn| {
             let at = &at;
             async move { tags::visible_page(conn, scope, site_id, at, PAGE_SIZE).await }
                 .scope_boxed()

@@ -11,6 +11,7 @@ pub mod citus_cluster;
 pub mod dns;
 pub mod http;
 pub mod mail;
+pub mod replica;
 
 use std::sync::Arc;
 
