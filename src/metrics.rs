@@ -2,7 +2,7 @@
 //! (`AGOAT_METRICS_BIND`, off by default; never on a customer's domain): requests by route pattern
 //! and status with their latency, the page cache, the database pool, transactions retried after
 //! serialization failures, the mail outbox and image processing. The names and their meaning are
-//! listed in [`describe`] and in docs/operations.md.
+//! listed in [`describe`] and in docs/operations.md; the listener is `web::metrics`.
 //!
 //! Code records through the `metrics` facade (a no-op until [`install`] runs, as in the tests that
 //! run the application in process); `metrics-exporter-prometheus` keeps the values and renders
@@ -11,18 +11,12 @@
 //! make ten thousand series.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
-use metrics::{
-    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
-};
+use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use uuid::Uuid;
-
-use crate::web::AppState;
 
 pub const HTTP_REQUESTS: &str = "agoat_http_requests_total";
 pub const HTTP_DURATION: &str = "agoat_http_request_duration_seconds";
@@ -206,47 +200,6 @@ pub fn request(route: &str, method: &str, status: u16, elapsed: Duration, custom
 
 fn has_own_series(customer: &Uuid) -> bool {
     CUSTOMERS.get().is_some_and(|set| set.contains(customer))
-}
-
-/// Serves `/metrics` on `bind` until the process ends; every other address is a 404. The gauges
-/// read from the server's state (page cache, pool) are refreshed at each scrape.
-pub async fn serve(
-    bind: SocketAddr,
-    handle: PrometheusHandle,
-    state: web::Data<AppState>,
-) -> std::io::Result<()> {
-    let handle = web::Data::new(handle);
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(handle.clone())
-            .app_data(state.clone())
-            .route("/metrics", web::get().to(scrape))
-    })
-    .workers(1)
-    .disable_signals()
-    .bind(bind)?;
-    tracing::info!(%bind, "metrics served at /metrics");
-    server.run().await
-}
-
-async fn scrape(handle: web::Data<PrometheusHandle>, state: web::Data<AppState>) -> HttpResponse {
-    refresh_gauges(&state);
-    handle.run_upkeep();
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(handle.render())
-}
-
-/// The gauges read from the server's state.
-fn refresh_gauges(state: &AppState) {
-    gauge!(PAGE_CACHE_BYTES).set(state.page_cache.bytes() as f64);
-    gauge!(PAGE_CACHE_ENTRIES).set(state.page_cache.len() as f64);
-    let pool = state.db.pool_status();
-    gauge!(DB_POOL_MAX).set(pool.max_size as f64);
-    gauge!(DB_POOL_OPEN).set(pool.size as f64);
-    gauge!(DB_POOL_IN_USE).set(pool.size.saturating_sub(pool.available) as f64);
-    gauge!(DB_POOL_WAITING).set(pool.waiting as f64);
 }
 
 #[cfg(test)]

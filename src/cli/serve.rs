@@ -121,7 +121,7 @@ pub async fn serve_with(
     let state = actix_web::web::Data::new(state);
     let sender = Sender::new(db, transport, from, Settings::default()).spawn(state.mailer.clone());
     let metrics = metrics.map(|(bind, handle)| {
-        let serving = crate::metrics::serve(bind, handle, state.clone());
+        let serving = crate::web::metrics::serve(bind, handle, state.clone());
         tokio::spawn(async move {
             if let Err(error) = serving.await {
                 tracing::error!(%error, %bind, "the metrics listener stopped");

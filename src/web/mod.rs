@@ -20,6 +20,7 @@ pub mod domain_verification;
 pub mod error;
 pub mod input_guard;
 pub mod json_ld;
+pub mod metrics;
 pub mod ops;
 pub mod page_cache;
 pub mod pages;
