@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use agoat::tenancy::CustomerId;
+use agoat::thorne::products::NewProduct;
 use image::ImageFormat;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -172,6 +173,19 @@ async fn a_customer_moves_to_another_database_with_every_row_file_and_page() {
     let source = source().await;
     let (a, b) = (source.a, source.b);
     let a_arg = a.to_string();
+    // More rows than one batch of the export reads (products and their audit events).
+    let many = (0..1200)
+        .map(|i| NewProduct {
+            sku: format!("BULK-{i:04}"),
+            name: format!("Bulk product {i}"),
+            description: "Many of them".into(),
+            category: "Bulk".into(),
+            wholesale_price: "1.25".parse().unwrap(),
+            retail_price: format!("{i}.99").parse().unwrap(),
+            in_stock: i % 2 == 0,
+        })
+        .collect();
+    source.app.products(a, many).await;
     // Everything the test counts on is there at the source.
     let db = &source.app.db;
     for (what, table, condition) in [
