@@ -37,6 +37,9 @@
 //! through `json_populate_recordset` into the table's own row type, generated columns left to the
 //! database; row-level security's `WITH CHECK` refuses any row of another customer.
 //!
+//! **For owners** ([`prepared`]): `/admin/export` prepares the same archive of the owner's own
+//! customer in the background, on the server that was asked, and offers it for download there.
+//!
 //! The import adds no audit event of its own: the customer's tables are, row for row, the
 //! source's. Queued mail in `tenancy.mail_outbox` moves with its state, so mail not yet sent at
 //! the source is sent by the new database's servers.
@@ -45,6 +48,7 @@ pub mod archive;
 pub mod catalog;
 pub mod export;
 pub mod import;
+pub mod prepared;
 
 pub use export::{ExportSummary, export};
 pub use import::{ImportSummary, import};

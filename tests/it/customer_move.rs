@@ -12,7 +12,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::cli::{Run, Server, agoat_on};
-use crate::common::{TestApp, TestDb, db_digest, db_text, minutes_ago, post_input};
+use crate::common::{
+    STAFF_PASSWORD, TestApp, TestDb, db_digest, db_text, minutes_ago, post_input, signed_in,
+};
 
 /// A folder under the system temp dir, removed when dropped.
 struct Folder(PathBuf);
@@ -29,17 +31,22 @@ impl Folder {
         self.0.join(name)
     }
 
-    fn media_url(&self) -> String {
-        format!("file://{}", self.0.display())
+    fn path(&self) -> &Path {
+        &self.0
     }
+}
 
-    /// Every file under the folder, relative path and bytes, in name order.
-    fn files(&self) -> Vec<(String, Vec<u8>)> {
-        let mut found = Vec::new();
-        collect(&self.0, &self.0, &mut found);
-        found.sort();
-        found
-    }
+/// The media store in the folder `media`.
+fn media_url(media: &Path) -> String {
+    format!("file://{}", media.display())
+}
+
+/// Every file under `folder`, relative path and bytes, in name order.
+fn files_under(folder: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    collect(folder, folder, &mut found);
+    found.sort();
+    found
 }
 
 fn collect(root: &Path, dir: &Path, found: &mut Vec<(String, Vec<u8>)>) {
@@ -61,7 +68,7 @@ impl Drop for Folder {
 }
 
 /// `agoat` on the database at `url` with its media files in `media`.
-fn agoat_in(url: &str, media: &Folder, args: &[&str]) -> Run {
+fn agoat_in(url: &str, media: &Path, args: &[&str]) -> Run {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_agoat"));
     command
         .env("DATABASE_URL", url)
@@ -69,7 +76,7 @@ fn agoat_in(url: &str, media: &Folder, args: &[&str]) -> Run {
             "AGOAT_DATA_DIR",
             std::env::temp_dir().join("agoat-test-cli-data"),
         )
-        .env("AGOAT_MEDIA_URL", media.media_url())
+        .env("AGOAT_MEDIA_URL", media_url(media))
         .env_remove("AGOAT_APP_DATABASE_URL")
         .env_remove("AGOAT_SMTP_URL")
         .env_remove("RUST_LOG")
@@ -101,14 +108,13 @@ fn refused(run: &Run) -> String {
 /// events of all that.
 struct Source {
     app: TestApp,
-    media: Folder,
     a: CustomerId,
     b: CustomerId,
 }
 
 async fn source() -> Source {
     let app = TestApp::new().await;
-    let media = Folder::new("source-media");
+    let media = app.media_dir().to_owned();
     let a = app.customer("Alpha Health").await;
     let b = app.customer("Beta Health").await;
     for (customer, host) in [(a, "alpha.test"), (b, "beta.test")] {
@@ -149,7 +155,7 @@ async fn source() -> Source {
         let prices = ["import", "products", "--customer", &customer_arg, &csv_arg];
         agoat_in(&app.db.url, &media, &prices).assert_ok();
     }
-    Source { app, media, a, b }
+    Source { app, a, b }
 }
 
 async fn count(db: &TestDb, sql: &str) -> i64 {
@@ -206,7 +212,7 @@ async fn a_customer_moves_to_another_database_with_every_row_file_and_page() {
     let archive_arg = archive.display().to_string();
     let run = agoat_in(
         &db.url,
-        &source.media,
+        source.app.media_dir(),
         &["customer", "export", &a_arg, "--out", &archive_arg],
     );
     run.assert_ok();
@@ -217,7 +223,7 @@ async fn a_customer_moves_to_another_database_with_every_row_file_and_page() {
     let target_media = Folder::new("target-media");
     let run = agoat_in(
         &target.url,
-        &target_media,
+        target_media.path(),
         &["customer", "import", &archive_arg],
     );
     assert_eq!(run.new_id(), a.as_uuid(), "{run:#?}");
@@ -239,16 +245,19 @@ async fn a_customer_moves_to_another_database_with_every_row_file_and_page() {
         "{b_at_target}"
     );
     // A's media files are byte for byte the source's, and B's are not there.
-    let a_files = |folder: &Folder| -> Vec<(String, Vec<u8>)> {
-        folder
-            .files()
+    let a_files = |folder: &Path| -> Vec<(String, Vec<u8>)> {
+        files_under(folder)
             .into_iter()
             .filter(|(name, _)| name.starts_with(&a.to_string()))
             .collect()
     };
-    assert!(!a_files(&source.media).is_empty());
-    assert_eq!(a_files(&target_media), a_files(&source.media));
-    assert_eq!(target_media.files().len(), a_files(&source.media).len());
+    let source_media = source.app.media_dir();
+    assert!(!a_files(source_media).is_empty());
+    assert_eq!(a_files(target_media.path()), a_files(source_media));
+    assert_eq!(
+        files_under(target_media.path()).len(),
+        a_files(source_media).len()
+    );
 
     // A's public pages are byte for byte the source's.
     let media_name = db_text(
@@ -259,10 +268,10 @@ async fn a_customer_moves_to_another_database_with_every_row_file_and_page() {
         ),
     )
     .await;
-    let from = Server::start_on(&db.url, &[("AGOAT_MEDIA_URL", &source.media.media_url())]);
+    let from = Server::start_on(&db.url, &[("AGOAT_MEDIA_URL", &media_url(source_media))]);
     let to = Server::start_on(
         &target.url,
-        &[("AGOAT_MEDIA_URL", &target_media.media_url())],
+        &[("AGOAT_MEDIA_URL", &media_url(target_media.path()))],
     );
     let media_path = format!("/media/{media_name}");
     for path in PAGES.iter().copied().chain([media_path.as_str()]) {
@@ -277,7 +286,7 @@ async fn a_customer_moves_to_another_database_with_every_row_file_and_page() {
     let before = db_digest(&target, None).await;
     let line = refused(&agoat_in(
         &target.url,
-        &target_media,
+        target_media.path(),
         &["customer", "import", &archive_arg],
     ));
     assert!(
@@ -359,11 +368,14 @@ async fn refused_into_fresh(archive: &Path) -> String {
     let archive_arg = archive.display().to_string();
     let line = refused(&agoat_in(
         &target.url,
-        &media,
+        media.path(),
         &["customer", "import", &archive_arg],
     ));
     assert_eq!(db_digest(&target, None).await, empty, "{line}");
-    assert!(media.files().is_empty(), "media files left: {line}");
+    assert!(
+        files_under(media.path()).is_empty(),
+        "media files left: {line}"
+    );
     line
 }
 
@@ -376,7 +388,7 @@ async fn a_changed_or_refused_archive_imports_nothing() {
     let archive_arg = archive.display().to_string();
     agoat_in(
         &source.app.db.url,
-        &source.media,
+        source.app.media_dir(),
         &["customer", "export", &a_arg, "--out", &archive_arg],
     )
     .assert_ok();
@@ -443,4 +455,73 @@ async fn a_changed_or_refused_archive_imports_nothing() {
     );
     assert!(!out.exists());
     assert!(!files.join("unknown.zip.partial").exists());
+}
+
+#[actix_web::test]
+async fn an_owner_downloads_the_archive_of_their_own_customer_once_prepared() {
+    use agoat::tenancy::users::Role;
+    let source = source().await;
+    let (app, a) = (&source.app, source.a);
+    app.user(a, "owner@alpha.test", Role::Owner, STAFF_PASSWORD)
+        .await;
+    app.user(a, "editor@alpha.test", Role::Editor, STAFF_PASSWORD)
+        .await;
+    let mut editor = signed_in(app, "alpha.test", "editor@alpha.test").await;
+    assert_eq!(editor.get("/admin/export").await.status, 403);
+
+    let mut owner = signed_in(app, "alpha.test", "owner@alpha.test").await;
+    let page = owner.get("/admin/export").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Prepare an archive"), "{}", page.body);
+    assert!(page.attr("a[download]", "href").is_none());
+    let res = owner.post("/admin/export", "/admin/export", &[]).await;
+    assert_eq!(res.status, 303);
+    let mut link = None;
+    for _ in 0..600 {
+        let page = owner.get("/admin/export").await;
+        assert!(
+            !page.body.contains("could not be prepared"),
+            "{}",
+            page.body
+        );
+        link = page.attr("a[download]", "href");
+        if link.is_some() {
+            break;
+        }
+        assert!(page.body.contains("being prepared"), "{}", page.body);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let link = link.expect("the archive is ready within 30 s");
+    let download = owner.get(&link).await;
+    assert_eq!(download.status, 200);
+    assert_eq!(download.header("content-type"), Some("application/zip"));
+    assert!(
+        download
+            .header("content-disposition")
+            .is_some_and(|d| d.starts_with("attachment")),
+    );
+    // The editor cannot download it either.
+    assert_eq!(editor.get(&link).await.status, 403);
+
+    // What was downloaded is the customer's archive: it imports elsewhere as the CLI's does.
+    let files = Folder::new("downloaded");
+    let archive = files.join("alpha.zip");
+    std::fs::write(&archive, &download.bytes).unwrap();
+    let target = TestDb::new().await;
+    let target_media = Folder::new("downloaded-media");
+    let archive_arg = archive.display().to_string();
+    let run = agoat_in(
+        &target.url,
+        target_media.path(),
+        &["customer", "import", &archive_arg],
+    );
+    assert_eq!(run.new_id(), a.as_uuid(), "{run:#?}");
+    assert_eq!(
+        db_digest(&target, Some(a)).await,
+        db_digest(&app.db, Some(a)).await
+    );
+
+    // Preparing a new one retires the old link.
+    owner.post("/admin/export", "/admin/export", &[]).await;
+    assert_eq!(owner.get(&link).await.status, 404);
 }
