@@ -98,8 +98,8 @@ async fn write_archive(
     for table in &tables {
         rows += write_table(conn, &mut writer, table, scope.customer_uuid()).await?;
     }
-    let (keys, missing_originals) = media_keys(conn, store, scope.customer_uuid()).await?;
-    let media_files = write_media(store, &mut writer, &keys).await?;
+    let keys = media_keys(conn, scope.customer_uuid()).await?;
+    let (media_files, missing_originals) = write_media(store, &mut writer, &keys).await?;
     let manifest = writer.finish(Manifest {
         format: super::archive::FORMAT.to_owned(),
         version: super::archive::VERSION,
@@ -193,13 +193,15 @@ async fn read_batch(
     Ok(lines)
 }
 
-/// The store keys of the customer's media: every file served (they must be in the store) and
-/// every original kept (one the store lacks is left out and counted).
-async fn media_keys(
-    conn: &mut Conn,
-    store: &dyn Store,
-    customer: Uuid,
-) -> AppResult<(Vec<Key>, usize)> {
+/// A media file to write: its key, and whether the store must have it (a file served to
+/// visitors) or may lack it (an upload's original, kept but never served).
+struct MediaKey {
+    key: Key,
+    required: bool,
+}
+
+/// The store keys of the customer's media: every file served and every original kept.
+async fn media_keys(conn: &mut Conn, customer: Uuid) -> AppResult<Vec<MediaKey>> {
     let names: Vec<String> = media_files::table
         .filter(media_files::customer_id.eq(customer))
         .select(media_files::name)
@@ -210,7 +212,11 @@ async fn media_keys(
     let mut keys = Vec::with_capacity(names.len());
     for name in names {
         let (hash, ext) = name.split_once('.').unwrap_or((&name, ""));
-        keys.push(Key::new(customer, hash, ext).map_err(|e| AppError::Internal(e.to_string()))?);
+        let key = Key::new(customer, hash, ext).map_err(|e| AppError::Internal(e.to_string()))?;
+        keys.push(MediaKey {
+            key,
+            required: true,
+        });
     }
     let originals: Vec<(String, String)> = media::table
         .filter(media::customer_id.eq(customer))
@@ -219,36 +225,45 @@ async fn media_keys(
         .order(media::sha256)
         .load(conn)
         .await?;
-    let mut missing = 0;
     for (sha256, format) in originals {
         let Some(format) = Format::from_mime(content_type(&format)) else {
             continue;
         };
         let key = Key::original(customer, &sha256, format.extension())
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        if store.get(&key).await?.is_some() {
-            keys.push(key);
-        } else {
-            missing += 1;
-        }
+        keys.push(MediaKey {
+            key,
+            required: false,
+        });
     }
-    Ok((keys, missing))
+    Ok(keys)
 }
 
-/// Writes each file of `keys` from the store, one at a time; returns how many.
-async fn write_media(store: &dyn Store, writer: &mut Writer, keys: &[Key]) -> AppResult<usize> {
-    for key in keys {
-        let bytes = store
+/// Writes each file of `keys` from the store, one at a time; returns how many were written and
+/// how many originals the store lacked.
+async fn write_media(
+    store: &dyn Store,
+    writer: &mut Writer,
+    keys: &[MediaKey],
+) -> AppResult<(usize, usize)> {
+    let (mut written, mut missing) = (0, 0);
+    for MediaKey { key, required } in keys {
+        let found = store
             .get(key)
             .await
-            .map_err(|e| AppError::Unavailable(format!("the media store cannot be read: {e}")))?
-            .ok_or_else(|| {
-                AppError::Invalid(format!(
+            .map_err(|e| AppError::Unavailable(format!("the media store cannot be read: {e}")))?;
+        let Some(bytes) = found else {
+            if *required {
+                return Err(AppError::Invalid(format!(
                     "the media file {key} is missing from the media store"
-                ))
-            })?;
+                )));
+            }
+            missing += 1;
+            continue;
+        };
         writer.begin_file(&format!("{MEDIA_PREFIX}{key}"))?;
         writer.write(&bytes)?;
+        written += 1;
     }
-    Ok(keys.len())
+    Ok((written, missing))
 }
