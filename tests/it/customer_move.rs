@@ -219,14 +219,36 @@ async fn a_customer_moves_to_another_database_with_every_row_file_and_page() {
     assert!(run.stdout.contains("media files"), "{run:#?}");
     assert!(!files.join("alpha.zip.partial").exists());
 
+    // The target already serves a customer of its own.
     let target = TestDb::new().await;
     let target_media = Folder::new("target-media");
+    let gamma = agoat_on(&target.url, &["customer", "create", "--name", "Gamma"]).new_id();
+    let gamma_arg = gamma.to_string();
+    agoat_on(
+        &target.url,
+        &[
+            "site",
+            "create",
+            "--customer",
+            &gamma_arg,
+            "--name",
+            "G",
+            "--domain",
+            "gamma.test",
+        ],
+    )
+    .assert_ok();
+    let gamma_before = db_digest(&target, Some(CustomerId::from_uuid(gamma))).await;
     let run = agoat_in(
         &target.url,
         target_media.path(),
         &["customer", "import", &archive_arg],
     );
     assert_eq!(run.new_id(), a.as_uuid(), "{run:#?}");
+    assert_eq!(
+        db_digest(&target, Some(CustomerId::from_uuid(gamma))).await,
+        gamma_before
+    );
 
     // Every row of A, in every table, is the source's; B is not there.
     assert_eq!(
@@ -235,7 +257,7 @@ async fn a_customer_moves_to_another_database_with_every_row_file_and_page() {
     );
     assert_eq!(
         count(&target, "SELECT count(*) FROM tenancy.customers").await,
-        1
+        2
     );
     let b_at_target = db_digest(&target, Some(b)).await;
     assert!(
@@ -440,6 +462,38 @@ async fn a_changed_or_refused_archive_imports_nothing() {
     });
     let line = refused_into_fresh(&late).await;
     assert!(line.contains("thorne.price_changes"), "{line}");
+
+    // One of its domains is another customer's here: refused, naming it.
+    let target = TestDb::new().await;
+    let other = agoat_on(&target.url, &["customer", "create", "--name", "Other"]).new_id();
+    let other_arg = other.to_string();
+    agoat_on(
+        &target.url,
+        &[
+            "site",
+            "create",
+            "--customer",
+            &other_arg,
+            "--name",
+            "O",
+            "--domain",
+            "alpha.test",
+        ],
+    )
+    .assert_ok();
+    let before = db_digest(&target, None).await;
+    let media = Folder::new("taken-media");
+    let line = refused(&agoat_in(
+        &target.url,
+        media.path(),
+        &["customer", "import", &archive_arg],
+    ));
+    assert!(
+        line.contains("alpha.test") && line.contains("in use"),
+        "{line}"
+    );
+    assert_eq!(db_digest(&target, None).await, before);
+    assert!(files_under(media.path()).is_empty());
 
     // An unknown customer: a clear error, no file.
     let unknown = Uuid::new_v4().to_string();
