@@ -22,6 +22,7 @@ pub mod input;
 pub mod mail;
 pub mod media;
 pub mod metrics;
+pub mod moving;
 pub mod platform;
 pub mod search;
 pub mod tenancy;

@@ -5,6 +5,7 @@ mod bench;
 mod demo;
 mod import;
 mod media;
+mod moving;
 mod operators;
 mod serve;
 mod tenants;
@@ -240,7 +241,7 @@ async fn run_on(
             demo::run(db, args.bind, target.data_dir(), trusted, store, data_dir).await
         }
         Command::Media(command) => media::run(&db, media_store(data_dir)?.as_ref(), command).await,
-        Command::Customer(command) => tenants::customer(&db, command).await,
+        Command::Customer(command) => tenants::customer(&db, data_dir, command).await,
         Command::Site(command) => tenants::site(&db, command).await,
         Command::Domain(command) => tenants::domain(&db, command).await,
         Command::Import(command) => import::run(&db, data_dir, command).await,

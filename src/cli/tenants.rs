@@ -1,6 +1,8 @@
 //! `agoat customer|site|domain …`: operator commands for tenants, sites and their domains. Each
 //! create prints the new id alone as the last line.
 
+use std::path::{Path, PathBuf};
+
 use clap::Subcommand;
 use scoped_futures::ScopedFutureExt;
 
@@ -22,6 +24,21 @@ pub enum CustomerCommand {
     Deactivate {
         /// The customer's id.
         id: CustomerId,
+    },
+    /// Write every row and media file of a customer into one archive (a zip with a manifest and
+    /// checksums), to recreate it elsewhere with `customer import`.
+    Export {
+        /// The customer's id.
+        id: CustomerId,
+        /// The archive file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Recreate a customer from its archive, with the same ids: refused when any of them exists
+    /// here; all or nothing. Prints the customer's id.
+    Import {
+        /// The archive `customer export` wrote.
+        file: PathBuf,
     },
 }
 
@@ -67,8 +84,20 @@ pub enum DomainCommand {
     },
 }
 
-pub async fn customer(db: &Database, command: CustomerCommand) -> Result<(), Failure> {
+pub async fn customer(
+    db: &Database,
+    data_dir: &Path,
+    command: CustomerCommand,
+) -> Result<(), Failure> {
     match command {
+        CustomerCommand::Export { id, out } => {
+            let store = crate::cli::media_store(data_dir)?;
+            return crate::cli::moving::export(db, store.as_ref(), id, &out).await;
+        }
+        CustomerCommand::Import { file } => {
+            let store = crate::cli::media_store(data_dir)?;
+            return crate::cli::moving::import(db, store.as_ref(), &file).await;
+        }
         CustomerCommand::Create { name } => {
             let id = CustomerId::new_random();
             let scope = Scope::of(id);

@@ -53,6 +53,18 @@ pub async fn migrate(url: &str) -> AppResult<usize> {
     Ok(applied)
 }
 
+/// The name of the newest migration embedded in the binary (`2026-12-26-000001_site_import_uploads`):
+/// the version of the schema a database migrated by this binary has.
+pub fn latest_migration() -> AppResult<String> {
+    let known = MigrationSource::<Pg>::migrations(&MIGRATIONS)
+        .map_err(|e| AppError::Internal(format!("cannot list migrations: {e}")))?;
+    known
+        .iter()
+        .map(|migration| migration.name().to_string())
+        .max()
+        .ok_or_else(|| AppError::Internal("no migrations are embedded".into()))
+}
+
 /// Whether every embedded migration is recorded as applied.
 pub async fn migrations_current(conn: &mut Conn) -> AppResult<bool> {
     #[derive(QueryableByName)]

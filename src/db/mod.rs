@@ -39,7 +39,7 @@ use crate::error::{AppError, AppResult};
 use crate::tenancy::{CustomerId, Scope};
 use uuid::Uuid;
 
-pub use migrations::{migrate, migrations_current};
+pub use migrations::{latest_migration, migrate, migrations_current};
 
 /// The connection type every query function takes.
 pub type Conn = AsyncPgConnection;
@@ -151,6 +151,8 @@ enum Access {
     ReadWrite,
     /// Read-write at `READ COMMITTED`: see [`Database::tenant_tx_row_locked`].
     RowLocked,
+    /// Read-only at `REPEATABLE READ`: every statement sees one snapshot.
+    Snapshot,
 }
 
 impl Database {
@@ -223,6 +225,18 @@ impl Database {
         R: Send + 'a,
     {
         self.run(Within::Tenant(scope), Access::ReadOnly, work)
+            .await
+    }
+
+    /// Runs `work` in a read-only transaction scoped to one customer at `REPEATABLE READ`, so that
+    /// every statement of it sees the same snapshot: a consistent copy of everything the customer
+    /// has, read in many statements (see [`crate::moving`]).
+    pub async fn tenant_snapshot<'a, R, F>(&self, scope: Scope, work: F) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
+        self.run(Within::Tenant(scope), Access::Snapshot, work)
             .await
     }
 
@@ -480,6 +494,7 @@ fn begin_sql(within: Within, access: Access) -> String {
         Access::ReadOnly => "READ ONLY",
         Access::ReadWrite => "ISOLATION LEVEL SERIALIZABLE, READ WRITE",
         Access::RowLocked => "ISOLATION LEVEL READ COMMITTED, READ WRITE",
+        Access::Snapshot => "ISOLATION LEVEL REPEATABLE READ, READ ONLY",
     };
     match within {
         // A UUID's text form is hex digits and dashes only, so it is safe inside the literal.

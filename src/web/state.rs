@@ -53,6 +53,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Verifies owners' domains and checks them again.
     pub domain_checks: Arc<DomainChecks>,
+    /// Customers' archives prepared for their owners (`/admin/export`).
+    pub prepared_exports: Arc<crate::moving::prepared::Prepared>,
 }
 
 impl AppState {
@@ -95,6 +97,9 @@ impl AppState {
             domain_checks: Arc::new(DomainChecks::new(
                 &ProbeSettings::default(),
                 CheckSettings::default(),
+            )),
+            prepared_exports: Arc::new(crate::moving::prepared::Prepared::new(
+                std::env::temp_dir().join("agoat-exports"),
             )),
         }
     }

@@ -18,6 +18,7 @@ mod categories;
 mod cli;
 mod cli_users;
 mod common;
+mod customer_move;
 mod domain_verification;
 mod import_admin;
 mod import_ghost;

@@ -641,6 +641,16 @@ const MATRIX: &[Route] = &[
     ),
     route("GET", "/admin/audit", Owners, Nothing, no_form),
     route("GET", "/admin/audit.csv", Owners, Nothing, no_form),
+    route("GET", "/admin/export", Owners, Nothing, no_form),
+    route("POST", "/admin/export", Owners, Nothing, no_form),
+    // Another archive than A's ready one (none is).
+    route(
+        "GET",
+        "/admin/export/{id}/download",
+        Owners,
+        PathId,
+        no_form,
+    ),
     route("GET", "/admin/domains", Owners, Nothing, no_form),
     // Adding B's domain on A's admin: refused without naming B.
     route("POST", "/admin/domains", Owners, FormReference, domain_form),

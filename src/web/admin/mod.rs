@@ -11,6 +11,7 @@ pub mod branding;
 pub mod dashboard;
 pub mod domains;
 pub mod error;
+pub mod export;
 pub mod layout;
 pub mod login;
 pub mod media;
@@ -61,7 +62,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(products::routes)
             .configure(users::routes)
             .configure(media::routes)
-            .configure(audit::routes),
+            .configure(audit::routes)
+            .configure(export::routes),
     );
 }
 

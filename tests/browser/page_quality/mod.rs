@@ -249,6 +249,7 @@ fn pages(stack: &Stack, world: &World, files: &Files) -> Vec<Page> {
             &[("#export", &files.wxr)],
         ),
         Page::owner("audit log", "/admin/audit"),
+        Page::owner("export", "/admin/export"),
         Page::owner(
             "admin page not found",
             "/admin/posts/00000000-0000-0000-0000-000000000000/edit",
