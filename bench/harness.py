@@ -105,15 +105,21 @@ class Site:
         self.address, self.host, self.cookie = address, host, None
 
     def request(self, method, path, fields=None):
+        body, content_type = None, None
+        if fields is not None:
+            body = urllib.parse.urlencode(fields)
+            content_type = "application/x-www-form-urlencoded"
+        return self.raw(method, path, body, content_type)
+
+    def raw(self, method, path, body=None, content_type=None):
+        """A request with a body as given (bytes or text) and its content type."""
         hostname, port = self.address.rsplit(":", 1)
         conn = http.client.HTTPConnection(hostname, int(port), timeout=300)
         headers = {"Host": self.host}
         if self.cookie:
             headers["Cookie"] = self.cookie
-        body = None
-        if fields is not None:
-            body = urllib.parse.urlencode(fields)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if content_type:
+            headers["Content-Type"] = content_type
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         text = response.read().decode("utf-8", "replace")

@@ -31,6 +31,20 @@ pub struct ImportSummary {
 }
 
 /// Recreates the customer of the archive at `path` in `db` and `store`, with the same ids.
+/// Refuses a Citus coordinator: Citus writes `INSERT … SELECT` into a reference table with
+/// `COPY`, which it refuses under row-level security, so the rows could not go in as the customer.
+/// On Citus a customer moves between nodes with Citus' own shard moves (docs/deploy/citus.md).
+async fn refuse_citus(conn: &mut crate::db::Conn) -> AppResult<()> {
+    if crate::db::citus::is_coordinator(conn).await? {
+        return Err(AppError::Invalid(
+            "this database is a Citus coordinator: a customer is moved between Citus nodes with \
+             Citus' own shard moves (docs/deploy/citus.md), not imported from an archive"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn import(db: &Database, store: &dyn Store, path: &Path) -> AppResult<ImportSummary> {
     let reader = Reader::open(path)?;
     check_version(&reader)?;
@@ -44,6 +58,7 @@ pub async fn import(db: &Database, store: &dyn Store, path: &Path) -> AppResult<
         .tenant_read(scope, |conn| {
             let hosts = &hosts;
             async move {
+                refuse_citus(conn).await?;
                 refuse_taken(conn, scope, hosts).await?;
                 catalog::tables(conn).await
             }
