@@ -27,7 +27,8 @@ pub struct Options<'a> {
     pub file: &'a Path,
     /// The export's name as its owner knows it, for the audit events (`export.xml`).
     pub file_name: &'a str,
-    /// WordPress' `wp-content/uploads`, or Ghost's `content/images`.
+    /// WordPress' `wp-content/uploads`, or Ghost's `content/images`, or a folder that holds it
+    /// (see [`images_folder`]).
     pub uploads: Option<&'a Path>,
     pub dry_run: bool,
     /// The stored upload this import applies (the import page): marked applied in the import's
@@ -78,28 +79,29 @@ fn image_file(source: Source, folder: &Path, url: &str) -> Option<PathBuf> {
     }
 }
 
-/// The folder under `root` that holds the export's images: the one, at most three levels down,
-/// where most of them are found (an archive of `wp-content/uploads` may hold `uploads/2026/…`,
-/// `wp-content/uploads/2026/…` or `2026/…`).
-pub async fn images_folder(
-    source: Source,
-    file: &Path,
-    root: &Path,
-) -> Result<PathBuf, ImportError> {
-    let export = Export::read(source, file).await?;
-    let mut best = (0, root.to_owned());
-    for folder in folders_below(root, 3) {
-        let found = export
-            .index
+/// The folder under `root` that holds the export's images: `root` itself when any of them is
+/// there (the folder named on the command line), else the one at most three levels down where
+/// most of them are (an archive of `wp-content/uploads` may hold `uploads/2026/…` or
+/// `wp-content/uploads/2026/…`).
+fn images_folder(source: Source, index: &Index, root: &Path) -> PathBuf {
+    let found_in = |folder: &Path| {
+        index
             .attachments
             .iter()
-            .filter(|a| image_file(source, &folder, &a.url).is_some())
-            .count();
+            .filter(|a| image_file(source, folder, &a.url).is_some())
+            .count()
+    };
+    if found_in(root) > 0 {
+        return root.to_owned();
+    }
+    let mut best = (0, root.to_owned());
+    for folder in folders_below(root, 3) {
+        let found = found_in(&folder);
         if found > best.0 {
             best = (found, folder);
         }
     }
-    Ok(best.1)
+    best.1
 }
 
 /// `root` and the folders below it, at most `depth` levels down.
@@ -144,6 +146,13 @@ pub async fn run(
     let export = Export::read(source, options.file).await?;
     let index = &export.index;
     let site = options.site;
+    let images = options
+        .uploads
+        .map(|root| images_folder(source, index, root));
+    let options = Options {
+        uploads: images.as_deref(),
+        ..options
+    };
     let earlier = db
         .tenant_read(scope, |conn| {
             async move { apply::earlier(conn, scope, site, source).await }.scope_boxed()

@@ -68,7 +68,7 @@ async fn import(
             archive::unpack(&zip, &root, unpack_limit)
                 .await
                 .map_err(|reason| ImportError::Refused(vec![reason]))?;
-            Some(run::images_folder(source, &export, &root).await?)
+            Some(root)
         }
         None => None,
     };

@@ -251,11 +251,7 @@ async fn check(
             archive::unpack(&images.path, &root, unpack_limit)
                 .await
                 .map_err(|reason| with_source(Refusal::bad(reason)))?;
-            Some(
-                run::images_folder(source, &export.path, &root)
-                    .await
-                    .map_err(|e| refused_export(e, source, &chosen))?,
-            )
+            Some(root)
         }
         None => None,
     };
