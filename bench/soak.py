@@ -73,8 +73,10 @@ def visitor(stop, log, servers, sites, seed):
                     log.tenant_leaks.append(f"{host} shows {other_name}")
 
 
-def editor(stop, log, servers, email, password, post_id):
-    """Saves one post again and again, a new title each time, on either server."""
+def staff(stop, log, servers, email, password, kind, pause, work):
+    """Signs in as `email` and runs `work(site, n)` every `pause` seconds until stopped; after a
+    failure (logged as `kind`) it signs in again, on the next server. A refused sign-in during the
+    restart is a failure like any other (the harness exits on it: that is caught here)."""
     n = 0
     site = None
     while not stop.is_set():
@@ -82,55 +84,51 @@ def editor(stop, log, servers, email, password, post_id):
             if site is None:
                 site = Site(servers[n % len(servers)], log.editor_host)
                 sign_in(site, email, password)
-            edit = f"/admin/posts/{post_id}/edit"
-            status, _, form = site.request("GET", edit)
-            expect_status(status, 200, "edit form")
             n += 1
-            title = f"Soak save {n}"
-            fields = {
-                "csrf_token": field(form, "csrf_token"),
-                "version": field(form, "version"),
-                "title": title,
-                "slug": field(form, "slug"),
-                "body": textarea(form, "body"),
-                "description": field(form, "description"),
-                "tags": field(form, "tags"),
-                "publish_at": field(form, "publish_at"),
-                "action": "save",
-            }
-            status, _, _ = site.request("POST", f"/admin/posts/{post_id}", fields)
-            expect_status(status, 303, "save")
+            work(site, n)
+        except (OSError, Failed, SystemExit) as error:
+            log.error(kind, error)
+            site = None
+            time.sleep(0.2)
+        time.sleep(pause)
+
+
+def save_post(log, post_id):
+    """The editor's work: saves the post with a new title, on either server."""
+    def work(site, n):
+        edit = f"/admin/posts/{post_id}/edit"
+        status, _, form = site.request("GET", edit)
+        expect_status(status, 200, "edit form")
+        title = f"Soak save {n}"
+        fields = {
+            "csrf_token": field(form, "csrf_token"),
+            "version": field(form, "version"),
+            "title": title,
+            "slug": field(form, "slug"),
+            "body": textarea(form, "body"),
+            "description": field(form, "description"),
+            "tags": field(form, "tags"),
+            "publish_at": field(form, "publish_at"),
+            "action": "save",
+        }
+        status, _, _ = site.request("POST", f"/admin/posts/{post_id}", fields)
+        expect_status(status, 303, "save")
+        with log.lock:
+            log.saved_titles.append(title)
+        log.count("saves")
+    return work
+
+
+def change_price(log, sku):
+    """The pricing staff's work: a bulk change, then a CSV import of one product's price, in turn."""
+    def work(site, n):
+        location = bulk_change(site, n) if n % 2 else csv_import(site, sku, n)
+        match = re.search(r"/admin/products/change-sets/([0-9a-f-]{36})", location or "")
+        if match:
             with log.lock:
-                log.saved_titles.append(title)
-            log.count("saves")
-        except (OSError, Failed) as error:
-            log.error("save", error)
-            site = None
-            time.sleep(0.2)
-        time.sleep(0.3)
-
-
-def pricing(stop, log, servers, email, password, sku):
-    """Applies a bulk change, then a CSV import of one product's price, in turn."""
-    n = 0
-    site = None
-    while not stop.is_set():
-        try:
-            if site is None:
-                site = Site(servers[n % len(servers)], log.editor_host)
-                sign_in(site, email, password)
-            n += 1
-            location = bulk_change(site, n) if n % 2 else csv_import(site, sku, n)
-            match = re.search(r"/admin/products/change-sets/([0-9a-f-]{36})", location or "")
-            if match:
-                with log.lock:
-                    log.change_sets.append(match.group(1))
-            log.count("price changes")
-        except (OSError, Failed) as error:
-            log.error("pricing", error)
-            site = None
-            time.sleep(0.2)
-        time.sleep(1.0)
+                log.change_sets.append(match.group(1))
+        log.count("price changes")
+    return work
 
 
 class Failed(Exception):
@@ -248,10 +246,12 @@ def main():
     stop = threading.Event()
     threads = [threading.Thread(target=visitor, args=(stop, log, servers, sites, i))
                for i in range(args.visitors)]
-    threads.append(threading.Thread(target=editor, args=(
-        stop, log, servers, args.editor_email, args.password, args.edit_post_id)))
-    threads.append(threading.Thread(target=pricing, args=(
-        stop, log, servers, args.pricing_email, args.password, args.sku)))
+    threads.append(threading.Thread(target=staff, args=(
+        stop, log, servers, args.editor_email, args.password, "save", 0.3,
+        save_post(log, args.edit_post_id))))
+    threads.append(threading.Thread(target=staff, args=(
+        stop, log, servers, args.pricing_email, args.password, "pricing", 1.0,
+        change_price(log, args.sku))))
     started = time.time()
     for thread in threads:
         thread.start()
