@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Site, expect, field, sign_in, textarea  # noqa: E402
@@ -217,6 +218,25 @@ def rss_kib(pid):
     return 0
 
 
+def page_cache_kib(metrics_addr):
+    """The page cache's bytes as the server's metrics listener reports them, in KiB."""
+    try:
+        with urllib.request.urlopen(f"http://{metrics_addr}/metrics", timeout=5) as reply:
+            for line in reply.read().decode().splitlines():
+                if line.startswith("agoat_page_cache_bytes "):
+                    return int(float(line.split()[1]) / 1024)
+    except OSError:
+        pass
+    return None
+
+
+def sample_memory(stop, started, pids, metrics, every, samples):
+    """Every `every` seconds: seconds since start, each server's RSS and page cache size (KiB)."""
+    while not stop.wait(every):
+        samples.append((round(time.time() - started), [rss_kib(pid) for pid in pids],
+                        [page_cache_kib(addr) for addr in metrics]))
+
+
 def psql(db_url, sql):
     out = subprocess.run(["psql", db_url, "-XAtq", "-c", sql], check=True,
                          capture_output=True, text=True)
@@ -228,6 +248,10 @@ def main():
     for name in ["servers", "pids", "sites", "db-url", "restart-cmd", "editor-email",
                  "pricing-email", "password", "edit-post-id", "sku", "editor-host"]:
         parser.add_argument(f"--{name}", required=True)
+    parser.add_argument("--metrics", default="",
+                        help="the servers' metrics listeners, in the order of --pids")
+    parser.add_argument("--sample-every", type=float, default=30,
+                        help="seconds between two samples of the servers' memory")
     parser.add_argument("--duration", type=float, default=600)
     parser.add_argument("--restart-at", type=float, default=300)
     parser.add_argument("--warmup", type=float, default=60)
@@ -253,7 +277,11 @@ def main():
         stop, log, servers, args.pricing_email, args.password, "pricing", 1.0,
         change_price(log, args.sku))))
     started = time.time()
-    for thread in threads:
+    samples = []
+    metrics = [m for m in args.metrics.split(",") if m]
+    sampler = threading.Thread(target=sample_memory, args=(
+        stop, started, pids, metrics, args.sample_every, samples))
+    for thread in threads + [sampler]:
         thread.start()
 
     time.sleep(args.warmup)
@@ -264,7 +292,7 @@ def main():
     restart_ended = time.time()
     time.sleep(max(0.0, started + args.duration - time.time()))
     stop.set()
-    for thread in threads:
+    for thread in threads + [sampler]:
         thread.join()
     rss_end = [rss_kib(pid) for pid in pids]
     ended = time.time()
@@ -299,6 +327,7 @@ def main():
         "rss_kib_after_warmup": rss_warm,
         "rss_kib_at_end": rss_end,
         "rss_growth_percent": growth,
+        "memory_samples": samples,
     }
     report["failed_checks"] = failed_checks(report)
     report["passed"] = not report["failed_checks"]
@@ -309,6 +338,21 @@ def main():
 
 
 SECTION = "## Soak under faults"
+
+
+def memory_table(samples):
+    """The memory samples as a table: RSS and page cache size of each server, in MiB."""
+    def mib(kib):
+        return "–" if kib is None else f"{kib / 1024:.1f}"
+    servers = len(samples[0][1])
+    head = " | ".join(f"server {n + 1} RSS | server {n + 1} page cache" for n in range(servers))
+    rows = ["Memory over the run (MiB):", "", f"| s | {head} |",
+            "|---|" + "---|" * (2 * servers)]
+    for seconds, rss, cache in samples:
+        cache = cache + [None] * (servers - len(cache))
+        cells = " | ".join(f"{mib(r)} | {mib(c)}" for r, c in zip(rss, cache))
+        rows.append(f"| {seconds} | {cells} |")
+    return rows + [""]
 
 
 def write_section(path, report, args):
@@ -342,6 +386,8 @@ def write_section(path, report, args):
         f"| server memory (RSS) after {args.warmup:.0f} s warm-up → at the end | {rss} |",
         "",
     ]
+    if report["memory_samples"]:
+        lines += memory_table(report["memory_samples"])
     try:
         with open(path) as f:
             text = f.read()

@@ -16,6 +16,7 @@
 //! | `AGOAT_LOG_FORMAT` | `json` for one JSON object per line | text |
 //! | `AGOAT_MAX_UPLOAD_BYTES` | largest CSV file the products import accepts (the CSRF check reads at most 12 MiB of a request) | 10 MiB |
 //! | `AGOAT_MAX_SITE_IMPORT_BYTES` | most an owner may upload to import a site (`/admin/import`): the export and the zip of its images together; the images may unpack to twice that | 512 MiB |
+//! | `AGOAT_PAGE_CACHE_MB` | most memory the page cache of public pages holds, compressed copies included (see [`crate::web::page_cache`]) | 64 |
 //! | `AGOAT_DATABASE_REPLICA_URLS` | streaming replicas visitors' pages are read from (comma-separated; see [`crate::db::replicas`]) | none |
 //! | `AGOAT_REPLICA_MAX_LAG_MS` | a replica further behind than this is skipped | 1000 |
 //! | `AGOAT_METRICS_BIND` | address of a listener of its own serving Prometheus metrics at `/metrics` (see [`crate::metrics`] and docs/operations.md); keep it off the public network | none: no metrics |
@@ -133,6 +134,13 @@ pub const DEFAULT_MAX_SITE_IMPORT_BYTES: usize = 512 * 1024 * 1024;
 /// [`DEFAULT_MAX_SITE_IMPORT_BYTES`].
 pub fn max_site_import_bytes() -> usize {
     positive_number("AGOAT_MAX_SITE_IMPORT_BYTES", DEFAULT_MAX_SITE_IMPORT_BYTES)
+}
+
+/// The page cache's bound in bytes: `AGOAT_PAGE_CACHE_MB` (a positive number of MiB), or
+/// [`crate::web::page_cache::DEFAULT_MB`].
+pub fn page_cache_bytes() -> usize {
+    positive_number("AGOAT_PAGE_CACHE_MB", crate::web::page_cache::DEFAULT_MB)
+        .saturating_mul(1024 * 1024)
 }
 
 /// How long a client may take to send a whole request body unless `AGOAT_BODY_TIMEOUT_SECS` says

@@ -27,6 +27,11 @@ DROP INDEX content.posts@posts_by_site_updated;
 CREATE INDEX change_sets_by_time_hashed ON thorne.change_sets (customer_id, created_at DESC) USING HASH;
 DROP INDEX thorne.change_sets@change_sets_by_time;
 
+-- tenancy.customer_changes: every write of every customer appends here, and every server reads
+-- it by time (the change feed, src/db/changes.rs).
+CREATE INDEX customer_changes_by_time_hashed ON tenancy.customer_changes (changed_at) USING HASH;
+DROP INDEX tenancy.customer_changes@customer_changes_by_time;
+
 -- Row-level security: the core migrations' ENABLE/FORCE ROW LEVEL SECURITY and CREATE POLICY
 -- statements run as they are on CockroachDB v25.2 and later, which added row-level security.
 -- Earlier versions refuse them, and the core migrations cannot run there at all.

@@ -9,6 +9,7 @@
 //! transaction-locally; the one read across customers is the mail sender's scan of the outbox
 //! ([`Database::outbox_scan`]).
 
+pub mod changes;
 pub mod citus;
 pub mod conninfo;
 pub mod embedded;
@@ -106,6 +107,8 @@ fn env_number(name: &str) -> Result<Option<u64>, String> {
 pub struct Database {
     pool: Pool<Conn>,
     writes: Arc<WriteClock>,
+    /// What other processes changed, learnt from the database (see [`changes`]).
+    changes: Arc<changes::ChangeFeed>,
     /// Streaming replicas visitors' reads may go to.
     replicas: Option<Arc<replicas::Replicas>>,
 }
@@ -127,12 +130,13 @@ impl WriteClock {
             .map_or(0, |(count, _)| *count)
     }
 
-    /// Whether this process committed a write of the customer within `window`.
-    pub fn wrote_within(&self, customer: CustomerId, window: Duration) -> bool {
+    /// When the customer's last write was counted, if that was within `window`.
+    pub fn last_write_within(&self, customer: CustomerId, window: Duration) -> Option<Instant> {
         let counts = self.counts.read().unwrap_or_else(|e| e.into_inner());
         counts
             .get(&customer.as_uuid())
-            .is_some_and(|(_, at)| at.elapsed() <= window)
+            .map(|(_, at)| *at)
+            .filter(|at| at.elapsed() <= window)
     }
 
     fn tick(&self, customer: CustomerId) {
@@ -149,6 +153,8 @@ impl WriteClock {
 enum Access {
     ReadOnly,
     ReadWrite,
+    /// Read-write, of writes no visitor sees: see [`Database::tenant_tx_unpublished`].
+    ReadWriteUnpublished,
     /// Read-write at `READ COMMITTED`: see [`Database::tenant_tx_row_locked`].
     RowLocked,
     /// Read-only at `REPEATABLE READ`: every statement sees one snapshot.
@@ -162,6 +168,7 @@ impl Database {
         Ok(Database {
             pool: build_pool(url, settings)?,
             writes: Arc::default(),
+            changes: Arc::default(),
             replicas: None,
         })
     }
@@ -185,9 +192,16 @@ impl Database {
         self.pool.status()
     }
 
-    /// The committed writes of this process, per customer.
+    /// The committed writes of this process, per customer, and those other processes committed
+    /// once the change feed has seen them.
     pub fn writes(&self) -> &WriteClock {
         &self.writes
+    }
+
+    /// The change feed: whether this process knows of other processes' changes (see
+    /// [`changes`]).
+    pub fn changes(&self) -> &changes::ChangeFeed {
+        &self.changes
     }
 
     /// Runs `work` in a read-write transaction scoped to one customer, retrying serialization
@@ -198,6 +212,19 @@ impl Database {
         R: Send + 'a,
     {
         self.run(Within::Tenant(scope), Access::ReadWrite, work)
+            .await
+    }
+
+    /// Runs `work` in a read-write transaction scoped to one customer whose writes no visitor ever
+    /// sees (a sign-in's record, a password reset's token, the end of a session): unlike
+    /// [`Database::tenant_tx`] it neither ticks the write clock nor adds to the change feed, so
+    /// that such requests, which anyone can make, never drop the customer's cached pages.
+    pub async fn tenant_tx_unpublished<'a, R, F>(&self, scope: Scope, work: F) -> AppResult<R>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+        R: Send + 'a,
+    {
+        self.run(Within::Tenant(scope), Access::ReadWriteUnpublished, work)
             .await
     }
 
@@ -318,8 +345,13 @@ impl Database {
         F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
         R: Send + 'a,
     {
-        let result = run_on(&self.pool, within, access, &work).await;
-        if let (Ok(_), Within::Tenant(scope), Access::ReadWrite) = (&result, within, access) {
+        let published = match (within, access) {
+            (Within::Tenant(scope), Access::ReadWrite) => Some(scope),
+            _ => None,
+        };
+        let last = published.map(|scope| self.changes.record_sql(scope));
+        let result = run_on(&self.pool, within, access, last.as_deref(), &work).await;
+        if let (Ok(_), Some(scope)) = (&result, published) {
             self.writes.tick(scope.customer_id());
         }
         result
@@ -336,7 +368,7 @@ impl Database {
     {
         let within = Within::Tenant(scope);
         if let Some(replica) = self.replica_for(scope) {
-            match run_on(&replica.pool, within, Access::ReadOnly, &work).await {
+            match run_on(&replica.pool, within, Access::ReadOnly, None, &work).await {
                 Err(error) if error.may_have_broken_the_connection() => replica.set_failed(&error),
                 other => {
                     metrics::counter!(crate::metrics::DB_VISITOR_READS, "database" => "replica")
@@ -346,27 +378,29 @@ impl Database {
             }
         }
         metrics::counter!(crate::metrics::DB_VISITOR_READS, "database" => "primary").increment(1);
-        run_on(&self.pool, within, Access::ReadOnly, &work).await
+        run_on(&self.pool, within, Access::ReadOnly, None, &work).await
     }
 
     fn replica_for(&self, scope: Scope) -> Option<&replicas::Replica> {
         let replicas = self.replicas.as_deref()?;
-        if self
-            .writes
-            .wrote_within(scope.customer_id(), replicas.max_lag())
-        {
-            return None;
+        let replica = replicas.pick()?;
+        // A change of this customer must be on the replica before its pages are read there. The
+        // lag is known as of the last measurement: past the limit plus two more, it is.
+        let window = replicas.max_lag() + 2 * replicas::MEASURE_EVERY;
+        match self.writes.last_write_within(scope.customer_id(), window) {
+            Some(at) if !replica.has_changes_before(at) => None,
+            _ => Some(replica),
         }
-        replicas.pick()
     }
 }
 
-/// Runs `work` in a transaction on a connection of `pool`, retrying serialization failures
-/// (also at COMMIT) with capped exponential backoff and jitter.
+/// Runs `work` in a transaction on a connection of `pool`, then the statement `last` if given,
+/// retrying serialization failures (also at COMMIT) with capped exponential backoff and jitter.
 async fn run_on<'a, R, F>(
     pool: &Pool<Conn>,
     within: Within,
     access: Access,
+    last: Option<&str>,
     work: &F,
 ) -> AppResult<R>
 where
@@ -376,7 +410,7 @@ where
     let begin = begin_sql(within, access);
     let mut attempt = 1;
     loop {
-        match attempt_on(pool, &begin, work).await {
+        match attempt_on(pool, &begin, last, work).await {
             Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
                 tracing::debug!(attempt, %error, "transaction conflict, retrying");
                 metrics::counter!(crate::metrics::DB_RETRIES).increment(1);
@@ -395,13 +429,18 @@ where
     }
 }
 
-async fn attempt_on<'a, R, F>(pool: &Pool<Conn>, begin: &str, work: &F) -> AppResult<R>
+async fn attempt_on<'a, R, F>(
+    pool: &Pool<Conn>,
+    begin: &str,
+    last: Option<&str>,
+    work: &F,
+) -> AppResult<R>
 where
     F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
     R: Send + 'a,
 {
     let mut pooled = pool.get().await.inspect_err(count_timeout)?;
-    let result = in_transaction(&mut pooled, begin, work).await;
+    let result = in_transaction(&mut pooled, begin, last, work).await;
     if let Err(error) = &result
         && error.may_have_broken_the_connection()
     {
@@ -455,13 +494,24 @@ pub(crate) fn build_pool(url: &str, settings: &PoolSettings) -> AppResult<Pool<C
     Ok(pool)
 }
 
-async fn in_transaction<'a, R, F>(conn: &mut Conn, begin: &str, work: &F) -> AppResult<R>
+async fn in_transaction<'a, R, F>(
+    conn: &mut Conn,
+    begin: &str,
+    last: Option<&str>,
+    work: &F,
+) -> AppResult<R>
 where
     F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
     R: Send + 'a,
 {
     AnsiTransactionManager::begin_transaction_sql(conn, begin).await?;
-    match work(conn).await {
+    let mut outcome = work(conn).await;
+    if let (Ok(_), Some(last)) = (&outcome, last)
+        && let Err(error) = conn.batch_execute(last).await
+    {
+        outcome = Err(error.into());
+    }
+    match outcome {
         Ok(value) => {
             AnsiTransactionManager::commit_transaction(conn).await?;
             Ok(value)
@@ -486,13 +536,17 @@ enum Within {
     ServedHosts,
     /// Every customer's mail outbox and nothing else of any customer (`app.mail_sender`).
     MailSender,
+    /// Every customer's rows of the change feed and nothing else (`app.change_feed`).
+    ChangeFeed,
 }
 
 /// `BEGIN` and the tenant (or platform) setting in one round trip.
 fn begin_sql(within: Within, access: Access) -> String {
     let mode = match access {
         Access::ReadOnly => "READ ONLY",
-        Access::ReadWrite => "ISOLATION LEVEL SERIALIZABLE, READ WRITE",
+        Access::ReadWrite | Access::ReadWriteUnpublished => {
+            "ISOLATION LEVEL SERIALIZABLE, READ WRITE"
+        }
         Access::RowLocked => "ISOLATION LEVEL READ COMMITTED, READ WRITE",
         Access::Snapshot => "ISOLATION LEVEL REPEATABLE READ, READ ONLY",
     };
@@ -506,6 +560,7 @@ fn begin_sql(within: Within, access: Access) -> String {
         Within::Platform => format!("BEGIN {mode}; SET LOCAL app.platform = 'on'"),
         Within::ServedHosts => format!("BEGIN {mode}; SET LOCAL app.served_hosts = 'on'"),
         Within::MailSender => format!("BEGIN {mode}; SET LOCAL app.mail_sender = 'on'"),
+        Within::ChangeFeed => format!("BEGIN {mode}; SET LOCAL app.change_feed = 'on'"),
         Within::Nothing => format!("BEGIN {mode}"),
     }
 }

@@ -6,15 +6,18 @@
 //! replayed the write-ahead log up to where the primary was just before, otherwise the age of the
 //! last transaction it replayed. A replica whose lag is over the limit (`AGOAT_REPLICA_MAX_LAG_MS`),
 //! that cannot be reached, or that is not in recovery at all, is skipped until a later measurement
-//! finds it well; a visitor whose read fails on a replica is answered from the primary. Reads stay
-//! on the primary for a customer that wrote through this server within the limit, and for a
-//! request of a signed-in user ([`primary_only`]), so that a change is seen at once by whoever
-//! made it.
+//! finds it well; a visitor whose read fails on a replica is answered from the primary. A request
+//! of a signed-in user reads the primary ([`primary_only`]), so that a change is seen at once by
+//! whoever made it. So do a customer's visitors after a change of that customer (committed through
+//! this server, or learnt of through the change feed, [`crate::db::changes`]), until a measurement
+//! whose primary position was read after the change finds the replica caught up — usually the next
+//! one, within [`MEASURE_EVERY`] — or the lag limit has passed: the page cache then never keeps a
+//! page rendered from a replica that lacks the change.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Double, Nullable, Text};
@@ -54,9 +57,18 @@ pub struct Replica {
     usable: AtomicBool,
     /// The last measured lag, in milliseconds.
     lag_ms: AtomicU64,
+    /// When the primary's position was read for the last measurement that found the replica
+    /// caught up with it: every change committed before that is on the replica.
+    caught_up_at: Mutex<Option<Instant>>,
 }
 
 impl Replica {
+    /// Whether every change committed before `at` is known to be on the replica.
+    pub(crate) fn has_changes_before(&self, at: Instant) -> bool {
+        let caught_up = self.caught_up_at.lock().unwrap_or_else(|e| e.into_inner());
+        caught_up.is_some_and(|caught_up| caught_up > at)
+    }
+
     /// Skips the replica until a measurement finds it well again.
     pub(crate) fn set_failed(&self, error: &AppError) {
         if self.usable.swap(false, Ordering::Relaxed) {
@@ -103,6 +115,7 @@ impl Replicas {
                     pool: build_pool(&url, &settings)?,
                     usable: AtomicBool::new(false),
                     lag_ms: AtomicU64::new(u64::MAX),
+                    caught_up_at: Mutex::new(None),
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;
@@ -148,6 +161,7 @@ impl Replicas {
 
     /// Measures every replica once.
     pub async fn measure(&self, primary: &Pool<Conn>) {
+        let asked = Instant::now();
         let position = match primary_position(primary).await {
             Ok(position) => position,
             Err(error) => {
@@ -157,6 +171,12 @@ impl Replicas {
         };
         for replica in &self.list {
             let measured = replica_lag(&replica.pool, &position).await;
+            if matches!(measured, Ok(lag) if lag.is_zero()) {
+                *replica
+                    .caught_up_at
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Some(asked);
+            }
             self.record(replica, measured);
         }
     }

@@ -17,6 +17,10 @@ pub const CUSTOMERS: &str = "tenancy.customers";
 /// The domain directory: its hosts are unique across customers (while served).
 pub const DOMAINS: &str = "tenancy.domains";
 
+/// Tables of the customers' schemas that hold no data of theirs: the change feed's moments-old
+/// notices (see [`crate::db::changes`]).
+pub const NOT_MOVED: &[&str] = &["tenancy.customer_changes"];
+
 /// One table of a customer's data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
@@ -100,6 +104,7 @@ pub async fn tables(conn: &mut Conn) -> AppResult<Vec<Table>> {
     let rows: Vec<Row> = diesel::sql_query(TABLES_SQL).load(conn).await?;
     let tables = rows
         .into_iter()
+        .filter(|row| !NOT_MOVED.contains(&row.name.as_str()))
         .map(table_of)
         .collect::<AppResult<Vec<_>>>()?;
     in_dependency_order(tables)

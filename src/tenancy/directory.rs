@@ -2,9 +2,17 @@
 //! site are active, and a short-lived in-memory cache of the answers.
 //!
 //! Entries live for [`Directory::TTL`], so a domain, site or customer change made anywhere (the
-//! CLI, another app server) is seen by every server within that time. Lookups are coalesced
+//! CLI, another app server) is seen by every server within that time; a site's entry also ends as
+//! soon as its customer's write count moves ([`crate::db::WriteClock`], which the change feed
+//! ticks for other processes' changes), so that a page the page cache keeps until its customer
+//! changes is never rendered with the site's settings, branding or menus from before the change. Lookups are coalesced
 //! ([`crate::coalesce`]): one request per host loads a missing entry while the others wait for it,
 //! and a busy entry is renewed by one request shortly before it ends.
+//!
+//! While the database cannot be read (a restart, an outage), a host's last answer is served for up
+//! to [`Directory::STALE_LIMIT`] instead of an error, so visitors of a site already known keep
+//! being served from the read replicas and the page cache; the load is tried again every
+//! [`Directory::RETRY`].
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -36,6 +44,8 @@ pub struct SiteContext {
     pub menus: SiteMenus,
     /// What public pages and the admin header show of the site's branding.
     pub brand: Arc<Brand>,
+    /// The customer's write count when this was read ([`crate::db::WriteClock`]).
+    pub writes: u64,
 }
 
 /// What a host resolves to.
@@ -63,6 +73,8 @@ pub struct Directory {
 
 /// A cached answer.
 struct Entry {
+    /// When the answer was read from the database.
+    loaded: Instant,
     expires: Instant,
     resolution: Resolution,
     /// Set when a request has taken on renewing it.
@@ -86,6 +98,10 @@ impl Directory {
     pub const TTL: Duration = Duration::from_millis(500);
     /// How long before an answer ends one request renews it.
     pub const RENEW_AHEAD: Duration = Duration::from_millis(100);
+    /// How old a last answer may be and still be served while the database cannot be read.
+    pub const STALE_LIMIT: Duration = Duration::from_secs(300);
+    /// How often a load is tried again while a stale answer is served.
+    pub const RETRY: Duration = Duration::from_millis(250);
 
     pub fn new(db: Database) -> Directory {
         Directory {
@@ -97,8 +113,16 @@ impl Directory {
         }
     }
 
-    /// Resolves a normalised host, from the cache when the answer is fresh.
+    /// Resolves a normalised host, from the cache when the answer is fresh, and from its last
+    /// answer when the database cannot be read.
     pub async fn resolve(&self, host: &str) -> AppResult<Resolution> {
+        match self.fresh(host).await {
+            Err(error) if error.may_have_broken_the_connection() => self.stale(host).ok_or(error),
+            other => other,
+        }
+    }
+
+    async fn fresh(&self, host: &str) -> AppResult<Resolution> {
         match self.cached(host) {
             Cached::Valid(resolution) => return Ok(resolution),
             Cached::Renew => return self.load_and_keep(host).await,
@@ -126,6 +150,21 @@ impl Directory {
         }
     }
 
+    /// The last answer for `host`, when it is recent enough to serve while the database cannot
+    /// be read; it is then reused for [`Directory::RETRY`] before a load is tried again.
+    fn stale(&self, host: &str) -> Option<Resolution> {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        let entry = entries.get_mut(host)?;
+        let now = Instant::now();
+        if now.duration_since(entry.loaded) > Self::STALE_LIMIT {
+            return None;
+        }
+        entry.expires = entry.expires.max(now + Self::RETRY);
+        entry.renewing = AtomicBool::new(false);
+        metrics::counter!(crate::metrics::SITE_DIRECTORY_STALE).increment(1);
+        Some(entry.resolution.clone())
+    }
+
     /// Loads the answer for `host` and keeps it, unless the cache was cleared meanwhile.
     async fn load_and_keep(&self, host: &str) -> AppResult<Resolution> {
         let (started, generation) = (Instant::now(), self.generation.load(Ordering::Acquire));
@@ -139,6 +178,7 @@ impl Directory {
             entries.clear();
         }
         let entry = Entry {
+            loaded: started,
             expires: started + Self::TTL,
             resolution: resolution.clone(),
             renewing: AtomicBool::new(false),
@@ -162,7 +202,7 @@ impl Directory {
     fn cached(&self, host: &str) -> Cached {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         match entries.get(host) {
-            Some(entry) if Instant::now() < entry.expires => {
+            Some(entry) if Instant::now() < entry.expires && self.is_current(&entry.resolution) => {
                 if claim_renewal(entry.expires, Self::RENEW_AHEAD, &entry.renewing) {
                     Cached::Renew
                 } else {
@@ -170,6 +210,14 @@ impl Directory {
                 }
             }
             _ => Cached::Missing,
+        }
+    }
+
+    /// Whether no write of the site's customer has been counted since the answer was read.
+    fn is_current(&self, resolution: &Resolution) -> bool {
+        match resolution {
+            Resolution::Site(ctx) => self.db.writes().of(ctx.scope.customer_id()) == ctx.writes,
+            Resolution::Redirect(_) | Resolution::Unknown => true,
         }
     }
 
@@ -183,6 +231,7 @@ impl Directory {
         };
         let scope = Scope::of(CustomerId::from_uuid(entry.customer_id));
         let site_id = SiteId::from_uuid(entry.site_id);
+        let writes = self.db.writes().of(scope.customer_id());
         self.db
             .tenant_read(scope, |conn| {
                 let entry = entry.clone();
@@ -210,6 +259,7 @@ impl Directory {
                         show_lowest_30_day_price: customer.show_lowest_30_day_price,
                         menus,
                         brand: Arc::new(brand),
+                        writes,
                     })))
                 }
                 .scope_boxed()

@@ -116,9 +116,11 @@ fn form_config() -> web::FormConfig {
 }
 
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests (up to 30 s) and returns.
-/// The set of served hosts is loaded first and then kept fresh in the background.
+/// The set of served hosts is loaded first and then kept fresh in the background, as is what the
+/// change feed says other processes changed.
 pub async fn serve(state: web::Data<AppState>, bind: SocketAddr) -> std::io::Result<()> {
     state.served_hosts.keep_fresh(state.db.clone()).await;
+    state.db.keep_following_changes();
     state.domain_checks.keep_checking(state.db.clone());
     let server = HttpServer::new(move || {
         App::new()

@@ -2,18 +2,25 @@
 //! no database round trip, without ever serving a page that is out of date for more than moments.
 //!
 //! A cached page is used only while all of these hold:
-//! - it is younger than [`PageCache::TTL`] — the bound on how late another server's change (or a
-//!   CLI change) shows here;
-//! - no read-write transaction of its customer has committed in this process since it was stored
-//!   ([`crate::db::WriteClock`]) — so a change made through this server shows on the very next
-//!   request;
+//! - no read-write transaction of its customer has committed since it was stored
+//!   ([`crate::db::WriteClock`]): one through this server shows on the very next request, one of
+//!   another process (another server, the command line) as soon as the change feed
+//!   ([`crate::db::changes`]) has read it, within a fraction of a second;
+//! - it is younger than [`PageCache::MAX_AGE`] (content that changes with time alone, such as the
+//!   lowest price of the last 30 days, is at most that late) — or younger than
+//!   [`PageCache::TTL`] while the change feed is not current (the database unreachable, no feed
+//!   running), the bound on how late another process's change shows then;
 //! - the site's next scheduled post has not become visible since — so a schedule takes effect
 //!   on time.
 //!
 //! Only successful `GET`/`HEAD` responses of public pages are kept (never the admin, previews,
 //! search results, errors or anything setting a cookie); the key is the site's base URL (its
 //! primary domain on the configured public origin, never a port or scheme the request names) and
-//! the path with the query. Memory is bounded by [`PageCache::MAX_BYTES`].
+//! the path with the query.
+//!
+//! Memory is bounded by `AGOAT_PAGE_CACHE_MB` (default [`DEFAULT_MB`]): the pages' bodies, keys
+//! and headers and their compressed copies are counted, and a page that would go past the bound
+//! first evicts the pages used least recently (pages out of date first) down to nine tenths of it.
 //!
 //! Renders are coalesced so that a busy page never makes a crowd of requests render it at once:
 //! in the last [`PageCache::REFRESH_AHEAD`] of a page's life one request renders its successor
@@ -47,11 +54,18 @@ use crate::web::precompressed::{self, Copies};
 use crate::web::response::client_has;
 use crate::web::site::RequestSite;
 
+/// The page cache's bound when `AGOAT_PAGE_CACHE_MB` does not set one, in MiB.
+pub const DEFAULT_MB: usize = 64;
+
 /// One stored page.
 struct Entry {
     /// The customer's write count when the page was rendered.
     writes: u64,
-    expires: Instant,
+    /// When its render began.
+    rendered: Instant,
+    /// When it ends whatever the change feed says: its [`PageCache::MAX_AGE`], or the site's next
+    /// scheduled publication if that is sooner.
+    ends: Instant,
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
@@ -59,12 +73,35 @@ struct Entry {
     copies: Arc<Copies>,
     /// Set when a request has taken on rendering this page's successor.
     refreshing: AtomicBool,
+    /// When it was last answered with, in milliseconds since the cache began.
+    last_used: AtomicU64,
 }
 
 impl Entry {
-    /// Whether the page may still be served to a request that sees the customer's `writes`.
-    fn is_valid(&self, writes: u64) -> bool {
-        self.writes == writes && Instant::now() < self.expires
+    /// Bytes the entry holds under `key`, its compressed copies left out (they are counted as
+    /// they are made).
+    fn own_bytes(&self, key: &str) -> usize {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum();
+        key.len() + self.body.len() + headers
+    }
+
+    /// Whether the page may still be served to a request that sees `now`.
+    fn is_valid(&self, now: Freshness) -> bool {
+        self.writes == now.writes && Instant::now() < self.end(now.feed_current)
+    }
+
+    /// When the page ends: its own end, and [`PageCache::TTL`] after its render unless the change
+    /// feed is current.
+    fn end(&self, feed_current: bool) -> Instant {
+        if feed_current {
+            self.ends
+        } else {
+            self.ends.min(self.rendered + PageCache::TTL)
+        }
     }
 
     fn page(&self) -> Page {
@@ -75,6 +112,15 @@ impl Entry {
             copies: self.copies.clone(),
         }
     }
+}
+
+/// What a request knows that decides whether a stored page is still good.
+#[derive(Debug, Clone, Copy)]
+struct Freshness {
+    /// The customer's write count now.
+    writes: u64,
+    /// Whether the change feed is current ([`crate::db::changes::ChangeFeed::is_current`]).
+    feed_current: bool,
 }
 
 /// A stored page, as replayed.
@@ -99,62 +145,143 @@ enum Lookup {
 }
 
 /// The cache shared by every worker of one server.
-#[derive(Default)]
 pub struct PageCache {
     entries: RwLock<HashMap<String, Entry>>,
+    /// Bytes of the entries held, their compressed copies left out.
     bytes: AtomicUsize,
+    /// Bytes of the compressed copies alive (shared with each entry's [`Copies`]).
+    copy_bytes: Arc<AtomicUsize>,
+    /// The bound on `bytes` and `copy_bytes` together.
+    max_bytes: usize,
+    /// What `last_used` counts from.
+    began: Instant,
     renders: Flights,
     /// Pages stored since start.
     stored: AtomicU64,
 }
 
+impl Default for PageCache {
+    fn default() -> Self {
+        PageCache::with_max_bytes(DEFAULT_MB * 1024 * 1024)
+    }
+}
+
 impl PageCache {
-    /// The longest a page is reused (other servers' changes show within this time).
+    /// The longest a page is reused while the change feed is not current (other processes'
+    /// changes show within this time then).
     pub const TTL: Duration = Duration::from_millis(400);
+    /// The longest a page is reused while the change feed is current.
+    pub const MAX_AGE: Duration = Duration::from_secs(300);
     /// How long before a page ends one request renders its successor.
     pub const REFRESH_AHEAD: Duration = Duration::from_millis(100);
-    /// Most bytes of page bodies kept; past it the cache starts afresh.
-    pub const MAX_BYTES: usize = 64 * 1024 * 1024;
 
-    /// The page stored under `key`, if it is still valid for the customer's `writes`.
-    fn get(&self, key: &str, writes: u64) -> Option<Page> {
+    /// A cache holding at most `max_bytes`.
+    pub fn with_max_bytes(max_bytes: usize) -> PageCache {
+        PageCache {
+            entries: RwLock::default(),
+            bytes: AtomicUsize::new(0),
+            copy_bytes: Arc::default(),
+            max_bytes,
+            began: Instant::now(),
+            renders: Flights::default(),
+            stored: AtomicU64::new(0),
+        }
+    }
+
+    /// A cache with the bound `AGOAT_PAGE_CACHE_MB` sets.
+    pub fn from_env() -> PageCache {
+        PageCache::with_max_bytes(crate::config::page_cache_bytes())
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.began.elapsed().as_millis() as u64
+    }
+
+    /// The entry's page, marked as used now.
+    fn use_entry(&self, entry: &Entry) -> Page {
+        entry.last_used.store(self.now_ms(), Ordering::Relaxed);
+        entry.page()
+    }
+
+    /// The page stored under `key`, if it is still valid.
+    fn get(&self, key: &str, now: Freshness) -> Option<Page> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         entries
             .get(key)
-            .filter(|entry| entry.is_valid(writes))
-            .map(Entry::page)
+            .filter(|entry| entry.is_valid(now))
+            .map(|entry| self.use_entry(entry))
     }
 
-    fn lookup(&self, key: &str, writes: u64) -> Lookup {
+    fn lookup(&self, key: &str, now: Freshness) -> Lookup {
         {
             let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(entry) = entries.get(key).filter(|entry| entry.is_valid(writes)) {
-                if claim_renewal(entry.expires, Self::REFRESH_AHEAD, &entry.refreshing) {
+            if let Some(entry) = entries.get(key).filter(|entry| entry.is_valid(now)) {
+                let end = entry.end(now.feed_current);
+                if claim_renewal(end, Self::REFRESH_AHEAD, &entry.refreshing) {
                     return Lookup::Refresh;
                 }
-                return Lookup::Hit(entry.page());
+                return Lookup::Hit(self.use_entry(entry));
             }
         }
-        match self.renders.turn(key, writes) {
+        match self.renders.turn(key, now.writes) {
             Turn::Lead(guard) => Lookup::Lead(guard),
             Turn::Wait(waiting) => Lookup::Wait(waiting),
         }
     }
 
-    fn put(&self, key: String, entry: Entry) {
+    /// A new entry's compressed copies, counted against the bound.
+    fn new_copies(&self) -> Arc<Copies> {
+        Arc::new(Copies::counted(self.copy_bytes.clone()))
+    }
+
+    /// Keeps `entry` under `key`, evicting the pages used least recently when it would not fit;
+    /// a page larger than a tenth of the bound is not kept.
+    fn put(&self, key: String, entry: Entry, now: Freshness) {
+        let size = entry.own_bytes(&key);
+        if size > self.max_bytes / 10 {
+            return;
+        }
+        entry.last_used.store(self.now_ms(), Ordering::Relaxed);
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        let size = entry.body.len() + key.len();
-        if self.bytes.load(Ordering::Relaxed) + size > Self::MAX_BYTES {
-            metrics::counter!(crate::metrics::PAGE_CACHE_EVICTIONS).increment(entries.len() as u64);
-            entries.clear();
-            self.bytes.store(0, Ordering::Relaxed);
+        if let Some(old) = entries.remove(&key) {
+            self.bytes.fetch_sub(old.own_bytes(&key), Ordering::Relaxed);
         }
-        if let Some(old) = entries.insert(key.clone(), entry) {
-            self.bytes
-                .fetch_sub(old.body.len() + key.len(), Ordering::Relaxed);
+        if self.bytes() + size > self.max_bytes {
+            self.evict(&mut entries, self.max_bytes / 10 * 9 - size, now);
         }
+        entries.insert(key, entry);
         self.bytes.fetch_add(size, Ordering::Relaxed);
         self.stored.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Drops pages until what is held is at most `target` bytes: those out of date first, then
+    /// those used least recently.
+    fn evict(&self, entries: &mut HashMap<String, Entry>, target: usize, now: Freshness) {
+        let mut order: Vec<(bool, u64, &String)> = entries
+            .iter()
+            .map(|(key, entry)| {
+                let current = Instant::now() < entry.end(now.feed_current);
+                (current, entry.last_used.load(Ordering::Relaxed), key)
+            })
+            .collect();
+        order.sort_unstable();
+        let mut held = self.bytes();
+        let mut doomed = Vec::new();
+        for (_, _, key) in order {
+            if held <= target {
+                break;
+            }
+            let entry = &entries[key];
+            held = held.saturating_sub(entry.own_bytes(key) + entry.copies.bytes());
+            doomed.push(key.clone());
+        }
+        metrics::counter!(crate::metrics::PAGE_CACHE_EVICTIONS).increment(doomed.len() as u64);
+        for key in doomed {
+            if let Some(entry) = entries.remove(&key) {
+                self.bytes
+                    .fetch_sub(entry.own_bytes(&key), Ordering::Relaxed);
+            }
+        }
     }
 
     /// Number of pages rendered and stored since the server started (for tests and diagnostics).
@@ -162,9 +289,14 @@ impl PageCache {
         self.stored.load(Ordering::Relaxed)
     }
 
-    /// Bytes of page bodies (and their keys) held.
+    /// Bytes held: the pages' bodies, keys and headers and their compressed copies.
     pub fn bytes(&self) -> usize {
-        self.bytes.load(Ordering::Relaxed)
+        self.bytes.load(Ordering::Relaxed) + self.copy_bytes.load(Ordering::Relaxed)
+    }
+
+    /// The most bytes the cache holds.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
     }
 
     /// Number of pages held (for tests and diagnostics).
@@ -212,8 +344,11 @@ pub async fn serve(
             .map(|p| p.as_str())
             .unwrap_or("/")
     );
-    let writes = state.db.writes().of(site.ctx.scope.customer_id());
-    let lead = match state.page_cache.lookup(&key, writes) {
+    let now = Freshness {
+        writes: state.db.writes().of(site.ctx.scope.customer_id()),
+        feed_current: state.db.changes().is_current(),
+    };
+    let lead = match state.page_cache.lookup(&key, now) {
         Lookup::Hit(page) => return Ok(answer_from_cache(req, page)),
         Lookup::Refresh => None,
         Lookup::Wait(waiting) => {
@@ -222,7 +357,7 @@ pub async fn serve(
                 let unavailable = AppError::Unavailable("the page could not be rendered".into());
                 return Ok(req.error_response(unavailable).map_into_boxed_body());
             }
-            if let Some(page) = state.page_cache.get(&key, writes) {
+            if let Some(page) = state.page_cache.get(&key, now) {
                 return Ok(answer_from_cache(req, page));
             }
             None
@@ -230,7 +365,7 @@ pub async fn serve(
         Lookup::Lead(guard) => Some(guard),
     };
     metrics::counter!(crate::metrics::PAGE_CACHE_MISSES).increment(1);
-    let res = render_and_keep(req, next, &state, &site, key, writes).await;
+    let res = render_and_keep(req, next, &state, &site, key, now).await;
     if let (Some(guard), Ok(res)) = (lead, &res)
         && !res.status().is_server_error()
     {
@@ -258,14 +393,19 @@ async fn render_and_keep(
     state: &AppState,
     site: &RequestSite,
     key: String,
-    writes: u64,
+    now: Freshness,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let started = Instant::now();
     let res = next.call(req).await?;
     if res.status() != StatusCode::OK || res.headers().contains_key(SET_COOKIE) {
         return Ok(res.map_into_boxed_body());
     }
-    let Some(expires) = expiry(state, site, started).await else {
+    if site.ctx.writes != now.writes {
+        // The site's settings were read before the customer's latest change: do not keep a page
+        // made with them.
+        return Ok(res.map_into_boxed_body());
+    }
+    let Some(ends) = end_of(state, site, started).await else {
         return Ok(res.map_into_boxed_body());
     };
     let (req, res) = res.into_parts();
@@ -282,21 +422,24 @@ async fn render_and_keep(
     state.page_cache.put(
         key,
         Entry {
-            writes,
-            expires,
+            writes: now.writes,
+            rendered: started,
+            ends,
             status: head.status(),
             headers: head.headers().clone(),
             body: body.clone(),
-            copies: Arc::default(),
+            copies: state.page_cache.new_copies(),
             refreshing: AtomicBool::new(false),
+            last_used: AtomicU64::new(0),
         },
+        now,
     );
     Ok(ServiceResponse::new(req, head.set_body(BoxBody::new(body))))
 }
 
-/// Until when a page rendered at `rendered` may be reused: [`PageCache::TTL`], or until the
-/// site's next scheduled post appears if that is sooner. `None`: do not keep it.
-async fn expiry(state: &AppState, site: &RequestSite, rendered: Instant) -> Option<Instant> {
+/// Until when a page rendered at `rendered` may be reused at most: [`PageCache::MAX_AGE`], or
+/// until the site's next scheduled post appears if that is sooner. `None`: do not keep it.
+async fn end_of(state: &AppState, site: &RequestSite, rendered: Instant) -> Option<Instant> {
     let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
     let next = state
         .db
@@ -305,13 +448,13 @@ async fn expiry(state: &AppState, site: &RequestSite, rendered: Instant) -> Opti
         })
         .await
         .ok()?;
-    let ttl_end = rendered + PageCache::TTL;
+    let oldest_end = rendered + PageCache::MAX_AGE;
     Some(match next {
         Some(at) => {
             let until = (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
-            ttl_end.min(Instant::now() + until)
+            oldest_end.min(Instant::now() + until)
         }
-        None => ttl_end,
+        None => oldest_end,
     })
 }
 
@@ -353,4 +496,122 @@ fn replay(req: &ServiceRequest, page: Page) -> HttpResponse {
         res_headers.append(VARY, HeaderValue::from_static("accept-encoding"));
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: usize = 10_000;
+    const NOW: Freshness = Freshness {
+        writes: 0,
+        feed_current: true,
+    };
+
+    fn entry(writes: u64) -> Entry {
+        Entry {
+            writes,
+            rendered: Instant::now(),
+            ends: Instant::now() + Duration::from_secs(60),
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: Bytes::from(vec![b'x'; PAGE]),
+            copies: Arc::default(),
+            refreshing: AtomicBool::new(false),
+            last_used: AtomicU64::new(0),
+        }
+    }
+
+    fn key(n: usize) -> String {
+        format!("http://alpha.test/posts/{n:04}")
+    }
+
+    #[test]
+    fn the_pages_used_least_recently_make_room() {
+        let cache = PageCache::with_max_bytes(20 * PAGE);
+        for n in 0..15 {
+            cache.put(key(n), entry(0), NOW);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(cache.get(&key(0), NOW).is_some(), "page 0 is used again");
+        std::thread::sleep(Duration::from_millis(5));
+        for n in 15..25 {
+            cache.put(key(n), entry(0), NOW);
+        }
+        assert!(cache.bytes() <= cache.max_bytes(), "{}", cache.bytes());
+        assert!(
+            cache.get(&key(0), NOW).is_some(),
+            "a page used lately stays"
+        );
+        assert!(
+            cache.get(&key(1), NOW).is_none(),
+            "the least recently used goes"
+        );
+        assert!(cache.get(&key(24), NOW).is_some(), "the newest stays");
+        assert_eq!(cache.stored(), 25);
+    }
+
+    #[test]
+    fn pages_out_of_date_go_first() {
+        let cache = PageCache::with_max_bytes(10 * PAGE + 1_000);
+        let mut stale = entry(0);
+        stale.ends = Instant::now();
+        cache.put(key(0), stale, NOW);
+        for n in 1..10 {
+            cache.put(key(n), entry(0), NOW);
+        }
+        cache.put(key(10), entry(0), NOW);
+        assert!(
+            cache.get(&key(2), NOW).is_some(),
+            "current pages stay once there is room"
+        );
+        assert!(!cache.entries.read().unwrap().contains_key(&key(0)));
+    }
+
+    #[test]
+    fn compressed_copies_count_and_a_page_too_large_is_not_kept() {
+        let cache = PageCache::with_max_bytes(100 * PAGE);
+        let mut page = entry(0);
+        page.body = Bytes::from("<p>A paragraph of a post.</p>\n".repeat(300));
+        page.copies = cache.new_copies();
+        let body = page.body.clone();
+        cache.put(key(0), page, NOW);
+        let before = cache.bytes();
+        let copy = cache
+            .get(&key(0), NOW)
+            .unwrap()
+            .copies
+            .get(actix_web::http::header::ContentEncoding::Gzip, &body);
+        assert_eq!(cache.bytes(), before + copy.len());
+        cache.put(key(0), entry(0), NOW);
+        assert_eq!(
+            cache.bytes(),
+            key(0).len() + PAGE,
+            "the replaced page's copy is gone"
+        );
+
+        let mut large = entry(0);
+        large.body = Bytes::from(vec![b'x'; 11 * PAGE]);
+        cache.put(key(1), large, NOW);
+        assert!(cache.get(&key(1), NOW).is_none());
+    }
+
+    #[test]
+    fn a_page_lives_long_only_while_the_change_feed_is_current() {
+        let cache = PageCache::with_max_bytes(100 * PAGE);
+        let mut page = entry(0);
+        page.rendered = Instant::now() - PageCache::TTL;
+        cache.put(key(0), page, NOW);
+        assert!(cache.get(&key(0), NOW).is_some());
+        let feed_down = Freshness {
+            writes: 0,
+            feed_current: false,
+        };
+        assert!(cache.get(&key(0), feed_down).is_none());
+        let changed = Freshness {
+            writes: 1,
+            feed_current: true,
+        };
+        assert!(cache.get(&key(0), changed).is_none());
+    }
 }

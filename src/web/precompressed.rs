@@ -2,11 +2,12 @@
 //! client first asks for it that way, and every later request that accepts the same encoding is
 //! sent the stored copy. (The response compression middleware would otherwise compress the same
 //! page again for every visitor, which costs many times what serving the page does.) The copies
-//! are not counted against the page cache's byte limit: compressed text is a fifth to a third of
-//! its size, so they add at most about half again.
+//! count against the page cache's byte limit: each set of copies adds what it holds to a counter
+//! the cache shares, and takes it off again when it is dropped.
 
 use std::io::Write;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use actix_web::HttpRequest;
 use actix_web::http::header::HeaderMap;
@@ -32,6 +33,8 @@ const OFFERED: [Encoding; 3] = [Encoding::brotli(), Encoding::gzip(), Encoding::
 pub struct Copies {
     brotli: OnceLock<Bytes>,
     gzip: OnceLock<Bytes>,
+    /// Bytes of the copies alive, shared with every other set of copies of the same cache.
+    held: Arc<AtomicUsize>,
 }
 
 /// Which stored copy suits a request: `Brotli`, `Gzip`, or `None` for the body as it is (also
@@ -49,13 +52,42 @@ pub fn choose(req: &HttpRequest, body: &Bytes, headers: &HeaderMap) -> Option<Co
 }
 
 impl Copies {
+    /// No copies yet; those made are counted in `held` while they live.
+    pub fn counted(held: Arc<AtomicUsize>) -> Copies {
+        Copies {
+            brotli: OnceLock::new(),
+            gzip: OnceLock::new(),
+            held,
+        }
+    }
+
     /// The body in `encoding` (`Brotli` or `Gzip`), made now if this is the first request for it.
     pub fn get(&self, encoding: ContentEncoding, body: &Bytes) -> Bytes {
+        let make = |compress: fn(&[u8]) -> Bytes| {
+            let copy = compress(body);
+            self.held.fetch_add(copy.len(), Ordering::Relaxed);
+            copy
+        };
         match encoding {
-            ContentEncoding::Brotli => self.brotli.get_or_init(|| brotli(body)).clone(),
-            ContentEncoding::Gzip => self.gzip.get_or_init(|| gzip(body)).clone(),
+            ContentEncoding::Brotli => self.brotli.get_or_init(|| make(brotli)).clone(),
+            ContentEncoding::Gzip => self.gzip.get_or_init(|| make(gzip)).clone(),
             _ => body.clone(),
         }
+    }
+
+    /// Bytes of the copies made so far.
+    pub fn bytes(&self) -> usize {
+        [&self.brotli, &self.gzip]
+            .iter()
+            .filter_map(|copy| copy.get())
+            .map(Bytes::len)
+            .sum()
+    }
+}
+
+impl Drop for Copies {
+    fn drop(&mut self) {
+        self.held.fetch_sub(self.bytes(), Ordering::Relaxed);
     }
 }
 
@@ -191,5 +223,19 @@ mod tests {
         assert_eq!(decoded, body);
         let again = copies.get(ContentEncoding::Brotli, &body);
         assert_eq!(again.as_ptr(), br.as_ptr(), "the stored copy is reused");
+    }
+
+    #[test]
+    fn copies_are_counted_while_they_live() {
+        let held = Arc::new(AtomicUsize::new(0));
+        let copies = Copies::counted(held.clone());
+        let body = page();
+        let br = copies.get(ContentEncoding::Brotli, &body);
+        let gz = copies.get(ContentEncoding::Gzip, &body);
+        copies.get(ContentEncoding::Gzip, &body);
+        assert_eq!(held.load(Ordering::Relaxed), br.len() + gz.len());
+        assert_eq!(copies.bytes(), br.len() + gz.len());
+        drop(copies);
+        assert_eq!(held.load(Ordering::Relaxed), 0);
     }
 }

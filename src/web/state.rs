@@ -83,7 +83,7 @@ impl AppState {
             served_hosts: Arc::new(ServedHosts::new()),
             db,
             session_key,
-            page_cache: page_cache::PageCache::default(),
+            page_cache: page_cache::PageCache::from_env(),
             max_upload_bytes: crate::config::max_upload_bytes(),
             max_site_import_bytes: crate::config::max_site_import_bytes(),
             body_timeout: crate::config::body_timeout(),

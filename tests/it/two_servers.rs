@@ -2,14 +2,17 @@
 //! other, and a publish, an edit, an unpublish, a settings change, a branding change, a menu
 //! change, a price change, a new tag or a new category made through one is served by the other
 //! within 1 s (on the post, product, tag and category pages, the tag's feed and the list of
-//! tags), as is a domain added or removed with the command line.
+//! tags), as is a domain added or removed with the command line. Meanwhile a page nothing changed
+//! stays in the cache well past the short lifetime, even across a refused sign-in.
 
 use std::time::Duration;
 
+use agoat::db::changes::ChangeFeed;
 use agoat::tenancy::users::Role;
+use agoat::web::page_cache::PageCache;
 
 use crate::cli::{Server, agoat};
-use crate::common::http::{Reply, send};
+use crate::common::http::{Reply, free_port, metric, send};
 use crate::common::{TestApp, sql_text, two_tenants};
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -397,4 +400,69 @@ async fn tag_and_category_pages_show_the_other_servers_changes_within_a_second()
         "an emptied category",
         |r| r.status == 404,
     );
+}
+
+#[actix_web::test]
+async fn pages_are_kept_until_their_customer_changes() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.user(t.a, OWNER, Role::Owner, PASSWORD).await;
+    let published = chrono::Utc::now() - chrono::Duration::hours(1);
+    let post = app
+        .post(t.a, t.a_site, "two-servers", Some(published))
+        .await;
+    let key = "k".repeat(64);
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let one = Server::start_with(&app.db, &[("AGOAT_SESSION_KEY", key.as_str())]);
+    let two = Server::start_with(
+        &app.db,
+        &[
+            ("AGOAT_SESSION_KEY", key.as_str()),
+            ("AGOAT_METRICS_BIND", metrics.as_str()),
+        ],
+    );
+    let misses = |what: &str| {
+        let reply = two.get("alpha.test", "/posts/two-servers");
+        assert_eq!(reply.status, 200, "{what}: {}", reply.body);
+        metric(&metrics, "agoat_page_cache_misses_total")
+    };
+    let first = misses("the first visit");
+    assert!(first >= 1.0);
+
+    // Nothing changed: the page is served from the cache past its short lifetime.
+    std::thread::sleep(PageCache::TTL * 3);
+    assert_eq!(misses("kept"), first, "kept past {:?}", PageCache::TTL);
+
+    // A refused sign-in on the other server changes nothing visitors see.
+    let form = send(one.addr(), "GET", "alpha.test", "/admin/login", None, None).unwrap();
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("email", OWNER)
+        .append_pair("password", "not the password")
+        .append_pair("csrf_token", &input(&form, "csrf_token"))
+        .finish();
+    let refused = send(
+        one.addr(),
+        "POST",
+        "alpha.test",
+        "/admin/login",
+        form.cookie.as_deref(),
+        Some(&body),
+    )
+    .unwrap();
+    assert_ne!(refused.status, 303, "the sign-in is refused");
+    std::thread::sleep(ChangeFeed::POLL_EVERY * 3);
+    assert_eq!(misses("after a refused sign-in"), first);
+
+    // An edit on the other server shows within a second, and the new page is kept in turn.
+    let mut admin = sign_in(&one);
+    let edit = format!("/admin/posts/{}/edit", post.id);
+    let save = format!("/admin/posts/{}", post.id);
+    let reply = admin.post(&edit, &save, &post_fields("Kept until changed", "save"));
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    seen_on(&two, "/posts/two-servers", "an edit", |r| {
+        r.status == 200 && r.body.contains("Kept until changed")
+    });
+    let rendered = misses("the edited page");
+    std::thread::sleep(PageCache::TTL * 3);
+    assert_eq!(misses("the edited page, kept"), rendered);
 }

@@ -18,6 +18,15 @@ pub mod tenancy {
     }
 
     diesel::table! {
+        tenancy.customer_changes (customer_id, id) {
+            customer_id -> Uuid,
+            id -> Uuid,
+            server_id -> Uuid,
+            changed_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         tenancy.customers (id) {
             id -> Uuid,
             #[max_length = 200]
@@ -144,6 +153,7 @@ pub mod tenancy {
 
     diesel::allow_tables_to_appear_in_same_query!(
         account_tokens,
+        customer_changes,
         customers,
         domains,
         mail_outbox,

@@ -135,7 +135,7 @@ pub async fn submit(
         let rehashed = users::hash_password(&form.password)?;
         state
             .db
-            .tenant_tx(scope, |conn| {
+            .tenant_tx_unpublished(scope, |conn| {
                 let rehashed = &rehashed;
                 async move { users::store_rehash(conn, scope, user_id, rehashed).await }
                     .scope_boxed()
@@ -177,7 +177,7 @@ async fn record_attempt(
 ) -> AppResult<()> {
     state
         .db
-        .tenant_tx(scope, |conn| {
+        .tenant_tx_unpublished(scope, |conn| {
             async move {
                 audit::record(
                     conn,
@@ -207,7 +207,7 @@ pub async fn sign_out(
     let (scope, actor, id) = (user.scope, user.actor.clone(), user.id);
     state
         .db
-        .tenant_tx(scope, |conn| {
+        .tenant_tx_unpublished(scope, |conn| {
             let actor = &actor;
             async move {
                 users::end_sessions(conn, scope, id).await?;

@@ -88,3 +88,20 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// The value of a sample on a metrics listener at `addr` (0 when absent), such as
+/// `agoat_page_cache_misses_total` or `name{label="value"}`.
+pub fn metric(addr: &str, series: &str) -> f64 {
+    let reply = get(addr, "127.0.0.1", "/metrics").unwrap();
+    reply
+        .body
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix(series)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0.0)
+}

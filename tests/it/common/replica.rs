@@ -165,6 +165,16 @@ impl ReplicaPair {
             .unwrap();
     }
 
+    /// Stops the primary at once, as a crash would; the replica keeps answering.
+    pub fn stop_primary(&self) {
+        self.pg_ctl("primary", "stop");
+    }
+
+    /// Starts the primary stopped by [`ReplicaPair::stop_primary`] again.
+    pub fn start_primary_again(&self) {
+        self.pg_ctl("primary", "start");
+    }
+
     /// Stops the replica at once, as a crash would.
     pub fn stop_replica(&self) {
         self.pg_ctl("replica", "stop");

@@ -70,7 +70,7 @@ pub async fn submit(
     let actor = actor_for(&req, None);
     let outcome = state
         .db
-        .tenant_tx(scope, |conn| {
+        .tenant_tx_unpublished(scope, |conn| {
             let (email, actor, site) = (&email, &actor, link_site(&site));
             async move { password_resets::request(conn, scope, email, site, actor).await }
                 .scope_boxed()
