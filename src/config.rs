@@ -136,11 +136,13 @@ pub fn max_site_import_bytes() -> usize {
     positive_number("AGOAT_MAX_SITE_IMPORT_BYTES", DEFAULT_MAX_SITE_IMPORT_BYTES)
 }
 
+/// The page cache's bound when `AGOAT_PAGE_CACHE_MB` does not set one, in MiB.
+pub const DEFAULT_PAGE_CACHE_MB: usize = 64;
+
 /// The page cache's bound in bytes: `AGOAT_PAGE_CACHE_MB` (a positive number of MiB), or
-/// [`crate::web::page_cache::DEFAULT_MB`].
+/// [`DEFAULT_PAGE_CACHE_MB`].
 pub fn page_cache_bytes() -> usize {
-    positive_number("AGOAT_PAGE_CACHE_MB", crate::web::page_cache::DEFAULT_MB)
-        .saturating_mul(1024 * 1024)
+    positive_number("AGOAT_PAGE_CACHE_MB", DEFAULT_PAGE_CACHE_MB).saturating_mul(1024 * 1024)
 }
 
 /// How long a client may take to send a whole request body unless `AGOAT_BODY_TIMEOUT_SECS` says

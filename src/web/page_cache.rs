@@ -18,7 +18,8 @@
 //! primary domain on the configured public origin, never a port or scheme the request names) and
 //! the path with the query.
 //!
-//! Memory is bounded by `AGOAT_PAGE_CACHE_MB` (default [`DEFAULT_MB`]): the pages' bodies, keys
+//! Memory is bounded by `AGOAT_PAGE_CACHE_MB` (default
+//! [`crate::config::DEFAULT_PAGE_CACHE_MB`]): the pages' bodies, keys
 //! and headers and their compressed copies are counted, and a page that would go past the bound
 //! first evicts the pages used least recently (pages out of date first) down to nine tenths of it.
 //!
@@ -53,9 +54,6 @@ use crate::web::AppState;
 use crate::web::precompressed::{self, Copies};
 use crate::web::response::client_has;
 use crate::web::site::RequestSite;
-
-/// The page cache's bound when `AGOAT_PAGE_CACHE_MB` does not set one, in MiB.
-pub const DEFAULT_MB: usize = 64;
 
 /// One stored page.
 struct Entry {
@@ -162,7 +160,7 @@ pub struct PageCache {
 
 impl Default for PageCache {
     fn default() -> Self {
-        PageCache::with_max_bytes(DEFAULT_MB * 1024 * 1024)
+        PageCache::with_max_bytes(crate::config::DEFAULT_PAGE_CACHE_MB * 1024 * 1024)
     }
 }
 
