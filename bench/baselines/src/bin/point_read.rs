@@ -1,7 +1,7 @@
 //! The ceiling for a cache miss: a minimal actix-web + diesel-async server answering
 //! `/posts/{slug}` with the post's `body_html`, read by one prepared SELECT on a pooled connection
-//! (deadpool, 16 connections as the product's default). The host → site map is read once at start;
-//! it connects with the URL given (the bench's superuser, which row-level security does not
+//! (deadpool, 16 connections as the product's default). The served hosts' sites are read once at
+//! start; it connects with the URL given (the bench's superuser, which row-level security does not
 //! filter). The SELECT names the whole unique key `(customer_id, site_id, slug)`, so it is one
 //! index lookup.
 //!
@@ -35,8 +35,12 @@ diesel::table! {
         host -> Varchar,
         customer_id -> Uuid,
         site_id -> Uuid,
+        state -> Varchar,
     }
 }
+
+/// The states of a domain that answers visitors.
+const SERVED_STATES: [&str; 2] = ["verified", "failing"];
 
 const POOL_SIZE: usize = 16;
 
@@ -67,6 +71,7 @@ fn pool(database_url: &str) -> io::Result<Pool<AsyncPgConnection>> {
 async fn load_sites(pool: &Pool<AsyncPgConnection>) -> io::Result<Sites> {
     let mut conn = pool.get().await.map_err(io::Error::other)?;
     let rows: Vec<(String, Uuid, Uuid)> = domains::table
+        .filter(domains::state.eq_any(SERVED_STATES))
         .select((domains::host, domains::customer_id, domains::site_id))
         .load(&mut conn)
         .await
