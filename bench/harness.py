@@ -80,7 +80,7 @@ def cmd_page(args):
     if args.json:
         entry.update(json.loads(args.json))
     if args.before and args.after:
-        entry.update(between_snapshots(args.before, args.after))
+        entry.update(between_snapshots(args.before, args.after, args.database))
     record(args.results, entry)
     print(
         f"{args.name}: {figures['rps']} req/s, p50 {figures.get('p50_ms')} ms, "
@@ -121,9 +121,25 @@ def page_cache_counters(address):
     return counts
 
 
+# The database a PostgreSQL process works in, from its title: a client backend's
+# `postgres: [cluster: ]user database host(port) …` or an autovacuum worker's.
+BACKEND_TITLE = re.compile(r"^postgres: (?:\S+: )?(?:autovacuum worker (\S+)|\S+ (\S+) (?:\S+\(\d+\)|\[local\]))")
+
+
+def database_of(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", encoding="utf-8", errors="replace") as f:
+            title = f.read().replace("\0", " ").strip()
+    except OSError:
+        return None
+    match = BACKEND_TITLE.match(title)
+    return (match.group(1) or match.group(2)) if match else None
+
+
 def postgres_ticks():
     """CPU clock ticks (user + system) used so far by each process named `postgres` (the bench
-    machine runs one cluster: its postmaster and every child), by pid."""
+    machine runs one cluster: its postmaster and every child), by pid, with the database each
+    works in (None for the postmaster and the cluster's background processes)."""
     ticks = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -133,7 +149,8 @@ def postgres_ticks():
             continue
         name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
         if name == "postgres":
-            ticks[pid] = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+            # utime and stime: fields 14 and 15 of /proc/<pid>/stat
+            ticks[pid] = [int(fields[11]) + int(fields[12]), database_of(pid)]
     return ticks
 
 
@@ -146,21 +163,34 @@ def cmd_snapshot(args):
         json.dump(snapshot, f)
 
 
-def between_snapshots(before_file, after_file):
+def postgres_seconds(before, after, database=None):
+    """CPU seconds PostgreSQL's processes used between two snapshots: all of them, or (with
+    `database`) those working in it and the cluster's background processes. A process that
+    started meanwhile counts from zero; one that ended meanwhile is left out (its last ticks are
+    gone), so this is a lower bound."""
+    ticks = sum(t - before["postgres_ticks"].get(pid, [0])[0]
+                for pid, (t, db) in after["postgres_ticks"].items()
+                if database is None or db in (None, database))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def between_snapshots(before_file, after_file, database):
     """What happened between two snapshots: the page cache's hit ratio (Δhits / (Δhits +
     Δmisses)), and PostgreSQL's CPU seconds and share of the machine (those seconds ÷ (elapsed
-    seconds × cores)). A process that started meanwhile counts from zero; one that ended
-    meanwhile is left out (its last ticks are gone), so the share is a lower bound."""
+    seconds × cores)), for the bench database (its backends and the cluster's background
+    processes) and for the whole cluster (every process named postgres)."""
     with open(before_file, encoding="utf-8") as f:
         before = json.load(f)
     with open(after_file, encoding="utf-8") as f:
         after = json.load(f)
     elapsed = after["time"] - before["time"]
-    ticks = sum(t - before["postgres_ticks"].get(pid, 0) for pid, t in after["postgres_ticks"].items())
-    seconds = ticks / os.sysconf("SC_CLK_TCK")
     cores = os.cpu_count()
-    figures = {"elapsed_s": round(elapsed, 3), "postgres_cpu_s": round(seconds, 2), "cores": cores,
-               "postgres_cpu_share": round(seconds / (elapsed * cores), 4)}
+    seconds = postgres_seconds(before, after, database)
+    cluster = postgres_seconds(before, after)
+    figures = {"elapsed_s": round(elapsed, 3), "cores": cores, "postgres_database": database,
+               "postgres_cpu_s": round(seconds, 2), "postgres_cpu_share": round(seconds / (elapsed * cores), 4),
+               "postgres_cluster_cpu_s": round(cluster, 2),
+               "postgres_cluster_cpu_share": round(cluster / (elapsed * cores), 4)}
     if "page_cache" in before and "page_cache" in after:
         hits = after["page_cache"]["hits"] - before["page_cache"]["hits"]
         misses = after["page_cache"]["misses"] - before["page_cache"]["misses"]
@@ -466,6 +496,7 @@ def main():
     page.add_argument("--json", help="more fields for the record (a JSON object)")
     page.add_argument("--before", help="a snapshot taken right before the run (see snapshot)")
     page.add_argument("--after", help="a snapshot taken right after the run")
+    page.add_argument("--database", help="the bench database, whose PostgreSQL processes count")
     page.set_defaults(run=cmd_page)
 
     snapshot = sub.add_parser("snapshot")

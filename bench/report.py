@@ -178,9 +178,17 @@ def share(value):
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
+def postgres_share(page):
+    """The bench database's share, with the whole cluster's when other databases used it too."""
+    mine, cluster = page.get("postgres_cpu_share"), page.get("postgres_cluster_cpu_share")
+    if mine is not None and cluster is not None and cluster - mine >= 0.005:
+        return f"{share(mine)} (cluster {share(cluster)})"
+    return share(mine)
+
+
 def random_row(page, ratio, label=None):
     return (f"| {label or page['label']} | {num(page['rps'])} | {ms(page.get('p50_ms'))} | {ms(page.get('p99_ms'))} "
-            f"| {share(page.get('hit_ratio'))} | {share(page.get('postgres_cpu_share'))} | {ratio} |")
+            f"| {share(page.get('hit_ratio'))} | {postgres_share(page)} | {ratio} |")
 
 
 def random_pages_section(results):
@@ -228,11 +236,13 @@ def random_pages_section(results):
         "- Page cache hit ratio: Δhits ÷ (Δhits + Δmisses) of `agoat_page_cache_hits_total` and "
         "`agoat_page_cache_misses_total`, read from the server's metrics listener "
         "(`AGOAT_METRICS_BIND`) right before and right after the run (the warm-up is not counted).",
-        "- PostgreSQL CPU share: the CPU time (user + system, `/proc/<pid>/stat`) of every process "
-        "named `postgres` (the machine's one cluster: postmaster, backends, background processes) "
+        "- PostgreSQL CPU share: the CPU time (user + system, `/proc/<pid>/stat`) of the processes "
+        "named `postgres` that work for the bench database (the backends whose process title names "
+        "it) or for the whole cluster (postmaster, checkpointer, background writer, WAL writer, …), "
         "between the same two moments, divided by the elapsed time × the machine's cores; 100% "
-        "would be every core busy in PostgreSQL. A backend that ended meanwhile is not counted "
-        "(the pooled connections last the whole run).",
+        "would be every core busy in PostgreSQL. Where other databases of the cluster used CPU "
+        "meanwhile, the share of every `postgres` process follows in parentheses. A backend that "
+        "ended meanwhile is not counted (the pooled connections last the whole run).",
         "",
     ]
     return out
