@@ -136,10 +136,10 @@ def database_of(pid):
     return (match.group(1) or match.group(2)) if match else None
 
 
-def postgres_ticks():
-    """CPU clock ticks (user + system) used so far by each process named `postgres` (the bench
-    machine runs one cluster: its postmaster and every child), by pid, with the database each
-    works in (None for the postmaster and the cluster's background processes)."""
+def postgres_ticks(postmaster=None):
+    """CPU clock ticks (user + system) used so far by each process named `postgres`, by pid, with
+    the database each works in (None for the postmaster and the cluster's background processes):
+    the cluster whose postmaster is given (it and its children), or every cluster."""
     ticks = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -148,7 +148,8 @@ def postgres_ticks():
         except OSError:
             continue
         name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
-        if name == "postgres":
+        in_cluster = postmaster is None or postmaster in (int(pid), int(fields[1]))  # field 4: ppid
+        if name == "postgres" and in_cluster:
             # utime and stime: fields 14 and 15 of /proc/<pid>/stat
             ticks[pid] = [int(fields[11]) + int(fields[12]), database_of(pid)]
     return ticks
@@ -156,7 +157,7 @@ def postgres_ticks():
 
 def cmd_snapshot(args):
     """Writes the time, PostgreSQL's CPU ticks and (with --metrics) the page cache's counters."""
-    snapshot = {"time": time.time(), "postgres_ticks": postgres_ticks()}
+    snapshot = {"time": time.time(), "postgres_ticks": postgres_ticks(args.postmaster)}
     if args.metrics:
         snapshot["page_cache"] = page_cache_counters(args.metrics)
     with open(args.out, "w", encoding="utf-8") as f:
@@ -178,7 +179,7 @@ def between_snapshots(before_file, after_file, database):
     """What happened between two snapshots: the page cache's hit ratio (Δhits / (Δhits +
     Δmisses)), and PostgreSQL's CPU seconds and share of the machine (those seconds ÷ (elapsed
     seconds × cores)), for the bench database (its backends and the cluster's background
-    processes) and for the whole cluster (every process named postgres)."""
+    processes) and for the whole cluster (every process the snapshots counted)."""
     with open(before_file, encoding="utf-8") as f:
         before = json.load(f)
     with open(after_file, encoding="utf-8") as f:
@@ -502,6 +503,7 @@ def main():
     snapshot = sub.add_parser("snapshot")
     snapshot.add_argument("--out", required=True)
     snapshot.add_argument("--metrics", help="the server's metrics listener (host:port)")
+    snapshot.add_argument("--postmaster", type=int, help="the bench cluster's postmaster (default: every cluster)")
     snapshot.set_defaults(run=cmd_snapshot)
 
     step = sub.add_parser("step")

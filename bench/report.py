@@ -236,13 +236,14 @@ def random_pages_section(results):
         "- Page cache hit ratio: Δhits ÷ (Δhits + Δmisses) of `agoat_page_cache_hits_total` and "
         "`agoat_page_cache_misses_total`, read from the server's metrics listener "
         "(`AGOAT_METRICS_BIND`) right before and right after the run (the warm-up is not counted).",
-        "- PostgreSQL CPU share: the CPU time (user + system, `/proc/<pid>/stat`) of the processes "
-        "named `postgres` that work for the bench database (the backends whose process title names "
-        "it) or for the whole cluster (postmaster, checkpointer, background writer, WAL writer, …), "
-        "between the same two moments, divided by the elapsed time × the machine's cores; 100% "
-        "would be every core busy in PostgreSQL. Where other databases of the cluster used CPU "
-        "meanwhile, the share of every `postgres` process follows in parentheses. A backend that "
-        "ended meanwhile is not counted (the pooled connections last the whole run).",
+        "- PostgreSQL CPU share: the CPU time (user + system, `/proc/<pid>/stat`) of the bench "
+        "cluster's processes (its postmaster, named in `postmaster.pid` of its data directory, and "
+        "the postmaster's children) that work for the bench database (the backends whose process "
+        "title names it) or for the whole cluster (postmaster, checkpointer, background writer, WAL "
+        "writer, …), between the same two moments, divided by the elapsed time × the machine's "
+        "cores; 100% would be every core busy in PostgreSQL. Where other databases of the cluster "
+        "used CPU meanwhile, the share of all the cluster's processes follows in parentheses. A "
+        "backend that ended meanwhile is not counted (the pooled connections last the whole run).",
         "",
     ]
     return out
