@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
 """Helpers of bench/run and bench/citus: parse wrk output, sample a process's memory, time an
 admin post save over HTTP, follow the home page's "older" links, fetch a list of pages once each,
-write the CSV import files, read /usr/bin/time -v reports, and collect the results (one JSON
-object per line in results.jsonl)."""
+write the CSV import files, read /usr/bin/time -v reports, snapshot the page cache's counters and
+PostgreSQL's CPU time around a run, and collect the results (one JSON object per line in
+results.jsonl)."""
 
 import argparse
 import csv
 import html
 import http.client
 import json
+import os
 import re
 import statistics
 import sys
 import time
 import urllib.parse
+import urllib.request
 
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
@@ -76,10 +79,14 @@ def cmd_page(args):
     }
     if args.json:
         entry.update(json.loads(args.json))
+    if args.before and args.after:
+        entry.update(between_snapshots(args.before, args.after, args.database))
     record(args.results, entry)
     print(
         f"{args.name}: {figures['rps']} req/s, p50 {figures.get('p50_ms')} ms, "
         f"p99 {figures.get('p99_ms')} ms, RSS max {entry['rss_max_kb']} kB"
+        + (f", hit ratio {entry['hit_ratio']}" if entry.get("hit_ratio") is not None else "")
+        + (f", PostgreSQL CPU share {entry['postgres_cpu_share']}" if "postgres_cpu_share" in entry else "")
     )
     if figures["non_2xx"] or figures["requests"] is None:
         print(f"{args.name}: {figures['non_2xx']} responses were not 2xx/3xx", file=sys.stderr)
@@ -96,6 +103,101 @@ def cmd_step(args):
     if args.json:
         entry.update(json.loads(args.json))
     record(args.results, entry)
+
+
+PAGE_CACHE_COUNTERS = {"hits": "agoat_page_cache_hits_total", "misses": "agoat_page_cache_misses_total"}
+
+
+def page_cache_counters(address):
+    """The page cache's hits and misses so far, summed over their series, from the server's
+    metrics listener (Prometheus' text format)."""
+    with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    counts = dict.fromkeys(PAGE_CACHE_COUNTERS, 0.0)
+    for line in text.splitlines():
+        for key, metric in PAGE_CACHE_COUNTERS.items():
+            if re.match(rf"{metric}(\{{|\s)", line):
+                counts[key] += float(line.rsplit(None, 1)[1])
+    return counts
+
+
+# The database a PostgreSQL process works in, from its title: a client backend's
+# `postgres: [cluster: ]user database host(port) …` or an autovacuum worker's.
+BACKEND_TITLE = re.compile(r"^postgres: (?:\S+: )?(?:autovacuum worker (\S+)|\S+ (\S+) (?:\S+\(\d+\)|\[local\]))")
+
+
+def database_of(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", encoding="utf-8", errors="replace") as f:
+            title = f.read().replace("\0", " ").strip()
+    except OSError:
+        return None
+    match = BACKEND_TITLE.match(title)
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def postgres_ticks(postmaster=None):
+    """CPU clock ticks (user + system) used so far by each process named `postgres`, by pid, with
+    the database each works in (None for the postmaster and the cluster's background processes):
+    the cluster whose postmaster is given (it and its children), or every cluster."""
+    ticks = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        in_cluster = postmaster is None or postmaster in (int(pid), int(fields[1]))  # field 4: ppid
+        if name == "postgres" and in_cluster:
+            # utime and stime: fields 14 and 15 of /proc/<pid>/stat
+            ticks[pid] = [int(fields[11]) + int(fields[12]), database_of(pid)]
+    return ticks
+
+
+def cmd_snapshot(args):
+    """Writes the time, PostgreSQL's CPU ticks and (with --metrics) the page cache's counters."""
+    snapshot = {"time": time.time(), "postgres_ticks": postgres_ticks(args.postmaster)}
+    if args.metrics:
+        snapshot["page_cache"] = page_cache_counters(args.metrics)
+    with open(args.out, "w", encoding="utf-8") as f:
+        json.dump(snapshot, f)
+
+
+def postgres_seconds(before, after, database=None):
+    """CPU seconds PostgreSQL's processes used between two snapshots: all of them, or (with
+    `database`) those working in it and the cluster's background processes. A process that
+    started meanwhile counts from zero; one that ended meanwhile is left out (its last ticks are
+    gone), so this is a lower bound."""
+    ticks = sum(t - before["postgres_ticks"].get(pid, [0])[0]
+                for pid, (t, db) in after["postgres_ticks"].items()
+                if database is None or db in (None, database))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def between_snapshots(before_file, after_file, database):
+    """What happened between two snapshots: the page cache's hit ratio (Δhits / (Δhits +
+    Δmisses)), and PostgreSQL's CPU seconds and share of the machine (those seconds ÷ (elapsed
+    seconds × cores)), for the bench database (its backends and the cluster's background
+    processes) and for the whole cluster (every process the snapshots counted)."""
+    with open(before_file, encoding="utf-8") as f:
+        before = json.load(f)
+    with open(after_file, encoding="utf-8") as f:
+        after = json.load(f)
+    elapsed = after["time"] - before["time"]
+    cores = os.cpu_count()
+    seconds = postgres_seconds(before, after, database)
+    cluster = postgres_seconds(before, after)
+    figures = {"elapsed_s": round(elapsed, 3), "cores": cores, "postgres_database": database,
+               "postgres_cpu_s": round(seconds, 2), "postgres_cpu_share": round(seconds / (elapsed * cores), 4),
+               "postgres_cluster_cpu_s": round(cluster, 2),
+               "postgres_cluster_cpu_share": round(cluster / (elapsed * cores), 4)}
+    if "page_cache" in before and "page_cache" in after:
+        hits = after["page_cache"]["hits"] - before["page_cache"]["hits"]
+        misses = after["page_cache"]["misses"] - before["page_cache"]["misses"]
+        figures.update({"cache_hits": hits, "cache_misses": misses,
+                        "hit_ratio": round(hits / (hits + misses), 4) if hits + misses else None})
+    return figures
 
 
 class Site:
@@ -393,7 +495,16 @@ def main():
     page.add_argument("--bytes", type=int, default=None)
     page.add_argument("--loadavg", type=float, default=None)
     page.add_argument("--json", help="more fields for the record (a JSON object)")
+    page.add_argument("--before", help="a snapshot taken right before the run (see snapshot)")
+    page.add_argument("--after", help="a snapshot taken right after the run")
+    page.add_argument("--database", help="the bench database, whose PostgreSQL processes count")
     page.set_defaults(run=cmd_page)
+
+    snapshot = sub.add_parser("snapshot")
+    snapshot.add_argument("--out", required=True)
+    snapshot.add_argument("--metrics", help="the server's metrics listener (host:port)")
+    snapshot.add_argument("--postmaster", type=int, help="the bench cluster's postmaster (default: every cluster)")
+    snapshot.set_defaults(run=cmd_snapshot)
 
     step = sub.add_parser("step")
     for name in ("results", "name", "label", "command"):

@@ -15,6 +15,7 @@ TARGET_RSS_MB = 150
 TARGET_LARGE_DRIFT = 0.15
 TARGET_DEEP_PAGE_DRIFT = 0.20
 TARGET_BULK_SECONDS = 2.0
+TARGET_HIT_RATIO, TARGET_MISS_RATIO, TARGET_RANDOM_P99_MS = 0.85, 0.6, 10.0
 
 PAGES = ["post_page", "home_page", "archive_page_1", "archive_page_500", "products_page",
          "product_page", "feed", "post_page_browser", "feed_browser"]
@@ -23,6 +24,11 @@ PAGES = ["post_page", "home_page", "archive_page_1", "archive_page_500", "produc
 QUERIES = ["search_page"]
 # Served files that are not pages: in the table with their nginx ratio, not in the page targets.
 FILES = ["media_file"]
+# Random pages over the whole data set and the baselines each is compared with: (row, baseline).
+RANDOM_ROWS = [("random_uniform", "point_read_for_random_uniform"),
+               ("random_zipf", "point_read_for_random_zipf"),
+               ("random_mix", "point_read_for_random_uniform"),
+               ("post_page", "bare_for_post_page")]
 
 # Where a sampled symbol's time is counted, first match wins: (label, dso pattern, symbol pattern).
 BUCKETS = [
@@ -149,6 +155,7 @@ def targets(results, machine, run_dir):
         rows.append(("Page 500 within 20% of page 1 (requests/s)",
                      f"{num(deep['rps'])} vs {num(first['rps'])} req/s ({pct(drift)})",
                      verdict(abs(drift) <= TARGET_DEEP_PAGE_DRIFT, f"{pct(drift)} of the ±20% allowed")))
+    rows.extend(baseline_rows(results))
     rows.extend(large_rows(results, machine, run_dir))
     for name, label in (("csv_import_new", "CSV import of 10,000 new products ≤ 2 s"),
                         ("csv_import_update", "CSV import of 10,000 price changes ≤ 2 s"),
@@ -164,6 +171,103 @@ def targets(results, machine, run_dir):
     if bulk and "seconds" not in bulk:
         rows.append(("Bulk price change over 10,000 products ≤ 2 s", "not measured yet",
                      "— (the bulk price change is not in this build; bench/run has a step for it)"))
+    return rows
+
+
+def share(value):
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def postgres_share(page):
+    """The bench database's share, with the whole cluster's when other databases used it too."""
+    mine, cluster = page.get("postgres_cpu_share"), page.get("postgres_cluster_cpu_share")
+    if mine is not None and cluster is not None and cluster - mine >= 0.005:
+        return f"{share(mine)} (cluster {share(cluster)})"
+    return share(mine)
+
+
+def random_row(page, ratio, label=None):
+    return (f"| {label or page['label']} | {num(page['rps'])} | {ms(page.get('p50_ms'))} | {ms(page.get('p99_ms'))} "
+            f"| {share(page.get('hit_ratio'))} | {postgres_share(page)} | {ratio} |")
+
+
+def random_pages_section(results):
+    """The random runs over the whole data set, each followed by the baseline it is compared with
+    (the cached post page by the bare server it was loaded next to)."""
+    if not any(name in results for name, _ in RANDOM_ROWS[:3]):
+        return []
+    targets = results.get("random_targets", {})
+    out = [
+        "## Random pages over the whole data set",
+        "",
+        f"Addresses from the database: {num(targets.get('posts'))} published posts, {num(targets.get('homes'))} "
+        f"home pages, {num(targets.get('products'))} product pages (each active product on each site of its "
+        f"customer) and {num(targets.get('feeds'))} feeds, all on their sites' primary domains. "
+        "Every row is one wrk run with the settings above after its 2 s warm-up; a baseline row "
+        "is loaded right after the row it is compared with, on the same addresses.",
+        "",
+        "| Row | Requests/s | p50 | p99 | Page cache hit ratio | PostgreSQL CPU share | × its baseline (req/s) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, baseline_name in RANDOM_ROWS:
+        page, baseline = results.get(name), results.get(baseline_name)
+        if not page:
+            continue
+        ratio = f"{page['rps'] / baseline['rps']:.2f}× {baseline_name.split('_for_')[0].replace('_', '-')}" \
+            if baseline else "—"
+        if name == "random_mix" and baseline:
+            ratio += " (uniform posts)"
+        label = f"{page['label']} (one address, from the page cache)" if name == "post_page" else None
+        out.append(random_row(page, ratio, label))
+        if baseline and name != "random_mix":
+            out.append(random_row(baseline, "baseline"))
+    out += [
+        "",
+        "- Uniform: every post equally likely (`bench/random-posts.lua`). Zipf (s = 1): the post of "
+        "rank k, its line in the shuffled targets file, with probability (1/k) / H(N); each wrk thread "
+        "computes the cumulative sums once and draws by binary search. Mix (`bench/random-mix.lua`): "
+        "a kind of page by weight, then one of its addresses uniformly.",
+        "- `point-read` (`bench/baselines/src/bin/point_read.rs`): actix-web + diesel-async with a "
+        "deadpool pool of 16, one prepared `SELECT body_html FROM content.posts WHERE customer_id = $1 "
+        "AND site_id = $2 AND slug = $3` per request (the served hosts' sites read once at start), the "
+        "body written out as it is: the ceiling for a cache miss. The mix is compared with its run "
+        "on uniform posts. `bare` (`bench/baselines/src/bin/bare.rs`): actix-web answering every "
+        "request with the post page's bytes from memory, no middleware: the ceiling for a cache hit.",
+        "- Page cache hit ratio: Δhits ÷ (Δhits + Δmisses) of `agoat_page_cache_hits_total` and "
+        "`agoat_page_cache_misses_total`, read from the server's metrics listener "
+        "(`AGOAT_METRICS_BIND`) right before and right after the run (the warm-up is not counted).",
+        "- PostgreSQL CPU share: the CPU time (user + system, `/proc/<pid>/stat`) of the bench "
+        "cluster's processes (its postmaster, named in `postmaster.pid` of its data directory, and "
+        "the postmaster's children) that work for the bench database (the backends whose process "
+        "title names it) or for the whole cluster (postmaster, checkpointer, background writer, WAL "
+        "writer, …), between the same two moments, divided by the elapsed time × the machine's "
+        "cores; 100% would be every core busy in PostgreSQL. Where other databases of the cluster "
+        "used CPU meanwhile, the share of all the cluster's processes follows in parentheses. A "
+        "backend that ended meanwhile is not counted (the pooled connections last the whole run).",
+        "",
+    ]
+    return out
+
+
+def baseline_rows(results):
+    """The targets against the baselines: the cached post page near the bare server, random
+    posts and the mix near point-read with a short p99."""
+    rows = []
+    page, bare = results.get("post_page"), results.get("bare_for_post_page")
+    if page and bare:
+        ratio = page["rps"] / bare["rps"]
+        rows.append((f"{page['label']}: throughput ≥ 0.85× bare", f"{ratio:.2f}×",
+                     verdict(ratio >= TARGET_HIT_RATIO, f"{ratio - TARGET_HIT_RATIO:+.2f} vs 0.85×")))
+    for name, baseline_name in RANDOM_ROWS[:3]:
+        page, baseline = results.get(name), results.get(baseline_name)
+        if not (page and baseline):
+            continue
+        ratio = page["rps"] / baseline["rps"]
+        rows.append((f"{page['label']}: throughput ≥ 0.6× point-read", f"{ratio:.2f}×",
+                     verdict(ratio >= TARGET_MISS_RATIO, f"{ratio - TARGET_MISS_RATIO:+.2f} vs 0.6×")))
+        p99 = page["p99_ms"]
+        rows.append((f"{page['label']}: p99 ≤ 10 ms", ms(p99),
+                     verdict(p99 <= TARGET_RANDOM_P99_MS, f"{p99 / TARGET_RANDOM_P99_MS:.2f}× the limit")))
     return rows
 
 
@@ -437,7 +541,10 @@ def main():
         if name in results:
             out.append(results[name]["command"])
     out += [
-        "agoat serve --no-migrate --bind 127.0.0.1:<free port>   # DATABASE_URL=postgres://postgres@127.0.0.1:5432/agoat_bench, RUST_LOG unset (info, one log line per request)",
+        "agoat serve --no-migrate --bind 127.0.0.1:<free port>   # DATABASE_URL=postgres://postgres@127.0.0.1:5432/agoat_bench, "
+        "AGOAT_METRICS_BIND=127.0.0.1:<free port>, RUST_LOG unset (info, one log line per request)",
+        "bench/baselines: bare --bind 127.0.0.1:<free port> --body post-page.html; "
+        "point-read --bind 127.0.0.1:<free port> --database-url <the same database>",
     ]
     for name in PAGES + FILES:
         if name in results:
@@ -446,6 +553,13 @@ def main():
         out.append(results["nginx_for_post_page"]["command"] + "   # after each page above")
     if "nginx_for_media_file" in results:
         out.append(results["nginx_for_media_file"]["command"] + "   # after the library image")
+    if "bare_for_post_page" in results:
+        out.append(results["bare_for_post_page"]["command"] + "   # bench/baselines bare, after the post page")
+    for name in ("random_uniform", "random_zipf", "random_mix"):
+        if name in results:
+            out.append(results[name]["command"])
+        if f"point_read_for_{name}" in results:
+            out.append(results[f"point_read_for_{name}"]["command"] + "   # bench/baselines point-read, right after")
     out += [
         "nginx -p <temp dir> -c <temp dir>/nginx.conf   # bench/nginx.conf: worker_processes auto, sendfile, access log on",
     ]
@@ -516,6 +630,7 @@ def main():
             "each page with the default run's figures in `target/bench/default/`.",
             "",
         ]
+    out += random_pages_section(results)
     out += READING
     out += where_the_time_goes(results, run_dir)
     print("\n".join(out))
