@@ -7,7 +7,7 @@ use diesel::migration::MigrationSource;
 use diesel::pg::Pg;
 use diesel::sql_types::Text;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::{APP_ROLE, Conn};
@@ -15,10 +15,38 @@ use crate::error::{AppError, AppResult};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
+/// The advisory lock `migrate` holds, so that processes started at once (two app servers, a
+/// server and a command) migrate one after the other: the second then finds nothing to do,
+/// instead of failing on a role, table or grant the first is creating ("tuple concurrently
+/// updated"). Where the engine has no advisory locks (CockroachDB) migrations run unserialized.
+const MIGRATION_LOCK: i64 = 0x6167_6f61_745f_6d67;
+
 /// Creates the application role if it is missing and applies every pending migration, connecting
 /// as the owner named by `url`; on a Citus coordinator then places the tables
-/// ([`super::citus::place_tables`]). Returns how many migrations were applied.
+/// ([`super::citus::place_tables`]). Returns how many migrations were applied. One process
+/// migrates at a time ([`MIGRATION_LOCK`]).
 pub async fn migrate(url: &str) -> AppResult<usize> {
+    let mut lock = super::tls::connect(url)
+        .await
+        .map_err(|e| AppError::Unavailable(format!("cannot connect to the database: {e}")))?;
+    let locked = lock
+        .batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+        .await;
+    if let Err(error) = &locked {
+        // CockroachDB has no advisory locks: start one process first there.
+        tracing::info!(%error, "no advisory lock: migrations are not serialized between processes");
+    }
+    let applied = migrate_locked(url).await;
+    if locked.is_ok() {
+        // Closing the session releases it too; released at once, the next process waits less.
+        let _ = lock
+            .batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+            .await;
+    }
+    applied
+}
+
+async fn migrate_locked(url: &str) -> AppResult<usize> {
     let mut conn = super::tls::connect(url)
         .await
         .map_err(|e| AppError::Unavailable(format!("cannot connect to the database: {e}")))?;

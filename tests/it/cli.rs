@@ -1818,6 +1818,35 @@ async fn migrate_is_idempotent() {
     create_customer(&db, "After Migrations");
 }
 
+/// Processes started at once (app servers behind a load balancer, a command beside a server) each
+/// migrate first: they take turns instead of failing on what another is changing.
+#[actix_web::test]
+async fn processes_started_at_once_migrate_in_turn() {
+    let db = TestDb::new().await;
+    // Without the turns, one run in about ten fails ("tuple concurrently updated").
+    for round in 1..=5 {
+        let runs: Vec<std::process::Child> = (0..4)
+            .map(|_| {
+                command(&db)
+                    .arg("migrate")
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("agoat runs")
+            })
+            .collect();
+        for run in runs {
+            let output = run.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+    create_customer(&db, "After Concurrent Migrations");
+}
+
 /// `agoat` with no database URL, on the embedded PostgreSQL of `data_dir`.
 fn embedded_command(data_dir: &Path) -> Command {
     let mut command = Command::new(BIN);
