@@ -21,6 +21,7 @@ pub mod import;
 pub mod input;
 pub mod mail;
 pub mod media;
+pub mod memory;
 pub mod metrics;
 pub mod moving;
 pub mod platform;

@@ -185,9 +185,13 @@ impl Database {
         .await
     }
 
-    /// Reads the change feed every [`ChangeFeed::POLL_EVERY`] and prunes it every
-    /// [`ChangeFeed::PRUNE_EVERY`], in the background, for as long as the process runs.
-    pub fn keep_following_changes(&self) -> tokio::task::JoinHandle<()> {
+    /// Reads the change feed once now — so that the changes of the last moments are counted
+    /// before the first page is kept — then every [`ChangeFeed::POLL_EVERY`] in the background,
+    /// for as long as the process runs, pruning it every [`ChangeFeed::PRUNE_EVERY`].
+    pub async fn keep_following_changes(&self) -> tokio::task::JoinHandle<()> {
+        if let Err(error) = self.read_changes().await {
+            tracing::warn!(%error, "the change feed could not be read: pages are kept for moments only");
+        }
         let db = self.clone();
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(ChangeFeed::POLL_EVERY);

@@ -19,11 +19,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use scoped_futures::ScopedFutureExt;
 
 use crate::branding::{self, Brand};
 use crate::coalesce::{Flights, Turn, claim_renewal};
 use crate::content::menus::{self, SiteMenus};
+use crate::content::posts;
 use crate::db::Database;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{CustomerId, Scope, SiteId, customers, domains, sites};
@@ -46,6 +48,9 @@ pub struct SiteContext {
     pub brand: Arc<Brand>,
     /// The customer's write count when this was read ([`crate::db::WriteClock`]).
     pub writes: u64,
+    /// When the site's next scheduled post or page becomes visible, as of when this was read:
+    /// what visitors see changes then with no write to announce it.
+    pub next_scheduled_at: Option<DateTime<Utc>>,
 }
 
 /// What a host resolves to.
@@ -250,6 +255,7 @@ impl Directory {
                     }
                     let menus = menus::visible(conn, scope, site_id).await?;
                     let brand = branding::brand_of(conn, scope, site_id).await?;
+                    let next_scheduled_at = posts::next_scheduled_at(conn, scope, site_id).await?;
                     Ok(Resolution::Site(Arc::new(SiteContext {
                         scope,
                         site_id,
@@ -260,6 +266,7 @@ impl Directory {
                         menus,
                         brand: Arc::new(brand),
                         writes,
+                        next_scheduled_at,
                     })))
                 }
                 .scope_boxed()

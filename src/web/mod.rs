@@ -120,7 +120,7 @@ fn form_config() -> web::FormConfig {
 /// change feed says other processes changed.
 pub async fn serve(state: web::Data<AppState>, bind: SocketAddr) -> std::io::Result<()> {
     state.served_hosts.keep_fresh(state.db.clone()).await;
-    state.db.keep_following_changes();
+    state.db.keep_following_changes().await;
     state.domain_checks.keep_checking(state.db.clone());
     let server = HttpServer::new(move || {
         App::new()

@@ -45,10 +45,8 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::{Error, HttpMessage, HttpResponse, web};
-use scoped_futures::ScopedFutureExt;
 
 use crate::coalesce::{Flights, LoadGuard, Turn, Waiting, claim_renewal};
-use crate::content::posts;
 use crate::error::AppError;
 use crate::web::AppState;
 use crate::web::precompressed::{self, Copies};
@@ -403,9 +401,10 @@ async fn render_and_keep(
         // made with them.
         return Ok(res.map_into_boxed_body());
     }
-    let Some(ends) = end_of(state, site, started).await else {
+    let ends = end_of(site, started);
+    if ends <= Instant::now() {
         return Ok(res.map_into_boxed_body());
-    };
+    }
     let (req, res) = res.into_parts();
     let (head, body) = res.into_parts();
     let body = match actix_web::body::to_bytes(body).await {
@@ -436,24 +435,18 @@ async fn render_and_keep(
 }
 
 /// Until when a page rendered at `rendered` may be reused at most: [`PageCache::MAX_AGE`], or
-/// until the site's next scheduled post appears if that is sooner. `None`: do not keep it.
-async fn end_of(state: &AppState, site: &RequestSite, rendered: Instant) -> Option<Instant> {
-    let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
-    let next = state
-        .db
-        .visitor_read(scope, |conn| {
-            async move { posts::next_scheduled_at(conn, scope, site_id).await }.scope_boxed()
-        })
-        .await
-        .ok()?;
+/// until the site's next scheduled post appears if that is sooner (as of when host routing read
+/// the site's context, at most [`crate::tenancy::directory::Directory::TTL`] ago; once that time
+/// has passed, pages are not kept until the context is read again).
+fn end_of(site: &RequestSite, rendered: Instant) -> Instant {
     let oldest_end = rendered + PageCache::MAX_AGE;
-    Some(match next {
+    match site.ctx.next_scheduled_at {
         Some(at) => {
             let until = (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
             oldest_end.min(Instant::now() + until)
         }
         None => oldest_end,
-    })
+    }
 }
 
 /// A stored page as a response to this request: a 304 when the client has it already, else the

@@ -1,0 +1,1 @@
+DROP INDEX content.posts_by_publication;
