@@ -3,7 +3,8 @@
 //! change, a price change, a new tag or a new category made through one is served by the other
 //! within 1 s (on the post, product, tag and category pages, the tag's feed and the list of
 //! tags), as is a domain added or removed with the command line. Meanwhile a page nothing changed
-//! stays in the cache well past the short lifetime, even across a refused sign-in.
+//! stays in the cache well past the short lifetime, even across a refused sign-in, and a scheduled
+//! post appears on both servers on time.
 
 use std::time::Duration;
 
@@ -465,4 +466,39 @@ async fn pages_are_kept_until_their_customer_changes() {
     let rendered = misses("the edited page");
     std::thread::sleep(PageCache::TTL * 3);
     assert_eq!(misses("the edited page, kept"), rendered);
+}
+
+#[actix_web::test]
+async fn a_scheduled_post_appears_on_both_servers_on_time() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    let due = chrono::Utc::now() + chrono::Duration::seconds(6);
+    app.post(t.a, t.a_site, "two-servers", Some(due)).await;
+    let (one, two) = (
+        Server::start_with(&app.db, &[]),
+        Server::start_with(&app.db, &[]),
+    );
+    // Both servers keep the pages without the post (until it is due).
+    for server in [&one, &two] {
+        assert_eq!(server.get("alpha.test", "/posts/two-servers").status, 404);
+        assert!(
+            !server
+                .get("alpha.test", "/")
+                .body
+                .contains("Title of two-servers")
+        );
+    }
+    assert!(
+        chrono::Utc::now() < due,
+        "the servers took too long to start"
+    );
+    std::thread::sleep((due - chrono::Utc::now()).to_std().unwrap_or_default());
+    for server in [&one, &two] {
+        seen_on(server, "/", "a schedule coming due (home)", |r| {
+            r.body.contains("Title of two-servers")
+        });
+        seen_on(server, "/posts/two-servers", "a schedule coming due", |r| {
+            r.status == 200
+        });
+    }
 }
