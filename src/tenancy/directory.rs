@@ -5,9 +5,9 @@
 //! CLI, another app server) is seen by every server within that time; a site's entry also ends as
 //! soon as its customer's write count moves ([`crate::db::WriteClock`], which the change feed
 //! ticks for other processes' changes), so that a page the page cache keeps until its customer
-//! changes is never rendered with the site's settings, branding or menus from before the change. Lookups are coalesced
-//! ([`crate::coalesce`]): one request per host loads a missing entry while the others wait for it,
-//! and a busy entry is renewed by one request shortly before it ends.
+//! changes is never rendered with the site's settings, branding or menus from before the change.
+//! Lookups are coalesced ([`crate::coalesce`]): one request per host loads a missing entry while
+//! the others wait for it, and a busy entry is renewed by one request shortly before it ends.
 //!
 //! While the database cannot be read (a restart, an outage), a host's last answer is served for up
 //! to [`Directory::STALE_LIMIT`] instead of an error, so visitors of a site already known keep
