@@ -312,6 +312,7 @@ def main():
     report = {
         "seconds": round(ended - started),
         "servers": len(servers),
+        "sites": len(sites),
         "visits": log.counts.get("visits", 0),
         "saves_committed": len(log.saved_titles),
         "price_changes_committed": len(log.change_sets),
@@ -367,7 +368,7 @@ def write_section(path, report, args):
         f"`bench/soak`: {report['seconds']} s of mixed load against {report['servers']} app "
         "servers reading visitors' pages from one streaming replica, the primary restarted "
         f"(`pg_ctl restart -m fast`) after {args.restart_at:.0f} s; {args.visitors} visitor "
-        "threads across every site of the seed (20 customers, 40 sites), one editor saving a "
+        f"threads across every site of the seed (20 customers, {report['sites']} sites), one editor saving a "
         "post, pricing staff alternating a bulk change and a CSV import. Result: "
         + ("**passed**." if report["passed"]
            else f"**failed**: {'; '.join(report['failed_checks'])}."),
