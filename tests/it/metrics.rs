@@ -5,21 +5,8 @@
 //! setting stops the server before it starts.
 
 use crate::cli::{Server, agoat_with_env};
-use crate::common::http::{free_port, get as http_get};
+use crate::common::http::{free_port, get as http_get, sample};
 use crate::common::{TestApp, two_tenants};
-
-/// The value of the sample `name{labels}` (labels exactly as rendered), if present.
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .find_map(|line| {
-            line.strip_prefix(series)?
-                .strip_prefix(' ')?
-                .trim()
-                .parse()
-                .ok()
-        })
-}
 
 fn has_series(text: &str, series: &str) -> bool {
     sample(text, series).is_some()

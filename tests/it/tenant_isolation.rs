@@ -2,7 +2,8 @@
 //! queries; serving connections log in as `agoat_app` and cannot become the owner (a superuser
 //! here), not even after `RESET ROLE`, and a pool on the owner's login opens no connection;
 //! composite keys refuse
-//! cross-tenant references; the audit log is append-only; the transaction helper retries
+//! cross-tenant references; the audit log is append-only; the change feed is written by each
+//! customer's own transactions and read only by the feed's reader; the transaction helper retries
 //! serialization failures and gives up cleanly.
 
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use scoped_futures::{ScopedBoxFuture, ScopedFutureExt};
 
 use agoat::tenancy::users::{self, Role};
 
-use crate::common::{TestApp, actor, two_tenants};
+use crate::common::{TestApp, actor, sql_count, two_tenants};
 
 #[derive(QueryableByName)]
 struct Count {
@@ -209,6 +210,49 @@ async fn writes_into_another_customer_are_refused() {
     assert_eq!(touched, 0);
     let res = app.get("beta.test", "/posts/beta-post").await;
     assert_eq!(res.texts("h1.post-title"), vec!["Title of beta-post"]);
+}
+
+#[actix_web::test]
+async fn the_change_feed_is_read_only_by_its_reader() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    let rows_of = |customer| {
+        format!("SELECT count(*) FROM tenancy.customer_changes WHERE customer_id = '{customer}'")
+    };
+    // Both customers' writes added rows.
+    assert!(sql_count(&app, &rows_of(t.a)).await > 0);
+    let b_rows = sql_count(&app, &rows_of(t.b)).await;
+    assert!(b_rows > 0);
+    // A customer's transaction reads none of them, and cannot remove or forge B's.
+    let seen = unscoped_count(&app, Some(Scope::of(t.a)), "tenancy.customer_changes").await;
+    assert_eq!(seen, 0);
+    let b = t.b;
+    let deleted = app
+        .in_scope(t.a, move |conn, _scope| {
+            async move {
+                let sql = format!("DELETE FROM tenancy.customer_changes WHERE customer_id = '{b}'");
+                Ok(diesel::sql_query(sql).execute(conn).await?)
+            }
+            .scope_boxed()
+        })
+        .await;
+    assert_eq!(deleted, 0);
+    let forged = app
+        .try_in_scope(t.a, move |conn, _scope| {
+            async move {
+                diesel::sql_query(format!(
+                    "INSERT INTO tenancy.customer_changes (customer_id, id, server_id, changed_at) \
+                     VALUES ('{b}', gen_random_uuid(), gen_random_uuid(), now())"
+                ))
+                .execute(conn)
+                .await?;
+                Ok(())
+            }
+            .scope_boxed()
+        })
+        .await;
+    assert!(forged.is_err(), "row-level security refuses the insert");
+    assert_eq!(sql_count(&app, &rows_of(t.b)).await, b_rows);
 }
 
 #[actix_web::test]

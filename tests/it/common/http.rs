@@ -89,13 +89,11 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// The value of a sample on a metrics listener at `addr` (0 when absent), such as
-/// `agoat_page_cache_misses_total` or `name{label="value"}`.
-pub fn metric(addr: &str, series: &str) -> f64 {
-    let reply = get(addr, "127.0.0.1", "/metrics").unwrap();
-    reply
-        .body
-        .lines()
+/// The value of the sample `series` (`name` or `name{labels}`, labels exactly as rendered) in
+/// Prometheus' text format, if present.
+pub fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
         .find_map(|line| {
             line.strip_prefix(series)?
                 .strip_prefix(' ')?
@@ -103,5 +101,11 @@ pub fn metric(addr: &str, series: &str) -> f64 {
                 .parse()
                 .ok()
         })
-        .unwrap_or(0.0)
+}
+
+/// The value of a sample on a metrics listener at `addr` (0 when absent), such as
+/// `agoat_page_cache_misses_total` or `name{label="value"}`.
+pub fn metric(addr: &str, series: &str) -> f64 {
+    let reply = get(addr, "127.0.0.1", "/metrics").unwrap();
+    sample(&reply.body, series).unwrap_or(0.0)
 }
