@@ -13,6 +13,7 @@ pub mod changes;
 pub mod citus;
 pub mod conninfo;
 pub mod embedded;
+pub mod fixed_sql;
 pub mod keyset;
 mod migrations;
 pub mod replicas;
@@ -410,7 +411,7 @@ where
     let begin = begin_sql(within, access);
     let mut attempt = 1;
     loop {
-        match attempt_on(pool, &begin, last, work).await {
+        match attempt_on(pool, access, &begin, last, work).await {
             Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
                 tracing::debug!(attempt, %error, "transaction conflict, retrying");
                 metrics::counter!(crate::metrics::DB_RETRIES).increment(1);
@@ -431,6 +432,7 @@ where
 
 async fn attempt_on<'a, R, F>(
     pool: &Pool<Conn>,
+    access: Access,
     begin: &str,
     last: Option<&str>,
     work: &F,
@@ -440,7 +442,10 @@ where
     R: Send + 'a,
 {
     let mut pooled = pool.get().await.inspect_err(count_timeout)?;
-    let result = in_transaction(&mut pooled, begin, last, work).await;
+    let result = match (access, last) {
+        (Access::ReadOnly, None) => in_read_only_transaction(&mut pooled, begin, work).await,
+        _ => in_transaction(&mut pooled, begin, last, work).await,
+    };
     if let Err(error) = &result
         && error.may_have_broken_the_connection()
     {
@@ -520,6 +525,43 @@ where
             AnsiTransactionManager::rollback_transaction(conn).await?;
             Err(error)
         }
+    }
+}
+
+/// Runs `work` in a read-only transaction (at `READ COMMITTED`, whose `COMMIT` cannot fail) in
+/// as few round trips as the statements of `work` need: `BEGIN` and the scope's setting are sent
+/// ahead of its first statement in the same flight (if they failed, that statement fails too, in
+/// the transaction they aborted or, had `BEGIN` itself failed, seeing no customer's rows), and the
+/// `COMMIT` (a `ROLLBACK` after an error) is sent as the connection goes back to the pool: whatever
+/// is sent on it next is queued behind it. Their own answers are not waited for.
+async fn in_read_only_transaction<'a, R, F>(conn: &mut Conn, begin: &str, work: &F) -> AppResult<R>
+where
+    F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
+    R: Send + 'a,
+{
+    send_unanswered(conn, begin)?;
+    let outcome = work(conn).await;
+    let end = if outcome.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
+    if let Err(error) = send_unanswered(conn, end) {
+        // The connection closed: the server ended the transaction with it. What was read stands;
+        // the closed connection fails its next use and is then taken out of the pool.
+        tracing::debug!(%error, "the end of a read-only transaction could not be sent");
+    }
+    outcome
+}
+
+/// Sends `sql` on `conn` without waiting for its answer, which the connection reads and drops.
+fn send_unanswered(conn: &Conn, sql: &str) -> AppResult<()> {
+    let mut shared = conn;
+    // The first poll sends the statement (or fails because the connection is closed); the answer
+    // would only come on a later one.
+    match SimpleAsyncConnection::batch_execute(&mut shared, sql).now_or_never() {
+        None | Some(Ok(())) => Ok(()),
+        Some(Err(error)) => Err(error.into()),
     }
 }
 

@@ -58,6 +58,9 @@ pub struct Pictures {
 impl Pictures {
     /// The images `ids` of the customer in scope (ids that do not exist are left out).
     pub async fn load(conn: &mut Conn, scope: Scope, ids: &[Uuid]) -> AppResult<Pictures> {
+        if ids.is_empty() {
+            return Ok(Pictures::default());
+        }
         let media = library::find_many(conn, scope, ids).await?;
         let found: Vec<Uuid> = media.iter().map(|m| m.id).collect();
         let mut files: HashMap<Uuid, Vec<MediaFile>> = HashMap::new();
@@ -76,11 +79,7 @@ impl Pictures {
 
     /// The images a Markdown body names.
     pub async fn for_markdown(conn: &mut Conn, scope: Scope, body: &str) -> AppResult<Pictures> {
-        let ids = markdown::media_ids(body);
-        if ids.is_empty() {
-            return Ok(Pictures::default());
-        }
-        Pictures::load(conn, scope, &ids).await
+        Pictures::load(conn, scope, &markdown::media_ids(body)).await
     }
 
     /// The images a post shows: those its body names and its featured image.

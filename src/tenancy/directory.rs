@@ -1,11 +1,14 @@
 //! Resolving a request's host to a site: the directory lookup, the checks that the customer and
 //! site are active, and a short-lived in-memory cache of the answers.
 //!
-//! Entries live for [`Directory::TTL`], so a domain, site or customer change made anywhere (the
-//! CLI, another app server) is seen by every server within that time; a site's entry also ends as
-//! soon as its customer's write count moves ([`crate::db::WriteClock`], which the change feed
-//! ticks for other processes' changes), so that a page the page cache keeps until its customer
-//! changes is never rendered with the site's settings, branding or menus from before the change.
+//! A site's entry ends as soon as its customer's write count moves ([`crate::db::WriteClock`],
+//! which the change feed ticks for other processes' changes), so that a page the page cache keeps
+//! until its customer changes is never rendered with the site's settings, branding or menus from
+//! before the change. While the change feed is current it otherwise lives for
+//! [`Directory::MAX_AGE`], or until the site's next scheduled post appears if that is sooner; while
+//! it is not, and for unknown hosts and aliases (which name no customer whose writes could end
+//! them), entries live for [`Directory::TTL`], so a change made anywhere (the CLI, another app
+//! server) is seen by every server within that time.
 //! Lookups are coalesced ([`crate::coalesce`]): one request per host loads a missing entry while
 //! the others wait for it, and a busy entry is renewed by one request shortly before it ends.
 //!
@@ -80,7 +83,11 @@ pub struct Directory {
 struct Entry {
     /// When the answer was read from the database.
     loaded: Instant,
+    /// When it ends while the change feed is not current.
     expires: Instant,
+    /// When it ends while the change feed is current (a site's entry: its maximum age or the
+    /// site's next scheduled post; else the same as `expires`).
+    expires_following: Instant,
     resolution: Resolution,
     /// Set when a request has taken on renewing it.
     renewing: AtomicBool,
@@ -94,13 +101,44 @@ enum Cached {
     Missing,
 }
 
+impl Entry {
+    /// When the entry ends, `following` the change feed or not.
+    fn end(&self, following: bool) -> Instant {
+        if following {
+            self.expires_following
+        } else {
+            self.expires
+        }
+    }
+}
+
+/// When an answer read at `loaded` ends while the change feed is current: a site's after
+/// [`Directory::MAX_AGE`], or when its next scheduled post appears if that is sooner (what its
+/// pages show changes then with no write to announce it); any other after [`Directory::TTL`].
+fn following_end(resolution: &Resolution, loaded: Instant) -> Instant {
+    let Resolution::Site(ctx) = resolution else {
+        return loaded + Directory::TTL;
+    };
+    let oldest_end = loaded + Directory::MAX_AGE;
+    match ctx.next_scheduled_at {
+        Some(at) => {
+            let until = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+            oldest_end.min(Instant::now() + until)
+        }
+        None => oldest_end,
+    }
+}
+
 /// Most hosts remembered at once; past it the cache starts afresh (bounds memory under a flood of
 /// made-up hosts).
 const MAX_ENTRIES: usize = 10_000;
 
 impl Directory {
-    /// How long an answer is reused.
+    /// How long an answer is reused while the change feed is not current, and an unknown host's
+    /// or an alias's always.
     pub const TTL: Duration = Duration::from_millis(500);
+    /// How long a site's answer is reused at most while the change feed is current.
+    pub const MAX_AGE: Duration = Duration::from_secs(60);
     /// How long before an answer ends one request renews it.
     pub const RENEW_AHEAD: Duration = Duration::from_millis(100);
     /// How old a last answer may be and still be served while the database cannot be read.
@@ -165,6 +203,7 @@ impl Directory {
             return None;
         }
         entry.expires = entry.expires.max(now + Self::RETRY);
+        entry.expires_following = entry.expires;
         entry.renewing = AtomicBool::new(false);
         metrics::counter!(crate::metrics::SITE_DIRECTORY_STALE).increment(1);
         Some(entry.resolution.clone())
@@ -185,6 +224,7 @@ impl Directory {
         let entry = Entry {
             loaded: started,
             expires: started + Self::TTL,
+            expires_following: following_end(&resolution, started),
             resolution: resolution.clone(),
             renewing: AtomicBool::new(false),
         };
@@ -206,9 +246,12 @@ impl Directory {
 
     fn cached(&self, host: &str) -> Cached {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let following = self.db.changes().is_current();
         match entries.get(host) {
-            Some(entry) if Instant::now() < entry.expires && self.is_current(&entry.resolution) => {
-                if claim_renewal(entry.expires, Self::RENEW_AHEAD, &entry.renewing) {
+            Some(entry)
+                if Instant::now() < entry.end(following) && self.is_current(&entry.resolution) =>
+            {
+                if claim_renewal(entry.end(following), Self::RENEW_AHEAD, &entry.renewing) {
                     Cached::Renew
                 } else {
                     Cached::Valid(entry.resolution.clone())

@@ -436,8 +436,7 @@ async fn render_and_keep(
 
 /// Until when a page rendered at `rendered` may be reused at most: [`PageCache::MAX_AGE`], or
 /// until the site's next scheduled post appears if that is sooner (as of when host routing read
-/// the site's context, at most [`crate::tenancy::directory::Directory::TTL`] ago; once that time
-/// has passed, pages are not kept until the context is read again).
+/// the site's context, which it reads again once that time has come).
 fn end_of(site: &RequestSite, rendered: Instant) -> Instant {
     let oldest_end = rendered + PageCache::MAX_AGE;
     match site.ctx.next_scheduled_at {

@@ -12,6 +12,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::content::tags;
+use crate::db::fixed_sql::FixedCondition;
 use crate::db::keyset::TimeCursor;
 use crate::db::{Conn, schema::content::posts};
 use crate::error::{AppError, AppResult};
@@ -244,8 +245,7 @@ pub(crate) fn visible_content_on(customer: Uuid, site: Uuid) -> _ {
 /// trash.
 #[diesel::dsl::auto_type]
 fn visible_where(customer: Uuid, site: Uuid, published_sql: &'static str) -> _ {
-    let published: diesel::expression::SqlLiteral<diesel::sql_types::Bool> =
-        diesel::dsl::sql(published_sql);
+    let published: FixedCondition = FixedCondition::new(published_sql);
     posts::customer_id
         .eq(customer)
         .and(posts::site_id.eq(site))
