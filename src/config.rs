@@ -39,6 +39,7 @@
 //! | `AGOAT_MAIL_FROM` | the sender address of every mail, `address` or `Name <address>` (see [`crate::mail::message`]) | `AGoat Publisher <agoat@localhost>` |
 
 use std::fmt;
+use std::io::IsTerminal;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -79,15 +80,22 @@ pub fn init_logging(
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let json = std::env::var("AGOAT_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     let (writer, guard) = if background {
+        // Buffered: the thread writes what has queued up at once, and flushes whenever the queue
+        // is empty, instead of one system call per line.
         let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
             .lossy(false)
-            .finish(std::io::stderr());
+            .finish(std::io::BufWriter::with_capacity(
+                64 * 1024,
+                std::io::stderr(),
+            ));
         (BoxMakeWriter::new(writer), Some(guard))
     } else {
         (BoxMakeWriter::new(std::io::stderr), None)
     };
+    // Colours only for a terminal: a log file or collector gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(writer);
     let result = if json {
         builder.json().flatten_event(true).try_init()

@@ -3,8 +3,7 @@
 //! `Offer` on a product page — and how it is written so that it is safe inside the page.
 //!
 //! The script is a data block, not a script a browser runs, so the Content-Security-Policy's
-//! `script-src` does not apply to it and it carries no nonce (a nonce in the body would also be
-//! wrong on every page the page cache replays, which gets a fresh nonce in its header). What could
+//! `script-src` does not apply to it and it needs no nonce (the policy has none). What could
 //! end it early is text that reads as markup: every `<`, `>` and `&` in the JSON is written as a
 //! `\u003c`-style escape, which JSON reads back as the same character, so no title or description
 //! can close the script.

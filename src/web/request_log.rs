@@ -22,10 +22,13 @@ pub struct RequestId(pub String);
 fn record_metrics<B>(res: &ServiceResponse<B>, method: &Method, status: u16, elapsed: Duration) {
     let req = res.request();
     let cached = req.extensions().get::<FromCache>().is_some();
-    let route = match req.match_pattern() {
-        _ if cached => crate::metrics::CACHED_ROUTE.to_owned(),
-        Some(pattern) => pattern,
-        None => crate::metrics::DEFAULT_ROUTE.to_owned(),
+    // A page from the cache never went through the router: matching its address against every
+    // route again would be most of what it costs.
+    let route = if cached {
+        crate::metrics::CACHED_ROUTE.to_owned()
+    } else {
+        req.match_pattern()
+            .unwrap_or_else(|| crate::metrics::DEFAULT_ROUTE.to_owned())
     };
     let customer = req
         .extensions()

@@ -15,6 +15,16 @@ pub fn render(template: &impl askama::Template) -> AppResult<String> {
         .map_err(|e| AppError::Internal(format!("template failed: {e}")))
 }
 
+/// Renders a template that places `room` bytes of text of its own (a post's body) into a body
+/// allocated once with room for them, instead of grown and copied as it is written.
+pub fn render_with_room<T: askama::Template>(template: &T, room: usize) -> AppResult<String> {
+    let mut body = String::with_capacity(T::SIZE_HINT + room);
+    template
+        .render_into(&mut body)
+        .map_err(|e| AppError::Internal(format!("template failed: {e}")))?;
+    Ok(body)
+}
+
 /// A public HTML page (200), revalidated with an ETag on each use.
 pub fn html(req: &HttpRequest, body: String) -> HttpResponse {
     conditional(req, body, "text/html; charset=utf-8")

@@ -1,5 +1,5 @@
-//! Every response carries the security headers: a CSP without inline script (a fresh nonce per
-//! response), nosniff, a referrer policy, no framing of the admin, HSTS only over https.
+//! Every response carries the security headers: a CSP without inline script (no nonce either: no
+//! page has an inline script), nosniff, a referrer policy, no framing of the admin, HSTS only over https.
 
 use actix_web::test::TestRequest;
 
@@ -14,7 +14,8 @@ fn csp(res: &Response) -> String {
 fn assert_common(res: &Response, admin: bool) {
     let policy = csp(res);
     assert!(!policy.contains("unsafe-inline"), "{policy}");
-    assert!(policy.contains("script-src 'self' 'nonce-"), "{policy}");
+    assert!(policy.contains("script-src 'self';"), "{policy}");
+    assert!(!policy.contains("nonce-"), "{policy}");
     assert!(policy.contains("object-src 'none'"), "{policy}");
     let ancestors = if admin { "'none'" } else { "'self'" };
     assert!(
@@ -58,15 +59,6 @@ async fn every_kind_of_response_carries_them() {
         assert_common(&res, true);
         assert_eq!(res.header("cache-control"), Some("no-store"), "{path}");
     }
-}
-
-#[actix_web::test]
-async fn each_response_gets_its_own_nonce() {
-    let app = TestApp::new().await;
-    two_tenants(&app).await;
-    let first = csp(&app.get("alpha.test", "/").await);
-    let second = csp(&app.get("alpha.test", "/").await);
-    assert_ne!(first, second);
 }
 
 #[actix_web::test]

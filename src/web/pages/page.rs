@@ -137,7 +137,9 @@ pub async fn page_or_not_found(
     match found {
         Found::Page(found) => {
             let (page, pictures, trail) = *found;
-            let body = response::render(&PageView::of(&site, page, &pictures, trail, false))?;
+            let room = page.body_html.len();
+            let view = PageView::of(&site, page, &pictures, trail, false);
+            let body = response::render_with_room(&view, room)?;
             Ok(response::html(&req, body))
         }
         Found::Moved(location) => Ok(HttpResponse::MovedPermanently()

@@ -148,7 +148,9 @@ pub async fn page(
     match found {
         Found::Post(found) => {
             let (post, pictures) = *found;
-            let body = response::render(&PostPage::of(&site, post, &pictures, false))?;
+            let room = post.body_html.len();
+            let body =
+                response::render_with_room(&PostPage::of(&site, post, &pictures, false), room)?;
             Ok(response::html(&req, body))
         }
         Found::Moved(current) => Ok(HttpResponse::MovedPermanently()

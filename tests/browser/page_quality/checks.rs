@@ -11,7 +11,7 @@
 //! - axe-core (`axe.min.js`, from the `axe-core` npm package) runs inside the page in Chromium:
 //!   [`Checks::check_axe`] sends the library as the body of a WebDriver script (WebDriver's
 //!   scripts are not the page's, so the site's Content-Security-Policy, which only allows scripts
-//!   with its nonce, neither blocks them nor has to be loosened) and then runs `axe.run()`.
+//!   from the site itself, neither blocks them nor has to be loosened) and then runs `axe.run()`.
 //!
 //! Where they are: `AGOAT_VNU_JAR` and `AGOAT_AXE_JS` name the files; otherwise they are looked
 //! for where `.ci/test-tools/install` puts them, `$AGOAT_TEST_TOOLS` (default
