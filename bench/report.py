@@ -191,11 +191,13 @@ def random_row(page, ratio, label=None):
             f"| {share(page.get('hit_ratio'))} | {postgres_share(page)} | {ratio} |")
 
 
-def random_pages_section(results):
+def random_pages_section(results, machine):
     """The random runs over the whole data set, each followed by the baseline it is compared with
-    (the cached post page by the bare server it was loaded next to)."""
+    (the cached post page by the bare server it was loaded next to) and, when `bench/run --before`
+    gave an earlier binary, by the same run on it."""
     if not any(name in results for name, _ in RANDOM_ROWS[:3]):
         return []
+    before_name = machine.get("before", "the --before binary")
     targets = results.get("random_targets", {})
     out = [
         "## Random pages over the whole data set",
@@ -204,7 +206,9 @@ def random_pages_section(results):
         f"home pages, {num(targets.get('products'))} product pages (each active product on each site of its "
         f"customer) and {num(targets.get('feeds'))} feeds, all on their sites' primary domains. "
         "Every row is one wrk run with the settings above after its 2 s warm-up; a baseline row "
-        "is loaded right after the row it is compared with, on the same addresses.",
+        "is loaded right after the row it is compared with, on the same addresses. A row \"before\" "
+        "is the same run on a server of the earlier binary given to `bench/run --before`, started "
+        "beside this one on the same database and loaded right after it.",
         "",
         "| Row | Requests/s | p50 | p99 | Page cache hit ratio | PostgreSQL CPU share | × its baseline (req/s) |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -219,6 +223,10 @@ def random_pages_section(results):
             ratio += " (uniform posts)"
         label = f"{page['label']} (one address, from the page cache)" if name == "post_page" else None
         out.append(random_row(page, ratio, label))
+        before = results.get(f"before_{name}")
+        if before:
+            out.append(random_row(before, f"this row is {page['rps'] / before['rps']:.2f}× it",
+                                  f"the same, before ({before_name})"))
         if baseline and name != "random_mix":
             out.append(random_row(baseline, "baseline"))
     out += [
@@ -630,7 +638,7 @@ def main():
             "each page with the default run's figures in `target/bench/default/`.",
             "",
         ]
-    out += random_pages_section(results)
+    out += random_pages_section(results, machine)
     out += READING
     out += where_the_time_goes(results, run_dir)
     print("\n".join(out))

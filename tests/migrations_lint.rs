@@ -311,6 +311,24 @@ const POSTGRESQL_ONLY_FULL_TEXT: &[(&str, &str)] = &[
 /// The end of the name of a migration that only PostgreSQL (and Citus) runs.
 const POSTGRESQL_ONLY: &str = "_postgresql_only";
 
+/// A column's compression method (`… COMPRESSION lz4`), which only PostgreSQL (and Citus) has:
+/// like the full-text functions above, only in a migration named [`POSTGRESQL_ONLY`].
+fn postgresql_only_storage(sql: &str) -> Vec<Finding> {
+    tokenize(sql)
+        .iter()
+        .filter(|t| t.is("COMPRESSION"))
+        .map(|t| {
+            finding(
+                t.line,
+                format!(
+                    "column compression is PostgreSQL-only: only a migration named \
+                     *{POSTGRESQL_ONLY} may set it"
+                ),
+            )
+        })
+        .collect()
+}
+
 /// PostgreSQL-only full-text functions in a core migration.
 fn postgresql_only_full_text(sql: &str) -> Vec<Finding> {
     tokenize(sql)
@@ -600,6 +618,7 @@ fn core_migrations_are_portable() {
         problems.extend(report(path, &lint_core(&sql)));
         if !is_postgresql_only(path) {
             problems.extend(report(path, &postgresql_only_full_text(&sql)));
+            problems.extend(report(path, &postgresql_only_storage(&sql)));
         }
     }
     assert!(
@@ -715,6 +734,20 @@ fn postgresql_only_full_text_stays_in_its_migrations() {
     assert!(!is_postgresql_only(Path::new(
         "migrations/2026-01-01-000001_x/up.sql"
     )));
+}
+
+#[test]
+fn column_compression_stays_in_postgresql_only_migrations() {
+    for sql in [
+        "ALTER TABLE content.posts ALTER COLUMN body_html SET COMPRESSION lz4;",
+        "CREATE TABLE x.y (customer_id UUID NOT NULL, body TEXT COMPRESSION pglz);",
+    ] {
+        assert!(!postgresql_only_storage(sql).is_empty(), "passed {sql:?}");
+    }
+    let portable = "-- COMPRESSION in a comment
+        COMMENT ON COLUMN x.y.v IS 'compression';
+        ALTER TABLE x.y ADD COLUMN v TEXT NOT NULL DEFAULT '';";
+    assert_eq!(postgresql_only_storage(portable), Vec::new());
 }
 
 /// The sources never call a PostgreSQL-only full-text function, but where the table says.

@@ -79,8 +79,9 @@ pub struct SeedArgs {
     /// Posts of the one deep-archive site (`archive.bench.test`) [default: 10000].
     #[arg(long)]
     pub archive_posts: Option<usize>,
-    /// Customers seeded at the same time.
-    #[arg(long, default_value_t = 2)]
+    /// Customers seeded at the same time. Above 1, the customers' transactions (thousands of rows
+    /// each, at `SERIALIZABLE`) conflict with one another and are retried until they give up.
+    #[arg(long, default_value_t = 1)]
     pub parallel: usize,
     /// Password of the editor `editor@bench.test` of the first customer.
     #[arg(long, env = "AGOAT_PASSWORD", hide_env_values = true)]
