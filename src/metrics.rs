@@ -37,6 +37,7 @@ pub const DB_VISITOR_READS: &str = "agoat_db_visitor_reads_total";
 pub const DB_REPLICA_LAG: &str = "agoat_db_replica_lag_seconds";
 pub const DB_REPLICA_USABLE: &str = "agoat_db_replica_usable";
 pub const SITE_DIRECTORY_STALE: &str = "agoat_site_directory_stale_total";
+pub const SITE_DIRECTORY_LOADS: &str = "agoat_site_directory_loads_total";
 pub const MAIL_QUEUED: &str = "agoat_mail_outbox_queued";
 pub const MAIL_HANDLED: &str = "agoat_mail_handled_total";
 pub const MEDIA_PROCESSING: &str = "agoat_media_processing_seconds";
@@ -169,6 +170,10 @@ fn describe() {
     describe_counter!(
         DB_GIVE_UPS,
         "Transactions that kept failing to serialize and were given up (each answered 503)."
+    );
+    describe_counter!(
+        SITE_DIRECTORY_LOADS,
+        "Hosts' directory entries read from the database (a first request, a change of the site's customer, or the entry's age)."
     );
     describe_counter!(
         SITE_DIRECTORY_STALE,

@@ -213,6 +213,7 @@ impl Directory {
     async fn load_and_keep(&self, host: &str) -> AppResult<Resolution> {
         let (started, generation) = (Instant::now(), self.generation.load(Ordering::Acquire));
         self.lookups.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!(crate::metrics::SITE_DIRECTORY_LOADS).increment(1);
         let resolution = self.load(host).await?;
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if self.generation.load(Ordering::Acquire) != generation {

@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use agoat::db::changes::ChangeFeed;
+use agoat::tenancy::directory::Directory;
 use agoat::tenancy::users::Role;
 use agoat::web::page_cache::PageCache;
 
@@ -429,10 +430,20 @@ async fn pages_are_kept_until_their_customer_changes() {
     };
     let first = misses("the first visit");
     assert!(first >= 1.0);
+    let loads = || metric(&metrics, "agoat_site_directory_loads_total");
+    let loaded = loads();
+    assert!(loaded >= 1.0);
 
-    // Nothing changed: the page is served from the cache past its short lifetime.
-    std::thread::sleep(PageCache::TTL * 3);
+    // Nothing changed: the page is served from the cache past its short lifetime, and host
+    // routing reads the site's entry no more.
+    std::thread::sleep(PageCache::TTL.max(Directory::TTL) * 3);
     assert_eq!(misses("kept"), first, "kept past {:?}", PageCache::TTL);
+    assert_eq!(
+        loads(),
+        loaded,
+        "the directory entry is kept past {:?}",
+        Directory::TTL
+    );
 
     // A refused sign-in on the other server changes nothing visitors see.
     let form = send(one.addr(), "GET", "alpha.test", "/admin/login", None, None).unwrap();
@@ -464,6 +475,7 @@ async fn pages_are_kept_until_their_customer_changes() {
         r.status == 200 && r.body.contains("Kept until changed")
     });
     let rendered = misses("the edited page");
+    assert!(loads() > loaded, "the change ended the directory entry");
     std::thread::sleep(PageCache::TTL * 3);
     assert_eq!(misses("the edited page, kept"), rendered);
 }
