@@ -26,6 +26,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use diesel::connection::TransactionDepthChange;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
@@ -533,25 +534,40 @@ where
 /// ahead of its first statement in the same flight (if they failed, that statement fails too, in
 /// the transaction they aborted or, had `BEGIN` itself failed, seeing no customer's rows), and the
 /// `COMMIT` (a `ROLLBACK` after an error) is sent as the connection goes back to the pool: whatever
-/// is sent on it next is queued behind it. Their own answers are not waited for.
+/// is sent on it next is queued behind it. Their own answers are not waited for. The transaction
+/// is marked open in diesel's transaction manager meanwhile ([`mark_transaction`]).
 async fn in_read_only_transaction<'a, R, F>(conn: &mut Conn, begin: &str, work: &F) -> AppResult<R>
 where
     F: for<'c> Fn(&'c mut Conn) -> ScopedBoxFuture<'a, 'c, AppResult<R>> + Send + Sync + 'a,
     R: Send + 'a,
 {
     send_unanswered(conn, begin)?;
+    mark_transaction(conn, TransactionDepthChange::IncreaseDepth)?;
     let outcome = work(conn).await;
     let end = if outcome.is_ok() {
         "COMMIT"
     } else {
         "ROLLBACK"
     };
-    if let Err(error) = send_unanswered(conn, end) {
+    match send_unanswered(conn, end) {
+        Ok(()) => mark_transaction(conn, TransactionDepthChange::DecreaseDepth)?,
         // The connection closed: the server ended the transaction with it. What was read stands;
-        // the closed connection fails its next use and is then taken out of the pool.
-        tracing::debug!(%error, "the end of a read-only transaction could not be sent");
+        // the connection, still marked as in a transaction, is not lent out again.
+        Err(error) => {
+            tracing::debug!(%error, "the end of a read-only transaction could not be sent")
+        }
     }
     outcome
+}
+
+/// Records in the connection's transaction manager that a transaction began or ended, so that a
+/// connection given back with one still open (its request dropped halfway, the client gone) is
+/// discarded by the pool instead of being lent out again inside that transaction.
+fn mark_transaction(conn: &mut Conn, change: TransactionDepthChange) -> AppResult<()> {
+    AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_state()?
+        .change_transaction_depth(change)?;
+    Ok(())
 }
 
 /// Sends `sql` on `conn` without waiting for its answer, which the connection reads and drops.

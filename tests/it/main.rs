@@ -40,6 +40,7 @@ mod pricing;
 mod product_gallery;
 mod proxies;
 mod public_pages;
+mod read_transactions;
 mod replicas;
 mod route_matrix;
 mod routing;
