@@ -16,7 +16,9 @@
 //!
 //! The feed is current while a read succeeded within [`ChangeFeed::CURRENT_WITHIN`]; while it is
 //! not (the database unreachable, or no server loop running, as in the command line), caches fall
-//! back to their short lifetime.
+//! back to their short lifetime. A read that follows the previous one by more than the lookback
+//! can cover ([`ChangeFeed::MAX_GAP`]) may have missed rows: it ticks every customer, so nothing
+//! cached before the gap is used again.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -74,6 +76,9 @@ impl ChangeFeed {
     pub const PRUNE_EVERY: Duration = Duration::from_secs(10);
     /// The feed is current while a read succeeded within this.
     pub const CURRENT_WITHIN: Duration = Duration::from_secs(1);
+    /// The longest time between two reads that cannot miss a row: the lookback, less a margin for
+    /// rows whose clock is read some moments before they commit.
+    pub const MAX_GAP: Duration = Duration::from_secs(8);
 
     /// The statement a customer's read-write transaction ends with. Both ids are UUIDs, whose text
     /// is hex digits and dashes only, so they are safe inside the literals.
@@ -101,6 +106,16 @@ impl ChangeFeed {
 
     fn elapsed_ms(&self) -> u64 {
         self.began.elapsed().as_millis() as u64
+    }
+
+    /// Whether a read started at `started_ms` follows the previous successful one by more than
+    /// [`ChangeFeed::MAX_GAP`] (never, before the first read: nothing was cached by the feed's
+    /// grace then).
+    fn after_a_gap(&self, started_ms: u64) -> bool {
+        match self.last_read_ms.load(Ordering::Relaxed) {
+            0 => false,
+            read => started_ms.saturating_sub(read - 1) > Self::MAX_GAP.as_millis() as u64,
+        }
     }
 
     /// The customers of the rows in `rows` that the previous read did not return; `rows` is then
@@ -149,6 +164,12 @@ impl Database {
             },
         )
         .await?;
+        if self.changes.after_a_gap(started_ms) {
+            tracing::info!(
+                "the change feed was not read for a while: every cached page is dropped"
+            );
+            self.writes.tick_everyone();
+        }
         let changed = self.changes.news(rows);
         for customer in &changed {
             self.writes.tick(*customer);
@@ -248,6 +269,17 @@ mod tests {
             vec![CustomerId::from_uuid(b)]
         );
         assert!(feed.news(vec![row(b, second)]).is_empty());
+    }
+
+    #[test]
+    fn a_read_long_after_the_previous_one_may_have_missed_rows() {
+        let feed = ChangeFeed::default();
+        assert!(!feed.after_a_gap(60_000), "before the first read");
+        feed.last_read_ms.store(1_000 + 1, Ordering::Relaxed);
+        assert!(!feed.after_a_gap(1_200));
+        assert!(!feed.after_a_gap(1_000 + ChangeFeed::MAX_GAP.as_millis() as u64));
+        assert!(feed.after_a_gap(1_001 + ChangeFeed::MAX_GAP.as_millis() as u64));
+        const { assert!(ChangeFeed::MAX_GAP.as_secs() < ChangeFeed::LOOKBACK.as_secs()) };
     }
 
     #[test]
