@@ -6,39 +6,23 @@
 --
 -- Arguments come in pairs: a weight, then a targets file of that kind (`host path` per line). A
 -- kind is chosen with probability weight / sum of the weights. Each wrk thread reads the files
--- and gets its own random sequence.
+-- and gets its own random sequence (bench/targets.lua).
+
+local shared = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "targets.lua")
 
 local kinds = {}
 local total_weight = 0
-local started = 0
 
-function setup(thread)
-   started = started + 1
-   thread:set("number", started)
-end
-
-local function read_targets(name)
-   local targets = {}
-   local file = assert(io.open(name, "r"), "cannot open the targets file " .. tostring(name))
-   for line in file:lines() do
-      local host, path = line:match("^(%S+)%s+(%S+)$")
-      if host then
-         targets[#targets + 1] = { host, path }
-      end
-   end
-   file:close()
-   assert(#targets > 0, "no targets in " .. name)
-   return targets
-end
+setup = shared.number
 
 function init(args)
    assert(#args >= 2 and #args % 2 == 0, "arguments: WEIGHT FILE [WEIGHT FILE …]")
    for i = 1, #args, 2 do
       local weight = assert(tonumber(args[i]), "not a weight: " .. args[i])
       total_weight = total_weight + weight
-      kinds[#kinds + 1] = { up_to = total_weight, targets = read_targets(args[i + 1]) }
+      kinds[#kinds + 1] = { up_to = total_weight, targets = shared.read(args[i + 1]) }
    end
-   math.randomseed(os.time() * 1000 + (number or 0) * 7919)
+   shared.seed()
 end
 
 local function pick()
@@ -53,6 +37,5 @@ local function pick()
 end
 
 function request()
-   local target = pick()
-   return wrk.format("GET", target[2], { Host = target[1] })
+   return shared.request(pick())
 end

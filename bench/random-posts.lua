@@ -5,7 +5,7 @@
 --   wrk -s bench/random-posts.lua http://127.0.0.1:PORT -- TARGETS zipf      (Zipf, s = 1)
 --
 -- TARGETS has one `host path` pair per line (published posts' addresses on their sites' primary
--- domains). Each wrk thread reads the file and gets its own random sequence.
+-- domains). Each wrk thread reads the file and gets its own random sequence (bench/targets.lua).
 --
 -- Uniform: every line is equally likely. Zipf with s = 1: the line of rank k (its line number,
 -- from 1) is asked for with probability (1 / k) / H(N), H(N) = 1 + 1/2 + … + 1/N; bench/run
@@ -13,26 +13,12 @@
 -- computes the cumulative sums of 1/k once in `init`; a request draws u in [0, H(N)) and takes the
 -- first rank whose cumulative sum reaches u (binary search).
 
+local shared = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "targets.lua")
+
 local targets = {}
 local cumulative = nil
-local started = 0
 
-function setup(thread)
-   started = started + 1
-   thread:set("number", started)
-end
-
-local function read_targets(name)
-   local file = assert(io.open(name, "r"), "cannot open the targets file " .. tostring(name))
-   for line in file:lines() do
-      local host, path = line:match("^(%S+)%s+(%S+)$")
-      if host then
-         targets[#targets + 1] = { host, path }
-      end
-   end
-   file:close()
-   assert(#targets > 0, "no targets in " .. name)
-end
+setup = shared.number
 
 -- The cumulative sums of 1/k for k = 1 … #targets.
 local function zipf_cumulative()
@@ -59,13 +45,13 @@ local function rank_of(u)
 end
 
 function init(args)
-   read_targets(args[1])
+   targets = shared.read(args[1])
    local mode = args[2] or "uniform"
    assert(mode == "uniform" or mode == "zipf", "unknown mode " .. mode .. " (uniform or zipf)")
    if mode == "zipf" then
       cumulative = zipf_cumulative()
    end
-   math.randomseed(os.time() * 1000 + (number or 0) * 7919)
+   shared.seed()
 end
 
 local function pick()
@@ -76,6 +62,5 @@ local function pick()
 end
 
 function request()
-   local target = pick()
-   return wrk.format("GET", target[2], { Host = target[1] })
+   return shared.request(pick())
 end
