@@ -23,6 +23,7 @@ pub mod target;
 pub mod tls;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -122,14 +123,14 @@ pub struct WriteClock {
     /// Per customer: the count, and when the last of them committed.
     counts: RwLock<HashMap<Uuid, (u64, Instant)>>,
     /// Added to every customer's count: moved when any customer may have changed unseen.
-    everyone: std::sync::atomic::AtomicU64,
+    everyone: AtomicU64,
 }
 
 impl WriteClock {
     /// The customer's count now.
     pub fn of(&self, customer: CustomerId) -> u64 {
         let counts = self.counts.read().unwrap_or_else(|e| e.into_inner());
-        let everyone = self.everyone.load(std::sync::atomic::Ordering::Acquire);
+        let everyone = self.everyone.load(Ordering::Acquire);
         counts
             .get(&customer.as_uuid())
             .map_or(0, |(count, _)| *count)
@@ -138,8 +139,7 @@ impl WriteClock {
 
     /// Moves every customer's count at once: what was cached of any customer is not used again.
     pub fn tick_everyone(&self) {
-        self.everyone
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.everyone.fetch_add(1, Ordering::AcqRel);
     }
 
     /// When the customer's last write was counted, if that was within `window`.

@@ -56,6 +56,20 @@ pub struct SiteContext {
     pub next_scheduled_at: Option<DateTime<Utc>>,
 }
 
+impl SiteContext {
+    /// `end`, or the moment the site's next scheduled post appears if that is sooner: what the
+    /// site's pages show changes then with no write to announce it.
+    pub fn ends_by(&self, end: Instant) -> Instant {
+        match self.next_scheduled_at {
+            Some(at) => {
+                let until = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+                end.min(Instant::now() + until)
+            }
+            None => end,
+        }
+    }
+}
+
 /// What a host resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution {
@@ -116,16 +130,9 @@ impl Entry {
 /// [`Directory::MAX_AGE`], or when its next scheduled post appears if that is sooner (what its
 /// pages show changes then with no write to announce it); any other after [`Directory::TTL`].
 fn following_end(resolution: &Resolution, loaded: Instant) -> Instant {
-    let Resolution::Site(ctx) = resolution else {
-        return loaded + Directory::TTL;
-    };
-    let oldest_end = loaded + Directory::MAX_AGE;
-    match ctx.next_scheduled_at {
-        Some(at) => {
-            let until = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-            oldest_end.min(Instant::now() + until)
-        }
-        None => oldest_end,
+    match resolution {
+        Resolution::Site(ctx) => ctx.ends_by(loaded + Directory::MAX_AGE),
+        Resolution::Redirect(_) | Resolution::Unknown => loaded + Directory::TTL,
     }
 }
 

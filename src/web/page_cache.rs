@@ -438,14 +438,7 @@ async fn render_and_keep(
 /// until the site's next scheduled post appears if that is sooner (as of when host routing read
 /// the site's context, which it reads again once that time has come).
 fn end_of(site: &RequestSite, rendered: Instant) -> Instant {
-    let oldest_end = rendered + PageCache::MAX_AGE;
-    match site.ctx.next_scheduled_at {
-        Some(at) => {
-            let until = (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
-            oldest_end.min(Instant::now() + until)
-        }
-        None => oldest_end,
-    }
+    site.ctx.ends_by(rendered + PageCache::MAX_AGE)
 }
 
 /// A stored page as a response to this request: a 304 when the client has it already, else the
