@@ -28,6 +28,10 @@ pub fn normalize(raw: &str) -> Result<String, HostError> {
     if name.starts_with('[') {
         return Err(HostError::Malformed);
     }
+    if is_plain_ascii(name) {
+        // What nearly every request names: IDNA would hand it back as it is.
+        return Ok(name.to_owned());
+    }
     let ascii = idna::domain_to_ascii_strict(name).map_err(|_| HostError::Malformed)?;
     if ascii.is_empty() || ascii.len() > MAX_HOST_LEN || !ascii.split('.').all(valid_label) {
         return Err(HostError::Malformed);
@@ -60,6 +64,24 @@ fn strip_port(raw: &str) -> Result<&str, HostError> {
     }
 }
 
+/// Whether `name` is already in the form [`idna::domain_to_ascii_strict`] gives back unchanged:
+/// labels of lowercase letters, digits and inner hyphens (none in the third and fourth place,
+/// so no `xn--` label that IDNA would have to decode), within DNS's lengths and ours.
+fn is_plain_ascii(name: &str) -> bool {
+    name.len() <= MAX_HOST_LEN
+        && name.split('.').all(|label| {
+            let bytes = label.as_bytes();
+            !bytes.is_empty()
+                && bytes.len() <= 63
+                && bytes[0] != b'-'
+                && bytes[bytes.len() - 1] != b'-'
+                && !(bytes.len() >= 4 && &bytes[2..4] == b"--")
+                && bytes
+                    .iter()
+                    .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
 fn valid_label(label: &str) -> bool {
     !label.is_empty()
         && label.len() <= 63
@@ -73,6 +95,36 @@ fn valid_label(label: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_names_skip_idna_only_where_it_would_give_them_back_unchanged() {
+        let alphabet = ['a', 'z', '0', '9', '-', '.', '_', 'A', 'x', 'n'];
+        let mut names = vec![
+            "xn--bcher-kva.example".to_owned(),
+            "xn--zz.example".to_owned(),
+            "ab--cd.example".to_owned(),
+            "a".repeat(64),
+            format!("{}.example", "a".repeat(63)),
+            "127.0.0.1".to_owned(),
+        ];
+        // Every name of up to four characters over the alphabet.
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            frontier = frontier
+                .iter()
+                .flat_map(|prefix| alphabet.iter().map(move |c| format!("{prefix}{c}")))
+                .collect();
+            names.extend(frontier.iter().cloned());
+        }
+        for name in names {
+            if is_plain_ascii(&name) {
+                let slow = idna::domain_to_ascii_strict(&name)
+                    .ok()
+                    .filter(|ascii| ascii.split('.').all(valid_label));
+                assert_eq!(slow.as_deref(), Some(name.as_str()), "{name}");
+            }
+        }
+    }
 
     #[test]
     fn normalizes_what_browsers_send() {

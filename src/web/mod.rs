@@ -42,7 +42,9 @@ use std::time::Duration;
 use actix_session::SessionMiddleware;
 use actix_session::config::CookieContentSecurity;
 use actix_session::storage::CookieSessionStore;
+use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 
@@ -64,7 +66,34 @@ pub fn session_middleware(key: &Key) -> SessionMiddleware<CookieSessionStore> {
 /// Largest form body accepted (a long post's Markdown fits many times over).
 pub const MAX_FORM_BYTES: usize = 1024 * 1024;
 
-/// Registers every route; used by the server and by the tests.
+/// The application: every route behind the middleware, outermost first: the request log, the
+/// page cache's answers ([`page_cache::answer_hits`]: a page it holds goes out from there), the
+/// security headers, response compression, `Secure` cookies over https, admin sessions. Used by
+/// the server and by the tests.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let sessions = session_middleware(&state.session_key);
+    App::new()
+        .app_data(state)
+        .wrap(sessions)
+        .wrap(from_fn(secure_cookies::mark_secure))
+        .wrap(Compress::default())
+        .wrap(from_fn(security_headers::apply))
+        .wrap(from_fn(page_cache::answer_hits))
+        .wrap(from_fn(request_log::log_request))
+        .configure(routes)
+}
+
+/// Registers every route behind the middleware of [`app`].
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(form_config())
         .app_data(web::QueryConfig::default().error_handler(|error, _| {
@@ -122,23 +151,14 @@ pub async fn serve(state: web::Data<AppState>, bind: SocketAddr) -> std::io::Res
     state.served_hosts.keep_fresh(state.db.clone()).await;
     state.db.keep_following_changes().await;
     state.domain_checks.keep_checking(state.db.clone());
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .wrap(session_middleware(&state.session_key))
-            .wrap(from_fn(secure_cookies::mark_secure))
-            .wrap(Compress::default())
-            .wrap(from_fn(security_headers::apply))
-            .wrap(from_fn(request_log::log_request))
-            .configure(routes)
-    })
-    .shutdown_timeout(30)
-    // A client must send its request head within 10 s and close within 5 s of being told to;
-    // idle keep-alive connections are dropped after 30 s. Slow bodies: `AppState::body_timeout`.
-    .client_request_timeout(Duration::from_secs(10))
-    .client_disconnect_timeout(Duration::from_secs(5))
-    .keep_alive(Duration::from_secs(30))
-    .bind(bind)?;
+    let server = HttpServer::new(move || app(state.clone()))
+        .shutdown_timeout(30)
+        // A client must send its request head within 10 s and close within 5 s of being told to;
+        // idle keep-alive connections are dropped after 30 s. Slow bodies: `AppState::body_timeout`.
+        .client_request_timeout(Duration::from_secs(10))
+        .client_disconnect_timeout(Duration::from_secs(5))
+        .keep_alive(Duration::from_secs(30))
+        .bind(bind)?;
     tracing::info!(%bind, "serving");
     server.run().await
 }

@@ -39,7 +39,8 @@ use std::time::{Duration, Instant};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{
-    CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderMap, HeaderValue, SET_COOKIE, VARY,
+    ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, ContentEncoding, ETAG, HeaderMap, HeaderValue,
+    SET_COOKIE, VARY,
 };
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
@@ -48,10 +49,13 @@ use actix_web::{Error, HttpMessage, HttpResponse, web};
 
 use crate::coalesce::{Flights, LoadGuard, Turn, Waiting, claim_renewal};
 use crate::error::AppError;
-use crate::web::AppState;
+use crate::tenancy::directory::Resolution;
+use crate::tenancy::host;
+use crate::web::client::Client;
 use crate::web::precompressed::{self, Copies};
 use crate::web::response::client_has;
-use crate::web::site::RequestSite;
+use crate::web::site::{self, RequestSite};
+use crate::web::{AppState, security_headers};
 
 /// One stored page.
 struct Entry {
@@ -208,6 +212,20 @@ impl PageCache {
             .map(|entry| self.use_entry(entry))
     }
 
+    /// The page stored under `key` if it is valid and not yet due for its successor's render
+    /// (that render is handed to one request by [`PageCache::lookup`], on the full path).
+    fn hit(&self, key: &str, now: Freshness) -> Option<Page> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let entry = entries.get(key).filter(|entry| entry.is_valid(now))?;
+        let left = entry
+            .end(now.feed_current)
+            .saturating_duration_since(Instant::now());
+        if left < Self::REFRESH_AHEAD && !entry.refreshing.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(self.use_entry(entry))
+    }
+
     fn lookup(&self, key: &str, now: Freshness) -> Lookup {
         {
             let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
@@ -319,7 +337,75 @@ fn cacheable_request(req: &ServiceRequest) -> bool {
             .contains_key(actix_web::http::header::AUTHORIZATION)
 }
 
-/// The middleware, inside host resolution (it needs the [`RequestSite`]).
+/// The fast path of a hit, the outermost layer but the request log's: a request for a page the
+/// cache holds and may answer with now is answered here, its security headers added, without
+/// passing through the session, compression, address-check and routing layers (which would cost
+/// more than the answer itself). Every other request goes on through them, to [`serve`].
+///
+/// A page is only ever stored by [`serve`] for a request that passed all of those layers, under a
+/// key made of the site and the whole address, so the request answered here with it would have
+/// passed them too.
+pub async fn answer_hits(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some((site, page)) = stored_page(&req).await else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let encoding = precompressed::choose(req.request(), &page.body, &page.headers);
+    if encoding.is_none() && req.headers().contains_key(ACCEPT_ENCODING) {
+        // No stored copy suits this client: the compression layer has its own answer (another
+        // encoding, a small page compressed anyway, or 406 when nothing is acceptable).
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let https = Client::of(req.request()).https;
+    let admin = crate::web::admin::is_admin_path(req.path());
+    req.extensions_mut().insert(site);
+    let mut res = answer_from_cache(req, page, encoding);
+    security_headers::add(res.headers_mut(), admin, https);
+    Ok(res)
+}
+
+/// The page the cache holds for `req` and may answer it with now, and the request's site; `None`
+/// for anything else, left to the full path (which also answers for errors of host routing).
+async fn stored_page(req: &ServiceRequest) -> Option<(RequestSite, Page)> {
+    if !cacheable_request(req) {
+        return None;
+    }
+    let state = req.app_data::<web::Data<AppState>>()?;
+    let host = host::normalize(&site::request_host(req.request())).ok()?;
+    let Ok(Resolution::Site(ctx)) = state.directory.resolve(&host).await else {
+        return None;
+    };
+    let site = RequestSite {
+        base_url: state.public_origin.base_url(&ctx.primary_host),
+        ctx,
+    };
+    let page = state
+        .page_cache
+        .hit(&cache_key(&site, req), freshness(state, &site))?;
+    Some((site, page))
+}
+
+/// The key of a request's page: the site's base URL, the path and the query.
+fn cache_key(site: &RequestSite, req: &ServiceRequest) -> String {
+    let address = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let mut key = String::with_capacity(site.base_url.len() + address.len());
+    key.push_str(&site.base_url);
+    key.push_str(address);
+    key
+}
+
+/// What decides now whether a page of the site may still be used.
+fn freshness(state: &AppState, site: &RequestSite) -> Freshness {
+    Freshness {
+        writes: state.db.writes().of(site.ctx.scope.customer_id()),
+        feed_current: state.db.changes().is_current(),
+    }
+}
+
+/// The middleware, inside host resolution (it needs the [`RequestSite`]): answers from the cache,
+/// or renders the page and keeps it, one render at a time per page.
 pub async fn serve(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -332,20 +418,10 @@ pub async fn serve(
     if !cacheable_request(&req) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
-    let key = format!(
-        "{}{}",
-        site.base_url,
-        req.uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/")
-    );
-    let now = Freshness {
-        writes: state.db.writes().of(site.ctx.scope.customer_id()),
-        feed_current: state.db.changes().is_current(),
-    };
+    let key = cache_key(&site, &req);
+    let now = freshness(&state, &site);
     let lead = match state.page_cache.lookup(&key, now) {
-        Lookup::Hit(page) => return Ok(answer_from_cache(req, page)),
+        Lookup::Hit(page) => return Ok(replay_from_cache(req, page)),
         Lookup::Refresh => None,
         Lookup::Wait(waiting) => {
             if !waiting.finished().await {
@@ -354,7 +430,7 @@ pub async fn serve(
                 return Ok(req.error_response(unavailable).map_into_boxed_body());
             }
             if let Some(page) = state.page_cache.get(&key, now) {
-                return Ok(answer_from_cache(req, page));
+                return Ok(replay_from_cache(req, page));
             }
             None
         }
@@ -374,11 +450,21 @@ pub async fn serve(
 #[derive(Debug, Clone, Copy)]
 pub struct FromCache;
 
-/// A stored page as the answer to `req`, counted as a hit.
-fn answer_from_cache(req: ServiceRequest, page: Page) -> ServiceResponse<BoxBody> {
+/// A stored page as the answer to `req`, in the stored copy the client prefers, counted as a hit.
+fn replay_from_cache(req: ServiceRequest, page: Page) -> ServiceResponse<BoxBody> {
+    let encoding = precompressed::choose(req.request(), &page.body, &page.headers);
+    answer_from_cache(req, page, encoding)
+}
+
+/// A stored page as the answer to `req`, in `encoding` (`None`: as it is), counted as a hit.
+fn answer_from_cache(
+    req: ServiceRequest,
+    page: Page,
+    encoding: Option<ContentEncoding>,
+) -> ServiceResponse<BoxBody> {
     metrics::counter!(crate::metrics::PAGE_CACHE_HITS).increment(1);
     req.extensions_mut().insert(FromCache);
-    let res = replay(&req, page);
+    let res = replay(&req, page, encoding);
     req.into_response(res)
 }
 
@@ -442,8 +528,8 @@ fn end_of(site: &RequestSite, rendered: Instant) -> Instant {
 }
 
 /// A stored page as a response to this request: a 304 when the client has it already, else the
-/// body, in the stored compressed copy the client prefers if it accepts one.
-fn replay(req: &ServiceRequest, page: Page) -> HttpResponse {
+/// body, in its stored copy of `encoding` if one is given.
+fn replay(req: &ServiceRequest, page: Page, encoding: Option<ContentEncoding>) -> HttpResponse {
     let Page {
         status,
         headers,
@@ -464,19 +550,16 @@ fn replay(req: &ServiceRequest, page: Page) -> HttpResponse {
         }
         return res;
     }
-    let encoding = precompressed::choose(req.request(), &body, &headers);
     let body = match encoding {
         Some(encoding) => copies.get(encoding, &body),
         None => body,
     };
     let mut res = HttpResponse::build(status).body(body);
-    let res_headers = res.headers_mut();
-    for (name, value) in headers.iter() {
-        res_headers.insert(name.clone(), value.clone());
-    }
+    *res.headers_mut() = headers;
     if let Some(encoding) = encoding {
-        res_headers.insert(CONTENT_ENCODING, encoding.to_header_value());
-        res_headers.append(VARY, HeaderValue::from_static("accept-encoding"));
+        let headers = res.headers_mut();
+        headers.insert(CONTENT_ENCODING, encoding.to_header_value());
+        headers.append(VARY, HeaderValue::from_static("accept-encoding"));
     }
     res
 }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use actix_web::HttpRequest;
-use actix_web::http::header::HeaderMap;
+use actix_web::http::header::{ACCEPT_ENCODING, HeaderMap};
 use actix_web::http::header::{ContentEncoding, Encoding, Header};
 use actix_web::web::Bytes;
 
@@ -40,7 +40,10 @@ pub struct Copies {
 /// Which stored copy suits a request: `Brotli`, `Gzip`, or `None` for the body as it is (also
 /// when the client prefers an encoding only the compression middleware offers).
 pub fn choose(req: &HttpRequest, body: &Bytes, headers: &HeaderMap) -> Option<ContentEncoding> {
-    if body.len() < MIN_BYTES || !compressible(headers) {
+    if body.len() < MIN_BYTES
+        || !req.headers().contains_key(ACCEPT_ENCODING)
+        || !compressible(headers)
+    {
         return None;
     }
     let accepted = actix_web::http::header::AcceptEncoding::parse(req).ok()?;

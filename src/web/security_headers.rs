@@ -10,8 +10,8 @@ use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{
-    CONTENT_SECURITY_POLICY, HeaderName, HeaderValue, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
-    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    CONTENT_SECURITY_POLICY, HeaderMap, HeaderName, HeaderValue, REFERRER_POLICY,
+    STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use actix_web::middleware::Next;
 
@@ -45,7 +45,13 @@ pub async fn apply(
     let https = Client::of(req.request()).https;
     let admin = crate::web::admin::is_admin_path(req.path());
     let mut res = next.call(req).await?;
-    let headers = res.headers_mut();
+    add(res.headers_mut(), admin, https);
+    Ok(res)
+}
+
+/// Sets the security headers of a response of the admin or not, which arrived over https or not
+/// (also used by the page cache's answers, which skip this middleware).
+pub fn add(headers: &mut HeaderMap, admin: bool, https: bool) {
     headers.insert(
         CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(content_security_policy(admin)),
@@ -69,7 +75,6 @@ pub async fn apply(
     if https {
         headers.insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
     }
-    Ok(res)
 }
 
 #[cfg(test)]

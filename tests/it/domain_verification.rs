@@ -88,15 +88,11 @@ async fn check_now(owner: &mut Browser<'_>, domain: &str) -> String {
 /// handle stops it.
 fn serve_on(app: &TestApp, port: u16) -> actix_web::dev::ServerHandle {
     let state = app.state.clone();
-    let server = actix_web::HttpServer::new(move || {
-        actix_web::App::new()
-            .app_data(state.clone())
-            .configure(agoat::web::routes)
-    })
-    .workers(1)
-    .bind(("127.0.0.1", port))
-    .unwrap()
-    .run();
+    let server = actix_web::HttpServer::new(move || agoat::web::app(state.clone()))
+        .workers(1)
+        .bind(("127.0.0.1", port))
+        .unwrap()
+        .run();
     let handle = server.handle();
     actix_web::rt::spawn(server);
     handle

@@ -397,3 +397,82 @@ async fn a_page_rendered_for_a_request_naming_another_port_is_the_page_everyone_
         Some("http://alpha.test/posts/alpha-post")
     );
 }
+
+/// A response's headers but the request id and the date, by name, each with its values.
+fn lasting_headers(res: &crate::common::Response) -> Vec<(String, Vec<String>)> {
+    let mut names: Vec<String> = res.headers.keys().map(|n| n.to_string()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|name| !["x-request-id", "date", "content-length"].contains(&name.as_str()))
+        .map(|name| {
+            let values = res
+                .headers
+                .get_all(&name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect();
+            (name, values)
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_page_from_the_cache_goes_out_with_the_headers_it_was_rendered_with() {
+    // Hits are answered before the security-header, compression, cookie and session layers:
+    // what they add must be the same as when the page went through them.
+    let app = TestApp::with_trusted_proxies("10.0.0.0/8").await;
+    let t = two_tenants(&app).await;
+    app.user(t.a, "editor@alpha.test", Role::Editor, PASSWORD)
+        .await;
+    let mut editor = app.browser("alpha.test");
+    editor.sign_in("editor@alpha.test", PASSWORD).await;
+    let cases = [
+        (false, None),
+        (true, None),
+        (false, Some("gzip")),
+        (true, Some("br;q=1, gzip;q=0.5")),
+        // Encodings the cache keeps no copy in go through the compression layer, as a miss did.
+        (false, Some("deflate")),
+        (false, Some("identity")),
+    ];
+    for (n, (https, accept)) in cases.into_iter().enumerate() {
+        let path = format!("/posts/alpha-post?case={n}");
+        editor.peer = if https {
+            "10.0.0.1:40000".parse().unwrap()
+        } else {
+            "192.0.2.7:40000".parse().unwrap()
+        };
+        editor.headers = [
+            https.then(|| ("X-Forwarded-Proto".to_owned(), "https".to_owned())),
+            accept.map(|a| ("Accept-Encoding".to_owned(), a.to_owned())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let stored = app.state.page_cache.stored();
+        let rendered = editor.get(&path).await;
+        assert_eq!(rendered.status, 200, "{path}");
+        assert_eq!(app.state.page_cache.stored(), stored + 1, "{path}: kept");
+        let replayed = editor.get(&path).await;
+        assert_eq!(replayed.status, 200, "{path}");
+        assert_eq!(
+            app.state.page_cache.stored(),
+            stored + 1,
+            "{path}: from the cache"
+        );
+        assert_eq!(
+            lasting_headers(&replayed),
+            lasting_headers(&rendered),
+            "{path}, https {https}, accepting {accept:?}"
+        );
+        assert!(replayed.header("x-request-id").is_some());
+        assert!(replayed.header("content-security-policy").is_some());
+        assert!(replayed.header("set-cookie").is_none(), "{path}");
+        assert_eq!(
+            replayed.header("strict-transport-security").is_some(),
+            https,
+            "{path}"
+        );
+    }
+}

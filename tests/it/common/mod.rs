@@ -16,7 +16,7 @@ pub mod replica;
 use std::sync::Arc;
 
 use actix_web::test::{self, TestRequest};
-use actix_web::{App, web};
+use actix_web::web;
 use agoat::audit::Actor;
 use agoat::config::{PublicOrigin, TrustedProxies};
 use agoat::content::posts::{self, PostInput, Status};
@@ -529,23 +529,7 @@ impl TestApp {
 
     /// Sends a request through the whole application (middleware included).
     pub async fn send(&self, request: TestRequest) -> Response {
-        let app = test::init_service(
-            App::new()
-                .app_data(self.state.clone())
-                .wrap(agoat::web::session_middleware(&self.state.session_key))
-                .wrap(actix_web::middleware::from_fn(
-                    agoat::web::secure_cookies::mark_secure,
-                ))
-                .wrap(actix_web::middleware::Compress::default())
-                .wrap(actix_web::middleware::from_fn(
-                    agoat::web::security_headers::apply,
-                ))
-                .wrap(actix_web::middleware::from_fn(
-                    agoat::web::request_log::log_request,
-                ))
-                .configure(agoat::web::routes),
-        )
-        .await;
+        let app = test::init_service(agoat::web::app(self.state.clone())).await;
         let response = test::call_service(&app, request.to_request()).await;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
