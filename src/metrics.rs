@@ -14,7 +14,10 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, histogram};
+use actix_web::http::Method;
+use metrics::{
+    SharedString, Unit, counter, describe_counter, describe_gauge, describe_histogram, histogram,
+};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use uuid::Uuid;
 
@@ -195,16 +198,44 @@ fn describe() {
 }
 
 /// Records one answered request.
-pub fn request(route: &str, method: &str, status: u16, elapsed: Duration, customer: Option<Uuid>) {
-    let status_text = status.to_string();
-    counter!(HTTP_REQUESTS, "route" => route.to_owned(), "method" => method.to_owned(),
-        "status" => status_text)
+pub fn request(
+    route: SharedString,
+    method: &Method,
+    status: u16,
+    elapsed: Duration,
+    customer: Option<Uuid>,
+) {
+    counter!(HTTP_REQUESTS, "route" => route.clone(), "method" => method_label(method),
+        "status" => status_label(status))
     .increment(1);
-    histogram!(HTTP_DURATION, "route" => route.to_owned()).record(elapsed.as_secs_f64());
+    histogram!(HTTP_DURATION, "route" => route).record(elapsed.as_secs_f64());
     if let Some(customer) = customer.filter(has_own_series) {
         let class = format!("{}xx", status / 100);
         counter!(CUSTOMER_REQUESTS, "customer" => customer.to_string(), "status" => class)
             .increment(1);
+    }
+}
+
+/// A method as a label; the standard ones without an allocation.
+fn method_label(method: &Method) -> SharedString {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    match STANDARD.iter().find(|name| **name == method.as_str()) {
+        Some(name) => SharedString::const_str(name),
+        None => SharedString::from(method.as_str().to_owned()),
+    }
+}
+
+/// A status code as a label; the common ones without an allocation.
+fn status_label(status: u16) -> SharedString {
+    match status {
+        200 => SharedString::const_str("200"),
+        301 => SharedString::const_str("301"),
+        303 => SharedString::const_str("303"),
+        304 => SharedString::const_str("304"),
+        404 => SharedString::const_str("404"),
+        other => SharedString::from(other.to_string()),
     }
 }
 

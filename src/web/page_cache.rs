@@ -67,6 +67,8 @@ struct Entry {
     /// scheduled publication if that is sooner.
     ends: Instant,
     status: StatusCode,
+    /// The headers as rendered, with the security headers of a public page over plain http
+    /// already added (a hit over https adds HSTS).
     headers: HeaderMap,
     body: Bytes,
     /// Compressed copies of the body, made when first asked for.
@@ -327,8 +329,7 @@ impl PageCache {
 fn cacheable_request(req: &ServiceRequest) -> bool {
     let path = req.path();
     matches!(*req.method(), Method::GET | Method::HEAD)
-        && !(path == "/admin"
-            || path.starts_with("/admin/")
+        && !(crate::web::admin::is_admin_path(path)
             || path.starts_with("/preview/")
             || path == "/search"
             || path.starts_with(crate::content::markdown::MEDIA_PATH))
@@ -359,10 +360,11 @@ pub async fn answer_hits(
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let https = Client::of(req.request()).https;
-    let admin = crate::web::admin::is_admin_path(req.path());
     req.extensions_mut().insert(site);
     let mut res = answer_from_cache(req, page, encoding);
-    security_headers::add(res.headers_mut(), admin, https);
+    if https {
+        security_headers::add(res.headers_mut(), false, https);
+    }
     Ok(res)
 }
 
@@ -493,6 +495,10 @@ async fn render_and_keep(
     }
     let (req, res) = res.into_parts();
     let (head, body) = res.into_parts();
+    let mut headers = head.headers().clone();
+    // What the security-header layer adds on the way out, kept so that a hit on the fast path
+    // (which skips that layer) need not add it again.
+    security_headers::add(&mut headers, false, false);
     let body = match actix_web::body::to_bytes(body).await {
         Ok(body) => body,
         Err(_) => {
@@ -509,7 +515,7 @@ async fn render_and_keep(
             rendered: started,
             ends,
             status: head.status(),
-            headers: head.headers().clone(),
+            headers,
             body: body.clone(),
             copies: state.page_cache.new_copies(),
             refreshing: AtomicBool::new(false),

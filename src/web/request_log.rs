@@ -9,6 +9,7 @@ use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
+use metrics::SharedString;
 
 use crate::web::page_cache::FromCache;
 use crate::web::site::RequestSite;
@@ -25,16 +26,18 @@ fn record_metrics<B>(res: &ServiceResponse<B>, method: &Method, status: u16, ela
     // A page from the cache never went through the router: matching its address against every
     // route again would be most of what it costs.
     let route = if cached {
-        crate::metrics::CACHED_ROUTE.to_owned()
+        SharedString::const_str(crate::metrics::CACHED_ROUTE)
     } else {
-        req.match_pattern()
-            .unwrap_or_else(|| crate::metrics::DEFAULT_ROUTE.to_owned())
+        match req.match_pattern() {
+            Some(pattern) => SharedString::from(pattern),
+            None => SharedString::const_str(crate::metrics::DEFAULT_ROUTE),
+        }
     };
     let customer = req
         .extensions()
         .get::<RequestSite>()
         .map(|site| site.ctx.scope.customer_id().as_uuid());
-    crate::metrics::request(&route, method.as_str(), status, elapsed, customer);
+    crate::metrics::request(route, method, status, elapsed, customer);
 }
 
 /// Assigns a request id, logs method, host, path, status and duration when the response is ready.
