@@ -12,8 +12,13 @@ use serde_json::{Map, Value, json};
 
 /// The JSON text to put between `<script type="application/ld+json">` and `</script>`.
 pub fn script_text(data: &Value) -> String {
-    let mut out = String::new();
-    for c in data.to_string().chars() {
+    const ESCAPED: [char; 5] = ['<', '>', '&', '\u{2028}', '\u{2029}'];
+    let text = data.to_string();
+    if !text.contains(ESCAPED) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 32);
+    for c in text.chars() {
         match c {
             '<' => out.push_str("\\u003c"),
             '>' => out.push_str("\\u003e"),
@@ -140,6 +145,12 @@ mod tests {
         assert!(!text.contains('\u{2028}'));
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back, data);
+        for alone in ["<", ">", "&", "\u{2028}", "\u{2029}"] {
+            let text = script_text(&json!({ "headline": format!("a{alone}b") }));
+            assert!(!text.contains(alone), "{text}");
+        }
+        let plain = json!({ "headline": "Plain words, \"quoted\"" });
+        assert_eq!(script_text(&plain), plain.to_string());
     }
 
     #[test]
