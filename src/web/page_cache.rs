@@ -339,9 +339,10 @@ fn cacheable_request(req: &ServiceRequest) -> bool {
 }
 
 /// The fast path of a hit, the outermost layer but the request log's: a request for a page the
-/// cache holds and may answer with now is answered here, its security headers added, without
-/// passing through the session, compression, address-check and routing layers (which would cost
-/// more than the answer itself). Every other request goes on through them, to [`serve`].
+/// cache holds and may answer with now is answered here, without passing through the security
+/// headers, session, compression, address-check and routing layers (which would cost more than
+/// the answer itself): the page was stored with the public security headers, and gets HSTS here
+/// over https. Every other request goes on through those layers, to [`serve`].
 ///
 /// A page is only ever stored by [`serve`] for a request that passed all of those layers, under a
 /// key made of the site and the whole address, so the request answered here with it would have
