@@ -94,8 +94,17 @@ impl Drop for LoadGuard {
 /// Whether the caller should renew an entry valid until `expires`: only within `ahead` of its end,
 /// and only the first caller to ask (`renewing` remembers it for this entry).
 pub fn claim_renewal(expires: Instant, ahead: Duration, renewing: &AtomicBool) -> bool {
-    let ending = expires.saturating_duration_since(Instant::now()) < ahead;
-    ending && !renewing.swap(true, Ordering::AcqRel)
+    is_ending(expires, ahead) && !renewing.swap(true, Ordering::AcqRel)
+}
+
+/// Whether an entry valid until `expires` waits for a caller to claim its renewal (see
+/// [`claim_renewal`]); claims nothing, for readers that leave the renewal to others.
+pub fn awaits_renewal(expires: Instant, ahead: Duration, renewing: &AtomicBool) -> bool {
+    is_ending(expires, ahead) && !renewing.load(Ordering::Acquire)
+}
+
+fn is_ending(expires: Instant, ahead: Duration) -> bool {
+    expires.saturating_duration_since(Instant::now()) < ahead
 }
 
 #[cfg(test)]

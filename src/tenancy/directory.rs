@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use scoped_futures::ScopedFutureExt;
 
 use crate::branding::{self, Brand};
-use crate::coalesce::{Flights, Turn, claim_renewal};
+use crate::coalesce::{Flights, Turn, awaits_renewal, claim_renewal};
 use crate::content::menus::{self, SiteMenus};
 use crate::content::posts;
 use crate::db::Database;
@@ -267,6 +267,22 @@ impl Directory {
             }
             _ => Cached::Missing,
         }
+    }
+
+    /// The site `host` resolves to, if this server holds a valid answer for it that is not waiting
+    /// to be renewed; never reads the database (for the page cache's fast path, which leaves
+    /// everything else to [`Directory::resolve`]).
+    pub fn known_site(&self, host: &str) -> Option<Arc<SiteContext>> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let entry = entries.get(host)?;
+        let Resolution::Site(ctx) = &entry.resolution else {
+            return None;
+        };
+        let end = entry.end(self.db.changes().is_current());
+        let usable = Instant::now() < end
+            && self.is_current(&entry.resolution)
+            && !awaits_renewal(end, Self::RENEW_AHEAD, &entry.renewing);
+        usable.then(|| ctx.clone())
     }
 
     /// Whether no write of the site's customer has been counted since the answer was read.

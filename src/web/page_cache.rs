@@ -47,9 +47,8 @@ use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::{Error, HttpMessage, HttpResponse, web};
 
-use crate::coalesce::{Flights, LoadGuard, Turn, Waiting, claim_renewal};
+use crate::coalesce::{Flights, LoadGuard, Turn, Waiting, awaits_renewal, claim_renewal};
 use crate::error::AppError;
-use crate::tenancy::directory::Resolution;
 use crate::tenancy::host;
 use crate::web::client::Client;
 use crate::web::precompressed::{self, Copies};
@@ -219,10 +218,8 @@ impl PageCache {
     fn hit(&self, key: &str, now: Freshness) -> Option<Page> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         let entry = entries.get(key).filter(|entry| entry.is_valid(now))?;
-        let left = entry
-            .end(now.feed_current)
-            .saturating_duration_since(Instant::now());
-        if left < Self::REFRESH_AHEAD && !entry.refreshing.load(Ordering::Acquire) {
+        let end = entry.end(now.feed_current);
+        if awaits_renewal(end, Self::REFRESH_AHEAD, &entry.refreshing) {
             return None;
         }
         Some(self.use_entry(entry))
@@ -351,7 +348,13 @@ pub async fn answer_hits(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some((site, page)) = stored_page(&req).await else {
+    let Some(site) = cacheable_site(&req) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let page = stored_page(&req, &site);
+    // Host routing takes the site from here instead of resolving the host again.
+    req.extensions_mut().insert(site);
+    let Some(page) = page else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let encoding = precompressed::choose(req.request(), &page.body, &page.headers);
@@ -361,7 +364,6 @@ pub async fn answer_hits(
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let https = Client::of(req.request()).https;
-    req.extensions_mut().insert(site);
     let mut res = answer_from_cache(req, page, encoding);
     if https {
         security_headers::add(res.headers_mut(), false, https);
@@ -369,25 +371,29 @@ pub async fn answer_hits(
     Ok(res)
 }
 
-/// The page the cache holds for `req` and may answer it with now, and the request's site; `None`
-/// for anything else, left to the full path (which also answers for errors of host routing).
-async fn stored_page(req: &ServiceRequest) -> Option<(RequestSite, Page)> {
+/// The site of a request the cache may answer, as host routing already holds it; `None` for any
+/// other request, and for a host whose site this server has not resolved lately (left to host
+/// routing, which reads the database, or answers for a host that is no site's). Never reads the
+/// database: health checks and assets on any host cost no directory lookup here.
+fn cacheable_site(req: &ServiceRequest) -> Option<RequestSite> {
     if !cacheable_request(req) {
         return None;
     }
     let state = req.app_data::<web::Data<AppState>>()?;
     let host = host::normalize(&site::request_host(req.request())).ok()?;
-    let Ok(Resolution::Site(ctx)) = state.directory.resolve(&host).await else {
-        return None;
-    };
-    let site = RequestSite {
+    let ctx = state.directory.known_site(&host)?;
+    Some(RequestSite {
         base_url: state.public_origin.base_url(&ctx.primary_host),
         ctx,
-    };
-    let page = state
+    })
+}
+
+/// The page the cache holds for `req` on `site` and may answer it with now.
+fn stored_page(req: &ServiceRequest, site: &RequestSite) -> Option<Page> {
+    let state = req.app_data::<web::Data<AppState>>()?;
+    state
         .page_cache
-        .hit(&cache_key(&site, req), freshness(state, &site))?;
-    Some((site, page))
+        .hit(&cache_key(site, req), freshness(state, site))
 }
 
 /// The key of a request's page: the site's base URL, the path and the query.

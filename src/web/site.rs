@@ -51,6 +51,11 @@ pub async fn resolve_site(
             "application state missing",
         ));
     };
+    // Resolved already by the page cache's fast path, for a request it could not answer.
+    let resolved = req.extensions().get::<RequestSite>().cloned();
+    if let Some(site) = resolved {
+        return within_site(req, next, site).await;
+    }
     let raw_host = request_host(req.request());
     let host = match host::normalize(&raw_host) {
         Ok(host) => host,
@@ -99,12 +104,22 @@ pub async fn resolve_site(
                 ctx,
             };
             req.extensions_mut().insert(site.clone());
-            // A signed-in user sees what they changed at once: their reads skip the replicas.
-            let signed_in = req.cookie(crate::web::SESSION_COOKIE).is_some();
-            let res = replicas::primary_only(signed_in, next.call(req)).await?;
-            Ok(in_site_layout(res, &site).await)
+            within_site(req, next, site).await
         }
     }
+}
+
+/// Runs a request routed to `site` (already in its extensions): a signed-in user's reads go to
+/// the primary, errors are shown in the site's layout.
+async fn within_site(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    site: RequestSite,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    // A signed-in user sees what they changed at once: their reads skip the replicas.
+    let signed_in = req.cookie(crate::web::SESSION_COOKIE).is_some();
+    let res = replicas::primary_only(signed_in, next.call(req)).await?;
+    Ok(in_site_layout(res, &site).await)
 }
 
 /// Replaces a handler's bare error page with the site's own, or under `/admin` with the

@@ -476,3 +476,30 @@ async fn a_page_from_the_cache_goes_out_with_the_headers_it_was_rendered_with() 
         );
     }
 }
+
+#[actix_web::test]
+async fn answering_from_the_cache_never_reads_the_host_directory() {
+    let app = TestApp::new().await;
+    two_tenants(&app).await;
+    // Health checks name any host, often none a site has: the fast path takes only a site host
+    // routing already holds, and leaves every other host to routing (which health checks skip).
+    let before = app.state.directory.lookups();
+    for host in ["10.0.0.5:8080", "lb.internal", "alpha.test"] {
+        assert_eq!(app.get(host, "/healthz").await.status, 200, "{host}");
+    }
+    assert_eq!(app.state.directory.lookups(), before, "no directory read");
+
+    let first = app.get("alpha.test", "/posts/alpha-post").await;
+    assert_eq!(first.status, 200);
+    let loaded = app.state.directory.lookups();
+    assert_eq!(loaded, before + 1, "the first page routes the host once");
+    let again = app.get("alpha.test", "/posts/alpha-post").await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body, first.body);
+    assert_eq!(
+        app.state.directory.lookups(),
+        loaded,
+        "a hit reads no directory"
+    );
+    assert_eq!(app.state.page_cache.stored(), 1);
+}
