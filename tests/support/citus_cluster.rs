@@ -13,6 +13,9 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use agoat::db::Conn;
+
+#[path = "scratch.rs"]
+mod scratch;
 use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 
 const DATABASE: &str = "agoat";
@@ -47,7 +50,7 @@ impl Cluster {
             return None;
         };
         static STARTED: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
+        let dir = scratch::root().join(format!(
             "agoat-citus-{}-{}",
             std::process::id(),
             STARTED.fetch_add(1, Ordering::Relaxed)

@@ -12,6 +12,8 @@ pub mod dns;
 pub mod http;
 pub mod mail;
 pub mod replica;
+#[path = "../../support/scratch.rs"]
+pub mod scratch;
 
 use std::sync::Arc;
 
@@ -73,7 +75,7 @@ async fn servers() -> &'static [String] {
                 return vec![url];
             }
             remove_stale_clusters();
-            let dir = std::env::temp_dir().join(format!("agoat-test-pg-{}", std::process::id()));
+            let dir = scratch::root().join(format!("agoat-test-pg-{}", std::process::id()));
             let embedded = EmbeddedPostgres::start(&dir)
                 .await
                 .expect("the embedded PostgreSQL starts");
@@ -98,7 +100,7 @@ fn start_cluster() -> Vec<String> {
 /// Removes the clusters of earlier test processes that have ended (their servers stopped with
 /// them).
 fn remove_stale_clusters() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+    let Ok(entries) = std::fs::read_dir(scratch::root()) else {
         return;
     };
     for entry in entries.flatten() {

@@ -26,7 +26,7 @@ impl ReplicaPair {
     /// Starts the primary with the database `agoat`, then the replica of it, and waits until the
     /// replica is in recovery and answers.
     pub async fn start() -> ReplicaPair {
-        let dir = std::env::temp_dir().join(format!(
+        let dir = super::scratch::root().join(format!(
             "agoat-replica-{}-{}",
             std::process::id(),
             uuid::Uuid::new_v4().simple()
