@@ -47,28 +47,27 @@ pub async fn log_request(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let id = uuid::Uuid::new_v4().simple().to_string();
-    req.extensions_mut().insert(RequestId(id.clone()));
+    // A simple UUID is 32 hexadecimal digits: always a valid header value.
+    let id_header = HeaderValue::from_str(&id).expect("a simple UUID is a header value");
+    req.extensions_mut().insert(RequestId(id));
     let method = req.method().clone();
-    let path = req.path().to_owned();
+    let mut res = next.call(req).await?;
+    let status = res.status().as_u16();
+    res.headers_mut()
+        .insert(HeaderName::from_static("x-request-id"), id_header.clone());
+    record_metrics(&res, &method, status, started.elapsed());
+    let req = res.request();
     let host = req
         .headers()
         .get(actix_web::http::header::HOST)
         .and_then(|h| h.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let mut res = next.call(req).await?;
-    let status = res.status().as_u16();
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        res.headers_mut()
-            .insert(HeaderName::from_static("x-request-id"), value);
-    }
-    record_metrics(&res, &method, status, started.elapsed());
+        .unwrap_or("");
     let cause = res.response().error().map(|e| e.to_string());
     tracing::info!(
-        request_id = %id,
+        request_id = id_header.to_str().unwrap_or(""),
         %method,
         host,
-        path,
+        path = req.path(),
         status,
         micros = started.elapsed().as_micros() as u64,
         error = cause.as_deref(),
