@@ -11,6 +11,10 @@ use actix_web::http::header::ContentType;
 use actix_web::web::{Bytes, Data};
 use actix_web::{App, HttpResponse, HttpServer};
 
+/// The allocator the product's binary uses (`src/main.rs`), so that the ceiling is built as it is.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The value given after `flag` on the command line.
 fn argument(flag: &str) -> io::Result<String> {
     let mut args = env::args().skip_while(|arg| arg != flag).skip(1);

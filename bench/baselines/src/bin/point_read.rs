@@ -20,6 +20,10 @@ use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+/// The allocator the product's binary uses (`src/main.rs`), so that the ceiling is built as it is.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 diesel::table! {
     content.posts (customer_id, id) {
         customer_id -> Uuid,
