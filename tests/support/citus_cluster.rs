@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use agoat::db::Conn;
 
 #[path = "scratch.rs"]
-mod scratch;
+pub mod scratch;
 use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 
 const DATABASE: &str = "agoat";

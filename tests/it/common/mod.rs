@@ -12,8 +12,7 @@ pub mod dns;
 pub mod http;
 pub mod mail;
 pub mod replica;
-#[path = "../../support/scratch.rs"]
-pub mod scratch;
+pub use citus_cluster::scratch;
 
 use std::sync::Arc;
 
@@ -80,6 +79,7 @@ async fn servers() -> &'static [String] {
                 .await
                 .expect("the embedded PostgreSQL starts");
             let url = embedded.url("postgres");
+            remove_when_process_ends(embedded.data_dir());
             let _ = EMBEDDED.set(embedded);
             vec![url]
         })
@@ -95,6 +95,25 @@ fn start_cluster() -> Vec<String> {
     let urls = cluster.admin_urls();
     let _ = CLUSTER.set(cluster);
     urls
+}
+
+/// Removes the embedded server's folder (it is in memory, see `scratch`) once this process has
+/// ended and the server with it (by its parent-death signal): a detached shell polls for both.
+fn remove_when_process_ends(dir: &std::path::Path) {
+    let dir = dir.display();
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+         server=$(head -n 1 '{dir}/pg/postmaster.pid' 2>/dev/null); \
+         while [ -n \"$server\" ] && kill -0 \"$server\" 2>/dev/null; do sleep 1; done; \
+         rm -rf '{dir}'",
+        pid = std::process::id()
+    );
+    let _ = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
 }
 
 /// Removes the clusters of earlier test processes that have ended (their servers stopped with
