@@ -71,10 +71,32 @@ pub fn install(customers: HashSet<Uuid>) -> Result<PrometheusHandle, String> {
         .build_recorder();
     let handle = recorder.handle();
     metrics::set_global_recorder(recorder).map_err(|e| e.to_string())?;
+    drain_histograms_regularly(handle.clone());
     let _ = CUSTOMERS.set(customers);
     describe();
     start_at_zero();
     Ok(handle)
+}
+
+/// How often the histograms' samples are folded into their buckets, scraped or not.
+const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Folds the histograms' samples into their buckets every [`UPKEEP_INTERVAL`] on a thread of its
+/// own. The recorder keeps every sample until then: with only a scrape to do it, a server whose
+/// metrics nobody scraped grew by about 8 MiB every 5 s under load (a histogram sample per
+/// request), without bound.
+fn drain_histograms_regularly(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_INTERVAL);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "the metrics' upkeep thread did not start");
+    }
 }
 
 /// The counters without labels exist from the start, at 0, so that a rate of them is 0 rather

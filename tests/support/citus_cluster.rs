@@ -13,10 +13,10 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use agoat::db::Conn;
+use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 
 #[path = "scratch.rs"]
 pub mod scratch;
-use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 
 const DATABASE: &str = "agoat";
 const WORKERS: usize = 2;

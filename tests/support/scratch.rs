@@ -1,16 +1,22 @@
 //! Where the tests' own database servers keep their data: a memory-backed folder when the machine
 //! has one. A test creates and drops a database from a template every few seconds, each of
-//! hundreds of files (thousands on a Citus worker); on ext4, allocating inodes among so many
+//! hundreds of files (about 750 on a Citus worker); on ext4, allocating inodes among so many
 //! recently deleted ones took about a third of the machine's CPU in a Citus run. Nothing there has
 //! to outlive the test process.
 
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 /// `AGOAT_TEST_SCRATCH` if set, else `/dev/shm` when it is a writable folder, else the system's
-/// temporary folder.
+/// temporary folder; decided once per process.
 pub fn root() -> PathBuf {
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(choose_root).clone()
+}
+
+fn choose_root() -> PathBuf {
     if let Some(dir) = std::env::var_os("AGOAT_TEST_SCRATCH").filter(|dir| !dir.is_empty()) {
         return PathBuf::from(dir);
     }
