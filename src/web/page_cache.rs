@@ -348,10 +348,15 @@ pub async fn answer_hits(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(site) = cacheable_site(&req) else {
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let page = stored_page(&req, &site);
+    let Some(site) = cacheable_site(&req, state) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let page = state
+        .page_cache
+        .hit(&cache_key(&site, &req), freshness(state, &site));
     // Host routing takes the site from here instead of resolving the host again.
     req.extensions_mut().insert(site);
     let Some(page) = page else {
@@ -375,25 +380,16 @@ pub async fn answer_hits(
 /// other request, and for a host whose site this server has not resolved lately (left to host
 /// routing, which reads the database, or answers for a host that is no site's). Never reads the
 /// database: health checks and assets on any host cost no directory lookup here.
-fn cacheable_site(req: &ServiceRequest) -> Option<RequestSite> {
+fn cacheable_site(req: &ServiceRequest, state: &AppState) -> Option<RequestSite> {
     if !cacheable_request(req) {
         return None;
     }
-    let state = req.app_data::<web::Data<AppState>>()?;
     let host = host::normalize(&site::request_host(req.request())).ok()?;
     let ctx = state.directory.known_site(&host)?;
     Some(RequestSite {
         base_url: state.public_origin.base_url(&ctx.primary_host),
         ctx,
     })
-}
-
-/// The page the cache holds for `req` on `site` and may answer it with now.
-fn stored_page(req: &ServiceRequest, site: &RequestSite) -> Option<Page> {
-    let state = req.app_data::<web::Data<AppState>>()?;
-    state
-        .page_cache
-        .hit(&cache_key(site, req), freshness(state, site))
 }
 
 /// The key of a request's page: the site's base URL, the path and the query.

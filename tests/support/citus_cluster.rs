@@ -90,21 +90,11 @@ impl Cluster {
                 }
             })
             .collect();
-        let script = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stops}; rm -rf {dir}",
-            pid = std::process::id(),
-            stops = stops.join("; "),
-            dir = self.dir.display()
-        );
-        // Never waited for: it outlives this process on purpose, and init reaps it.
-        #[allow(clippy::zombie_processes)]
-        let _watchdog = Command::new("setsid")
-            .args(["sh", "-c", &script])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start the cluster's watchdog");
+        scratch::after_process_ends(&format!(
+            "{}; rm -rf {}",
+            stops.join("; "),
+            self.dir.display()
+        ));
     }
 
     fn node_dir(&self, node: usize) -> PathBuf {

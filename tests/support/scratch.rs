@@ -27,6 +27,26 @@ fn choose_root() -> PathBuf {
     std::env::temp_dir()
 }
 
+/// Runs the shell commands `then` once this process has ended, whether or not it ends cleanly: a
+/// detached shell (its own session, so a Ctrl-C to the test run leaves it be) polls for the
+/// process. For servers and folders that must not outlive a test process that keeps them in a
+/// static, which is never dropped.
+pub fn after_process_ends(then: &str) {
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {then}",
+        pid = std::process::id()
+    );
+    // Never waited for: it outlives this process on purpose, and init reaps it.
+    #[allow(clippy::zombie_processes)]
+    let _watchdog = std::process::Command::new("setsid")
+        .args(["sh", "-c", &script])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the watchdog of the test servers");
+}
+
 fn is_writable_folder(dir: &std::path::Path) -> bool {
     let probe = dir.join(format!(".agoat-probe-{}", std::process::id()));
     let writable = std::fs::create_dir(&probe).is_ok();

@@ -98,22 +98,14 @@ fn start_cluster() -> Vec<String> {
 }
 
 /// Removes the embedded server's folder (it is in memory, see `scratch`) once this process has
-/// ended and the server with it (by its parent-death signal): a detached shell polls for both.
+/// ended and the server with it (by its parent-death signal).
 fn remove_when_process_ends(dir: &std::path::Path) {
     let dir = dir.display();
-    let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
-         server=$(head -n 1 '{dir}/pg/postmaster.pid' 2>/dev/null); \
+    scratch::after_process_ends(&format!(
+        "server=$(head -n 1 '{dir}/pg/postmaster.pid' 2>/dev/null); \
          while [ -n \"$server\" ] && kill -0 \"$server\" 2>/dev/null; do sleep 1; done; \
-         rm -rf '{dir}'",
-        pid = std::process::id()
-    );
-    let _ = std::process::Command::new("sh")
-        .args(["-c", &script])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
+         rm -rf '{dir}'"
+    ));
 }
 
 /// Removes the clusters of earlier test processes that have ended (their servers stopped with
