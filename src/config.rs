@@ -45,6 +45,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use tracing_subscriber::EnvFilter;
+
+use crate::access_log::Format;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 
 /// A secret read from the environment: never printed, not even in debug output.
@@ -71,7 +73,9 @@ impl fmt::Debug for Secret {
 /// Starts logging to stderr: `RUST_LOG` filters (default `default_level`), `AGOAT_LOG_FORMAT=json`
 /// switches to JSON lines. With `background`, lines are written by a thread of their own so that
 /// a request never waits on the terminal or the disk (nothing is dropped: a full buffer makes the
-/// logger wait); keep the returned guard until the process ends, it writes out what is left.
+/// logger wait), and the request log's lines, when not for a terminal, are formatted by
+/// [`crate::access_log`]; keep the returned guard until the process ends, it writes out what is
+/// left.
 pub fn init_logging(
     default_level: &str,
     background: bool,
@@ -79,6 +83,8 @@ pub fn init_logging(
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let json = std::env::var("AGOAT_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    // Colours only for a terminal: a log file or collector gets plain text.
+    let ansi = std::io::stderr().is_terminal();
     let (writer, guard) = if background {
         // Buffered: the thread writes what has queued up at once, and flushes whenever the queue
         // is empty, instead of one system call per line.
@@ -88,14 +94,17 @@ pub fn init_logging(
                 64 * 1024,
                 std::io::stderr(),
             ));
+        if json || !ansi {
+            let format = if json { Format::Json } else { Format::Text };
+            crate::access_log::write_to(writer.clone(), format);
+        }
         (BoxMakeWriter::new(writer), Some(guard))
     } else {
         (BoxMakeWriter::new(std::io::stderr), None)
     };
-    // Colours only for a terminal: a log file or collector gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(ansi)
         .with_timer(LogClock)
         .with_writer(writer);
     let result = if json {
@@ -127,7 +136,7 @@ std::thread_local! {
         const { std::cell::RefCell::new((i64::MIN, String::new())) };
 }
 
-fn write_log_time(w: &mut impl fmt::Write, seconds: i64, micros: u32) -> fmt::Result {
+pub(crate) fn write_log_time(w: &mut impl fmt::Write, seconds: i64, micros: u32) -> fmt::Result {
     LOG_SECOND.with_borrow_mut(|(second, text)| {
         if *second != seconds {
             *second = seconds;
@@ -265,12 +274,18 @@ impl PublicOrigin {
         })
     }
 
-    /// `scheme://host[:port]`, without a trailing slash.
+    /// `scheme://host[:port]`, without a trailing slash (put together without `format!`: every
+    /// page answered from the cache needs one).
     pub fn base_url(&self, host: &str) -> String {
-        match self.port {
-            Some(port) => format!("{}://{host}:{port}", self.scheme),
-            None => format!("{}://{host}", self.scheme),
+        let mut url = String::with_capacity(self.scheme.len() + 3 + host.len() + 6);
+        url.push_str(self.scheme);
+        url.push_str("://");
+        url.push_str(host);
+        if let Some(port) = self.port {
+            url.push(':');
+            url.push_str(&port.to_string());
         }
+        url
     }
 }
 

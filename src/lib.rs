@@ -8,6 +8,7 @@
 //! leaves through the outbox of `mail`, and secret link tokens are made in `token`. Sites exported
 //! from WordPress and Ghost come in through `import`.
 
+pub mod access_log;
 pub mod address;
 pub mod audit;
 pub mod branding;

@@ -155,12 +155,12 @@ impl<'a> Changes<'a> {
 }
 
 /// The branding of a site of the customer in scope.
-pub async fn of_site(conn: &mut Conn, scope: Scope, site: SiteId) -> AppResult<Branding> {
+pub async fn of_site(mut conn: &Conn, scope: Scope, site: SiteId) -> AppResult<Branding> {
     let row: Option<Row> = site_branding::table
         .filter(site_branding::customer_id.eq(scope.customer_uuid()))
         .filter(site_branding::site_id.eq(site.as_uuid()))
         .select(Row::as_select())
-        .first(conn)
+        .first(&mut conn)
         .await
         .optional()?;
     Ok(row.map(Branding::from).unwrap_or_default())
@@ -261,7 +261,7 @@ fn digest(text: &str) -> String {
 }
 
 /// The brand of a site of the customer in scope: its branding and the files of its images.
-pub async fn brand_of(conn: &mut Conn, scope: Scope, site: SiteId) -> AppResult<Brand> {
+pub async fn brand_of(conn: &Conn, scope: Scope, site: SiteId) -> AppResult<Brand> {
     let branding = of_site(conn, scope, site).await?;
     let ids: Vec<Uuid> = [branding.logo, branding.favicon, branding.share_image]
         .into_iter()

@@ -155,7 +155,7 @@ struct ItemRow {
 
 /// The stored links of the site's menus (or of one of them), in order.
 async fn rows(
-    conn: &mut Conn,
+    mut conn: &Conn,
     scope: Scope,
     site: SiteId,
     placement: Option<Placement>,
@@ -169,12 +169,12 @@ async fn rows(
     if let Some(placement) = placement {
         query = query.filter(menu_items::placement.eq(placement.as_str()));
     }
-    query.load(conn).await.map_err(AppError::from)
+    query.load(&mut conn).await.map_err(AppError::from)
 }
 
 /// The site's menus as visitors see them: a link to a page that visitors cannot see (a draft, a
 /// page in the trash) is left out until they can.
-pub async fn visible(conn: &mut Conn, scope: Scope, site: SiteId) -> AppResult<SiteMenus> {
+pub async fn visible(mut conn: &Conn, scope: Scope, site: SiteId) -> AppResult<SiteMenus> {
     let rows = rows(conn, scope, site, None).await?;
     let page_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.page_id).collect();
     let addresses: HashMap<Uuid, String> = if page_ids.is_empty() {
@@ -184,7 +184,7 @@ pub async fn visible(conn: &mut Conn, scope: Scope, site: SiteId) -> AppResult<S
             .filter(visible_pages_on(scope.customer_uuid(), site.as_uuid()))
             .filter(posts::id.eq_any(&page_ids))
             .select((posts::id, posts::slug))
-            .load::<(Uuid, String)>(conn)
+            .load::<(Uuid, String)>(&mut conn)
             .await?
             .into_iter()
             .collect()

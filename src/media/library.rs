@@ -197,7 +197,7 @@ pub async fn find(conn: &mut Conn, scope: Scope, id: Uuid) -> AppResult<Media> {
 }
 
 /// The uploads among `ids` that exist, in no particular order.
-pub async fn find_many(conn: &mut Conn, scope: Scope, ids: &[Uuid]) -> AppResult<Vec<Media>> {
+pub async fn find_many(mut conn: &Conn, scope: Scope, ids: &[Uuid]) -> AppResult<Vec<Media>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -205,13 +205,13 @@ pub async fn find_many(conn: &mut Conn, scope: Scope, ids: &[Uuid]) -> AppResult
         .filter(media::customer_id.eq(scope.customer_uuid()))
         .filter(media::id.eq_any(ids))
         .select(Media::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
         .map_err(AppError::from)
 }
 
 /// The files of the uploads `ids`, narrowest first.
-pub async fn files_of(conn: &mut Conn, scope: Scope, ids: &[Uuid]) -> AppResult<Vec<MediaFile>> {
+pub async fn files_of(mut conn: &Conn, scope: Scope, ids: &[Uuid]) -> AppResult<Vec<MediaFile>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -220,7 +220,7 @@ pub async fn files_of(conn: &mut Conn, scope: Scope, ids: &[Uuid]) -> AppResult<
         .filter(media_files::media_id.eq_any(ids))
         .order((media_files::width.asc(), media_files::size_bytes.asc()))
         .select(MediaFile::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
         .map_err(AppError::from)
 }

@@ -56,21 +56,24 @@ pub struct Pictures {
 }
 
 impl Pictures {
-    /// The images `ids` of the customer in scope (ids that do not exist are left out).
-    pub async fn load(conn: &mut Conn, scope: Scope, ids: &[Uuid]) -> AppResult<Pictures> {
+    /// The images `ids` of the customer in scope (ids that do not exist are left out): the images
+    /// and their files asked for in one flight.
+    pub async fn load(conn: &Conn, scope: Scope, ids: &[Uuid]) -> AppResult<Pictures> {
         if ids.is_empty() {
             return Ok(Pictures::default());
         }
-        let media = library::find_many(conn, scope, ids).await?;
-        let found: Vec<Uuid> = media.iter().map(|m| m.id).collect();
-        let mut files: HashMap<Uuid, Vec<MediaFile>> = HashMap::new();
-        for file in library::files_of(conn, scope, &found).await? {
-            files.entry(file.media_id).or_default().push(file);
+        let (media, files) = futures_util::try_join!(
+            library::find_many(conn, scope, ids),
+            library::files_of(conn, scope, ids)
+        )?;
+        let mut files_by_media: HashMap<Uuid, Vec<MediaFile>> = HashMap::new();
+        for file in files {
+            files_by_media.entry(file.media_id).or_default().push(file);
         }
         let by_id = media
             .into_iter()
             .map(|m| {
-                let of = files.remove(&m.id).unwrap_or_default();
+                let of = files_by_media.remove(&m.id).unwrap_or_default();
                 (m.id, (m, of))
             })
             .collect();

@@ -91,11 +91,11 @@ pub async fn create(
 }
 
 /// The customer of `scope`.
-pub async fn current(conn: &mut Conn, scope: Scope) -> AppResult<Customer> {
+pub async fn current(mut conn: &Conn, scope: Scope) -> AppResult<Customer> {
     customers::table
         .filter(customers::id.eq(scope.customer_uuid()))
         .select(Customer::as_select())
-        .first(conn)
+        .first(&mut conn)
         .await
         .map_err(AppError::from)
 }

@@ -29,7 +29,7 @@ use crate::branding::{self, Brand};
 use crate::coalesce::{Flights, Turn, awaits_renewal, claim_renewal};
 use crate::content::menus::{self, SiteMenus};
 use crate::content::posts;
-use crate::db::Database;
+use crate::db::{Conn, Database};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{CustomerId, Scope, SiteId, customers, domains, sites};
 
@@ -306,38 +306,51 @@ impl Directory {
         let writes = self.db.writes().of(scope.customer_id());
         self.db
             .tenant_read(scope, |conn| {
-                let entry = entry.clone();
-                async move {
-                    let customer = customers::current(conn, scope).await?;
-                    let site = sites::find(conn, scope, site_id).await?;
-                    if !customer.is_active || !site.is_active {
-                        return Ok(Resolution::Unknown);
-                    }
-                    let site_domains = domains::for_site(conn, scope, site_id).await?;
-                    let Some(primary) = domains::canonical_host(&site_domains).cloned() else {
-                        return Ok(Resolution::Unknown);
-                    };
-                    if primary.host != entry.host {
-                        return Ok(Resolution::Redirect(primary.host));
-                    }
-                    let menus = menus::visible(conn, scope, site_id).await?;
-                    let brand = branding::brand_of(conn, scope, site_id).await?;
-                    let next_scheduled_at = posts::next_scheduled_at(conn, scope, site_id).await?;
-                    Ok(Resolution::Site(Arc::new(SiteContext {
-                        scope,
-                        site_id,
-                        site_name: site.name,
-                        primary_host: primary.host,
-                        currency: customer.currency.trim().to_owned(),
-                        show_lowest_30_day_price: customer.show_lowest_30_day_price,
-                        menus,
-                        brand: Arc::new(brand),
-                        writes,
-                        next_scheduled_at,
-                    })))
-                }
-                .scope_boxed()
+                let host = entry.host.as_str();
+                async move { site_of(conn, scope, site_id, host, writes).await }.scope_boxed()
             })
             .await
     }
+}
+
+/// What `host`, a domain of the site `site_id` of the customer in scope, resolves to. Everything
+/// is asked for at once, in one flight of statements on the connection (a second carries what the
+/// answers of the first name: the menus' pages and the branding's images), instead of one
+/// statement after another's answer.
+async fn site_of(
+    conn: &Conn,
+    scope: Scope,
+    site_id: SiteId,
+    host: &str,
+    writes: u64,
+) -> AppResult<Resolution> {
+    let (customer, site, site_domains, menus, brand, next_scheduled_at) = futures_util::try_join!(
+        customers::current(conn, scope),
+        sites::find(conn, scope, site_id),
+        domains::for_site(conn, scope, site_id),
+        menus::visible(conn, scope, site_id),
+        branding::brand_of(conn, scope, site_id),
+        posts::next_scheduled_at(conn, scope, site_id),
+    )?;
+    if !customer.is_active || !site.is_active {
+        return Ok(Resolution::Unknown);
+    }
+    let Some(primary) = domains::canonical_host(&site_domains).cloned() else {
+        return Ok(Resolution::Unknown);
+    };
+    if primary.host != host {
+        return Ok(Resolution::Redirect(primary.host));
+    }
+    Ok(Resolution::Site(Arc::new(SiteContext {
+        scope,
+        site_id,
+        site_name: site.name,
+        primary_host: primary.host,
+        currency: customer.currency.trim().to_owned(),
+        show_lowest_30_day_price: customer.show_lowest_30_day_price,
+        menus,
+        brand: Arc::new(brand),
+        writes,
+        next_scheduled_at,
+    })))
 }

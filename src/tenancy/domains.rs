@@ -215,13 +215,13 @@ pub async fn owner_of_site(conn: &mut Conn, site: SiteId) -> AppResult<Option<Cu
 }
 
 /// Every domain of a site in any state, the primary first, then the served ones.
-pub async fn for_site(conn: &mut Conn, scope: Scope, site: SiteId) -> AppResult<Vec<Domain>> {
+pub async fn for_site(mut conn: &Conn, scope: Scope, site: SiteId) -> AppResult<Vec<Domain>> {
     let mut found: Vec<Domain> = domains::table
         .filter(domains::customer_id.eq(scope.customer_uuid()))
         .filter(domains::site_id.eq(site.as_uuid()))
         .order((domains::is_primary.desc(), domains::host.asc()))
         .select(Domain::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await?;
     found.sort_by_key(|d| (!d.is_primary, !d.is_served()));
     Ok(found)

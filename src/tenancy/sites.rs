@@ -74,12 +74,12 @@ pub async fn create(
 }
 
 /// One site of the customer in scope.
-pub async fn find(conn: &mut Conn, scope: Scope, id: SiteId) -> AppResult<Site> {
+pub async fn find(mut conn: &Conn, scope: Scope, id: SiteId) -> AppResult<Site> {
     sites::table
         .filter(sites::customer_id.eq(scope.customer_uuid()))
         .filter(sites::id.eq(id.as_uuid()))
         .select(Site::as_select())
-        .first(conn)
+        .first(&mut conn)
         .await
         .map_err(AppError::from)
 }

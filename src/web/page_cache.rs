@@ -467,7 +467,7 @@ fn answer_from_cache(
     page: Page,
     encoding: Option<ContentEncoding>,
 ) -> ServiceResponse<BoxBody> {
-    metrics::counter!(crate::metrics::PAGE_CACHE_HITS).increment(1);
+    crate::metrics::page_cache_hit();
     req.extensions_mut().insert(FromCache);
     let res = replay(&req, page, encoding);
     req.into_response(res)

@@ -11,6 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 use metrics::SharedString;
 
+use crate::access_log;
 use crate::web::page_cache::FromCache;
 use crate::web::site::RequestSite;
 
@@ -22,25 +23,24 @@ pub struct RequestId(pub String);
 /// post), method and status.
 fn record_metrics<B>(res: &ServiceResponse<B>, method: &Method, status: u16, elapsed: Duration) {
     let req = res.request();
-    let cached = req.extensions().get::<FromCache>().is_some();
-    // A page from the cache never went through the router: matching its address against every
-    // route again would be most of what it costs.
-    let route = if cached {
-        SharedString::const_str(crate::metrics::CACHED_ROUTE)
-    } else {
-        match req.match_pattern() {
-            Some(pattern) => SharedString::from(pattern),
-            None => SharedString::const_str(crate::metrics::DEFAULT_ROUTE),
-        }
-    };
-    let customer = req
-        .extensions()
+    let extensions = req.extensions();
+    let customer = extensions
         .get::<RequestSite>()
         .map(|site| site.ctx.scope.customer_id().as_uuid());
+    // A page from the cache never went through the router: matching its address against every
+    // route again would be most of what it costs.
+    if extensions.get::<FromCache>().is_some() {
+        return crate::metrics::cached_page_request(method, status, elapsed, customer);
+    }
+    let route = match req.match_pattern() {
+        Some(pattern) => SharedString::from(pattern),
+        None => SharedString::const_str(crate::metrics::DEFAULT_ROUTE),
+    };
     crate::metrics::request(route, method, status, elapsed, customer);
 }
 
-/// Assigns a request id, logs method, host, path, status and duration when the response is ready.
+/// Assigns a request id, logs method, host, path, status and duration when the response is ready
+/// ([`access_log`]).
 pub async fn log_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -52,10 +52,9 @@ pub async fn log_request(
     req.extensions_mut().insert(RequestId(id));
     let method = req.method().clone();
     let mut res = next.call(req).await?;
+    let elapsed = started.elapsed();
     let status = res.status().as_u16();
-    res.headers_mut()
-        .insert(HeaderName::from_static("x-request-id"), id_header.clone());
-    record_metrics(&res, &method, status, started.elapsed());
+    record_metrics(&res, &method, status, elapsed);
     let req = res.request();
     let host = req
         .headers()
@@ -63,15 +62,16 @@ pub async fn log_request(
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
     let cause = res.response().error().map(|e| e.to_string());
-    tracing::info!(
-        request_id = id_header.to_str().unwrap_or(""),
-        %method,
+    access_log::write(&access_log::Line {
+        request_id: id_header.to_str().unwrap_or(""),
+        method: method.as_str(),
         host,
-        path = req.path(),
+        path: req.path(),
         status,
-        micros = started.elapsed().as_micros() as u64,
-        error = cause.as_deref(),
-        "request"
-    );
+        micros: elapsed.as_micros() as u64,
+        error: cause.as_deref(),
+    });
+    res.headers_mut()
+        .insert(HeaderName::from_static("x-request-id"), id_header);
     Ok(res)
 }

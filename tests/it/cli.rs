@@ -342,7 +342,7 @@ impl Server {
         panic!("agoat serve could not bind a free port");
     }
 
-    fn log_text(&self) -> String {
+    pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 

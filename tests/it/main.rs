@@ -42,6 +42,7 @@ mod proxies;
 mod public_pages;
 mod read_transactions;
 mod replicas;
+mod request_log;
 mod route_matrix;
 mod routing;
 mod schema_rules;

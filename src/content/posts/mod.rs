@@ -257,7 +257,7 @@ fn visible_where(customer: Uuid, site: Uuid, published_sql: &'static str) -> _ {
 /// When the next scheduled post of a site becomes visible, if one is scheduled: what visitors
 /// see of the site changes then, with no write to announce it.
 pub async fn next_scheduled_at(
-    conn: &mut Conn,
+    mut conn: &Conn,
     scope: Scope,
     site: SiteId,
 ) -> AppResult<Option<DateTime<Utc>>> {
@@ -268,7 +268,7 @@ pub async fn next_scheduled_at(
         .filter(posts::trashed_at.is_null())
         .filter(posts::published_at.gt(diesel::dsl::now))
         .select(diesel::dsl::min(posts::published_at))
-        .get_result(conn)
+        .get_result(&mut conn)
         .await
         .map_err(AppError::from)
 }

@@ -12,6 +12,8 @@ pub struct Reply {
     pub content_type: Option<String>,
     /// The `name=value` part of the last `Set-Cookie`, if any.
     pub cookie: Option<String>,
+    /// `X-Request-Id`.
+    pub request_id: Option<String>,
     pub body: String,
 }
 
@@ -61,6 +63,7 @@ pub fn send(
     };
     let location = header("location");
     let content_type = header("content-type");
+    let request_id = header("x-request-id");
     let cookie = head
         .lines()
         .skip(1)
@@ -76,6 +79,7 @@ pub fn send(
         location,
         content_type,
         cookie,
+        request_id,
         body: body.to_owned(),
     })
 }
