@@ -32,7 +32,7 @@ def parse_wrk(text):
     """The figures of one `wrk --latency` run."""
     figures = {}
     for percent in ("50", "75", "90", "99"):
-        match = re.search(rf"^\s+{percent}%\s+(\S+)$", text, re.M)
+        match = re.search(rf"^\s+{percent}%\s+(\S+)\s*$", text, re.M)
         if match:
             figures[f"p{percent}_ms"] = duration_ms(match.group(1))
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)

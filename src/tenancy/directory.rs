@@ -1,6 +1,12 @@
 //! Resolving a request's host to a site: the directory lookup, the checks that the customer and
 //! site are active, and a short-lived in-memory cache of the answers.
 //!
+//! A host the served-hosts set ([`crate::tenancy::served_hosts`], reloaded every second) names is
+//! not looked up: its site is read at once, in one flight of statements, and that read checks that
+//! the site still serves the host (a host that moved or left within the second is then looked up
+//! as any other). A page of a host this server has not resolved lately thus costs two round trips
+//! to the database: the site, then the page.
+//!
 //! A site's entry ends as soon as its customer's write count moves ([`crate::db::WriteClock`],
 //! which the change feed ticks for other processes' changes), so that a page the page cache keeps
 //! until its customer changes is never rendered with the site's settings, branding or menus from
@@ -31,6 +37,7 @@ use crate::content::menus::{self, SiteMenus};
 use crate::content::posts;
 use crate::db::{Conn, Database};
 use crate::error::{AppError, AppResult};
+use crate::tenancy::served_hosts::{HostSite, ServedHosts};
 use crate::tenancy::{CustomerId, Scope, SiteId, customers, domains, sites};
 
 /// The site a request is for, with what every page needs to know about it.
@@ -85,12 +92,17 @@ pub enum Resolution {
 /// The cached directory.
 pub struct Directory {
     db: Database,
+    /// Every served host with its site, reloaded every second: a host found there needs no
+    /// lookup before its site is read.
+    served: Arc<ServedHosts>,
     entries: RwLock<HashMap<String, Entry>>,
     loads: Flights,
     /// Counts [`Directory::invalidate`] calls: a load started before one is not kept.
     generation: AtomicU64,
     /// Lookups made in the database since start.
     lookups: AtomicU64,
+    /// Of those, the ones that looked the host up in the domain directory first.
+    host_lookups: AtomicU64,
 }
 
 /// A cached answer.
@@ -153,13 +165,15 @@ impl Directory {
     /// How often a load is tried again while a stale answer is served.
     pub const RETRY: Duration = Duration::from_millis(250);
 
-    pub fn new(db: Database) -> Directory {
+    pub fn new(db: Database, served: Arc<ServedHosts>) -> Directory {
         Directory {
             db,
+            served,
             entries: RwLock::new(HashMap::new()),
             loads: Flights::default(),
             generation: AtomicU64::new(0),
             lookups: AtomicU64::new(0),
+            host_lookups: AtomicU64::new(0),
         }
     }
 
@@ -293,7 +307,16 @@ impl Directory {
         }
     }
 
+    /// Reads what `host` resolves to: with the site the served-hosts set names for it, in one
+    /// flight of statements (that read checks that the site still serves the host); else, or when
+    /// the set named it for a site that no longer does, after looking the host up.
     async fn load(&self, host: &str) -> AppResult<Resolution> {
+        if let Some(named) = self.served.site_of(host)
+            && let Some(resolution) = self.read_site(named, host).await?
+        {
+            return Ok(resolution);
+        }
+        self.host_lookups.fetch_add(1, Ordering::Relaxed);
         let entry = self
             .db
             .directory_read(|conn| async move { domains::lookup(conn, host).await }.scope_boxed())
@@ -301,29 +324,47 @@ impl Directory {
         let Some(entry) = entry else {
             return Ok(Resolution::Unknown);
         };
-        let scope = Scope::of(CustomerId::from_uuid(entry.customer_id));
-        let site_id = SiteId::from_uuid(entry.site_id);
+        let named = HostSite {
+            customer: CustomerId::from_uuid(entry.customer_id),
+            site: SiteId::from_uuid(entry.site_id),
+        };
+        // `None`: the domain left the site since it was looked up a moment ago.
+        Ok(self
+            .read_site(named, host)
+            .await?
+            .unwrap_or(Resolution::Unknown))
+    }
+
+    /// What `host` resolves to as a domain of the site `named`; `None` if that site does not serve
+    /// it (any more).
+    async fn read_site(&self, named: HostSite, host: &str) -> AppResult<Option<Resolution>> {
+        let scope = Scope::of(named.customer);
         let writes = self.db.writes().of(scope.customer_id());
         self.db
             .tenant_read(scope, |conn| {
-                let host = entry.host.as_str();
-                async move { site_of(conn, scope, site_id, host, writes).await }.scope_boxed()
+                async move { site_of(conn, scope, named.site, host, writes).await }.scope_boxed()
             })
             .await
     }
+
+    /// Hosts looked up in the domain directory since start, rather than found in the served-hosts
+    /// set (for tests and diagnostics).
+    pub fn host_lookups(&self) -> u64 {
+        self.host_lookups.load(Ordering::Relaxed)
+    }
 }
 
-/// What `host`, a domain of the site `site_id` of the customer in scope, resolves to. Everything
-/// is asked for at once, in one flight of statements on the connection (a second carries what the
-/// answers of the first name: the menus' pages and the branding's images), instead of one
-/// statement after another's answer.
+/// What `host`, a domain of the site `site_id` of the customer in scope, resolves to; `None` if
+/// the site does not serve it. Everything is asked for at once, in one flight of statements on
+/// the connection (a second carries what the answers of the first name: the menus' pages and the
+/// branding's images), instead of one statement after another's answer.
 async fn site_of(
     conn: &Conn,
     scope: Scope,
     site_id: SiteId,
     host: &str,
     writes: u64,
-) -> AppResult<Resolution> {
+) -> AppResult<Option<Resolution>> {
     let (customer, site, site_domains, menus, brand, next_scheduled_at) = futures_util::try_join!(
         customers::current(conn, scope),
         sites::find(conn, scope, site_id),
@@ -332,16 +373,19 @@ async fn site_of(
         branding::brand_of(conn, scope, site_id),
         posts::next_scheduled_at(conn, scope, site_id),
     )?;
+    if !site_domains.iter().any(|d| d.host == host && d.is_served()) {
+        return Ok(None);
+    }
     if !customer.is_active || !site.is_active {
-        return Ok(Resolution::Unknown);
+        return Ok(Some(Resolution::Unknown));
     }
     let Some(primary) = domains::canonical_host(&site_domains).cloned() else {
-        return Ok(Resolution::Unknown);
+        return Ok(Some(Resolution::Unknown));
     };
     if primary.host != host {
-        return Ok(Resolution::Redirect(primary.host));
+        return Ok(Some(Resolution::Redirect(primary.host)));
     }
-    Ok(Resolution::Site(Arc::new(SiteContext {
+    Ok(Some(Resolution::Site(Arc::new(SiteContext {
         scope,
         site_id,
         site_name: site.name,
@@ -352,5 +396,5 @@ async fn site_of(
         brand: Arc::new(brand),
         writes,
         next_scheduled_at,
-    })))
+    }))))
 }

@@ -19,6 +19,7 @@ use crate::audit::{self, Actor, Change};
 use crate::db::Conn;
 use crate::db::schema::tenancy::{self as t, customers, domains};
 use crate::error::{AppError, AppResult};
+use crate::tenancy::served_hosts::HostSite;
 use crate::tenancy::{CustomerId, Scope, SiteId, sites};
 
 /// Where a domain stands.
@@ -186,8 +187,8 @@ pub async fn answers_token(conn: &mut Conn, host: &str, token: &str) -> AppResul
 /// Every host the product serves: each served domain (primary or alias) of an active site of an
 /// active customer, whoever owns it. Needs a transaction that may see every customer's activity
 /// ([`crate::db::Database::served_hosts_read`]).
-pub async fn served_hosts(conn: &mut Conn) -> AppResult<Vec<String>> {
-    domains::table
+pub async fn served_hosts(conn: &mut Conn) -> AppResult<Vec<(String, HostSite)>> {
+    let rows = domains::table
         .inner_join(
             t::sites::table.on(t::sites::customer_id
                 .eq(domains::customer_id)
@@ -197,10 +198,19 @@ pub async fn served_hosts(conn: &mut Conn) -> AppResult<Vec<String>> {
         .filter(domains::state.eq_any(State::SERVED))
         .filter(t::sites::is_active.eq(true))
         .filter(customers::is_active.eq(true))
-        .select(domains::host)
-        .load(conn)
-        .await
-        .map_err(AppError::from)
+        .select((domains::host, domains::customer_id, domains::site_id))
+        .load::<(String, Uuid, Uuid)>(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(host, customer, site)| {
+            let site = HostSite {
+                customer: CustomerId::from_uuid(customer),
+                site: SiteId::from_uuid(site),
+            };
+            (host, site)
+        })
+        .collect())
 }
 
 /// The customer that owns a site, found through the site's domains (every site has one).

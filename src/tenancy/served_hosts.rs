@@ -8,8 +8,12 @@
 //! the whole set every [`ServedHosts::REFRESH_EVERY`] with one query; a failed reload keeps the
 //! last good set. Domains are not verified yet: every domain of an active site of an active
 //! customer is served.
+//!
+//! Each host is kept with its site and customer, so that the site directory can read a host's
+//! site without looking the host up first ([`crate::tenancy::directory`], which checks in that
+//! read that the site still serves the host).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
@@ -18,17 +22,24 @@ use scoped_futures::ScopedFutureExt;
 
 use crate::db::Database;
 use crate::error::AppResult;
-use crate::tenancy::domains;
+use crate::tenancy::{CustomerId, SiteId, domains};
 
 /// The hosts the product serves, as last read from the database.
 #[derive(Default)]
 pub struct ServedHosts {
     /// `None` until the first successful load.
-    hosts: RwLock<Option<Arc<HashSet<String>>>>,
+    hosts: RwLock<Option<Arc<HashMap<String, HostSite>>>>,
     /// Successful loads since start.
     loads: AtomicU64,
     /// Failed loads since start (the set was kept as it was).
     failures: AtomicU64,
+}
+
+/// The site a served host belongs to, and its customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostSite {
+    pub customer: CustomerId,
+    pub site: SiteId,
 }
 
 /// Whether a host is served.
@@ -55,14 +66,21 @@ impl ServedHosts {
         let hosts = self.hosts.read().unwrap_or_else(|e| e.into_inner());
         match hosts.as_ref() {
             None => Served::NotLoaded,
-            Some(set) if set.contains(host) => Served::Yes,
+            Some(set) if set.contains_key(host) => Served::Yes,
             Some(_) => Served::No,
         }
     }
 
+    /// The site `host` belonged to when the set was last read (up to [`Self::REFRESH_EVERY`]
+    /// ago), if it was served then.
+    pub fn site_of(&self, host: &str) -> Option<HostSite> {
+        let hosts = self.hosts.read().unwrap_or_else(|e| e.into_inner());
+        hosts.as_ref()?.get(host).copied()
+    }
+
     /// Replaces the whole set.
-    pub fn replace(&self, hosts: impl IntoIterator<Item = String>) {
-        let set = Arc::new(hosts.into_iter().collect::<HashSet<_>>());
+    pub fn replace(&self, hosts: impl IntoIterator<Item = (String, HostSite)>) {
+        let set = Arc::new(hosts.into_iter().collect::<HashMap<_, _>>());
         *self.hosts.write().unwrap_or_else(|e| e.into_inner()) = Some(set);
         self.loads.fetch_add(1, Ordering::Relaxed);
     }
@@ -138,6 +156,15 @@ async fn refresh_loop(served: Weak<ServedHosts>, db: Database) {
 mod tests {
     use super::*;
 
+    /// Hosts of one site.
+    fn of_one_site(hosts: &[&str]) -> Vec<(String, HostSite)> {
+        let site = HostSite {
+            customer: CustomerId::from_uuid(uuid::Uuid::new_v4()),
+            site: SiteId::from_uuid(uuid::Uuid::new_v4()),
+        };
+        hosts.iter().map(|host| (host.to_string(), site)).collect()
+    }
+
     #[test]
     fn answers_not_loaded_until_the_first_load() {
         let served = ServedHosts::new();
@@ -150,11 +177,14 @@ mod tests {
     #[test]
     fn a_load_replaces_the_whole_set() {
         let served = ServedHosts::new();
-        served.replace(["a.test".to_owned(), "www.a.test".to_owned()]);
+        let first = of_one_site(&["a.test", "www.a.test"]);
+        served.replace(first.clone());
         assert_eq!(served.contains("a.test"), Served::Yes);
         assert_eq!(served.contains("www.a.test"), Served::Yes);
         assert_eq!(served.contains("b.test"), Served::No);
-        served.replace(["b.test".to_owned()]);
+        assert_eq!(served.site_of("www.a.test"), Some(first[0].1));
+        assert_eq!(served.site_of("b.test"), None);
+        served.replace(of_one_site(&["b.test"]));
         assert_eq!(served.contains("a.test"), Served::No);
         assert_eq!(served.contains("b.test"), Served::Yes);
         assert_eq!(served.loads(), 2);
@@ -170,7 +200,7 @@ mod tests {
         let unreachable =
             Database::connect("postgres://agoat_app@127.0.0.1:1/agoat", &settings).unwrap();
         let served = ServedHosts::new();
-        served.replace(["a.test".to_owned()]);
+        served.replace(of_one_site(&["a.test"]));
         assert!(served.refresh(&unreachable).await.is_err());
         assert_eq!(served.failures(), 1);
         assert_eq!(served.contains("a.test"), Served::Yes);

@@ -8,12 +8,13 @@
 //! `\u003c`-style escape, which JSON reads back as the same character, so no title or description
 //! can close the script.
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 
-/// The JSON text to put between `<script type="application/ld+json">` and `</script>`.
-pub fn script_text(data: &Value) -> String {
+/// The JSON text of `data` to put between `<script type="application/ld+json">` and `</script>`.
+pub fn script_text(data: &impl Serialize) -> String {
     const ESCAPED: [char; 5] = ['<', '>', '&', '\u{2028}', '\u{2029}'];
-    let text = data.to_string();
+    // Plain data (strings, numbers, maps with string keys) always serialises.
+    let text = serde_json::to_string(data).unwrap_or_default();
     if !text.contains(ESCAPED) {
         return text;
     }
@@ -48,39 +49,74 @@ pub struct Article<'a> {
     pub keywords: &'a [String],
 }
 
+const CONTEXT: &str = "https://schema.org";
+
+/// A schema.org thing named by its type and name (an author, a publisher).
+#[derive(Serialize)]
+pub struct Named<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    name: &'a str,
+}
+
+/// The page a thing is the main entity of.
+#[derive(Serialize)]
+pub struct WebPage<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    #[serde(rename = "@id")]
+    id: &'a str,
+}
+
+/// A schema.org `BlogPosting`, serialised as it is declared (absent parts left out).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlogPosting<'a> {
+    #[serde(rename = "@context")]
+    context: &'static str,
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    headline: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    date_published: &'a str,
+    date_modified: &'a str,
+    url: &'a str,
+    main_entity_of_page: WebPage<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<Named<'a>>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    keywords: &'a [String],
+    publisher: Named<'a>,
+}
+
 /// A schema.org `BlogPosting`.
-pub fn blog_posting(article: &Article<'_>) -> Value {
-    let mut data = Map::new();
-    data.insert("@context".into(), json!("https://schema.org"));
-    data.insert("@type".into(), json!("BlogPosting"));
-    data.insert("headline".into(), json!(article.headline));
-    if !article.description.is_empty() {
-        data.insert("description".into(), json!(article.description));
+pub fn blog_posting<'a>(article: &Article<'a>) -> BlogPosting<'a> {
+    BlogPosting {
+        context: CONTEXT,
+        kind: "BlogPosting",
+        headline: article.headline,
+        description: article.description,
+        date_published: article.published,
+        date_modified: article.modified,
+        url: article.url,
+        main_entity_of_page: WebPage {
+            kind: "WebPage",
+            id: article.url,
+        },
+        image: article.image,
+        author: article.author.map(|name| Named {
+            kind: "Person",
+            name,
+        }),
+        keywords: article.keywords,
+        publisher: Named {
+            kind: "Organization",
+            name: article.site_name,
+        },
     }
-    data.insert("datePublished".into(), json!(article.published));
-    data.insert("dateModified".into(), json!(article.modified));
-    data.insert("url".into(), json!(article.url));
-    data.insert(
-        "mainEntityOfPage".into(),
-        json!({ "@type": "WebPage", "@id": article.url }),
-    );
-    if let Some(image) = article.image {
-        data.insert("image".into(), json!(image));
-    }
-    if let Some(author) = article.author {
-        data.insert(
-            "author".into(),
-            json!({ "@type": "Person", "name": author }),
-        );
-    }
-    if !article.keywords.is_empty() {
-        data.insert("keywords".into(), json!(article.keywords));
-    }
-    data.insert(
-        "publisher".into(),
-        json!({ "@type": "Organization", "name": article.site_name }),
-    );
-    Value::Object(data)
 }
 
 /// What a `Product` with its `Offer` says of a product.
@@ -101,40 +137,65 @@ pub struct Offered<'a> {
 }
 
 /// A schema.org `Product` with one `Offer`.
-pub fn product(offered: &Offered<'_>) -> Value {
+#[derive(Serialize)]
+pub struct Product<'a> {
+    #[serde(rename = "@context")]
+    context: &'static str,
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    name: &'a str,
+    sku: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    category: &'a str,
+    url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
+    offers: Offer<'a>,
+}
+
+/// The one offer of a [`Product`].
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Offer<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    price: &'a str,
+    price_currency: &'a str,
+    availability: &'static str,
+    url: &'a str,
+}
+
+/// A schema.org `Product` with one `Offer`.
+pub fn product<'a>(offered: &Offered<'a>) -> Product<'a> {
     let availability = if offered.in_stock {
         "https://schema.org/InStock"
     } else {
         "https://schema.org/OutOfStock"
     };
-    let mut data = Map::new();
-    data.insert("@context".into(), json!("https://schema.org"));
-    data.insert("@type".into(), json!("Product"));
-    data.insert("name".into(), json!(offered.name));
-    data.insert("sku".into(), json!(offered.sku));
-    if !offered.description.is_empty() {
-        data.insert("description".into(), json!(offered.description));
+    Product {
+        context: CONTEXT,
+        kind: "Product",
+        name: offered.name,
+        sku: offered.sku,
+        description: offered.description,
+        category: offered.category,
+        url: offered.url,
+        image: offered.image,
+        offers: Offer {
+            kind: "Offer",
+            price: offered.price,
+            price_currency: offered.currency,
+            availability,
+            url: offered.url,
+        },
     }
-    data.insert("category".into(), json!(offered.category));
-    data.insert("url".into(), json!(offered.url));
-    if let Some(image) = offered.image {
-        data.insert("image".into(), json!(image));
-    }
-    data.insert(
-        "offers".into(),
-        json!({
-            "@type": "Offer",
-            "price": offered.price,
-            "priceCurrency": offered.currency,
-            "availability": availability,
-            "url": offered.url,
-        }),
-    );
-    Value::Object(data)
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
     use super::*;
 
     #[test]
@@ -155,7 +216,7 @@ mod tests {
 
     #[test]
     fn a_post_without_image_or_author_leaves_them_out() {
-        let data = blog_posting(&Article {
+        let data = serde_json::to_value(blog_posting(&Article {
             headline: "H",
             description: "",
             published: "2026-01-01T00:00:00Z",
@@ -165,10 +226,73 @@ mod tests {
             author: None,
             site_name: "A",
             keywords: &[],
-        });
+        }))
+        .unwrap();
         for absent in ["image", "author", "description", "keywords"] {
             assert!(data.get(absent).is_none(), "{absent}");
         }
         assert_eq!(data["mainEntityOfPage"]["@id"], "http://a.test/posts/h");
+    }
+
+    #[test]
+    fn a_full_post_and_product_say_everything_by_schema_org_names() {
+        let keywords = ["Sleep".to_owned()];
+        let posting = blog_posting(&Article {
+            headline: "H",
+            description: "D",
+            published: "2026-01-01T00:00:00Z",
+            modified: "2026-01-02T00:00:00Z",
+            url: "http://a.test/posts/h",
+            image: Some("http://a.test/media/i.jpg"),
+            author: Some("Ann"),
+            site_name: "A",
+            keywords: &keywords,
+        });
+        assert_eq!(
+            serde_json::to_value(&posting).unwrap(),
+            json!({
+                "@context": "https://schema.org",
+                "@type": "BlogPosting",
+                "headline": "H",
+                "description": "D",
+                "datePublished": "2026-01-01T00:00:00Z",
+                "dateModified": "2026-01-02T00:00:00Z",
+                "url": "http://a.test/posts/h",
+                "mainEntityOfPage": { "@type": "WebPage", "@id": "http://a.test/posts/h" },
+                "image": "http://a.test/media/i.jpg",
+                "author": { "@type": "Person", "name": "Ann" },
+                "keywords": ["Sleep"],
+                "publisher": { "@type": "Organization", "name": "A" },
+            })
+        );
+        let offered = product(&Offered {
+            name: "N",
+            sku: "S-1",
+            description: "",
+            category: "C",
+            url: "http://a.test/products/S-1",
+            image: None,
+            price: "12.50",
+            currency: "EUR",
+            in_stock: false,
+        });
+        assert_eq!(
+            serde_json::to_value(&offered).unwrap(),
+            json!({
+                "@context": "https://schema.org",
+                "@type": "Product",
+                "name": "N",
+                "sku": "S-1",
+                "category": "C",
+                "url": "http://a.test/products/S-1",
+                "offers": {
+                    "@type": "Offer",
+                    "price": "12.50",
+                    "priceCurrency": "EUR",
+                    "availability": "https://schema.org/OutOfStock",
+                    "url": "http://a.test/products/S-1",
+                },
+            })
+        );
     }
 }

@@ -78,9 +78,10 @@ impl AppState {
         public_origin: PublicOrigin,
         media_store: Arc<dyn Store>,
     ) -> AppState {
+        let served_hosts = Arc::new(ServedHosts::new());
         AppState {
-            directory: Directory::new(db.clone()),
-            served_hosts: Arc::new(ServedHosts::new()),
+            directory: Directory::new(db.clone(), served_hosts.clone()),
+            served_hosts,
             db,
             session_key,
             page_cache: page_cache::PageCache::from_env(),

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use actix_web::http::header::{HOST, HeaderValue};
 use actix_web::test::TestRequest;
 use agoat::config::PublicOrigin;
+use agoat::tenancy::served_hosts::HostSite;
 use agoat::tenancy::{customers, host, sites};
 use scoped_futures::ScopedFutureExt;
 
@@ -240,6 +241,68 @@ async fn inactive_site_is_a_404_that_names_nobody() {
     let res = app.get("shop.alpha.test", "/").await;
     is_home_of(&res, "Alpha Shop");
     assert_eq!(res.texts(".post-card h2"), vec!["Title of shop-post"]);
+}
+
+#[actix_web::test]
+async fn a_host_the_served_set_names_is_resolved_without_a_lookup() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.alias(t.a, t.a_site, "alpha-alias.test").await;
+    app.state.served_hosts.refresh(&app.pool).await.unwrap();
+    let before = app.state.directory.host_lookups();
+
+    is_home_of(&app.get("alpha.test", "/").await, "Alpha Blog");
+    is_home_of(&app.get("beta.test", "/").await, "Beta Blog");
+    let res = app.get("alpha-alias.test", "/posts/alpha-post").await;
+    assert_eq!(res.status, 301);
+    assert_eq!(
+        res.header("location"),
+        Some("http://alpha.test/posts/alpha-post")
+    );
+    assert_eq!(app.state.directory.host_lookups(), before, "no host lookup");
+
+    // A host the set does not name is looked up.
+    let res = app.get("nobody.test", "/").await;
+    assert_eq!(res.status, 404);
+    names_nobody(&res);
+    assert_eq!(app.state.directory.host_lookups(), before + 1);
+}
+
+#[actix_web::test]
+async fn a_served_set_out_of_date_never_shows_another_site() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    // As if, within the last second, each host had moved to the other customer's site, and a
+    // host of Alpha's had been removed.
+    let named = |customer, site| HostSite { customer, site };
+    app.state.served_hosts.replace([
+        ("alpha.test".to_owned(), named(t.b, t.b_site)),
+        ("beta.test".to_owned(), named(t.a, t.a_site)),
+        ("gone.test".to_owned(), named(t.a, t.a_site)),
+    ]);
+    let before = app.state.directory.host_lookups();
+
+    is_home_of(&app.get("beta.test", "/").await, "Beta Blog");
+    let res = app.get("beta.test", "/posts/alpha-post").await;
+    assert_eq!(res.status, 404, "Alpha's post is not on Beta's site");
+    is_home_of(&app.get("alpha.test", "/").await, "Alpha Blog");
+    let res = app.get("gone.test", "/").await;
+    assert_eq!(res.status, 404);
+    names_nobody(&res);
+    // Each was checked against the site the set named, then looked up.
+    assert_eq!(app.state.directory.host_lookups(), before + 3);
+
+    // A site deactivated since the set was read is not served from it.
+    app.state.served_hosts.refresh(&app.pool).await.unwrap();
+    let a_site = t.a_site;
+    app.in_scope(t.a, move |conn, scope| {
+        async move { sites::deactivate(conn, scope, a_site, &actor()).await }.scope_boxed()
+    })
+    .await;
+    app.state.directory.invalidate();
+    let res = app.get("alpha.test", "/").await;
+    assert_eq!(res.status, 404);
+    names_nobody(&res);
 }
 
 #[actix_web::test]

@@ -6,7 +6,8 @@
 use std::time::{Duration, Instant};
 
 use actix_web::test::TestRequest;
-use agoat::tenancy::{customers, sites};
+use agoat::tenancy::served_hosts::HostSite;
+use agoat::tenancy::{CustomerId, SiteId, customers, sites};
 use diesel_async::SimpleAsyncConnection;
 use scoped_futures::ScopedFutureExt;
 
@@ -193,7 +194,13 @@ async fn keeps_answering_from_the_last_set_while_the_database_is_unreachable() {
 #[actix_web::test]
 async fn other_methods_are_not_answered_here() {
     let app = TestApp::new().await;
-    app.state.served_hosts.replace(["alpha.test".to_owned()]);
+    let somewhere = HostSite {
+        customer: CustomerId::from_uuid(uuid::Uuid::new_v4()),
+        site: SiteId::from_uuid(uuid::Uuid::new_v4()),
+    };
+    app.state
+        .served_hosts
+        .replace([("alpha.test".to_owned(), somewhere)]);
     let res = app
         .send(
             TestRequest::post()

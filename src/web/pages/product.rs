@@ -117,6 +117,7 @@ pub async fn page(
         .and_then(|(media, files)| ShareImage::of(&site, media, files));
     let image_url = own_image.as_ref().map(|image| image.url.clone());
     layout = layout.with_own_image(own_image);
+    let price = decimal_string(&product.retail_price);
     let data = json_ld::product(&json_ld::Offered {
         name: &product.name,
         sku: &product.sku,
@@ -124,7 +125,7 @@ pub async fn page(
         category: &product.category,
         url: &layout.canonical,
         image: image_url.as_deref(),
-        price: &decimal_string(&product.retail_price),
+        price: &price,
         currency: &site.ctx.currency,
         in_stock: product.in_stock,
     });
