@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Actor, Change};
 use crate::db::Conn;
-use crate::db::schema::thorne::product_images;
+use crate::db::schema::thorne::{product_images, products as product_table};
 use crate::error::{AppError, AppResult};
 use crate::media::library;
 use crate::tenancy::Scope;
@@ -147,6 +147,27 @@ pub async fn of_product(conn: &mut Conn, scope: Scope, product_id: Uuid) -> AppR
         .await?
         .remove(&product_id)
         .unwrap_or_default())
+}
+
+/// The gallery of the active product `sku`, in order: keyed by SKU so that a product page can ask
+/// for it together with the product.
+pub async fn of_active_product_sku(
+    mut conn: &Conn,
+    scope: Scope,
+    sku: &str,
+) -> AppResult<Vec<Uuid>> {
+    let product = product_table::table
+        .filter(products::active_of(scope.customer_uuid()))
+        .filter(product_table::sku.eq(sku))
+        .select(product_table::id);
+    product_images::table
+        .filter(product_images::customer_id.eq(scope.customer_uuid()))
+        .filter(product_images::product_id.eq_any(product))
+        .order(product_images::position.asc())
+        .select(product_images::media_id)
+        .load(&mut conn)
+        .await
+        .map_err(AppError::from)
 }
 
 /// The main image of each of these products that has one, by product id.

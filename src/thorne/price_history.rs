@@ -11,10 +11,11 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::audit::Actor;
-use crate::db::{Conn, schema::thorne::price_changes};
+use crate::db::Conn;
+use crate::db::schema::thorne::{price_changes, products};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
-use crate::thorne::products::Product;
+use crate::thorne::products::{Product, active_of};
 
 /// One recorded change.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -148,12 +149,45 @@ pub async fn lowest_retail_30_days_of(
         ))
         .load(conn)
         .await?;
-    Ok(changes.into_iter().flat_map(|(old, new)| [old, new]).fold(
-        current_retail.clone(),
-        |low, price| {
-            if price < low { price } else { low }
-        },
-    ))
+    Ok(lowest_retail(current_retail, changes))
+}
+
+/// The retail prices before and after each change of the active product `sku` within the 30 days
+/// before `now`: with its current price, what [`lowest_retail`] takes the lowest of. Keyed by SKU
+/// so that a product page can ask for it together with the product.
+pub async fn retail_changes_30_days_of_sku(
+    mut conn: &Conn,
+    scope: Scope,
+    sku: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<(BigDecimal, BigDecimal)>> {
+    let since = now - Duration::days(30);
+    let product = products::table
+        .filter(active_of(scope.customer_uuid()))
+        .filter(products::sku.eq(sku))
+        .select(products::id);
+    price_changes::table
+        .filter(price_changes::customer_id.eq(scope.customer_uuid()))
+        .filter(price_changes::product_id.eq_any(product))
+        .filter(price_changes::changed_at.ge(since))
+        .select((
+            price_changes::old_retail_price,
+            price_changes::new_retail_price,
+        ))
+        .load(&mut conn)
+        .await
+        .map_err(AppError::from)
+}
+
+/// The lowest of the current retail price and the prices before and after each change.
+pub fn lowest_retail(current: &BigDecimal, changes: Vec<(BigDecimal, BigDecimal)>) -> BigDecimal {
+    changes
+        .into_iter()
+        .flat_map(|(old, new)| [old, new])
+        .fold(
+            current.clone(),
+            |low, price| if price < low { price } else { low },
+        )
 }
 
 /// Records the price changes of many products at once (those whose prices differ), in batches.
@@ -231,4 +265,27 @@ pub async fn for_product_with_set_names(
             (change, name)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn price(text: &str) -> BigDecimal {
+        BigDecimal::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn the_lowest_is_taken_over_the_current_price_and_both_sides_of_each_change() {
+        assert_eq!(lowest_retail(&price("18.00"), Vec::new()), price("18.00"));
+        let changes = vec![
+            (price("18.00"), price("16.50")),
+            (price("16.50"), price("21.50")),
+        ];
+        assert_eq!(lowest_retail(&price("21.50"), changes), price("16.50"));
+        let cut_now = vec![(price("18.00"), price("12.005"))];
+        assert_eq!(lowest_retail(&price("12.005"), cut_now), price("12.005"));
+    }
 }

@@ -208,12 +208,12 @@ pub async fn active_categories(conn: &mut Conn, scope: Scope) -> AppResult<Vec<C
 }
 
 /// The active product with this SKU.
-pub async fn active_by_sku(conn: &mut Conn, scope: Scope, sku: &str) -> AppResult<PublicProduct> {
+pub async fn active_by_sku(mut conn: &Conn, scope: Scope, sku: &str) -> AppResult<PublicProduct> {
     products::table
         .filter(active_of(scope.customer_uuid()))
         .filter(products::sku.eq(sku))
         .select(PublicProduct::as_select())
-        .first(conn)
+        .first(&mut conn)
         .await
         .map_err(AppError::from)
 }

@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
+use crate::db::Conn;
 use crate::error::AppResult;
 use crate::media::pictures::{self, Loading, Pictures};
 use crate::thorne::money::{decimal_string, format_price};
@@ -82,20 +83,26 @@ pub async fn page(
         .visitor_read(scope, |conn| {
             let sku = &sku;
             async move {
-                let product = products::active_by_sku(conn, scope, sku).await?;
-                let lowest = if show_lowest {
-                    let now = crate::db::now();
-                    let price = &product.retail_price;
-                    Some(
-                        price_history::lowest_retail_30_days_of(
-                            conn, scope, product.id, price, now,
-                        )
-                        .await?,
-                    )
-                } else {
-                    None
+                // The product, its price changes and its gallery in one flight; the gallery's
+                // images in a second when it has any.
+                let now = crate::db::now();
+                let conn: &Conn = conn;
+                let changes = async {
+                    if show_lowest {
+                        price_history::retail_changes_30_days_of_sku(conn, scope, sku, now)
+                            .await
+                            .map(Some)
+                    } else {
+                        Ok(None)
+                    }
                 };
-                let images = gallery::of_product(conn, scope, product.id).await?;
+                let (product, changes, images) = futures_util::try_join!(
+                    products::active_by_sku(conn, scope, sku),
+                    changes,
+                    gallery::of_active_product_sku(conn, scope, sku),
+                )?;
+                let lowest = changes
+                    .map(|changes| price_history::lowest_retail(&product.retail_price, changes));
                 let pictures = Pictures::load(conn, scope, &images).await?;
                 Ok((product, lowest, images, pictures))
             }
