@@ -11,12 +11,7 @@ pub const MAX_CHARS: usize = 200;
 /// dashes as one dash, no dash at either end. Applying it twice changes nothing. It may be empty
 /// (a name of dashes only); see [`usable`].
 pub fn form(name: &str) -> String {
-    let folded: String = name
-        .nfkc()
-        .flat_map(char::to_lowercase)
-        .collect::<String>()
-        .nfkc()
-        .collect();
+    let folded = folded(name);
     let mut out = String::with_capacity(folded.len());
     let mut dash = false;
     for c in folded.chars() {
@@ -33,6 +28,23 @@ pub fn form(name: &str) -> String {
     out
 }
 
+/// `name` in Unicode NFKC and lower case. ASCII text (nearly every tag a listing links to) is
+/// already in NFKC, and its lower case is ASCII's.
+fn folded(name: &str) -> String {
+    if name.is_ascii() {
+        return name.to_ascii_lowercase();
+    }
+    folded_unicode(name)
+}
+
+fn folded_unicode(name: &str) -> String {
+    name.nfkc()
+        .flat_map(char::to_lowercase)
+        .collect::<String>()
+        .nfkc()
+        .collect()
+}
+
 /// Whether an address form can be a path segment of its own: not empty, not only dots (a segment
 /// of dots names the folder above), at most [`MAX_CHARS`] characters.
 pub fn usable(form: &str) -> bool {
@@ -47,6 +59,17 @@ pub fn segment(form: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_is_folded_as_unicode_folds_it() {
+        let ascii: Vec<char> = (0u8..=127).map(char::from).collect();
+        for a in &ascii {
+            for b in &ascii {
+                let name = format!("{a}{b}Ab");
+                assert_eq!(folded(&name), folded_unicode(&name), "{name:?}");
+            }
+        }
+    }
 
     #[test]
     fn spellings_of_one_name_share_their_form() {

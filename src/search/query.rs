@@ -169,7 +169,8 @@ fn term_text(term: &Term) -> String {
     }
 }
 
-/// The words of a piece of text: runs of letters and digits, lower-cased.
+/// The words of a piece of text: runs of letters and digits, lower-cased (which may add a
+/// combining mark: `İ` becomes `i` and a dot above).
 fn words_of(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
