@@ -143,16 +143,10 @@ fn json_line(out: &mut String, line: &Line<'_>, now: Now) -> std::fmt::Result {
     Ok(())
 }
 
-/// `text` as `{:?}` writes it: quoted, escaped where needed. Host and path are printable ASCII
-/// without quotes or backslashes nearly always, and then go out as they are.
+/// `text` as `{:?}` writes it: quoted, escaped where needed.
 fn push_debug(out: &mut String, text: &str) -> std::fmt::Result {
-    if text
-        .bytes()
-        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
-    {
-        out.push('"');
-        out.push_str(text);
-        out.push('"');
+    if needs_no_escape(text) {
+        push_quoted(out, text);
         Ok(())
     } else {
         write!(out, "{text:?}")
@@ -161,17 +155,25 @@ fn push_debug(out: &mut String, text: &str) -> std::fmt::Result {
 
 /// `text` as a JSON string.
 fn push_json(out: &mut String, text: &str) {
-    if text
-        .bytes()
-        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
-    {
-        out.push('"');
-        out.push_str(text);
-        out.push('"');
+    if needs_no_escape(text) {
+        push_quoted(out, text);
     } else {
         // Serialising a string into a String cannot fail.
         out.push_str(&serde_json::to_string(text).unwrap_or_default());
     }
+}
+
+/// Whether `text` is printable ASCII without quotes or backslashes, which `{:?}` and JSON both
+/// write as it is between quotes: host and path nearly always are.
+fn needs_no_escape(text: &str) -> bool {
+    text.bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+}
+
+fn push_quoted(out: &mut String, text: &str) {
+    out.push('"');
+    out.push_str(text);
+    out.push('"');
 }
 
 #[cfg(test)]
