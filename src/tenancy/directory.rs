@@ -355,7 +355,7 @@ impl Directory {
 }
 
 /// What `host`, a domain of the site `site_id` of the customer in scope, resolves to; `None` if
-/// the site does not serve it. Everything is asked for at once, in one flight of statements on
+/// the site does not serve it or does not exist. Everything is asked for at once, in one flight of statements on
 /// the connection (a second carries what the answers of the first name: the menus' pages and the
 /// branding's images), instead of one statement after another's answer.
 async fn site_of(
@@ -365,14 +365,21 @@ async fn site_of(
     host: &str,
     writes: u64,
 ) -> AppResult<Option<Resolution>> {
-    let (customer, site, site_domains, menus, brand, next_scheduled_at) = futures_util::try_join!(
+    let read = futures_util::try_join!(
         customers::current(conn, scope),
         sites::find(conn, scope, site_id),
         domains::for_site(conn, scope, site_id),
         menus::visible(conn, scope, site_id),
         branding::brand_of(conn, scope, site_id),
         posts::next_scheduled_at(conn, scope, site_id),
-    )?;
+    );
+    let (customer, site, site_domains, menus, brand, next_scheduled_at) = match read {
+        Ok(read) => read,
+        // The customer or the site is gone (moved to another database, removed): it serves
+        // nothing.
+        Err(AppError::NotFound) => return Ok(None),
+        Err(other) => return Err(other),
+    };
     if !site_domains.iter().any(|d| d.host == host && d.is_served()) {
         return Ok(None);
     }

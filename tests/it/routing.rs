@@ -10,7 +10,7 @@ use actix_web::http::header::{HOST, HeaderValue};
 use actix_web::test::TestRequest;
 use agoat::config::PublicOrigin;
 use agoat::tenancy::served_hosts::HostSite;
-use agoat::tenancy::{customers, host, sites};
+use agoat::tenancy::{CustomerId, SiteId, customers, host, sites};
 use scoped_futures::ScopedFutureExt;
 
 use crate::cli::Server;
@@ -275,10 +275,18 @@ async fn a_served_set_out_of_date_never_shows_another_site() {
     // As if, within the last second, each host had moved to the other customer's site, and a
     // host of Alpha's had been removed.
     let named = |customer, site| HostSite { customer, site };
+    // A customer and a site that no longer exist (moved to another database).
+    let nowhere = named(
+        CustomerId::from_uuid(uuid::Uuid::new_v4()),
+        SiteId::from_uuid(uuid::Uuid::new_v4()),
+    );
+    app.alias(t.a, t.a_site, "alpha-alias.test").await;
     app.state.served_hosts.replace([
         ("alpha.test".to_owned(), named(t.b, t.b_site)),
         ("beta.test".to_owned(), named(t.a, t.a_site)),
         ("gone.test".to_owned(), named(t.a, t.a_site)),
+        ("alpha-alias.test".to_owned(), nowhere),
+        ("moved.test".to_owned(), nowhere),
     ]);
     let before = app.state.directory.host_lookups();
 
@@ -286,11 +294,16 @@ async fn a_served_set_out_of_date_never_shows_another_site() {
     let res = app.get("beta.test", "/posts/alpha-post").await;
     assert_eq!(res.status, 404, "Alpha's post is not on Beta's site");
     is_home_of(&app.get("alpha.test", "/").await, "Alpha Blog");
-    let res = app.get("gone.test", "/").await;
-    assert_eq!(res.status, 404);
-    names_nobody(&res);
+    let res = app.get("alpha-alias.test", "/").await;
+    assert_eq!(res.status, 301);
+    assert_eq!(res.header("location"), Some("http://alpha.test/"));
+    for host in ["gone.test", "moved.test"] {
+        let res = app.get(host, "/").await;
+        assert_eq!(res.status, 404, "{host}");
+        names_nobody(&res);
+    }
     // Each was checked against the site the set named, then looked up.
-    assert_eq!(app.state.directory.host_lookups(), before + 3);
+    assert_eq!(app.state.directory.host_lookups(), before + 5);
 
     // A site deactivated since the set was read is not served from it.
     app.state.served_hosts.refresh(&app.pool).await.unwrap();
