@@ -84,13 +84,21 @@ async fn check_now(owner: &mut Browser<'_>, domain: &str) -> String {
     owner.get(PAGE).await.texts("p.flash").join(" ")
 }
 
-/// Serves the application on a loopback port, as the platform the test's domains point at; the
-/// handle stops it.
-fn serve_on(app: &TestApp, port: u16) -> actix_web::dev::ServerHandle {
+/// A loopback listener on a port of its own, bound before anything is told its port (a port
+/// found free and bound later can be taken by a parallel test meanwhile).
+fn platform_listener() -> (std::net::TcpListener, u16) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+/// Serves the application on `listener`, as the platform the test's domains point at; the handle
+/// stops it.
+fn serve_on(app: &TestApp, listener: std::net::TcpListener) -> actix_web::dev::ServerHandle {
     let state = app.state.clone();
     let server = actix_web::HttpServer::new(move || agoat::web::app(state.clone()))
         .workers(1)
-        .bind(("127.0.0.1", port))
+        .listen(listener)
         .unwrap()
         .run();
     let handle = server.handle();
@@ -266,12 +274,12 @@ async fn a_domain_whose_record_goes_fails_then_lapses_and_its_owner_sees_why() {
 
 #[actix_web::test]
 async fn the_http_token_verifies_a_domain_pointed_at_the_platform() {
-    let port = crate::common::http::free_port();
+    let (listener, port) = platform_listener();
     let Some(mut dns) = DnsServer::start(&[]) else {
         return;
     };
     let (app, _t) = app_with(&dns, Some(port)).await;
-    let handle = serve_on(&app, port);
+    let handle = serve_on(&app, listener);
 
     let mut owner = signed_in(&app, "alpha.test", "owner@alpha.test").await;
     let token = add(&mut owner, "shop.alpha.example").await;
@@ -312,12 +320,12 @@ async fn the_http_token_verifies_a_domain_pointed_at_the_platform() {
 
 #[actix_web::test]
 async fn nobody_takes_or_blocks_another_customers_domain() {
-    let port = crate::common::http::free_port();
+    let (listener, port) = platform_listener();
     let Some(mut dns) = DnsServer::start(&[]) else {
         return;
     };
     let (app, t) = app_with(&dns, Some(port)).await;
-    let handle = serve_on(&app, port);
+    let handle = serve_on(&app, listener);
     let mut alpha = signed_in(&app, "alpha.test", "owner@alpha.test").await;
     let mut beta = signed_in(&app, "beta.test", "owner@beta.test").await;
 
