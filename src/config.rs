@@ -45,9 +45,9 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 
 use crate::access_log::Format;
-use tracing_subscriber::fmt::writer::BoxMakeWriter;
 
 /// A secret read from the environment: never printed, not even in debug output.
 #[derive(Clone)]

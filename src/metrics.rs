@@ -81,7 +81,7 @@ pub fn install(customers: HashSet<Uuid>) -> Result<PrometheusHandle, String> {
 }
 
 /// How often the histograms' samples are folded into their buckets, scraped or not.
-const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Folds the histograms' samples into their buckets every [`UPKEEP_INTERVAL`] on a thread of its
 /// own. The recorder keeps every sample until then: with only a scrape to do it, a server whose
@@ -244,13 +244,13 @@ pub fn cached_page_request(
     elapsed: Duration,
     customer: Option<Uuid>,
 ) {
-    let series = CACHED_PAGE_SERIES.get();
-    match series.and_then(|series| series.requests(method, status)) {
-        Some(requests) => {
+    let looked_up = CACHED_PAGE_SERIES
+        .get()
+        .and_then(|series| Some((series.requests(method, status)?, &series.duration)));
+    match looked_up {
+        Some((requests, duration)) => {
             requests.increment(1);
-            if let Some(series) = series {
-                series.duration.record(elapsed.as_secs_f64());
-            }
+            duration.record(elapsed.as_secs_f64());
             customer_request(customer, status);
         }
         None => request(

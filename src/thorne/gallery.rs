@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Actor, Change};
 use crate::db::Conn;
-use crate::db::schema::thorne::{product_images, products as product_table};
+use crate::db::schema::thorne::product_images;
 use crate::error::{AppError, AppResult};
 use crate::media::library;
 use crate::tenancy::Scope;
@@ -156,13 +156,12 @@ pub async fn of_active_product_sku(
     scope: Scope,
     sku: &str,
 ) -> AppResult<Vec<Uuid>> {
-    let product = product_table::table
-        .filter(products::active_of(scope.customer_uuid()))
-        .filter(product_table::sku.eq(sku))
-        .select(product_table::id);
     product_images::table
         .filter(product_images::customer_id.eq(scope.customer_uuid()))
-        .filter(product_images::product_id.eq_any(product))
+        .filter(
+            product_images::product_id
+                .eq_any(products::active_id_by_sku(scope.customer_uuid(), sku)),
+        )
         .order(product_images::position.asc())
         .select(product_images::media_id)
         .load(&mut conn)

@@ -12,10 +12,10 @@ use uuid::Uuid;
 
 use crate::audit::Actor;
 use crate::db::Conn;
-use crate::db::schema::thorne::{price_changes, products};
+use crate::db::schema::thorne::price_changes;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Scope;
-use crate::thorne::products::{Product, active_of};
+use crate::thorne::products::{Product, active_id_by_sku};
 
 /// One recorded change.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -162,13 +162,9 @@ pub async fn retail_changes_30_days_of_sku(
     now: DateTime<Utc>,
 ) -> AppResult<Vec<(BigDecimal, BigDecimal)>> {
     let since = now - Duration::days(30);
-    let product = products::table
-        .filter(active_of(scope.customer_uuid()))
-        .filter(products::sku.eq(sku))
-        .select(products::id);
     price_changes::table
         .filter(price_changes::customer_id.eq(scope.customer_uuid()))
-        .filter(price_changes::product_id.eq_any(product))
+        .filter(price_changes::product_id.eq_any(active_id_by_sku(scope.customer_uuid(), sku)))
         .filter(price_changes::changed_at.ge(since))
         .select((
             price_changes::old_retail_price,

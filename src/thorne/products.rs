@@ -83,6 +83,17 @@ pub(crate) fn active_of(customer: Uuid) -> _ {
         .and(products::archived_at.is_null())
 }
 
+/// The id of the customer's active product `sku`, as a subquery: what a product page reads with
+/// the product itself, keyed by SKU, goes in the same flight of statements.
+#[diesel::dsl::auto_type]
+pub(crate) fn active_id_by_sku<'a>(customer: Uuid, sku: &'a str) -> _ {
+    let active: active_of = active_of(customer);
+    products::table
+        .filter(active)
+        .filter(products::sku.eq(sku))
+        .select(products::id)
+}
+
 /// A place in the public listing's order (category, name, SKU): a page starts after it.
 #[derive(Debug, Clone, Queryable)]
 pub struct ListingCursor {

@@ -852,3 +852,52 @@ async fn deleting_an_image_from_the_library_takes_it_out_of_the_gallery() {
     let page = edit_page(&mut browser, &product).await;
     assert_eq!(shown_gallery(&page), [b]);
 }
+
+#[actix_web::test]
+async fn a_product_page_reads_only_its_own_customers_product_of_that_sku() {
+    use agoat::thorne::{csv_import, gallery, products};
+    use diesel_async::SimpleAsyncConnection;
+
+    let World { app, t, .. } = world().await;
+    // The same SKU at both customers; Beta's has a gallery and went from 12.00 to 15.00.
+    app.product(t.a, "SHARED-1", "Vitamins", "5.00", "20.00")
+        .await;
+    app.product(t.b, "SHARED-1", "Minerals", "6.00", "12.00")
+        .await;
+    let beta_image = image(&app, t.b, "beta.png", "Beta's jar", 400).await;
+    app.in_scope(t.b, move |conn, scope| {
+        async move {
+            let product = products::by_skus(conn, scope, &["SHARED-1".to_owned()])
+                .await?
+                .remove(0);
+            gallery::set_many(conn, scope, &[(product, vec![beta_image])], &actor()).await?;
+            let rows = csv_import::parse(b"sku,retail_price\nSHARED-1,15.00\n")
+                .map_err(|e| agoat::error::AppError::Invalid(e.join("; ")))?;
+            csv_import::apply(conn, scope, &rows, &actor()).await
+        }
+        .scope_boxed()
+    })
+    .await;
+    app.db
+        .owner_conn()
+        .await
+        .batch_execute("UPDATE tenancy.customers SET show_lowest_30_day_price = true")
+        .await
+        .unwrap();
+
+    let alpha = app.get("alpha.test", "/products/SHARED-1").await;
+    assert_eq!(alpha.status, 200, "{}", alpha.body);
+    assert_eq!(alpha.texts("article.product .price"), ["$20.00"]);
+    assert_eq!(alpha.texts(".lowest-price .amount"), ["$20.00"]);
+    assert!(attrs(&alpha, ".product-main-image img", "src").is_empty());
+    assert!(!alpha.body.contains("Beta's jar"));
+
+    let beta = app.get("beta.test", "/products/SHARED-1").await;
+    assert_eq!(beta.status, 200, "{}", beta.body);
+    assert_eq!(beta.texts("article.product .price"), ["$15.00"]);
+    assert_eq!(beta.texts(".lowest-price .amount"), ["$12.00"]);
+    assert_eq!(
+        attrs(&beta, ".product-main-image img", "alt"),
+        ["Beta's jar"]
+    );
+}
