@@ -725,42 +725,14 @@ async fn another_tenants_content_is_404_on_every_route() {
 // Feed, sitemap, robots
 // ---------------------------------------------------------------------------------------------
 
-/// Undoes XML escaping: the five named references and decimal or hex numeric ones.
-fn xml_unescape(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find('&') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        let end = after.find(';').expect("a terminated reference");
-        let name = &after[..end];
-        let ch = match name {
-            "lt" => '<',
-            "gt" => '>',
-            "amp" => '&',
-            "quot" => '"',
-            "apos" => '\'',
-            _ => {
-                let code = if let Some(hex) = name.strip_prefix("#x") {
-                    u32::from_str_radix(hex, 16)
-                } else {
-                    name.strip_prefix('#').expect("a known reference").parse()
-                };
-                char::from_u32(code.expect("a number")).expect("a character")
-            }
-        };
-        out.push(ch);
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The unescaped text of every `<content type="html">` element of a feed.
+/// The text of every `<content type="html">` element of a feed, as an XML parser reads it (the
+/// whole feed must be well-formed).
 fn feed_contents(feed: &str) -> Vec<String> {
-    feed.split("<content type=\"html\">")
-        .skip(1)
-        .map(|part| xml_unescape(part.split("</content>").next().unwrap()))
+    let doc = roxmltree::Document::parse(feed).expect("a well-formed feed");
+    doc.descendants()
+        .filter(|node| node.has_tag_name("content"))
+        .inspect(|node| assert_eq!(node.attribute("type"), Some("html")))
+        .map(|node| node.children().filter_map(|text| text.text()).collect())
         .collect()
 }
 
@@ -800,9 +772,14 @@ async fn feed_is_atom_with_one_entry_per_visible_post() {
     assert!(res.body.contains(
         "<link rel=\"alternate\" type=\"text/html\" href=\"http://alpha.test/posts/second\"/>"
     ));
-    // The HTML bodies are escaped text (named or numeric references), never raw markup.
-    assert!(!res.body.contains("<strong>"));
-    assert!(!res.body.contains("<p>"));
+    // The HTML bodies are text of the feed, never elements of it.
+    let doc = roxmltree::Document::parse(&res.body).expect("a well-formed feed");
+    assert!(
+        !doc.descendants()
+            .any(|node| node.has_tag_name("p") || node.has_tag_name("strong")),
+        "{}",
+        res.body
+    );
     let contents = feed_contents(&res.body);
     assert_eq!(contents.len(), 2);
     assert!(
@@ -814,6 +791,33 @@ async fn feed_is_atom_with_one_entry_per_visible_post() {
     assert!(!res.body.contains("a-draft"));
     assert!(!res.body.contains("a-scheduled"));
     assert!(!res.body.contains("beta"));
+}
+
+#[actix_web::test]
+async fn a_feed_entry_reads_back_as_the_body_its_page_shows() {
+    let app = TestApp::new().await;
+    let t = two_tenants(&app).await;
+    app.post_with_body(
+        t.a,
+        t.a_site,
+        "brackets",
+        "See [the spec](https://example.org/ \"a]]>b\") & `x]]>y` <3",
+    )
+    .await;
+
+    let res = app.get("alpha.test", "/feed.xml").await;
+    assert_eq!(res.status, 200);
+    let contents = feed_contents(&res.body);
+    let body = contents[0].trim();
+    assert!(
+        body.contains("title=\"a]]&gt;b\"") && body.contains("<code>x]]&gt;y</code>"),
+        "{body}"
+    );
+    let page = app.get("alpha.test", "/posts/brackets").await;
+    assert!(
+        page.body.contains(body),
+        "the feed's body is the page's: {body}"
+    );
 }
 
 #[actix_web::test]

@@ -1,8 +1,13 @@
 //! `/feed.xml`: an Atom feed of the site's twenty newest published posts, with full bodies (the
 //! featured image first, and as the entry's enclosure); relative addresses in them resolve
 //! against the site (`xml:base`). A tag's feed (`tag_feed.rs`) is written by the same [`render`].
+//!
+//! A body is written as a CDATA section ([`Cdata`]): the same text as the escaped form to any XML
+//! parser, copied as it is instead of escaped character by character (most of a feed's bytes).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use std::fmt;
+
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
@@ -21,7 +26,9 @@ pub struct FeedEntry {
     pub url: String,
     pub title: String,
     pub summary: String,
-    pub content_html: String,
+    /// The featured image's markup, written before the body.
+    pub featured_html: Option<String>,
+    pub body_html: String,
     /// The featured image's file: absolute address, content type and size.
     pub enclosure: Option<(String, &'static str, i64)>,
     pub published: String,
@@ -117,26 +124,140 @@ pub fn render(
                     url: site.url(&format!("/posts/{}", p.slug)),
                     title: p.title,
                     summary: p.description,
-                    content_html: match &featured {
-                        Some(shown) => format!("{}\n{}", shown.html, p.body_html),
-                        None => p.body_html,
-                    },
-                    enclosure: featured.map(|shown| {
+                    enclosure: featured.as_ref().map(|shown| {
                         (
                             site.url(&shown.preview_path),
                             shown.preview_type,
                             shown.preview_bytes,
                         )
                     }),
+                    featured_html: featured.map(|shown| shown.html),
+                    body_html: p.body_html,
                     published: iso_time(p.published_at),
                     updated: iso_time(p.updated_at.max(p.published_at)),
                 }
             })
             .collect(),
     };
+    let room = feed
+        .entries
+        .iter()
+        .map(|entry| {
+            entry.body_html.len()
+                + entry
+                    .featured_html
+                    .as_ref()
+                    .map_or(0, |html| html.len() + 1)
+        })
+        .sum();
     Ok(response::conditional(
         req,
-        response::render(&feed)?,
+        response::render_with_room(&feed, room)?,
         "application/atom+xml; charset=utf-8",
     ))
+}
+
+impl FeedEntry {
+    /// The entry's content: the featured image, then the body.
+    pub fn content(&self) -> Cdata<'_> {
+        Cdata(self.featured_html.as_deref(), &self.body_html)
+    }
+}
+
+/// HTML as the text of an XML element: a CDATA section holding the optional first part, a line
+/// break and the second part, or just the second. A `]]>` inside (an attribute may hold one) ends
+/// the section after its `]]` and starts a new one for its `>`, so the text is kept whole.
+pub struct Cdata<'a>(Option<&'a str>, &'a str);
+
+impl fmt::Display for Cdata<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<![CDATA[")?;
+        if let Some(first) = self.0 {
+            write_cdata_text(f, first)?;
+            f.write_str("\n")?;
+        }
+        write_cdata_text(f, self.1)?;
+        f.write_str("]]>")
+    }
+}
+
+fn write_cdata_text(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    let mut written = 0;
+    for end in memchr::memmem::find_iter(text.as_bytes(), b"]]>") {
+        // `]]>` is ASCII, so `end` and `end + 2` fall on character boundaries.
+        f.write_str(&text[written..end + 2])?;
+        f.write_str("]]><![CDATA[")?;
+        written = end + 2;
+    }
+    f.write_str(&text[written..])
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::Cdata;
+
+    /// The text an XML parser reads from an element holding `Cdata(first, second)`.
+    fn parsed(first: Option<&str>, second: &str) -> String {
+        let xml = format!("<content>{}</content>", Cdata(first, second));
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed");
+        doc.root_element()
+            .children()
+            .filter_map(|node| node.text())
+            .collect()
+    }
+
+    #[test]
+    fn a_body_is_one_section_copied_as_it_is() {
+        let body = "<p>Fish &amp; chips <em>\"fresh\"</em> < 5 €</p>";
+        assert_eq!(Cdata(None, body).to_string(), format!("<![CDATA[{body}]]>"));
+        assert_eq!(parsed(None, body), body);
+    }
+
+    #[test]
+    fn the_featured_image_comes_first_on_its_own_line() {
+        assert_eq!(
+            parsed(Some("<img src=\"a.jpg\">"), "<p>Body</p>"),
+            "<img src=\"a.jpg\">\n<p>Body</p>"
+        );
+        assert_eq!(parsed(None, ""), "");
+    }
+
+    #[test]
+    fn a_section_end_inside_the_text_is_kept_whole() {
+        for body in [
+            "<a title=\"]]>\">x</a>",
+            "]]>",
+            "]]>start",
+            "end]]>",
+            "]]]]>>",
+            "a]]>b]]>c",
+        ] {
+            let written = Cdata(Some(body), body).to_string();
+            assert_eq!(
+                written.matches("]]>").count(),
+                1 + 2 * body.matches("]]>").count()
+            );
+            assert_eq!(
+                parsed(Some(body), body),
+                format!("{body}\n{body}"),
+                "{written}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_reads_back_as_written(
+            first in proptest::option::of("[\\]>\\[<&a\n]{0,12}"),
+            second in "[\\]>\\[<&a\n]{0,24}",
+        ) {
+            let expected = match &first {
+                Some(first) => format!("{first}\n{second}"),
+                None => second.clone(),
+            };
+            prop_assert_eq!(parsed(first.as_deref(), &second), expected);
+        }
+    }
 }

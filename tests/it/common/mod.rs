@@ -14,8 +14,13 @@ pub mod mail;
 pub mod replica;
 pub use citus_cluster::scratch;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
 
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceResponse;
 use actix_web::test::{self, TestRequest};
 use actix_web::web;
 use agoat::audit::Actor;
@@ -34,6 +39,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::Bool;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use futures_util::future::LocalBoxFuture;
 use scoped_futures::ScopedFutureExt;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
@@ -418,6 +424,8 @@ impl Response {
 
 /// The application on a test database, with request helpers and seeding shortcuts.
 pub struct TestApp {
+    /// Tells this app's service apart from other tests' on the same thread.
+    id: u64,
     pub db: TestDb,
     pub pool: Database,
     pub state: web::Data<AppState>,
@@ -425,6 +433,21 @@ pub struct TestApp {
     pub media: MediaFolder,
     /// This test's mail files (a folder of its own).
     pub mail: MediaFolder,
+}
+
+/// The whole application, answering one request at a time or many at once.
+type AppService = Rc<dyn Fn(TestRequest) -> LocalBoxFuture<'static, ServiceResponse<BoxBody>>>;
+
+thread_local! {
+    /// Each live test app's service on this thread, by the app's id.
+    static APP_SERVICES: RefCell<HashMap<u64, AppService>> = RefCell::default();
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // The service holds the app's state (its pool) alive; it goes with the app.
+        let _ = APP_SERVICES.try_with(|services| services.borrow_mut().remove(&self.id));
+    }
 }
 
 /// A folder of one test's media files, removed when the test ends.
@@ -526,13 +549,17 @@ impl TestApp {
         state.media_limits = MediaLimits::default();
         state.platform_host = None;
         configure(&mut state);
-        TestApp {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let app = TestApp {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             db,
             pool,
             state: web::Data::new(state),
             media,
             mail: MediaFolder::named("mail"),
-        }
+        };
+        app.service().await;
+        app
     }
 
     /// Where this test's media files are.
@@ -542,8 +569,7 @@ impl TestApp {
 
     /// Sends a request through the whole application (middleware included).
     pub async fn send(&self, request: TestRequest) -> Response {
-        let app = test::init_service(agoat::web::app(self.state.clone())).await;
-        let response = test::call_service(&app, request.to_request()).await;
+        let response = self.service().await(request).await;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = actix_web::body::to_bytes(response.into_body())
@@ -555,6 +581,25 @@ impl TestApp {
             body: String::from_utf8_lossy(&bytes).into_owned(),
             bytes,
         }
+    }
+
+    /// The application as a service, built once per test app and thread (as a server builds it
+    /// once per worker): building it costs more than most requests.
+    async fn service(&self) -> AppService {
+        if let Some(service) = APP_SERVICES.with_borrow(|services| services.get(&self.id).cloned())
+        {
+            return service;
+        }
+        let app = Rc::new(test::init_service(agoat::web::app(self.state.clone())).await);
+        let service: AppService = Rc::new(move |request: TestRequest| {
+            let app = app.clone();
+            Box::pin(async move {
+                test::call_service(&*app, request.to_request())
+                    .await
+                    .map_into_boxed_body()
+            })
+        });
+        APP_SERVICES.with_borrow_mut(|services| services.entry(self.id).or_insert(service).clone())
     }
 
     /// `GET path` with `Host: host`.
