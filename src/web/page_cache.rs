@@ -21,7 +21,10 @@
 //! Memory is bounded by `AGOAT_PAGE_CACHE_MB` (default
 //! [`crate::config::DEFAULT_PAGE_CACHE_MB`]): the pages' bodies, keys
 //! and headers and their compressed copies are counted, and a page that would go past the bound
-//! first evicts the pages used least recently (pages out of date first) down to nine tenths of it.
+//! first evicts pages down to nine tenths of it: those out of date first, then those no request
+//! has been answered with since they were stored, then the rest, each group least recently used
+//! first. So a sweep through every page (a crawler, a visitor per post) takes turns in the room
+//! the pages visitors come back to leave, instead of pushing those out (a segmented LRU).
 //!
 //! Renders are coalesced so that a busy page never makes a crowd of requests render it at once:
 //! in the last [`PageCache::REFRESH_AHEAD`] of a page's life one request renders its successor
@@ -76,6 +79,9 @@ struct Entry {
     refreshing: AtomicBool,
     /// When it was last answered with, in milliseconds since the cache began.
     last_used: AtomicU64,
+    /// Whether a request was answered with it after it was stored (or with the page it replaced):
+    /// such pages are evicted after those never used again.
+    reused: AtomicBool,
 }
 
 impl Entry {
@@ -201,6 +207,9 @@ impl PageCache {
     /// The entry's page, marked as used now.
     fn use_entry(&self, entry: &Entry) -> Page {
         entry.last_used.store(self.now_ms(), Ordering::Relaxed);
+        if !entry.reused.load(Ordering::Relaxed) {
+            entry.reused.store(true, Ordering::Relaxed);
+        }
         entry.page()
     }
 
@@ -247,8 +256,9 @@ impl PageCache {
         Arc::new(Copies::counted(self.copy_bytes.clone()))
     }
 
-    /// Keeps `entry` under `key`, evicting the pages used least recently when it would not fit;
-    /// a page larger than a tenth of the bound is not kept.
+    /// Keeps `entry` under `key`, evicting pages when it would not fit (see the module's notes);
+    /// a page larger than a tenth of the bound is not kept. A page that replaces one that was
+    /// used again counts as used again.
     fn put(&self, key: String, entry: Entry, now: Freshness) {
         let size = entry.own_bytes(&key);
         if size > self.max_bytes / 10 {
@@ -258,6 +268,9 @@ impl PageCache {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if let Some(old) = entries.remove(&key) {
             self.bytes.fetch_sub(old.own_bytes(&key), Ordering::Relaxed);
+            if old.reused.load(Ordering::Relaxed) {
+                entry.reused.store(true, Ordering::Relaxed);
+            }
         }
         if self.bytes() + size > self.max_bytes {
             self.evict(&mut entries, self.max_bytes / 10 * 9 - size, now);
@@ -268,19 +281,27 @@ impl PageCache {
     }
 
     /// Drops pages until what is held is at most `target` bytes: those out of date first, then
-    /// those used least recently.
+    /// those never used again since they were stored, then the rest; the least recently used
+    /// first within each.
     fn evict(&self, entries: &mut HashMap<String, Entry>, target: usize, now: Freshness) {
-        let mut order: Vec<(bool, u64, &String)> = entries
+        let at = Instant::now();
+        let mut order: Vec<(bool, bool, u64, &String)> = entries
             .iter()
             .map(|(key, entry)| {
-                let current = Instant::now() < entry.end(now.feed_current);
-                (current, entry.last_used.load(Ordering::Relaxed), key)
+                let current = at < entry.end(now.feed_current);
+                let reused = entry.reused.load(Ordering::Relaxed);
+                (
+                    current,
+                    reused,
+                    entry.last_used.load(Ordering::Relaxed),
+                    key,
+                )
             })
             .collect();
         order.sort_unstable();
         let mut held = self.bytes();
         let mut doomed = Vec::new();
-        for (_, _, key) in order {
+        for (_, _, _, key) in order {
             if held <= target {
                 break;
             }
@@ -523,6 +544,7 @@ async fn render_and_keep(
             copies: state.page_cache.new_copies(),
             refreshing: AtomicBool::new(false),
             last_used: AtomicU64::new(0),
+            reused: AtomicBool::new(false),
         },
         now,
     );
@@ -594,6 +616,7 @@ mod tests {
             copies: Arc::default(),
             refreshing: AtomicBool::new(false),
             last_used: AtomicU64::new(0),
+            reused: AtomicBool::new(false),
         }
     }
 
@@ -624,6 +647,42 @@ mod tests {
         );
         assert!(cache.get(&key(24), NOW).is_some(), "the newest stays");
         assert_eq!(cache.stored(), 25);
+    }
+
+    #[test]
+    fn a_sweep_of_pages_used_once_leaves_the_pages_used_again() {
+        let cache = PageCache::with_max_bytes(20 * PAGE);
+        for n in 0..10 {
+            cache.put(key(n), entry(0), NOW);
+        }
+        assert!(cache.get(&key(0), NOW).is_some());
+        assert!(cache.get(&key(5), NOW).is_some());
+        // Re-rendered (a write, its lifetime over): still a page visitors come back to.
+        cache.put(key(5), entry(0), NOW);
+        std::thread::sleep(Duration::from_millis(5));
+        // A crawl: fifty pages, each asked for once, the newest used most recently of all.
+        for n in 100..150 {
+            cache.put(key(n), entry(0), NOW);
+        }
+        assert!(cache.bytes() <= cache.max_bytes(), "{}", cache.bytes());
+        let held = |n| cache.entries.read().unwrap().contains_key(&key(n));
+        assert!(held(0) && held(5), "the pages used again stay");
+        assert!(
+            !held(1) && !held(100),
+            "pages used once go, the oldest first"
+        );
+        assert!(held(149), "the newest stays");
+
+        // Once only pages used again are left to go, the least recently used of them goes.
+        for n in 100..150 {
+            cache.get(&key(n), NOW);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        for n in 200..205 {
+            cache.put(key(n), entry(0), NOW);
+        }
+        assert!(!held(0) && !held(5), "{}", cache.len());
+        assert!(held(204));
     }
 
     #[test]
