@@ -21,10 +21,12 @@
 //! Memory is bounded by `AGOAT_PAGE_CACHE_MB` (default
 //! [`crate::config::DEFAULT_PAGE_CACHE_MB`]): the pages' bodies, keys
 //! and headers and their compressed copies are counted, and a page that would go past the bound
-//! first evicts pages down to nine tenths of it: those out of date first, then those no request
-//! has been answered with since they were stored, then the rest, each group least recently used
-//! first. So a sweep through every page (a crawler, a visitor per post) takes turns in the room
-//! the pages visitors come back to leave, instead of pushing those out (a segmented LRU).
+//! first evicts pages down to nine tenths of it: those out of date first, then the unprotected,
+//! then the protected, each group least recently used first. The protected are the pages a
+//! request was answered with since they were stored, the most recently used first, up to four
+//! fifths of the bound (a segmented LRU). So a sweep through every page (a crawler, a visitor per
+//! post) takes turns in the room the pages visitors come back to leave instead of pushing those
+//! out, and a new page always has a fifth of the room to wait in for its next request.
 //!
 //! Renders are coalesced so that a busy page never makes a crowd of requests render it at once:
 //! in the last [`PageCache::REFRESH_AHEAD`] of a page's life one request renders its successor
@@ -281,33 +283,30 @@ impl PageCache {
     }
 
     /// Drops pages until what is held is at most `target` bytes: those out of date first, then
-    /// those never used again since they were stored, then the rest; the least recently used
-    /// first within each.
+    /// the unprotected, then the protected (see [`protected`]); the least recently used first
+    /// within each.
     fn evict(&self, entries: &mut HashMap<String, Entry>, target: usize, now: Freshness) {
         let at = Instant::now();
-        let mut order: Vec<(bool, bool, u64, &String)> = entries
+        let mut order: Vec<Candidate> = entries
             .iter()
-            .map(|(key, entry)| {
-                let current = at < entry.end(now.feed_current);
-                let reused = entry.reused.load(Ordering::Relaxed);
-                (
-                    current,
-                    reused,
-                    entry.last_used.load(Ordering::Relaxed),
-                    key,
-                )
+            .map(|(key, entry)| Candidate {
+                current: at < entry.end(now.feed_current),
+                protected: entry.reused.load(Ordering::Relaxed),
+                last_used: entry.last_used.load(Ordering::Relaxed),
+                bytes: entry.own_bytes(key) + entry.copies.bytes(),
+                key,
             })
             .collect();
-        order.sort_unstable();
+        protect(&mut order, self.max_bytes / 5 * 4);
+        order.sort_unstable_by_key(|page| (page.current, page.protected, page.last_used, page.key));
         let mut held = self.bytes();
         let mut doomed = Vec::new();
-        for (_, _, _, key) in order {
+        for page in order {
             if held <= target {
                 break;
             }
-            let entry = &entries[key];
-            held = held.saturating_sub(entry.own_bytes(key) + entry.copies.bytes());
-            doomed.push(key.clone());
+            held = held.saturating_sub(page.bytes);
+            doomed.push(page.key.clone());
         }
         metrics::counter!(crate::metrics::PAGE_CACHE_EVICTIONS).increment(doomed.len() as u64);
         for key in doomed {
@@ -340,6 +339,29 @@ impl PageCache {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// A page as eviction weighs it.
+struct Candidate<'a> {
+    current: bool,
+    protected: bool,
+    last_used: u64,
+    bytes: usize,
+    key: &'a String,
+}
+
+/// Leaves `protected` set on the current pages used again since they were stored, the most
+/// recently used first, up to `room` bytes of them (the protected segment of a segmented LRU);
+/// the rest of the bound stays for pages to wait in for their next request.
+fn protect(pages: &mut [Candidate<'_>], room: usize) {
+    pages.sort_unstable_by_key(|page| std::cmp::Reverse((page.last_used, page.key)));
+    let mut held = 0;
+    for page in pages {
+        page.protected &= page.current && held + page.bytes <= room;
+        if page.protected {
+            held += page.bytes;
+        }
     }
 }
 
@@ -683,6 +705,30 @@ mod tests {
         }
         assert!(!held(0) && !held(5), "{}", cache.len());
         assert!(held(204));
+    }
+
+    #[test]
+    fn pages_used_again_keep_at_most_four_fifths_of_the_room() {
+        let cache = PageCache::with_max_bytes(20 * PAGE);
+        for n in 0..18 {
+            cache.put(key(n), entry(0), NOW);
+        }
+        for n in 0..18 {
+            assert!(cache.get(&key(n), NOW).is_some());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        for n in 100..103 {
+            cache.put(key(n), entry(0), NOW);
+        }
+        let held = |n| cache.entries.read().unwrap().contains_key(&key(n));
+        assert!(
+            (100..103).all(held),
+            "new pages wait in the room the protected pages leave"
+        );
+        assert!(
+            !held(0) && held(17),
+            "the protected pages past four fifths went, the least recently used first"
+        );
     }
 
     #[test]
