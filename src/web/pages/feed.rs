@@ -165,8 +165,9 @@ impl FeedEntry {
 }
 
 /// HTML as the text of an XML element: a CDATA section holding the optional first part, a line
-/// break and the second part, or just the second. A `]]>` inside (an attribute may hold one) ends
-/// the section after its `]]` and starts a new one for its `>`, so the text is kept whole.
+/// break and the second part, or just the second. A `]]>` inside (the sanitiser leaves none, but
+/// this does not rely on it) ends the section after its `]]` and starts a new one for its `>`, so
+/// the text is kept whole.
 pub struct Cdata<'a>(Option<&'a str>, &'a str);
 
 impl fmt::Display for Cdata<'_> {
