@@ -355,9 +355,9 @@ impl Directory {
 }
 
 /// What `host`, a domain of the site `site_id` of the customer in scope, resolves to; `None` if
-/// the site does not serve it or does not exist. Everything is asked for at once, in one flight of statements on
-/// the connection (a second carries what the answers of the first name: the menus' pages and the
-/// branding's images), instead of one statement after another's answer.
+/// the site does not serve it or does not exist. Everything is asked for at once, in one flight
+/// of statements on the connection (a second carries what the answers of the first name: the
+/// menus' pages and the branding's images), instead of one statement after another's answer.
 async fn site_of(
     conn: &Conn,
     scope: Scope,

@@ -283,7 +283,7 @@ impl PageCache {
     }
 
     /// Drops pages until what is held is at most `target` bytes: those out of date first, then
-    /// the unprotected, then the protected (see [`protected`]); the least recently used first
+    /// the unprotected, then the protected (see [`protect`]); the least recently used first
     /// within each.
     fn evict(&self, entries: &mut HashMap<String, Entry>, target: usize, now: Freshness) {
         let at = Instant::now();

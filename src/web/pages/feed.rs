@@ -5,9 +5,9 @@
 //! A body is written as a CDATA section ([`Cdata`]): the same text as the escaped form to any XML
 //! parser, copied as it is instead of escaped character by character (most of a feed's bytes).
 
-use actix_web::{HttpRequest, HttpResponse, web};
 use std::fmt;
 
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use scoped_futures::ScopedFutureExt;
 
