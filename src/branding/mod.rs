@@ -1,8 +1,8 @@
 //! Branding: how each site looks and reads, chosen by its owner — the title (the site's name), a
 //! tagline, a logo, a favicon and a default share image from the customer's media library, an
 //! accent colour ([`colour`]), footer text in Markdown, social profile links ([`social`]), the
-//! language of its pages ([`language_tag`]) and the time zone its dates are shown in; and, beside
-//! them, the language its posts are searched in.
+//! language of its pages ([`language_tag`]), the time zone its dates are shown in and how many
+//! posts its feeds carry; and, beside them, the language its posts are searched in.
 //!
 //! Branding is data that the templates place. Customers never supply CSS or JavaScript (see
 //! `docs/design.md`): the accent colour becomes custom properties of a stylesheet made here, the
@@ -49,6 +49,11 @@ pub const MAX_FOOTER_CHARS: usize = 2_000;
 pub const DEFAULT_LANGUAGE: &str = "en";
 /// The widest logo file a page loads (twice the header's height on a dense screen is far less).
 pub const LOGO_MAX_WIDTH: i32 = 640;
+/// Posts in a feed of a site that has chosen no number: as many as most feeds of the web carry.
+/// A feed reader fetches the whole document on every poll, each post in full.
+pub const DEFAULT_FEED_LENGTH: i32 = 10;
+/// The most posts a feed may carry (about 15 kB each in full).
+pub const MAX_FEED_LENGTH: i32 = 50;
 
 /// A site's branding as stored (the defaults for a site that never saved one).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +72,8 @@ pub struct Branding {
     pub language: String,
     /// An IANA time zone name.
     pub time_zone: String,
+    /// How many of the newest posts the site's feeds carry (1 to [`MAX_FEED_LENGTH`]).
+    pub feed_length: i32,
 }
 
 impl Default for Branding {
@@ -82,6 +89,7 @@ impl Default for Branding {
             social_links: Vec::new(),
             language: DEFAULT_LANGUAGE.to_owned(),
             time_zone: "UTC".to_owned(),
+            feed_length: DEFAULT_FEED_LENGTH,
         }
     }
 }
@@ -99,6 +107,7 @@ struct Row {
     social_links: Vec<Option<String>>,
     language: String,
     time_zone: String,
+    feed_length: i32,
 }
 
 impl From<Row> for Branding {
@@ -114,6 +123,7 @@ impl From<Row> for Branding {
             social_links: row.social_links.into_iter().flatten().collect(),
             language: row.language,
             time_zone: row.time_zone,
+            feed_length: row.feed_length,
         }
     }
 }
@@ -133,6 +143,7 @@ struct Changes<'a> {
     social_links: &'a [String],
     language: &'a str,
     time_zone: &'a str,
+    feed_length: i32,
     updated_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -149,6 +160,7 @@ impl<'a> Changes<'a> {
             social_links: &branding.social_links,
             language: &branding.language,
             time_zone: &branding.time_zone,
+            feed_length: branding.feed_length,
             updated_at: crate::db::now(),
         }
     }
@@ -201,6 +213,8 @@ pub struct Brand {
     pub language: String,
     /// The zone dates are shown in.
     pub time_zone: Tz,
+    /// How many of the newest posts a feed carries.
+    pub feed_length: i64,
     /// Present when the site has an accent colour.
     pub stylesheet: Option<Stylesheet>,
 }
@@ -249,6 +263,7 @@ impl Brand {
                 .collect(),
             language: branding.language.clone(),
             time_zone: Tz::from_str(&branding.time_zone).unwrap_or(Tz::UTC),
+            feed_length: i64::from(branding.feed_length),
             stylesheet,
         }
     }
@@ -294,6 +309,8 @@ pub struct Input {
     pub social_links: String,
     pub language: String,
     pub time_zone: String,
+    /// Empty for [`DEFAULT_FEED_LENGTH`].
+    pub feed_length: String,
     pub search_language: String,
 }
 
@@ -364,6 +381,7 @@ pub fn check(input: &Input) -> AppResult<Checked> {
     let social_links = social::check(&lines).map_err(invalid)?;
     let language = language_tag::normalise(&input.language).map_err(invalid)?;
     let time_zone = time_zone(&input.time_zone).map_err(invalid)?;
+    let feed_length = feed_length(&input.feed_length).map_err(invalid)?;
     let search_language = Language::from_str(input.search_language.trim()).map_err(|_| {
         let names: Vec<&str> = Language::ALL.iter().map(|l| l.config()).collect();
         invalid(format!(
@@ -389,8 +407,27 @@ pub fn check(input: &Input) -> AppResult<Checked> {
             social_links,
             language,
             time_zone,
+            feed_length,
         },
     })
+}
+
+/// The number of posts in a feed: a whole number from 1 to [`MAX_FEED_LENGTH`], or empty for
+/// [`DEFAULT_FEED_LENGTH`].
+pub fn feed_length(text: &str) -> Result<i32, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(DEFAULT_FEED_LENGTH);
+    }
+    text.parse::<i32>()
+        .ok()
+        .filter(|n| (1..=MAX_FEED_LENGTH).contains(n))
+        .ok_or_else(|| {
+            format!(
+                "the posts in a feed must be a whole number from 1 to {MAX_FEED_LENGTH}, not \"{}\"",
+                text.chars().take(16).collect::<String>()
+            )
+        })
 }
 
 /// An IANA time zone name in its canonical spelling (`europe/zurich` → `Europe/Zurich`).
@@ -539,6 +576,7 @@ fn audited(title: &str, search_language: Language, branding: &Branding) -> serde
         "social_links": branding.social_links,
         "language": branding.language,
         "time_zone": branding.time_zone,
+        "feed_length": branding.feed_length,
     })
 }
 
@@ -675,7 +713,7 @@ mod tests {
     #[test]
     fn each_bad_field_is_refused_with_its_name() {
         type Case = (fn(&mut Input), &'static str);
-        let cases: [Case; 10] = [
+        let cases: [Case; 13] = [
             (|i| i.title = "  ".into(), "site title must not be empty"),
             (
                 |i| i.tagline = "x".repeat(201),
@@ -692,6 +730,9 @@ mod tests {
                 "search language must",
             ),
             (|i| i.logo = "not-an-id".into(), "logo must be an image"),
+            (|i| i.feed_length = "0".into(), "posts in a feed must"),
+            (|i| i.feed_length = "51".into(), "from 1 to 50"),
+            (|i| i.feed_length = "ten".into(), "not \"ten\""),
         ];
         for (change, says) in cases {
             let mut bad = input();
@@ -701,6 +742,17 @@ mod tests {
                 other => panic!("{says}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_feed_carries_ten_posts_unless_the_site_chose_from_one_to_fifty() {
+        assert_eq!(check(&input()).unwrap().branding.feed_length, 10);
+        assert_eq!(feed_length(" 1 "), Ok(1));
+        assert_eq!(feed_length("50"), Ok(50));
+        for bad in ["-3", "2.5", "1e1", "99999999999", "51"] {
+            assert!(feed_length(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Brand::default().feed_length, 10);
     }
 
     #[test]

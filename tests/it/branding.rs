@@ -1,6 +1,7 @@
 //! Tests of a site's branding (`/admin/settings/branding`, owners only): title, tagline, logo,
 //! favicon and default share image from the media library, accent colour, footer, social links,
-//! language and time zone, shown on public pages, feeds and the admin header at the next request;
+//! language, time zone and the number of posts in a feed, shown on public pages, feeds and the
+//! admin header at the next request;
 //! every bad input refused with its reason and nothing changed; another customer's images refused
 //! by the form and by the database; images in the branding listed where used and taken out when
 //! deleted.
@@ -10,8 +11,8 @@ use image::ImageFormat;
 use uuid::Uuid;
 
 use crate::common::{
-    Browser, Response, STAFF_PASSWORD, TestApp, TwoTenants, database_digest, signed_in, sql_count,
-    sql_text, two_tenants,
+    Browser, Response, STAFF_PASSWORD, TestApp, TwoTenants, database_digest, minutes_ago,
+    signed_in, sql_count, sql_text, two_tenants,
 };
 use crate::media::{add_image, picture};
 
@@ -57,6 +58,7 @@ fn fields(images: &Images) -> Vec<(&'static str, String)> {
         ),
         ("language", "de-ch".into()),
         ("time_zone", "Europe/Zurich".into()),
+        ("feed_length", "10".into()),
         ("search_language", "german".into()),
     ]
 }
@@ -568,5 +570,111 @@ async fn a_new_search_language_reindexes_the_sites_posts() {
     assert!(
         sql_text(&app, vector).await.contains("'of'"),
         "simple keeps every word"
+    );
+}
+
+/// The slugs of a feed's entries, in its order.
+fn feed_slugs(feed: &Response) -> Vec<String> {
+    assert_eq!(feed.status, 200, "{}", feed.body);
+    let doc = roxmltree::Document::parse(&feed.body).expect("a well-formed feed");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("entry"))
+        .filter_map(|entry| {
+            entry
+                .children()
+                .find(|n| n.has_tag_name("link") && n.attribute("rel") == Some("alternate"))
+        })
+        .filter_map(|link| {
+            link.attribute("href")?
+                .rsplit('/')
+                .next()
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn feeds_carry_ten_posts_unless_the_branding_chooses_from_one_to_fifty() {
+    let app = TestApp::new().await;
+    let (t, images, mut owner) = world(&app).await;
+    // Twelve more posts each (thirteen in all), the newest last; one of A's is a draft.
+    for i in 0..12 {
+        let slug = format!("more-{i:02}");
+        app.post(t.a, t.a_site, &slug, Some(minutes_ago(50 - i)))
+            .await;
+        app.post(t.b, t.b_site, &slug, Some(minutes_ago(50 - i)))
+            .await;
+    }
+    app.post(t.a, t.a_site, "a-draft", None).await;
+    let newest = |n: usize| -> Vec<String> {
+        (0..12)
+            .rev()
+            .map(|i| format!("more-{i:02}"))
+            .take(n)
+            .collect()
+    };
+    let feed = app.get("alpha.test", "/feed.xml").await;
+    assert_eq!(feed_slugs(&feed), newest(10), "ten unless chosen");
+    assert_eq!(
+        feed_slugs(&app.get("alpha.test", "/tags/test/feed.xml").await),
+        newest(10)
+    );
+
+    let res = save(&mut owner, &with(&fields(&images), "feed_length", "3")).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    // The next request (the feeds were kept) carries the three newest; the tag's feed too.
+    assert_eq!(
+        feed_slugs(&app.get("alpha.test", "/feed.xml").await),
+        newest(3)
+    );
+    assert_eq!(
+        feed_slugs(&app.get("alpha.test", "/tags/test/feed.xml").await),
+        newest(3)
+    );
+    // The other customer's site keeps its ten.
+    assert_eq!(
+        feed_slugs(&app.get("beta.test", "/feed.xml").await),
+        newest(10)
+    );
+    let form = owner.get(FORM).await;
+    assert_eq!(form.attr("#feed_length", "value").as_deref(), Some("3"));
+    let stored = format!(
+        "SELECT feed_length::text AS s FROM tenancy.site_branding WHERE site_id = '{}'",
+        t.a_site
+    );
+    assert_eq!(sql_text(&app, &stored).await, "3");
+    let audited = "SELECT (after ->> 'feed_length') AS s FROM audit.events \
+                   WHERE action = 'update_branding' ORDER BY occurred_at DESC LIMIT 1";
+    assert_eq!(sql_text(&app, audited).await, "3");
+
+    // Bad numbers: 422 with the reason, the number typed kept, nothing changed.
+    let before = database_digest(&app, None).await;
+    for bad in ["0", "51", "ten", "-1", "2.5", "1e1", "99999999999"] {
+        let res = save(&mut owner, &with(&fields(&images), "feed_length", bad)).await;
+        assert_eq!(res.status, 422, "{bad}: {}", res.body);
+        let message = res.texts("#branding-error").join(" ");
+        assert!(
+            message.contains("posts in a feed must be a whole number from 1 to 50"),
+            "{bad}: {message}"
+        );
+        assert_eq!(res.attr("#feed_length", "value").as_deref(), Some(bad));
+    }
+    assert_eq!(database_digest(&app, None).await, before);
+    assert_eq!(
+        feed_slugs(&app.get("alpha.test", "/feed.xml").await),
+        newest(3)
+    );
+
+    // Fifty is allowed (all thirteen); an empty field is the default again.
+    let res = save(&mut owner, &with(&fields(&images), "feed_length", "50")).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let all = feed_slugs(&app.get("alpha.test", "/feed.xml").await);
+    assert_eq!(all.len(), 13, "{all:?}");
+    assert!(!all.contains(&"a-draft".to_owned()));
+    let res = save(&mut owner, &with(&fields(&images), "feed_length", "")).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(
+        feed_slugs(&app.get("alpha.test", "/feed.xml").await),
+        newest(10)
     );
 }

@@ -110,6 +110,7 @@ pub mod tenancy {
             time_zone -> Varchar,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+            feed_length -> Int4,
         }
     }
 

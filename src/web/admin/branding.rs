@@ -1,7 +1,7 @@
 //! The branding of the site the admin runs on, under `/admin/settings/branding` (owners): its
 //! title, tagline, logo, favicon and default share image (images of the media library), accent
-//! colour, footer text, social links, language, time zone, and the language its posts are
-//! searched in. `POST` saves them all at the version of the site the form was loaded at through
+//! colour, footer text, social links, language, time zone, the number of posts its feeds carry,
+//! and the language its posts are searched in. `POST` saves them all at the version of the site the form was loaded at through
 //! [`branding::save`]: a refused field answers 422 with the reason and the form as typed, a
 //! stale form 409, and nothing changes either way.
 //!
@@ -78,6 +78,8 @@ pub struct BrandingForm {
     #[serde(default)]
     time_zone: String,
     #[serde(default)]
+    feed_length: String,
+    #[serde(default)]
     search_language: String,
     version: Option<String>,
 }
@@ -95,6 +97,7 @@ impl BrandingForm {
             social_links: self.social_links.clone(),
             language: self.language.clone(),
             time_zone: self.time_zone.clone(),
+            feed_length: self.feed_length.clone(),
             search_language: self.search_language.clone(),
         }
     }
@@ -121,6 +124,7 @@ fn as_typed(name: &str, search_language: Language, b: &Branding) -> Input {
         social_links: b.social_links.join("\n"),
         language: b.language.clone(),
         time_zone: b.time_zone.clone(),
+        feed_length: b.feed_length.to_string(),
         search_language: search_language.config().to_owned(),
     }
 }

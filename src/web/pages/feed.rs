@@ -1,6 +1,6 @@
-//! `/feed.xml`: an Atom feed of the site's twenty newest published posts, with full bodies (the
-//! featured image first, and as the entry's enclosure); relative addresses in them resolve
-//! against the site (`xml:base`). A tag's feed (`tag_feed.rs`) is written by the same [`render`].
+//! `/feed.xml`: an Atom feed of the site's newest published posts (as many as its branding's
+//! feed length, ten unless chosen), with full bodies (the featured image first, and as the
+//! entry's enclosure); relative addresses in them resolve against the site (`xml:base`). A tag's feed (`tag_feed.rs`) is written by the same [`render`].
 //!
 //! A body is written as a CDATA section ([`Cdata`]): the same text as the escaped form to any XML
 //! parser, copied as it is instead of escaped character by character (most of a feed's bytes).
@@ -17,9 +17,6 @@ use crate::media::pictures::{BODY_SIZES, Pictures};
 use crate::web::pages::iso_time;
 use crate::web::site::RequestSite;
 use crate::web::{AppState, response};
-
-/// Entries in a feed.
-pub const FEED_LENGTH: i64 = 20;
 
 pub struct FeedEntry {
     pub id: String,
@@ -66,12 +63,12 @@ pub async fn page(
     state: web::Data<AppState>,
     site: web::ReqData<RequestSite>,
 ) -> AppResult<HttpResponse> {
-    let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
+    let (scope, site_id, length) = (site.ctx.scope, site.ctx.site_id, site.ctx.brand.feed_length);
     let (recent, pictures) = state
         .db
         .visitor_read(scope, |conn| {
             async move {
-                let recent = posts::visible_recent(conn, scope, site_id, None, FEED_LENGTH).await?;
+                let recent = posts::visible_recent(conn, scope, site_id, None, length).await?;
                 let featured: Vec<_> = recent.iter().filter_map(|p| p.featured_media_id).collect();
                 let pictures = Pictures::load(conn, scope, &featured).await?;
                 Ok((recent, pictures))

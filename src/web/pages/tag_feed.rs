@@ -1,5 +1,5 @@
-//! `/tags/{tag}/feed.xml`: the Atom feed of one tag — the twenty newest published posts of the site
-//! with that tag, written like the site's feed. Any spelling of the tag answers 301 to its address
+//! `/tags/{tag}/feed.xml`: the Atom feed of one tag — the site's newest published posts with that
+//! tag (as many as the site's feed carries), written like the site's feed. Any spelling of the tag answers 301 to its address
 //! form; a tag no visible post of the site has is the site's 404.
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -9,7 +9,7 @@ use crate::content::{posts, tags};
 use crate::error::{AppError, AppResult};
 use crate::media::pictures::Pictures;
 use crate::web::AppState;
-use crate::web::pages::feed::{self, FEED_LENGTH, Source};
+use crate::web::pages::feed::{self, Source};
 use crate::web::pages::{address_form, tag};
 use crate::web::site::RequestSite;
 
@@ -24,7 +24,7 @@ pub async fn page(
         Ok(slug) => slug,
         Err(moved) => return Ok(moved),
     };
-    let (scope, site_id) = (site.ctx.scope, site.ctx.site_id);
+    let (scope, site_id, length) = (site.ctx.scope, site.ctx.site_id, site.ctx.brand.feed_length);
     let (tag, recent, pictures) = state
         .db
         .visitor_read(scope, |conn| {
@@ -34,7 +34,7 @@ pub async fn page(
                     .await?
                     .ok_or(AppError::NotFound)?;
                 let recent =
-                    posts::visible_recent(conn, scope, site_id, Some(slug), FEED_LENGTH).await?;
+                    posts::visible_recent(conn, scope, site_id, Some(slug), length).await?;
                 let featured: Vec<_> = recent.iter().filter_map(|p| p.featured_media_id).collect();
                 let pictures = Pictures::load(conn, scope, &featured).await?;
                 Ok((tag, recent, pictures))

@@ -1,0 +1,1 @@
+ALTER TABLE tenancy.site_branding DROP COLUMN feed_length;
