@@ -423,9 +423,10 @@ pub fn feed_length(text: &str) -> Result<i32, String> {
         .ok()
         .filter(|n| (1..=MAX_FEED_LENGTH).contains(n))
         .ok_or_else(|| {
+            let typed: String = text.chars().take(16).collect();
             format!(
-                "the posts in a feed must be a whole number from 1 to {MAX_FEED_LENGTH}, not \"{}\"",
-                text.chars().take(16).collect::<String>()
+                "the posts in a feed must be a whole number from 1 to {MAX_FEED_LENGTH}, \
+                 not \"{typed}\""
             )
         })
 }

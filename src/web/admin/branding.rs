@@ -1,9 +1,9 @@
 //! The branding of the site the admin runs on, under `/admin/settings/branding` (owners): its
 //! title, tagline, logo, favicon and default share image (images of the media library), accent
 //! colour, footer text, social links, language, time zone, the number of posts its feeds carry,
-//! and the language its posts are searched in. `POST` saves them all at the version of the site the form was loaded at through
-//! [`branding::save`]: a refused field answers 422 with the reason and the form as typed, a
-//! stale form 409, and nothing changes either way.
+//! and the language its posts are searched in. `POST` saves them all at the version of the site
+//! the form was loaded at through [`branding::save`]: a refused field answers 422 with the reason
+//! and the form as typed, a stale form 409, and nothing changes either way.
 //!
 //! A saved change shows on this server's next request (the write commits through the tenant
 //! transaction, which the page cache watches, and the host directory is cleared) and on every

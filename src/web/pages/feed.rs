@@ -1,6 +1,7 @@
 //! `/feed.xml`: an Atom feed of the site's newest published posts (as many as its branding's
 //! feed length, ten unless chosen), with full bodies (the featured image first, and as the
-//! entry's enclosure); relative addresses in them resolve against the site (`xml:base`). A tag's feed (`tag_feed.rs`) is written by the same [`render`].
+//! entry's enclosure); relative addresses in them resolve against the site (`xml:base`). A tag's
+//! feed (`tag_feed.rs`) is written by the same [`render`].
 //!
 //! A body is written as a CDATA section ([`Cdata`]): the same text as the escaped form to any XML
 //! parser, copied as it is instead of escaped character by character (most of a feed's bytes).

@@ -1,6 +1,6 @@
 //! `/tags/{tag}/feed.xml`: the Atom feed of one tag — the site's newest published posts with that
-//! tag (as many as the site's feed carries), written like the site's feed. Any spelling of the tag answers 301 to its address
-//! form; a tag no visible post of the site has is the site's 404.
+//! tag (as many as the site's feed carries), written like the site's feed. Any spelling of the
+//! tag answers 301 to its address form; a tag no visible post of the site has is the site's 404.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use scoped_futures::ScopedFutureExt;
